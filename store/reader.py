@@ -1,0 +1,193 @@
+"""Read run directories: list them, read their small files, tail their history.
+
+The reader never returns a torn or damaged record: each one it skips becomes a
+line in the warnings it returns. It never executes or unpickles anything.
+See ``docs/format.md`` for the format.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from trackui.store import layout
+from trackui.store.models import Record, RunInfo
+from trackui.store.state import derive_state
+
+_META_DEFAULTS: dict[str, Any] = {
+    "format": layout.FORMAT_VERSION,
+    "name": None,
+    "project": None,
+    "group": None,
+    "job_type": None,
+    "notes": None,
+    "tags": [],
+    "state": "running",
+    "host": None,
+    "user": None,
+    "pid": None,
+    "command": [],
+    "cwd": None,
+    "python": None,
+    "git": None,
+    "created": None,
+    "start_time": None,
+    "end_time": None,
+    "exit_code": None,
+}
+
+
+def list_run_dirs(root: Path) -> list[Path]:
+    """Run directories under ``root`` (those with a run-shaped name), oldest first."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return []
+    out = []
+    for name in sorted(names):
+        if layout.parse_run_dir_name(name) is None:
+            continue
+        path = root / name
+        if path.is_dir() and not path.is_symlink():
+            out.append(path)
+    return out
+
+
+def decode_value(v: Any) -> Any:
+    """A value from a JSON file with the non-finite spellings turned into floats."""
+    if isinstance(v, str) and v in layout.NONFINITE:
+        return layout.NONFINITE[v]
+    return v
+
+
+def read_json_object(path: Path, warnings: list[str]) -> dict[str, Any] | None:
+    """A small JSON file as a dict; None (with a warning) if missing or damaged."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        warnings.append(f"{path.name}: unreadable ({e.strerror or e})")
+        return None
+    try:
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        warnings.append(f"{path.name}: damaged (not valid JSON), skipped")
+        return None
+    if not isinstance(obj, dict):
+        warnings.append(f"{path.name}: damaged (not a JSON object), skipped")
+        return None
+    return obj
+
+
+def read_run(run_dir: Path, *, now: float | None = None) -> RunInfo | None:
+    """Meta, config, summary and derived state of one run; None if it has no readable meta."""
+    warnings: list[str] = []
+    meta = read_json_object(run_dir / layout.META, warnings)
+    if meta is None:
+        return None
+    fmt = meta.get("format", 1)
+    if not isinstance(fmt, int) or fmt > layout.FORMAT_VERSION:
+        return None
+    parsed = layout.parse_run_dir_name(run_dir.name)
+    run_id = meta.get("id") if isinstance(meta.get("id"), str) else None
+    if run_id is None:
+        run_id = parsed[1] if parsed else run_dir.name
+    full = {**_META_DEFAULTS, **meta, "id": run_id}
+    if not isinstance(full["tags"], list):
+        full["tags"] = []
+    config = read_json_object(run_dir / layout.CONFIG, warnings) or {}
+    summary_raw = read_json_object(run_dir / layout.SUMMARY, warnings) or {}
+    summary = {str(k): decode_value(v) for k, v in summary_raw.items()}
+    state = derive_state(full, run_dir, now=now)
+    return RunInfo(
+        id=run_id,
+        path=run_dir,
+        meta=full,
+        config=config,
+        summary=summary,
+        state=state,
+        warnings=tuple(warnings),
+    )
+
+
+def parse_record(line: bytes) -> Record | None:
+    """One history line as a Record, or None if it is not a valid record."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    step = obj.get("s")
+    metrics = obj.get("m")
+    if type(step) is not int or step < 0 or not isinstance(metrics, dict):
+        return None
+    t = obj.get("t")
+    if not isinstance(t, (int, float)) or isinstance(t, bool):
+        t = math.nan
+    m: dict[str, float] = {}
+    for k, v in metrics.items():
+        if isinstance(v, (int, float)):
+            m[k] = float(v)
+        elif isinstance(v, str) and v in layout.NONFINITE:
+            m[k] = layout.NONFINITE[v]
+        else:
+            return None
+    text = obj.get("x")
+    x: dict[str, str] = {}
+    if isinstance(text, dict):
+        x = {k: v for k, v in text.items() if isinstance(v, str)}
+    return Record(step=step, time=float(t), metrics=m, text=x)
+
+
+def read_records(
+    run_dir: Path, offset: int = 0, *, max_bytes: int | None = None
+) -> tuple[list[Record], int, list[str]]:
+    """Records of ``history.jsonl`` from byte ``offset`` up to its last complete line.
+
+    Returns the records, the offset to pass next time (just after the last
+    ``\\n`` consumed), and a warning per damaged line skipped. Bytes after the
+    last ``\\n`` (a record being written, or a torn one) are left for later.
+    """
+    path = run_dir / layout.HISTORY
+    warnings: list[str] = []
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read() if max_bytes is None else f.read(max_bytes)
+    except FileNotFoundError:
+        return [], offset, warnings
+    except OSError as e:
+        warnings.append(f"{layout.HISTORY}: unreadable ({e.strerror or e})")
+        return [], offset, warnings
+    end = data.rfind(b"\n")
+    if end < 0:
+        return [], offset, warnings
+    records: list[Record] = []
+    pos = offset
+    for line in data[: end + 1].split(b"\n")[:-1]:
+        start = pos
+        pos += len(line) + 1
+        if not line.strip():
+            continue
+        rec = parse_record(line)
+        if rec is None:
+            warnings.append(
+                f"{layout.HISTORY}: damaged record at byte {start} ({len(line)} bytes), skipped"
+            )
+            continue
+        records.append(rec)
+    return records, offset + end + 1, warnings
+
+
+def merge_steps(records: list[Record]) -> dict[int, dict[str, float]]:
+    """Records merged by step, later values replacing earlier ones."""
+    out: dict[int, dict[str, float]] = {}
+    for r in records:
+        out.setdefault(r.step, {}).update(r.metrics)
+    return out

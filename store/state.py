@@ -1,0 +1,86 @@
+"""A run's state as a reader reports it.
+
+The writer records ``running``, ``finished`` or ``failed`` in ``meta.json``.
+A run that still says ``running`` after its writer died (SIGKILL, the OOM
+killer, a power cut) is reported ``crashed``: on this host when its pid is
+gone, on another host when its heartbeat is stale.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from trackui.store import layout
+
+_HOST = socket.gethostname()
+
+
+def this_host() -> str:
+    """This machine's host name, as writers record it in ``meta.json``."""
+    return _HOST
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with ``pid`` exists on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    except OSError:
+        return False
+    return True
+
+
+def _pid_is_writer(pid: int, start_time: float | None) -> bool:
+    """Whether ``pid`` is alive and not a later process that reused the number."""
+    if not pid_alive(pid):
+        return False
+    if start_time is None:
+        return True
+    try:
+        # /proc/<pid> is created when the process starts: a process that
+        # started after the run did cannot be its writer.
+        started = os.stat(f"/proc/{pid}").st_ctime
+    except OSError:
+        return True
+    return started <= start_time + 5.0
+
+
+def derive_state(
+    meta: Mapping[str, Any],
+    run_dir: Path,
+    *,
+    now: float | None = None,
+    host: str | None = None,
+) -> str:
+    """The state to report for a run whose ``meta.json`` holds ``meta``."""
+    state = meta.get("state")
+    if state not in ("running", "finished", "failed"):
+        return "crashed" if state == "crashed" else "running"
+    if state != "running":
+        return str(state)
+    host = _HOST if host is None else host
+    if meta.get("host") == host:
+        pid = meta.get("pid")
+        start = meta.get("start_time")
+        if isinstance(pid, int) and not _pid_is_writer(
+            pid, float(start) if isinstance(start, (int, float)) else None
+        ):
+            return "crashed"
+        return "running"
+    now = time.time() if now is None else now
+    try:
+        beat = (run_dir / layout.HEARTBEAT).stat().st_mtime
+    except OSError:
+        start = meta.get("start_time")
+        beat = float(start) if isinstance(start, (int, float)) else 0.0
+    return "crashed" if now - beat > layout.STALE_HEARTBEAT_S else "running"

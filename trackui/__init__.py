@@ -1,0 +1,1 @@
+"""trackui: placeholder replaced below."""
