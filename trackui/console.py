@@ -1,0 +1,188 @@
+"""What a run prints: a line at ``init``, a history and summary at ``finish``.
+
+Also the tee that copies the process's console output into ``output.log``.
+``TRACKUI_SILENT=1`` silences the lines (warnings still go to stderr).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from trackui.api import Run
+
+_warned: set[str] = set()
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_BARS = "▁▂▃▄▅▆▇█"
+_SPARK_WIDTH = 24
+_MAX_METRICS = 12
+_MAX_HISTORY_BYTES = 64 << 20
+
+
+def silent() -> bool:
+    return os.environ.get("TRACKUI_SILENT", "").lower() not in ("", "0", "false", "no")
+
+
+def safe(text: Any) -> str:
+    """``text`` with control characters (ESC included) shown as ``?``."""
+    return _CONTROL.sub("?", str(text))
+
+
+def warn(msg: str) -> None:
+    with contextlib.suppress(Exception):
+        print(safe(msg), file=sys.stderr)
+
+
+def warn_once(key: str, msg: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        warn(msg)
+
+
+def _say(line: str) -> None:
+    if not silent():
+        with contextlib.suppress(Exception):
+            print(line, file=sys.stderr if os.environ.get("TRACKUI_CONSOLE_STDERR") else sys.stdout, flush=True)
+
+
+def print_init(run: Run, *, resumed: bool) -> None:
+    verb = "resuming" if resumed else "run"
+    _say(f"trackui: {verb} {safe(run.name)!s} ({run.id}) in {safe(run.dir)}")
+    _say(f"trackui: watch it with: trackui {safe(run.root)}")
+
+
+def sparkline(values: list[float], width: int = _SPARK_WIDTH) -> str:
+    """A Unicode sparkline of ``values`` squeezed to ``width`` columns (gaps as spaces)."""
+    if not values:
+        return ""
+    n = len(values)
+    if n > width:
+        cols = [values[(i * n) // width : ((i + 1) * n) // width] for i in range(width)]
+        values = [
+            (sum(f) / len(f)) if (f := [v for v in c if math.isfinite(v)]) else math.nan
+            for c in cols
+        ]
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return " " * len(values)
+    lo, hi = min(finite), max(finite)
+    span = hi - lo
+    out = []
+    for v in values:
+        if not math.isfinite(v):
+            out.append(" ")
+        elif span == 0:
+            out.append(_BARS[len(_BARS) // 2])
+        else:
+            out.append(_BARS[min(len(_BARS) - 1, int((v - lo) / span * len(_BARS)))])
+    return "".join(out)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.5g}"
+    if isinstance(v, str):
+        return safe(v if len(v) <= 40 else v[:39] + "…")
+    return safe(v)
+
+
+def print_finish(run: Run) -> None:
+    """The run's history (a sparkline per metric) and summary, as wandb prints them."""
+    if silent() or run.dir is None:
+        return
+    from trackui.store import layout, reader
+
+    history: dict[str, list[float]] = {}
+    try:
+        size = (run.dir / layout.HISTORY).stat().st_size
+    except OSError:
+        size = 0
+    if 0 < size <= _MAX_HISTORY_BYTES:
+        records, _, _ = reader.read_records(run.dir)
+        for step, values in sorted(reader.merge_steps(records).items()):
+            for k, v in values.items():
+                history.setdefault(k, []).append(v)
+    summary = run.summary.as_dict()
+    name_w = min(32, max((len(k) for k in [*history, *summary]), default=0))
+    if history:
+        _say("trackui: run history:")
+        for k in list(history)[:_MAX_METRICS]:
+            _say(f"  {safe(k):>{name_w}} {sparkline(history[k])}")
+        if len(history) > _MAX_METRICS:
+            _say(f"  ... and {len(history) - _MAX_METRICS} more")
+    if summary:
+        _say("trackui: run summary:")
+        for k in list(summary)[:_MAX_METRICS]:
+            _say(f"  {safe(k):>{name_w}} {_fmt(summary[k])}")
+        if len(summary) > _MAX_METRICS:
+            _say(f"  ... and {len(summary) - _MAX_METRICS} more")
+    state = "finished" if run._meta.get("exit_code", 0) == 0 else "failed"
+    _say(f"trackui: {state} {safe(run.name)} ({run.id}); view with: trackui {safe(run.root)}")
+
+
+class Tee:
+    """Copies what the process writes to ``sys.stdout`` and ``sys.stderr`` into a file.
+
+    The streams are wrapped, not replaced at the file-descriptor level, so
+    output from child processes and C extensions is not captured.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._streams: list[tuple[str, TextIO, _TeeStream]] = []
+
+    @classmethod
+    def start(cls, path: Path) -> Tee | None:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError:
+            return None
+        tee = cls(fd)
+        for name in ("stdout", "stderr"):
+            orig = getattr(sys, name)
+            if orig is None:
+                continue
+            wrapper = _TeeStream(orig, fd)
+            setattr(sys, name, wrapper)
+            tee._streams.append((name, orig, wrapper))
+        return tee
+
+    def close(self) -> None:
+        for name, orig, wrapper in self._streams:
+            if getattr(sys, name) is wrapper:
+                setattr(sys, name, orig)
+            wrapper._fd = -1
+        self._streams.clear()
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+
+class _TeeStream:
+    """A text stream that writes through to another and appends to a file."""
+
+    def __init__(self, inner: TextIO, fd: int) -> None:
+        self._inner = inner
+        self._fd = fd
+
+    def write(self, s: str) -> int:
+        n = self._inner.write(s)
+        if self._fd >= 0 and s:
+            with contextlib.suppress(OSError, ValueError):
+                os.write(self._fd, s.encode("utf-8", "replace"))
+        return n
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)

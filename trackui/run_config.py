@@ -1,0 +1,232 @@
+"""A run's config and summary: dict-like objects that persist their changes."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import math
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from trackui.values import jsonable
+
+
+def config_from(obj: Any) -> dict[str, Any]:
+    """A plain dict from what ``init(config=...)`` or ``config.update`` accept.
+
+    Dicts, ``argparse.Namespace`` and other objects with ``__dict__``, and
+    dataclass instances.
+    """
+    if obj is None:
+        return {}
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if hasattr(obj, "__dict__"):
+        return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
+    raise TypeError(f"config must be a dict, a Namespace or a dataclass, not {type(obj).__name__}")
+
+
+class Config:
+    """A run's config: attribute and item access; every change is written to disk.
+
+    ``run.config.lr`` and ``run.config["lr"]`` are the same value. Nested
+    dicts stay nested. ``update`` takes a dict, a Namespace or a dataclass.
+    """
+
+    def __init__(self, data: Mapping[str, Any], on_change: Callable[[], None]) -> None:
+        object.__setattr__(self, "_data", dict(data))
+        object.__setattr__(self, "_on_change", on_change)
+
+    # item access
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._data[str(key)] = value
+        self._on_change()
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+        self._on_change()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    # attribute access
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        try:
+            return self._data[key]
+        except KeyError:
+            raise AttributeError(f"config has no key {key!r}") from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self[key] = value
+
+    def __delattr__(self, key: str) -> None:
+        try:
+            del self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __repr__(self) -> str:
+        return f"Config({self._data!r})"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def keys(self) -> Any:
+        return self._data.keys()
+
+    def items(self) -> Any:
+        return self._data.items()
+
+    def values(self) -> Any:
+        return self._data.values()
+
+    def update(self, d: Any = None, allow_val_change: bool | None = None, **kw: Any) -> None:
+        """Merge keys from a dict, Namespace or dataclass (and keyword arguments)."""
+        self._data.update(config_from(d))
+        self._data.update(kw)
+        self._on_change()
+
+    def setdefaults(self, d: Mapping[str, Any]) -> None:
+        """Set the keys of ``d`` that the config does not have yet."""
+        for k, v in d.items():
+            self._data.setdefault(k, v)
+        self._on_change()
+
+    def as_dict(self) -> dict[str, Any]:
+        """A copy of the config as a plain dict."""
+        return dict(self._data)
+
+    def to_json(self) -> dict[str, Any]:
+        return jsonable(self._data)  # type: ignore[no-any-return]
+
+
+_AGGREGATES = ("min", "max", "mean", "last")
+
+
+class Summary:
+    """A run's summary: the last value of each metric unless told otherwise.
+
+    ``define_metric(name, summary="max")`` keeps the maximum instead; a value
+    set with ``summary[key] = value`` overrides both. The summary is written
+    to ``summary.json`` in the background while logging and at ``finish()``.
+    """
+
+    def __init__(self, on_change: Callable[[], None]) -> None:
+        self._last: dict[str, Any] = {}
+        self._user: dict[str, Any] = {}
+        self._agg: dict[str, str] = {}
+        """Exact metric name to aggregate."""
+        self._agg_globs: list[tuple[str, str]] = []
+        self._acc: dict[str, list[float]] = {}
+        """Per aggregated metric: [value, count] (value is min, max or the running sum)."""
+        self._on_change = on_change
+
+    def define(self, pattern: str, aggregate: str) -> None:
+        for part in aggregate.split(","):
+            if part.strip() not in _AGGREGATES:
+                raise ValueError(
+                    f"define_metric: summary must be one of {', '.join(_AGGREGATES)}, not {aggregate!r}"
+                )
+        agg = aggregate.split(",")[0].strip()
+        if any(c in pattern for c in "*?["):
+            self._agg_globs.append((pattern, agg))
+        else:
+            self._agg[pattern] = agg
+
+    def observe(self, m: dict[str, Any]) -> None:
+        """Record the values of one ``log()`` call (numeric, stored spellings)."""
+        self._last.update(m)
+        if self._agg or self._agg_globs:
+            for k, v in m.items():
+                agg = self._agg.get(k)
+                if agg is None and self._agg_globs:
+                    agg = self._match_glob(k)
+                if agg is None or agg == "last" or isinstance(v, str):
+                    continue
+                acc = self._acc.get(k)
+                if acc is None:
+                    self._acc[k] = [float(v), 1.0]
+                elif agg == "min":
+                    acc[0] = min(acc[0], v)
+                elif agg == "max":
+                    acc[0] = max(acc[0], v)
+                else:
+                    acc[0] += v
+                    acc[1] += 1
+        self._on_change()
+
+    def _match_glob(self, key: str) -> str | None:
+        for pattern, agg in self._agg_globs:
+            if fnmatch.fnmatchcase(key, pattern):
+                self._agg[key] = agg
+                return agg
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as stored: computed values with the user's overrides on top."""
+        out = dict(self._last)
+        for k, (value, count) in self._acc.items():
+            agg = self._agg.get(k)
+            out[k] = value / count if agg == "mean" else value
+        out.update(self._user)
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        return self.as_dict()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._user[str(key)] = value
+        self._on_change()
+
+    def __delitem__(self, key: str) -> None:
+        self._user.pop(key, None)
+        self._last.pop(key, None)
+        self._acc.pop(key, None)
+        self._on_change()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.as_dict()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.as_dict())
+
+    def __len__(self) -> int:
+        return len(self.as_dict())
+
+    def __repr__(self) -> str:
+        return f"Summary({self.as_dict()!r})"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.as_dict().get(key, default)
+
+    def keys(self) -> Any:
+        return self.as_dict().keys()
+
+    def items(self) -> Any:
+        return self.as_dict().items()
+
+    def update(self, d: Mapping[str, Any]) -> None:
+        for k, v in d.items():
+            self._user[str(k)] = v
+        self._on_change()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in self.as_dict().items():
+            if isinstance(v, float) and not math.isfinite(v):
+                v = "nan" if v != v else ("inf" if v > 0 else "-inf")
+            out[k] = jsonable(v)
+        return out

@@ -1,0 +1,127 @@
+"""Turn what a script logs into what the run directory stores.
+
+``convert`` is on the hot path of ``log()``: plain ints and floats take the
+first branch and cost a type check each. Everything else is checked before
+anything is written, so a bad value raises ``TypeError`` and writes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+
+def _nonfinite(v: float) -> str:
+    if v != v:
+        return "nan"
+    return "inf" if v > 0 else "-inf"
+
+
+def _scalar(key: str, v: Any) -> float | int | str:
+    """A value that is not a plain int/float: bool, NumPy, 0-d tensors, big ints."""
+    t = type(v)
+    if t is bool:
+        return int(v)
+    if t is int:
+        # orjson refuses integers beyond 64 bits.
+        return v if _INT64_MIN <= v <= _INT64_MAX else float(v)
+    # NumPy scalars, 0-d NumPy arrays and 0-d torch tensors all have ndim == 0
+    # and item(); reading them this way never imports torch or NumPy.
+    if getattr(v, "ndim", None) == 0 and hasattr(v, "item"):
+        try:
+            item = v.item()
+        except Exception as e:  # a tensor on a broken device, say
+            raise TypeError(f"trackui.log: cannot read the value of {key!r}: {e}") from None
+        if type(item) in (int, float, bool):
+            return _number(key, item)
+        raise TypeError(
+            f"trackui.log: {key!r} holds a {type(item).__name__} ({t.__name__}); "
+            "log ints, floats, bools or strings"
+        )
+    if isinstance(v, float):  # float subclasses
+        return _number(key, float(v))
+    if isinstance(v, int):  # int subclasses, IntEnum
+        return _number(key, int(v))
+    shape = getattr(v, "shape", None)
+    what = f"a {t.__module__}.{t.__name__}" if t.__module__ != "builtins" else f"a {t.__name__}"
+    if shape is not None:
+        what += f" of shape {tuple(shape)}"
+    raise TypeError(
+        f"trackui.log: {key!r} is {what}; log ints, floats, bools, strings, "
+        "0-d arrays or tensors, or dicts of them"
+    )
+
+
+def _number(key: str, v: Any) -> float | int | str:
+    if type(v) is float:
+        return v if v - v == 0.0 else _nonfinite(v)
+    return _scalar(key, v)
+
+
+def convert(
+    data: Mapping[str, Any], prefix: str = ""
+) -> tuple[dict[str, float | int | str], dict[str, str]]:
+    """Flatten and convert a dict of logged values.
+
+    Returns ``(numeric, text)``: numeric values by flat name (non-finite as
+    ``"nan"``/``"inf"``/``"-inf"``, bools as 0/1), and text values.
+
+    Raises:
+        TypeError: naming the key of a value that cannot be logged.
+    """
+    m: dict[str, float | int | str] = {}
+    x: dict[str, str] = {}
+    _convert_into(data, prefix, m, x)
+    return m, x
+
+
+def _convert_into(
+    data: Mapping[str, Any], prefix: str, m: dict[str, float | int | str], x: dict[str, str]
+) -> None:
+    if not isinstance(data, Mapping):
+        raise TypeError(f"trackui.log takes a dict, not {type(data).__name__}")
+    for k, v in data.items():
+        key = prefix + (k if type(k) is str else str(k))
+        t = type(v)
+        if t is float:
+            # v - v is 0.0 for finite floats and NaN for NaN and ±inf.
+            m[key] = v if v - v == 0.0 else _nonfinite(v)
+        elif t is int:
+            m[key] = v if _INT64_MIN <= v <= _INT64_MAX else float(v)
+        elif t is str:
+            x[key] = v
+        elif isinstance(v, Mapping):
+            _convert_into(v, key + "/", m, x)
+        elif isinstance(v, str):
+            x[key] = str(v)
+        else:
+            m[key] = _scalar(key, v)
+
+
+def to_float(v: float | int | str) -> float:
+    """A stored numeric value back as a float (the non-finite spellings included)."""
+    if isinstance(v, str):
+        return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}[v]
+    return float(v)
+
+
+def jsonable(obj: Any) -> Any:
+    """A config value as JSON can hold it: nested dicts and lists kept, non-finite
+    floats spelled as strings, anything else (paths, enums, objects) as its str()."""
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else _nonfinite(obj)
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if getattr(obj, "ndim", None) == 0 and hasattr(obj, "item"):
+        return jsonable(obj.item())
+    if hasattr(obj, "tolist") and getattr(obj, "ndim", 2) <= 1:
+        return jsonable(obj.tolist())
+    return str(obj)
