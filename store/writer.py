@@ -116,7 +116,11 @@ class RunWriter:
         return fd
 
     def append(self, line: bytes) -> bool:
-        """Append one record line (ending in ``\\n``); True if the OS took all of it."""
+        """Append one record line (ending in ``\\n``); True if the OS took all of it.
+
+        Also marks the summary as changed: every record may change it.
+        """
+        self._dirty_summary = True
         if self._torn:
             line = b"\n" + line
         try:

@@ -215,7 +215,7 @@ class Run:
         if x:
             rec["x"] = x
         # One record per call, in the OS before we return (docs/format.md).
-        self._writer.append(orjson.dumps(rec) + b"\n")  # type: ignore[union-attr]
+        self._writer.append(orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE))  # type: ignore[union-attr]
         if m:
             self.summary.observe(m)
         if commit:

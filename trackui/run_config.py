@@ -147,7 +147,10 @@ class Summary:
             self._agg[pattern] = agg
 
     def observe(self, m: dict[str, Any]) -> None:
-        """Record the values of one ``log()`` call (numeric, stored spellings)."""
+        """Record the values of one ``log()`` call (numeric, stored spellings).
+
+        The caller marks the summary file dirty; this is on ``log()``'s hot path.
+        """
         self._last.update(m)
         if self._agg or self._agg_globs:
             for k, v in m.items():
@@ -166,7 +169,6 @@ class Summary:
                 else:
                     acc[0] += v
                     acc[1] += 1
-        self._on_change()
 
     def _match_glob(self, key: str) -> str | None:
         for pattern, agg in self._agg_globs:

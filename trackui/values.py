@@ -75,7 +75,21 @@ def convert(
     """
     m: dict[str, float | int | str] = {}
     x: dict[str, str] = {}
-    _convert_into(data, prefix, m, x)
+    if type(data) is not dict or prefix:
+        _convert_into(data, prefix, m, x)
+        return m, x
+    # The common case, a flat dict of str -> float/int, stays in this loop.
+    for k, v in data.items():
+        t = type(v)
+        if type(k) is not str:
+            k = str(k)
+        if t is float:
+            # v - v is 0.0 for finite floats and NaN for NaN and ±inf.
+            m[k] = v if v - v == 0.0 else _nonfinite(v)
+        elif t is int and _INT64_MIN <= v <= _INT64_MAX:
+            m[k] = v
+        else:
+            _convert_one(k, v, t, m, x)
     return m, x
 
 
@@ -85,21 +99,22 @@ def _convert_into(
     if not isinstance(data, Mapping):
         raise TypeError(f"trackui.log takes a dict, not {type(data).__name__}")
     for k, v in data.items():
-        key = prefix + (k if type(k) is str else str(k))
-        t = type(v)
-        if t is float:
-            # v - v is 0.0 for finite floats and NaN for NaN and ±inf.
-            m[key] = v if v - v == 0.0 else _nonfinite(v)
-        elif t is int:
-            m[key] = v if _INT64_MIN <= v <= _INT64_MAX else float(v)
-        elif t is str:
-            x[key] = v
-        elif isinstance(v, Mapping):
-            _convert_into(v, key + "/", m, x)
-        elif isinstance(v, str):
-            x[key] = str(v)
-        else:
-            m[key] = _scalar(key, v)
+        _convert_one(prefix + (k if type(k) is str else str(k)), v, type(v), m, x)
+
+
+def _convert_one(
+    key: str, v: Any, t: type, m: dict[str, float | int | str], x: dict[str, str]
+) -> None:
+    if t is float:
+        m[key] = v if v - v == 0.0 else _nonfinite(v)
+    elif t is str:
+        x[key] = v
+    elif t is dict or isinstance(v, Mapping):
+        _convert_into(v, key + "/", m, x)
+    elif isinstance(v, str):
+        x[key] = str(v)
+    else:
+        m[key] = _scalar(key, v)
 
 
 def to_float(v: float | int | str) -> float:
