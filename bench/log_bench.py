@@ -1,0 +1,105 @@
+"""Median cost of ``log()`` with 5 scalars, beside the floor and the peers.
+
+The floor is the least any logger that keeps our durability promise can do:
+one orjson line per call, handed to the OS with a single ``os.write``.
+Peers (wandb offline, tensorboardX, MLflow, trackio) run from a separate
+environment (``bench/peers/setup.sh``) when it exists, on the same loop.
+
+    python bench/log_bench.py [--calls N] [--repeats R] [--peers-python PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+BUDGET_US = 5.0
+BUDGET_RATIO = 3.0
+PEERS = ("trackio", "wandb", "tensorboardX", "mlflow")
+
+
+def _values(i: int) -> dict[str, float]:
+    return {"loss": 1.0 / (i + 1), "acc": i * 1e-6, "lr": 1e-3, "grad_norm": 0.5 + i * 1e-7, "epoch": i // 1000}
+
+
+def floor_us(calls: int, path: Path) -> float:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    dumps, write, now = orjson.dumps, os.write, time.time
+    t0 = time.perf_counter()
+    for i in range(calls):
+        write(fd, dumps({"s": i, "t": now(), "m": _values(i)}) + b"\n")
+    dt = time.perf_counter() - t0
+    os.close(fd)
+    return dt / calls * 1e6
+
+
+def trackui_us(calls: int, root: Path) -> float:
+    os.environ["TRACKUI_SILENT"] = "1"
+    os.environ["TRACKUI_CONSOLE"] = "off"
+    import trackui
+
+    run = trackui.init(project="bench", dir=root)
+    log = run.log
+    t0 = time.perf_counter()
+    for i in range(calls):
+        log(_values(i))
+    dt = time.perf_counter() - t0
+    run.finish()
+    return dt / calls * 1e6
+
+
+def peer_us(python: str, peer: str, calls: int) -> float | None:
+    script = Path(__file__).parent / "peers" / "log_loop.py"
+    if not script.exists():
+        return None
+    try:
+        out = subprocess.run(
+            [python, str(script), peer, str(calls)],
+            capture_output=True, text=True, timeout=600, check=True,
+        ).stdout
+        return float(json.loads(out.strip().splitlines()[-1])["median_us"])
+    except (subprocess.SubprocessError, ValueError, KeyError, IndexError, OSError):
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--calls", type=int, default=100_000)
+    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--peers-python", default=os.environ.get("TRACKUI_BENCH_PYTHON", "/work/bench-venv/bin/python"))
+    p.add_argument("--peer-calls", type=int, default=2_000)
+    args = p.parse_args(argv)
+    floors, ours = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.repeats):
+            floors.append(floor_us(args.calls, Path(tmp) / f"floor{r}.jsonl"))
+            ours.append(trackui_us(args.calls, Path(tmp) / "runs"))
+    f, o = statistics.median(floors), statistics.median(ours)
+    print(f"log() of 5 scalars, median of {args.repeats} x {args.calls:,} calls")
+    print(f"  {'floor (orjson + os.write)':<28} {f:8.2f} us")
+    ok = o <= BUDGET_US and o <= BUDGET_RATIO * f
+    print(f"  {'trackui':<28} {o:8.2f} us   budget <= {BUDGET_US} us and <= {BUDGET_RATIO}x floor: "
+          f"{o / f:.2f}x  {'OK' if ok else 'OVER'}")
+    if Path(args.peers_python).exists():
+        for peer in PEERS:
+            us = peer_us(args.peers_python, peer, args.peer_calls)
+            if us is None:
+                print(f"  {peer:<28} (unavailable)")
+            else:
+                print(f"  {peer:<28} {us:8.2f} us   {us / o:6.1f}x trackui")
+    else:
+        print(f"  peers: no bench environment at {args.peers_python} (run bench/peers/setup.sh)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
