@@ -48,7 +48,8 @@ def warn_once(key: str, msg: str) -> None:
 def _say(line: str) -> None:
     if not silent():
         with contextlib.suppress(Exception):
-            print(line, file=sys.stderr if os.environ.get("TRACKUI_CONSOLE_STDERR") else sys.stdout, flush=True)
+            # stderr, as wandb does: a script's stdout stays its own.
+            print(line, file=sys.stderr, flush=True)
 
 
 def print_init(run: Run, *, resumed: bool) -> None:

@@ -326,7 +326,7 @@ def test_console_lines(root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pyte
     for i in range(30):
         run.log({"loss": 1 / (i + 1), "acc": i / 30})
     run.finish()
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert f"trackui: run demo?[31m ({run.id}) in {run.dir}" in out
     assert f"trackui {root}" in out
     assert "\x1b" not in out
@@ -334,7 +334,7 @@ def test_console_lines(root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pyte
     assert "run summary" in out and "acc 0.96667" in out
     monkeypatch.setenv("TRACKUI_SILENT", "1")
     trackui.init(dir=root).finish()
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().err == ""
 
 
 def test_console_capture(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
