@@ -28,7 +28,13 @@ PEERS = ("trackio", "wandb", "tensorboardX", "mlflow")
 
 
 def _values(i: int) -> dict[str, float]:
-    return {"loss": 1.0 / (i + 1), "acc": i * 1e-6, "lr": 1e-3, "grad_norm": 0.5 + i * 1e-7, "epoch": i // 1000}
+    return {
+        "loss": 1.0 / (i + 1),
+        "acc": i * 1e-6,
+        "lr": 1e-3,
+        "grad_norm": 0.5 + i * 1e-7,
+        "epoch": i // 1000,
+    }
 
 
 def floor_us(calls: int, path: Path) -> float:
@@ -64,7 +70,10 @@ def peer_us(python: str, peer: str, calls: int) -> float | None:
     try:
         out = subprocess.run(
             [python, str(script), peer, str(calls)],
-            capture_output=True, text=True, timeout=600, check=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
         ).stdout
         return float(json.loads(out.strip().splitlines()[-1])["median_us"])
     except (subprocess.SubprocessError, ValueError, KeyError, IndexError, OSError):
@@ -75,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--calls", type=int, default=100_000)
     p.add_argument("--repeats", type=int, default=7)
-    p.add_argument("--peers-python", default=os.environ.get("TRACKUI_BENCH_PYTHON", "/work/bench-venv/bin/python"))
+    p.add_argument(
+        "--peers-python",
+        default=os.environ.get("TRACKUI_BENCH_PYTHON", "/work/bench-venv/bin/python"),
+    )
     p.add_argument("--peer-calls", type=int, default=2_000)
     args = p.parse_args(argv)
     floors, ours = [], []
@@ -87,8 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"log() of 5 scalars, median of {args.repeats} x {args.calls:,} calls")
     print(f"  {'floor (orjson + os.write)':<28} {f:8.2f} us")
     ok = o <= BUDGET_US and o <= BUDGET_RATIO * f
-    print(f"  {'trackui':<28} {o:8.2f} us   budget <= {BUDGET_US} us and <= {BUDGET_RATIO}x floor: "
-          f"{o / f:.2f}x  {'OK' if ok else 'OVER'}")
+    print(
+        f"  {'trackui':<28} {o:8.2f} us   budget <= {BUDGET_US} us and <= {BUDGET_RATIO}x floor: "
+        f"{o / f:.2f}x  {'OK' if ok else 'OVER'}"
+    )
     if Path(args.peers_python).exists():
         for peer in PEERS:
             us = peer_us(args.peers_python, peer, args.peer_calls)

@@ -36,7 +36,12 @@ def main():
 
     wandb.init(
         project="mnist-tutorial",
-        config={"learning_rate": 1e-3, "epochs": args.epochs, "batch_size": 64, "architecture": "MLP"},
+        config={
+            "learning_rate": 1e-3,
+            "epochs": args.epochs,
+            "batch_size": 64,
+            "architecture": "MLP",
+        },
     )
     config = wandb.config
 
@@ -74,13 +79,15 @@ def main():
                 val_loss += F.cross_entropy(output, target, reduction="sum").item()
                 val_correct += (output.argmax(1) == target).sum().item()
 
-        wandb.log({
-            "epoch": epoch,
-            "train_loss": loss_sum / total,
-            "train_accuracy": correct / total,
-            "val_loss": val_loss / len(test_set),
-            "val_accuracy": val_correct / len(test_set),
-        })
+        wandb.log(
+            {
+                "epoch": epoch,
+                "train_loss": loss_sum / total,
+                "train_accuracy": correct / total,
+                "val_loss": val_loss / len(test_set),
+                "val_accuracy": val_correct / len(test_set),
+            }
+        )
 
     model_path = "model.pth"
     torch.save(model.state_dict(), model_path)

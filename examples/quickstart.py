@@ -13,7 +13,7 @@ optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate)
 wandb.watch(model, log_freq=10)
 
 x, y = torch.randn(256, 10), torch.randn(256, 1)
-for step in range(50):
+for _ in range(50):
     loss = torch.nn.functional.mse_loss(model(x), y)
     optimizer.zero_grad()
     loss.backward()

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-MNIST_DIR = Path(__import__("os").environ.get("TRACKUI_TEST_MNIST", REPO.parent / "shared" / "mnist"))
+MNIST_DIR = Path(
+    __import__("os").environ.get("TRACKUI_TEST_MNIST", REPO.parent / "shared" / "mnist")
+)
 
 
 @pytest.fixture(autouse=True)

@@ -41,7 +41,12 @@ def _need_run(what: str) -> Run:
     return run
 
 
-def log(data: dict[str, Any], step: int | None = None, commit: bool | None = None, sync: bool | None = None) -> None:
+def log(
+    data: dict[str, Any],
+    step: int | None = None,
+    commit: bool | None = None,
+    sync: bool | None = None,
+) -> None:
     """Log to the current run (see ``Run.log``)."""
     _need_run("log").log(data, step=step, commit=commit)
 
@@ -63,7 +68,13 @@ def define_metric(name: str, step_metric: str | None = None, **kw: Any) -> None:
     _need_run("define_metric").define_metric(name, step_metric, **kw)
 
 
-def watch(model: Any, criterion: Any = None, log: str | None = "gradients", log_freq: int = 1000, **kw: Any) -> None:
+def watch(
+    model: Any,
+    criterion: Any = None,
+    log: str | None = "gradients",
+    log_freq: int = 1000,
+    **kw: Any,
+) -> None:
     """Log parameter and gradient norms of a torch model (see ``Run.watch``)."""
     _need_run("watch").watch(model, criterion, log=log, log_freq=log_freq, **kw)
 

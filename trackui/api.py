@@ -244,13 +244,29 @@ class Run:
             self.summary.define(name, summary)
         if self._disabled:
             return
-        entry = {k: v for k, v in (("step_metric", step_metric), ("summary", summary), ("goal", goal), ("hidden", hidden)) if v is not None}
+        entry = {
+            k: v
+            for k, v in (
+                ("step_metric", step_metric),
+                ("summary", summary),
+                ("goal", goal),
+                ("hidden", hidden),
+            )
+            if v is not None
+        }
         metrics = dict(self._meta.get("metrics") or {})
         metrics[name] = {**metrics.get(name, {}), **entry}
         self._meta["metrics"] = metrics
         self._write_meta()
 
-    def watch(self, model: Any, criterion: Any = None, log: str | None = "gradients", log_freq: int = 1000, **_: Any) -> None:
+    def watch(
+        self,
+        model: Any,
+        criterion: Any = None,
+        log: str | None = "gradients",
+        log_freq: int = 1000,
+        **_: Any,
+    ) -> None:
         """Log parameter and gradient norms per layer every ``log_freq`` forward passes.
 
         Only a ``torch.nn.Module`` can be watched; torch is looked up, never
@@ -267,7 +283,12 @@ class Run:
 
     # -- files -------------------------------------------------------------
 
-    def save(self, glob_str: str | os.PathLike[str], base_path: str | os.PathLike[str] | None = None, policy: str = "live") -> list[str]:
+    def save(
+        self,
+        glob_str: str | os.PathLike[str],
+        base_path: str | os.PathLike[str] | None = None,
+        policy: str = "live",
+    ) -> list[str]:
         """Copy files matching a path or glob into the run's ``files/``.
 
         Files keep their path relative to ``base_path`` (by default the
@@ -474,7 +495,9 @@ def init(
     name = name if name is not None else run_name
     cfg = config_from(config)
     if mode == "disabled":
-        run = Run(run_dir=None, meta={"id": id or _new_id(), "name": name}, config=cfg, disabled=True)
+        run = Run(
+            run_dir=None, meta={"id": id or _new_id(), "name": name}, config=cfg, disabled=True
+        )
         with _lock:
             _current = run
         return run
@@ -499,7 +522,9 @@ def init(
     root = layout.resolve_root(dir)
     existing = _find_run_dir(root, id) if id is not None else None
     if resume == "must" and existing is None:
-        raise ValueError(f"trackui.init: resume='must' but there is no run {id!r} under {str(root)!r}")
+        raise ValueError(
+            f"trackui.init: resume='must' but there is no run {id!r} under {str(root)!r}"
+        )
     if resume == "never" and existing is not None:
         raise ValueError(f"trackui.init: resume='never' but run {id!r} exists at {str(existing)!r}")
 

@@ -106,7 +106,7 @@ def print_finish(run: Run) -> None:
         size = 0
     if 0 < size <= _MAX_HISTORY_BYTES:
         records, _, _ = reader.read_records(run.dir)
-        for step, values in sorted(reader.merge_steps(records).items()):
+        for _step, values in sorted(reader.merge_steps(records).items()):
             for k, v in values.items():
                 history.setdefault(k, []).append(v)
     summary = run.summary.as_dict()

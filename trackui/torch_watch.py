@@ -26,7 +26,9 @@ def watch_model(run: Run, model: Any, *, log: str | None, log_freq: int) -> None
     if torch is None or not isinstance(model, torch.nn.Module):
         raise TypeError(f"trackui.watch: expected a torch.nn.Module, not {type(model).__name__}")
     if log not in _LOG_KINDS:
-        raise ValueError(f"trackui.watch: log must be gradients, parameters, all or None, not {log!r}")
+        raise ValueError(
+            f"trackui.watch: log must be gradients, parameters, all or None, not {log!r}"
+        )
     if int(log_freq) < 1:
         raise ValueError("trackui.watch: log_freq must be at least 1")
     if log is None:

@@ -23,8 +23,16 @@ def history(run_dir: Path) -> dict[int, dict[str, float]]:
 
 
 def test_round_trip(root: Path) -> None:
-    run = trackui.init(project="mnist", name="baseline", config={"lr": 1e-3, "opt": {"beta": 0.9}},
-                       dir=root, tags=["mlp"], notes="n", group="sweep-1", job_type="train")
+    run = trackui.init(
+        project="mnist",
+        name="baseline",
+        config={"lr": 1e-3, "opt": {"beta": 0.9}},
+        dir=root,
+        tags=["mlp"],
+        notes="n",
+        group="sweep-1",
+        job_type="train",
+    )
     for i in range(3):
         trackui.log({"loss": 1.0 / (i + 1), "acc": i / 10})
     run.finish()
@@ -37,8 +45,11 @@ def test_round_trip(root: Path) -> None:
     assert info.meta["exit_code"] == 0 and info.meta["end_time"] >= info.meta["start_time"]
     assert info.meta["pid"] == os.getpid() and info.meta["host"]
     assert info.config == {"lr": 1e-3, "opt": {"beta": 0.9}}
-    assert history(run.dir) == {0: {"loss": 1.0, "acc": 0.0}, 1: {"loss": 0.5, "acc": 0.1},
-                                2: {"loss": pytest.approx(1 / 3), "acc": 0.2}}
+    assert history(run.dir) == {
+        0: {"loss": 1.0, "acc": 0.0},
+        1: {"loss": 0.5, "acc": 0.1},
+        2: {"loss": pytest.approx(1 / 3), "acc": 0.2},
+    }
     assert info.summary == {"loss": pytest.approx(1 / 3), "acc": 0.2}
     assert run.dir.parent == root
     assert layout.parse_run_dir_name(run.dir.name)[1] == run.id
@@ -47,18 +58,23 @@ def test_round_trip(root: Path) -> None:
 
 def test_steps_commit_and_merge(root: Path) -> None:
     run = trackui.init(dir=root)
-    run.log({"a": 1})                       # step 0
-    run.log({"b": 2}, commit=False)         # step 1, open
-    run.log({"c": 3})                       # step 1, committed
-    run.log({"d": 4}, step=5)               # step 5, open
-    run.log({"e": 5})                       # step 5, committed
-    run.log({"f": 6})                       # step 6
-    run.log({"g": 7}, step=3)               # below: ignored
+    run.log({"a": 1})  # step 0
+    run.log({"b": 2}, commit=False)  # step 1, open
+    run.log({"c": 3})  # step 1, committed
+    run.log({"d": 4}, step=5)  # step 5, open
+    run.log({"e": 5})  # step 5, committed
+    run.log({"f": 6})  # step 6
+    run.log({"g": 7}, step=3)  # below: ignored
     run.log({"h": 8}, step=10, commit=True)
     assert run.step == 11
     run.finish()
-    assert history(run.dir) == {0: {"a": 1}, 1: {"b": 2, "c": 3}, 5: {"d": 4, "e": 5},
-                                6: {"f": 6}, 10: {"h": 8}}
+    assert history(run.dir) == {
+        0: {"a": 1},
+        1: {"b": 2, "c": 3},
+        5: {"d": 4, "e": 5},
+        6: {"f": 6},
+        10: {"h": 8},
+    }
 
 
 def test_same_step_later_value_wins(root: Path) -> None:
@@ -72,11 +88,22 @@ def test_same_step_later_value_wins(root: Path) -> None:
 def test_values(root: Path) -> None:
     torch = pytest.importorskip("torch")
     run = trackui.init(dir=root)
-    run.log({
-        "nan": math.nan, "inf": math.inf, "ninf": -math.inf, "flag": True,
-        "np_f": np.float32(0.5), "np_i": np.int64(7), "np_0d": np.array(2.5), "np_b": np.bool_(False),
-        "tensor": torch.tensor(0.25), "big": 2**70, "nested": {"x": {"y": 1}}, "text": "hello [b]",
-    })
+    run.log(
+        {
+            "nan": math.nan,
+            "inf": math.inf,
+            "ninf": -math.inf,
+            "flag": True,
+            "np_f": np.float32(0.5),
+            "np_i": np.int64(7),
+            "np_0d": np.array(2.5),
+            "np_b": np.bool_(False),
+            "tensor": torch.tensor(0.25),
+            "big": 2**70,
+            "nested": {"x": {"y": 1}},
+            "text": "hello [b]",
+        }
+    )
     run.finish()
     rec = reader.read_records(run.dir)[0][0]
     assert math.isnan(rec.metrics["nan"]) and rec.metrics["inf"] == math.inf
@@ -135,8 +162,14 @@ def test_config_access_and_persistence(root: Path) -> None:
     with pytest.raises(AttributeError, match="no key 'nope'"):
         _ = run.config.nope
     on_disk = json.loads((run.dir / layout.CONFIG).read_text())
-    assert on_disk == {"lr": 0.1, "batch_size": 32, "learning_rate": 0.01, "epochs": 3,
-                       "wd": 0.0, "momentum": 0.9}
+    assert on_disk == {
+        "lr": 0.1,
+        "batch_size": 32,
+        "learning_rate": 0.01,
+        "epochs": 3,
+        "wd": 0.0,
+        "momentum": 0.9,
+    }
     run.finish()
 
 
@@ -153,8 +186,13 @@ def test_summary_aggregates_and_overrides(root: Path) -> None:
     assert run.summary["val_accuracy"] == 0.9
     run.finish()
     summary = json.loads((run.dir / layout.SUMMARY).read_text())
-    assert summary == {"val_accuracy": 0.9, "train/loss": 0.5, "loss_mean": pytest.approx(0.7),
-                       "last": -1, "best": 42}
+    assert summary == {
+        "val_accuracy": 0.9,
+        "train/loss": 0.5,
+        "loss_mean": pytest.approx(0.7),
+        "last": -1,
+        "best": 42,
+    }
     meta = json.loads((run.dir / layout.META).read_text())
     assert meta["metrics"]["epoch_loss"] == {"step_metric": "epoch"}
     with pytest.raises(ValueError, match="summary must be one of"):
@@ -246,8 +284,13 @@ def test_root_from_env_and_default(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_metadata_captures_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
     subprocess.run(["git", "init", "-q", str(repo)], check=True, env=env)
     (repo / "f").write_text("1")
     subprocess.run(["git", "-C", str(repo), "add", "f"], check=True, env=env)
@@ -257,13 +300,16 @@ def test_metadata_captures_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     run = trackui.init(dir=tmp_path / "runs")
     run.finish()
     meta = reader.read_run(run.dir).meta
-    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert meta["git"]["commit"] == head and meta["git"]["dirty"] is True
     assert meta["cwd"] == str(repo) and meta["python"] and meta["command"][0] == sys.executable
 
 
-def test_save_copies_and_never_escapes(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_save_copies_and_never_escapes(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     work = tmp_path / "work"
     (work / "ckpt").mkdir(parents=True)
     (work / "ckpt" / "a.pt").write_bytes(b"A")
@@ -320,7 +366,9 @@ def test_watch_logs_norms(root: Path) -> None:
         trackui.init(dir=root).watch(object())
 
 
-def test_console_lines(root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_console_lines(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("TRACKUI_SILENT")
     run = trackui.init(dir=root, name="demo\x1b[31m")
     for i in range(30):

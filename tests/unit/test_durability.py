@@ -67,7 +67,10 @@ def test_exception_marks_failed_and_normal_exit_finished(root: Path) -> None:
     for script in (failing, clean):
         proc = _spawn(script, str(root))
         proc.communicate()
-    states = {r.meta["name"]: (r.state, r.meta["exit_code"]) for r in map(reader.read_run, reader.list_run_dirs(root))}
+    states = {
+        r.meta["name"]: (r.state, r.meta["exit_code"])
+        for r in map(reader.read_run, reader.list_run_dirs(root))
+    }
     assert states == {"f": ("failed", 1), "ok": ("finished", 0)}
 
 
@@ -96,7 +99,9 @@ def test_torn_tail_of_every_length(tmp_path: Path) -> None:
 
 
 def test_torn_record_never_glues_to_the_next(tmp_path: Path) -> None:
-    run_dir = _history_with([b'{"s":0,"t":1,"m":{"a":1}}\n', b'{"s":1,"t":1,"m":{"a'], tmp_path / "r")
+    run_dir = _history_with(
+        [b'{"s":0,"t":1,"m":{"a":1}}\n', b'{"s":1,"t":1,"m":{"a'], tmp_path / "r"
+    )
     writer = RunWriter(run_dir, background=False)
     writer.append(b'{"s":2,"t":1,"m":{"a":3}}\n')
     writer.close()
@@ -107,12 +112,20 @@ def test_torn_record_never_glues_to_the_next(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"\xff\xfe not utf8\n", b"[1, 2]\n", b'{"s": -1, "m": {}}\n', b'{"s": 1}\n',
-     b'{"s": 1, "m": {"a": "text"}}\n', b'{"s": "1", "m": {}}\n', b"\x00\x00\x00\n"],
+    [
+        b"\xff\xfe not utf8\n",
+        b"[1, 2]\n",
+        b'{"s": -1, "m": {}}\n',
+        b'{"s": 1}\n',
+        b'{"s": 1, "m": {"a": "text"}}\n',
+        b'{"s": "1", "m": {}}\n',
+        b"\x00\x00\x00\n",
+    ],
 )
 def test_damaged_lines_are_skipped_with_a_warning(tmp_path: Path, garbage: bytes) -> None:
-    run_dir = _history_with([b'{"s":0,"t":1,"m":{"a":1}}\n', garbage, b'{"s":1,"t":1,"m":{"a":2}}\n'],
-                            tmp_path / "r")
+    run_dir = _history_with(
+        [b'{"s":0,"t":1,"m":{"a":1}}\n', garbage, b'{"s":1,"t":1,"m":{"a":2}}\n'], tmp_path / "r"
+    )
     records, _, warnings = reader.read_records(run_dir)
     assert [r.step for r in records] == [0, 1]
     assert len(warnings) == 1 and "damaged record" in warnings[0]
@@ -135,15 +148,20 @@ def tiny_disk(tmp_path: Path):
     mnt = tmp_path / "tiny"
     mnt.mkdir()
     try:
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(mnt)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(mnt)],
+            check=True,
+            capture_output=True,
+        )
     except (OSError, subprocess.CalledProcessError) as e:
         pytest.skip(f"cannot mount a small tmpfs here ({e})")
     yield mnt
     subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
-def test_full_disk_never_raises_and_resumes_cleanly(tiny_disk: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_full_disk_never_raises_and_resumes_cleanly(
+    tiny_disk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = trackui.init(dir=tiny_disk / "runs")
     filler = tiny_disk / "filler"
     fd = os.open(filler, os.O_WRONLY | os.O_CREAT)

@@ -18,8 +18,14 @@ pytest.importorskip("torchvision")
 
 def _run_example(name: str, cwd: Path, *args: str) -> None:
     env = {**os.environ, "TRACKUI_DIR": str(cwd / "runs"), "TRACKUI_SILENT": "1"}
-    out = subprocess.run([sys.executable, str(REPO / "examples" / name), *args], cwd=cwd, env=env,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "examples" / name), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
 
 
@@ -37,11 +43,24 @@ def test_mnist_tutorial(tmp_path: Path, mnist_dir: Path) -> None:
     raw.mkdir(parents=True)
     for gz in mnist_dir.glob("*-ubyte.gz"):
         (raw / gz.name[:-3]).write_bytes(gzip.decompress(gz.read_bytes()))
-    _run_example("mnist_tutorial.py", tmp_path, "--data", str(tmp_path / "data"), "--epochs", "2",
-                 "--limit", "1000")
+    _run_example(
+        "mnist_tutorial.py",
+        tmp_path,
+        "--data",
+        str(tmp_path / "data"),
+        "--epochs",
+        "2",
+        "--limit",
+        "1000",
+    )
     info, history = _only_run(tmp_path / "runs")
     assert info.state == "finished" and info.meta["project"] == "mnist-tutorial"
-    assert info.config == {"learning_rate": 1e-3, "epochs": 2, "batch_size": 64, "architecture": "MLP"}
+    assert info.config == {
+        "learning_rate": 1e-3,
+        "epochs": 2,
+        "batch_size": 64,
+        "architecture": "MLP",
+    }
     assert sorted(history) == [0, 1]
     assert set(history[1]) >= {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"}
     assert history[1]["val_accuracy"] > 0.6

@@ -9,22 +9,51 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-HEAVY = ("textual", "duckdb", "torch", "torchvision", "plotext", "transformers", "lightning",
-         "pytorch_lightning", "keras", "pyarrow", "watchdog", "numpy")
+HEAVY = (
+    "textual",
+    "duckdb",
+    "torch",
+    "torchvision",
+    "plotext",
+    "transformers",
+    "lightning",
+    "pytorch_lightning",
+    "keras",
+    "pyarrow",
+    "watchdog",
+    "numpy",
+)
 
 
 def test_wheel_holds_only_the_trackui_package(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(REPO)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
     )
     (wheel,) = tmp_path.glob("trackui-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
     assert tops == {"trackui", next(t for t in tops if t.endswith(".dist-info"))}
-    for module in ("trackui/__init__.py", "trackui/cli.py", "trackui/store/writer.py",
-                   "trackui/store/reader.py", "trackui/tui/app.py", "trackui/trainer/train.py"):
+    for module in (
+        "trackui/__init__.py",
+        "trackui/cli.py",
+        "trackui/store/writer.py",
+        "trackui/store/reader.py",
+        "trackui/tui/app.py",
+        "trackui/trainer/train.py",
+    ):
         assert module in names, module
     assert any(n.startswith("trackui/tui/") and n.endswith(".tcss") for n in names)
     assert not any("/tests/" in n or n.startswith("tests/") for n in names)
@@ -44,11 +73,18 @@ def test_import_and_a_whole_run_stay_light(tmp_path: Path) -> None:
         print(sorted(m for m in sys.modules if m.split(".")[0] in heavy))
         """
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         env={"TRACKUI_SILENT": "1", "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"TRACKUI_SILENT": "1", "PATH": "/usr/bin:/bin"},
+    )
     assert out.stdout.strip() == "[]"
 
 
 def test_python_dash_m(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "trackui", "--help"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "trackui", "--help"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and "trackui" in out.stdout
