@@ -432,6 +432,8 @@ def _install_hooks() -> None:
 def _at_exit() -> None:
     """Finish runs the script left open: ``failed`` after an uncaught exception."""
     for run in list(_active):
+        if run._meta.get("pid") != os.getpid():
+            continue  # a forked child exiting: the run belongs to its parent
         try:
             run.finish(exit_code=1 if _exception_seen else 0)
         except Exception as e:  # never turn a clean exit into a traceback
