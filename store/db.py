@@ -1,0 +1,210 @@
+"""The DuckDB database behind the index: where it lives, its schema, and fallbacks.
+
+The index is a cache of the run files, never the truth. It is kept in
+``<root>/.trackui/index.duckdb`` so that the next viewer opens fast. When that
+file cannot be used (a read-only root, a second viewer holding DuckDB's lock,
+a damaged or outdated file) the index moves to a per-user cache file, then to
+a private temporary file, and last to memory. Every one of those still works;
+only the start-up time differs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = "3"
+"""Bump when the tables change: an index file with another version is rebuilt."""
+
+CACHE_DIR_NAME = ".trackui"
+CACHE_FILE = "index.duckdb"
+
+MEMORY_LIMIT = "384MB"
+"""DuckDB's buffer pool: a file-backed index spills to disk rather than grow past it."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS info(key VARCHAR, value VARCHAR);
+CREATE TABLE IF NOT EXISTS runs(
+    rid INTEGER, id VARCHAR, dir VARCHAR, name VARCHAR, project VARCHAR, grp VARCHAR,
+    job_type VARCHAR, tags VARCHAR[], state VARCHAR, host VARCHAR, created VARCHAR,
+    start_time DOUBLE, notes VARCHAR, sig VARCHAR, meta VARCHAR, config VARCHAR,
+    summary VARCHAR, warnings VARCHAR);
+CREATE TABLE IF NOT EXISTS config_kv(rid INTEGER, key VARCHAR, num DOUBLE, txt VARCHAR);
+CREATE TABLE IF NOT EXISTS summary_kv(rid INTEGER, key VARCHAR, num DOUBLE, txt VARCHAR);
+CREATE TABLE IF NOT EXISTS metric_names(mid INTEGER, name VARCHAR);
+CREATE TABLE IF NOT EXISTS points(rid INTEGER, mid INTEGER, step BIGINT, t DOUBLE, v DOUBLE);
+CREATE TABLE IF NOT EXISTS texts(rid INTEGER, key VARCHAR, step BIGINT, t DOUBLE, val VARCHAR);
+CREATE TABLE IF NOT EXISTS hist(
+    rid INTEGER, off BIGINT, size BIGINT, mtime_ns BIGINT, ino BIGINT, head VARCHAR,
+    steps BIGINT, last_step BIGINT, first_t DOUBLE, last_t DOUBLE, warnings VARCHAR);
+CREATE TABLE IF NOT EXISTS mstats(
+    rid INTEGER, mid INTEGER, n BIGINT, first_step BIGINT, last_step BIGINT, last_v DOUBLE);
+"""
+
+_TABLES = ("runs", "config_kv", "summary_kv", "metric_names", "points", "texts", "hist", "mstats")
+
+
+class IndexOpenError(OSError):
+    """No place to keep the index could be opened at all (not even memory)."""
+
+
+@dataclass
+class Opened:
+    """A DuckDB connection and where its data lives."""
+
+    con: Any
+    """The ``duckdb.DuckDBPyConnection`` the index owns."""
+    path: Path | None
+    """The database file, or None for memory."""
+    kind: str
+    """``root`` (``<root>/.trackui``), ``user`` (per-user cache), ``temp`` or ``memory``."""
+    fresh: bool
+    """Whether the tables were (re)created empty, so nothing cached can be trusted."""
+    notes: tuple[str, ...] = ()
+    """One line for each place that was tried and could not be used."""
+
+
+def user_cache_path(root: Path) -> Path:
+    """The per-user cache file for ``root`` (used when the root is read-only or locked)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    digest = hashlib.sha1(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
+    return Path(base) / "trackui" / f"index-{digest[:16]}.duckdb"
+
+
+def _configure(con: Any, temp_dir: str | None) -> None:
+    con.execute(f"SET memory_limit='{MEMORY_LIMIT}'")
+    # The index is rebuilt from the files whenever in doubt: no need for the
+    # extra ordering guarantees' cost on reads, but inserts must keep file
+    # order (series rely on it to keep the last of duplicated steps).
+    con.execute("SET preserve_insertion_order=true")
+    if temp_dir is not None:
+        con.execute(f"SET temp_directory='{temp_dir}'")
+
+
+def _prepare(con: Any, root: Path) -> bool:
+    """Create the schema; drop everything first if the file is from another version."""
+    con.execute("CREATE TABLE IF NOT EXISTS info(key VARCHAR, value VARCHAR)")
+    rows = dict(con.execute("SELECT key, value FROM info").fetchall())
+    ok = rows.get("schema") == SCHEMA_VERSION and rows.get("root") == str(root.resolve())
+    if not ok:
+        for t in _TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+        con.execute("DELETE FROM info")
+    con.execute(SCHEMA)
+    if not ok:
+        con.execute(
+            "INSERT INTO info VALUES ('schema', ?), ('root', ?)",
+            [SCHEMA_VERSION, str(root.resolve())],
+        )
+    return not ok
+
+
+def _short(e: BaseException) -> str:
+    return " ".join(str(e).split())[:160]
+
+
+def _try_file(path: Path, root: Path, notes: list[str]) -> tuple[Any, bool] | None:
+    import duckdb
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        notes.append(f"{path.parent}: cannot create ({e.strerror or e})")
+        return None
+    if path.exists() and not os.access(path, os.W_OK):
+        notes.append(f"{path}: not writable")
+        return None
+    for attempt in (1, 2):
+        try:
+            con = duckdb.connect(str(path))
+        except duckdb.IOException as e:
+            msg = str(e)
+            if "lock" in msg.lower():
+                notes.append(f"{path}: in use by another viewer")
+                return None
+            if attempt == 2 or not _discard(path, notes, e):
+                notes.append(f"{path}: unusable ({_short(e)})")
+                return None
+            continue
+        except duckdb.Error as e:
+            # A damaged or foreign file: it is only a cache, rebuild it.
+            if attempt == 2 or not _discard(path, notes, e):
+                notes.append(f"{path}: unusable ({_short(e)})")
+                return None
+            continue
+        try:
+            _configure(con, str(path.parent / "tmp"))
+            fresh = _prepare(con, root)
+        except duckdb.Error as e:
+            con.close()
+            if attempt == 2 or not _discard(path, notes, e):
+                notes.append(f"{path}: unusable ({_short(e)})")
+                return None
+            continue
+        return con, fresh
+    return None
+
+
+def _discard(path: Path, notes: list[str], why: BaseException) -> bool:
+    """Remove a damaged cache file (and its WAL) so that it can be rebuilt."""
+    notes.append(f"{path}: damaged cache rebuilt ({_short(why)})")
+    try:
+        for p in (path, path.with_name(path.name + ".wal")):
+            if p.exists():
+                p.unlink()
+    except OSError:
+        return False
+    return True
+
+
+def open_db(root: Path, *, cache: bool = True) -> Opened:
+    """Open the index database for ``root``, falling back as the module docstring says.
+
+    Args:
+        root: The run root the index describes.
+        cache: Whether to keep the index in a file for the next start.
+
+    Returns:
+        The connection and where it lives.
+    """
+    import duckdb
+
+    notes: list[str] = []
+    if cache:
+        for kind, path in (
+            ("root", root / CACHE_DIR_NAME / CACHE_FILE),
+            ("user", user_cache_path(root)),
+        ):
+            got = _try_file(path, root, notes)
+            if got is not None:
+                return Opened(got[0], path, kind, got[1], tuple(notes))
+    # A private file keeps memory bounded (DuckDB evicts to it) and vanishes on close.
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix="trackui-index-"))
+        con = duckdb.connect(str(tmp / CACHE_FILE))
+        _configure(con, str(tmp / "tmp"))
+        _prepare(con, root)
+        return Opened(con, tmp / CACHE_FILE, "temp", True, tuple(notes))
+    except (OSError, duckdb.Error) as e:
+        notes.append(f"temporary index file: unusable ({_short(e)})")
+    try:
+        con = duckdb.connect(":memory:")
+        _configure(con, None)
+        _prepare(con, root)
+    except duckdb.Error as e:
+        raise IndexOpenError(f"index: cannot open DuckDB ({_short(e)})") from e
+    return Opened(con, None, "memory", True, tuple(notes))
+
+
+def close_db(opened: Opened) -> None:
+    """Close the connection; a temporary index file is deleted."""
+    with contextlib.suppress(Exception):
+        opened.con.close()
+    if opened.kind == "temp" and opened.path is not None:
+        shutil.rmtree(opened.path.parent, ignore_errors=True)

@@ -1,0 +1,1007 @@
+"""The index: a DuckDB picture of a run root that stays current while runs are written.
+
+``scan()`` lists the runs and reads their small files (fast: the run table
+needs only this); ``ingest()`` loads metric records, in bulk the first time
+and then only the bytes appended since each file's last offset. Queries
+(``runs``, ``series``, ``diff``...) answer from DuckDB and from the small
+per-run state kept here.
+
+Methods may be called from worker threads: one refresh (``scan``/``ingest``)
+at a time, queries concurrently with each other and with a refresh. The
+index owns one DuckDB connection; every call uses its own cursor. Every error
+that reaches a caller has a one-line message.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from trackui.store import layout
+from trackui.store.db import Opened, close_db, open_db
+from trackui.store.filter import FilterError, compile_filter
+from trackui.store.ingest import (
+    BATCH_BYTES,
+    BATCH_FILES,
+    BULK_MIN_BYTES,
+    BulkFile,
+    HistState,
+    Loaded,
+    MStat,
+    bulk_candidate,
+    count_colons,
+    history_warnings,
+    load_bulk,
+    load_exact,
+    read_head,
+)
+from trackui.store.models import Diff, MetricInfo, RunInfo, RunRow, Series
+from trackui.store.queries import (
+    check_series_args,
+    compute_diff,
+    flatten,
+    make_series,
+    sort_rows,
+)
+from trackui.store.reader import _META_DEFAULTS, decode_value, list_run_dirs, read_json_object
+from trackui.store.state import derive_state
+
+__all__ = ["FilterError", "Index"]
+
+_SMALL = (layout.META, layout.CONFIG, layout.SUMMARY)
+
+
+def _sig(run_dir: Path) -> str | None:
+    """Sizes and mtimes of a run's small files; None when it has no ``meta.json`` yet."""
+    parts = []
+    for name in _SMALL:
+        try:
+            st = os.stat(run_dir / name)
+        except FileNotFoundError:
+            if name == layout.META:
+                return None
+            parts.append("-")
+            continue
+        except OSError:
+            parts.append("?")
+            continue
+        parts.append(f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}")
+    return "|".join(parts)
+
+
+def _encode(v: Any) -> Any:
+    """JSON-safe value: non-finite floats as the format's strings."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    if isinstance(v, dict):
+        return {str(k): _encode(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_encode(x) for x in v]
+    return v
+
+
+def _dumps(v: Any) -> str:
+    return orjson.dumps(_encode(v), option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _kv(v: Any) -> tuple[float | None, str | None]:
+    """A value as (number, text) columns for filtering."""
+    if isinstance(v, bool):
+        return (1.0 if v else 0.0), ("true" if v else "false")
+    if isinstance(v, (int, float)):
+        f = float(v)
+        return (f if not math.isnan(f) else None), _encode(f) if not math.isfinite(f) else repr(v)
+    if v is None:
+        return None, None
+    if isinstance(v, str):
+        return None, v
+    return None, _dumps(v)
+
+
+def _placeholder(run_dir: Path, why: str) -> RunInfo | None:
+    """A run whose ``meta.json`` cannot be used: listed with a warning, nothing loaded."""
+    parsed = layout.parse_run_dir_name(run_dir.name)
+    if parsed is None:
+        return None
+    meta = {**_META_DEFAULTS, "id": parsed[1], "state": "crashed"}
+    return RunInfo(parsed[1], run_dir, meta, {}, {}, "crashed", (why,))
+
+
+def _read_info(run_dir: Path, now: float) -> RunInfo | None:
+    from trackui.store.reader import read_run
+
+    info = read_run(run_dir, now=now)
+    if info is not None:
+        return info
+    warns: list[str] = []
+    meta = read_json_object(run_dir / layout.META, warns)
+    if meta is None:
+        if warns:
+            return _placeholder(run_dir, warns[0])
+        return None  # not written yet: the run appears once it is
+    fmt = meta.get("format")
+    return _placeholder(
+        run_dir,
+        f"{layout.META}: format {fmt!r} is newer than this trackui reads "
+        f"({layout.FORMAT_VERSION}); run not loaded",
+    )
+
+
+@dataclass
+class _Run:
+    rid: int
+    dir: str
+    sig: str
+    info: RunInfo
+    readable: bool = True
+    """False for placeholders: nothing of theirs is loaded."""
+
+
+@dataclass
+class _State:
+    """Everything the queries need besides DuckDB; replaced, never mutated in place."""
+
+    runs: dict[str, _Run] = field(default_factory=dict)
+    hist: dict[int, HistState] = field(default_factory=dict)
+    mstats: dict[int, dict[int, MStat]] = field(default_factory=dict)
+    texts: dict[int, dict[str, tuple[int, str]]] = field(default_factory=dict)
+
+
+class Index:
+    """A DuckDB index of a run root (see the module docstring).
+
+    Args:
+        root: The run root.
+        cache: Keep the index in ``<root>/.trackui/index.duckdb`` (or a
+            per-user cache file) so that the next start is fast.
+        now: The clock, for run states and runtimes.
+    """
+
+    def __init__(
+        self, root: Path, *, cache: bool = True, now: Callable[[], float] = time.time
+    ) -> None:
+        self.root = Path(root)
+        self._now = now
+        self._refresh_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._db: Opened = open_db(self.root, cache=cache)
+        self.storage: str = self._db.kind
+        """Where the index lives: ``root``, ``user``, ``temp`` or ``memory``."""
+        self.notes: tuple[str, ...] = self._db.notes
+        """Why a place for the index was passed over (one line each)."""
+        self.warnings: list[str] = []
+        """Root-level warnings (duplicate run ids, an unreadable root)."""
+        self._mids: dict[str, int] = {}
+        self._mnames: dict[int, str] = {}
+        self._st = _State()
+        self._next_rid = 1
+        self._validated = False
+        self._closed = False
+        if not self._db.fresh:
+            try:
+                self._load_cached()
+            except Exception:
+                self._reset_db()
+
+    # ------------------------------------------------------------------ cache
+
+    def _cur(self) -> Any:
+        if self._closed:
+            raise RuntimeError("index: closed")
+        return self._db.con.cursor()
+
+    def _reset_db(self) -> None:
+        cur = self._cur()
+        for t in (
+            "runs",
+            "config_kv",
+            "summary_kv",
+            "metric_names",
+            "points",
+            "texts",
+            "hist",
+            "mstats",
+        ):
+            cur.execute(f"DELETE FROM {t}")
+        self._mids, self._mnames = {}, {}
+        self._st = _State()
+        self._next_rid = 1
+
+    def _load_cached(self) -> None:
+        """Rebuild the in-memory state from a cache file (validated on the first refresh)."""
+        cur = self._cur()
+        st = _State()
+        for mid, name in cur.execute("SELECT mid, name FROM metric_names").fetchall():
+            self._mids[name] = mid
+            self._mnames[mid] = name
+        for rid, rid_id, d, sig, meta, config, summary, warnings, state in cur.execute(
+            "SELECT rid, id, dir, sig, meta, config, summary, warnings, state FROM runs"
+        ).fetchall():
+            summ = {k: decode_value(v) for k, v in orjson.loads(summary).items()}
+            info = RunInfo(
+                rid_id,
+                self.root / d,
+                orjson.loads(meta),
+                orjson.loads(config),
+                summ,
+                state,
+                tuple(orjson.loads(warnings)),
+            )
+            st.runs[rid_id] = _Run(rid, d, sig, info, readable=sig != "")
+            self._next_rid = max(self._next_rid, rid + 1)
+        for row in cur.execute(
+            "SELECT rid, off, size, mtime_ns, ino, head, steps, last_step, first_t, last_t, warnings FROM hist"
+        ).fetchall():
+            w = orjson.loads(row[10])
+            st.hist[row[0]] = HistState(
+                off=row[1], size=row[2], mtime_ns=row[3], ino=row[4], head=row[5],
+                steps=row[6], last_step=row[7], first_t=row[8], last_t=row[9],
+                warnings=w["warnings"], damaged=w["damaged"],
+            )  # fmt: skip
+        for rid, mid, n, lo, hi, last_v in cur.execute(
+            "SELECT rid, mid, n, first_step, last_step, last_v FROM mstats"
+        ).fetchall():
+            st.mstats.setdefault(rid, {})[mid] = MStat(n, lo, hi, last_v)
+        for rid, key, step, val in cur.execute(
+            "SELECT rid, key, arg_max(step, rowid), arg_max(val, rowid) FROM texts GROUP BY rid, key"
+        ).fetchall():
+            st.texts.setdefault(rid, {})[key] = (step, val)
+        self._st = st
+
+    # ------------------------------------------------------------------- scan
+
+    def scan(self) -> set[str]:
+        """List run directories and (re)read the small files of new or changed runs.
+
+        Returns:
+            Ids of runs that are new, changed (files or derived state) or vanished.
+        """
+        with self._refresh_lock:
+            return self._scan()
+
+    def _scan(self) -> set[str]:
+        now = self._now()
+        old = self._st
+        by_dir = {r.dir: r for r in old.runs.values()}
+        runs: dict[str, _Run] = {}
+        changed: set[str] = set()
+        upserts: list[_Run] = []
+        state_updates: list[_Run] = []
+        warnings: list[str] = []
+        if not self.root.is_dir():
+            warnings.append(f"{self.root}: not a directory (no runs)")
+        for d in list_run_dirs(self.root):
+            sig = _sig(d)
+            if sig is None:
+                continue
+            prev = by_dir.get(d.name)
+            if prev is not None and prev.sig == sig:
+                run = prev
+                if run.readable and run.info.meta.get("state") == "running":
+                    state = derive_state(run.info.meta, d, now=now)
+                    if state != run.info.state:
+                        run = _Run(
+                            run.rid, run.dir, run.sig,
+                            RunInfo(run.info.id, d, run.info.meta, run.info.config,
+                                    run.info.summary, state, run.info.warnings),
+                        )  # fmt: skip
+                        state_updates.append(run)
+                        changed.add(run.info.id)
+            else:
+                info = _read_info(d, now)
+                if info is None:
+                    continue
+                rid = prev.rid if prev is not None else self._alloc_rid()
+                readable = not (info.warnings and info.warnings[0].startswith(layout.META))
+                run = _Run(rid, d.name, sig if readable else "", info, readable)
+                upserts.append(run)
+                changed.add(info.id)
+            if run.info.id in runs:
+                warnings.append(
+                    f"{d.name}: run id {run.info.id!r} already used by "
+                    f"{runs[run.info.id].dir}; skipped"
+                )
+                continue
+            runs[run.info.id] = run
+        kept_rids = {r.rid for r in runs.values()}
+        gone = [r for r in old.runs.values() if r.rid not in kept_rids]
+        changed.update(r.info.id for r in gone)
+        self._write_runs(upserts, state_updates, gone)
+        with self._lock:
+            hist = {k: v for k, v in old.hist.items() if k in kept_rids}
+            mstats = {k: v for k, v in old.mstats.items() if k in kept_rids}
+            texts = {k: v for k, v in old.texts.items() if k in kept_rids}
+            self._st = _State(runs, hist, mstats, texts)
+            self.warnings = warnings
+        if upserts or gone:
+            self._write_summaries([r.rid for r in upserts])
+        return changed
+
+    def _alloc_rid(self) -> int:
+        rid = self._next_rid
+        self._next_rid += 1
+        return rid
+
+    def _write_runs(self, upserts: list[_Run], state_updates: list[_Run], gone: list[_Run]) -> None:
+        import pyarrow as pa
+
+        if not (upserts or state_updates or gone):
+            return
+        cur = self._cur()
+        cur.execute("BEGIN")
+        try:
+            drop = [r.rid for r in upserts] + [r.rid for r in gone]
+            if drop:
+                for t in ("runs", "config_kv"):
+                    cur.execute(
+                        f"DELETE FROM {t} WHERE rid IN (SELECT unnest(?::INTEGER[]))", [drop]
+                    )
+            if gone:
+                g = [r.rid for r in gone]
+                for t in ("summary_kv", "points", "texts", "hist", "mstats"):
+                    cur.execute(f"DELETE FROM {t} WHERE rid IN (SELECT unnest(?::INTEGER[]))", [g])
+            for r in state_updates:
+                cur.execute("UPDATE runs SET state = ? WHERE rid = ?", [r.info.state, r.rid])
+            if upserts:
+                cols: dict[str, list[Any]] = {k: [] for k in (
+                    "rid", "id", "dir", "name", "project", "grp", "job_type", "tags", "state",
+                    "host", "created", "start_time", "notes", "sig", "meta", "config", "summary",
+                    "warnings")}  # fmt: skip
+                kv: dict[str, list[Any]] = {"rid": [], "key": [], "num": [], "txt": []}
+                for r in upserts:
+                    m = r.info.meta
+                    st = m.get("start_time")
+                    for k, v in (
+                        ("rid", r.rid), ("id", r.info.id), ("dir", r.dir), ("name", r.info.name),
+                        ("project", _s(m.get("project"))), ("grp", _s(m.get("group"))),
+                        ("job_type", _s(m.get("job_type"))),
+                        ("tags", [str(t) for t in m.get("tags") or []]),
+                        ("state", r.info.state), ("host", _s(m.get("host"))),
+                        ("created", _s(m.get("created"))),
+                        ("start_time", float(st) if isinstance(st, (int, float)) else None),
+                        ("notes", _s(m.get("notes"))), ("sig", r.sig), ("meta", _dumps(m)),
+                        ("config", _dumps(r.info.config)), ("summary", _dumps(r.info.summary)),
+                        ("warnings", _dumps(list(r.info.warnings))),
+                    ):  # fmt: skip
+                        cols[k].append(v)
+                    for key, val in flatten(r.info.config).items():
+                        num, txt = _kv(val)
+                        kv["rid"].append(r.rid)
+                        kv["key"].append(key)
+                        kv["num"].append(num)
+                        kv["txt"].append(txt)
+                tbl = pa.table({
+                    **{k: cols[k] for k in cols if k not in ("rid", "tags", "start_time")},
+                    "rid": pa.array(cols["rid"], pa.int32()),
+                    "tags": pa.array(cols["tags"], pa.list_(pa.string())),
+                    "start_time": pa.array(cols["start_time"], pa.float64()),
+                })  # fmt: skip
+                cur.register("_runs_new", tbl)
+                cur.execute(
+                    "INSERT INTO runs SELECT rid, id, dir, name, project, grp, job_type, tags, "
+                    "state, host, created, start_time, notes, sig, meta, config, summary, "
+                    "warnings FROM _runs_new"
+                )
+                cur.unregister("_runs_new")
+                if kv["rid"]:
+                    ktbl = pa.table({
+                        "rid": pa.array(kv["rid"], pa.int32()), "key": pa.array(kv["key"], pa.string()),
+                        "num": pa.array(kv["num"], pa.float64()), "txt": pa.array(kv["txt"], pa.string()),
+                    })  # fmt: skip
+                    cur.register("_kv_new", ktbl)
+                    cur.execute("INSERT INTO config_kv SELECT rid, key, num, txt FROM _kv_new")
+                    cur.unregister("_kv_new")
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
+
+    def _merged_summary(self, st: _State, run: _Run) -> dict[str, Any]:
+        """Last values from the history, overridden by ``summary.json`` (docs/format.md)."""
+        out: dict[str, Any] = {}
+        for mid, s in st.mstats.get(run.rid, {}).items():
+            out[self._mnames[mid]] = s.last_v
+        for key, (_, val) in st.texts.get(run.rid, {}).items():
+            out.setdefault(key, val)
+        out.update(run.info.summary)
+        return out
+
+    def _write_summaries(self, rids: Sequence[int]) -> None:
+        """Refresh ``summary_kv`` (what filters on summary keys see) for ``rids``."""
+        import pyarrow as pa
+
+        if not rids:
+            return
+        st = self._st
+        by_rid = {r.rid: r for r in st.runs.values()}
+        kv: dict[str, list[Any]] = {"rid": [], "key": [], "num": [], "txt": []}
+        for rid in rids:
+            run = by_rid.get(rid)
+            if run is None:
+                continue
+            for key, val in self._merged_summary(st, run).items():
+                num, txt = _kv(val)
+                kv["rid"].append(rid)
+                kv["key"].append(key)
+                kv["num"].append(num)
+                kv["txt"].append(txt)
+        cur = self._cur()
+        cur.execute("BEGIN")
+        try:
+            cur.execute(
+                "DELETE FROM summary_kv WHERE rid IN (SELECT unnest(?::INTEGER[]))", [list(rids)]
+            )
+            if kv["rid"]:
+                tbl = pa.table({
+                    "rid": pa.array(kv["rid"], pa.int32()), "key": pa.array(kv["key"], pa.string()),
+                    "num": pa.array(kv["num"], pa.float64()), "txt": pa.array(kv["txt"], pa.string()),
+                })  # fmt: skip
+                cur.register("_skv_new", tbl)
+                cur.execute("INSERT INTO summary_kv SELECT rid, key, num, txt FROM _skv_new")
+                cur.unregister("_skv_new")
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
+
+    # ----------------------------------------------------------------- ingest
+
+    def _mid(self, name: str, cur: Any) -> int:
+        mid = self._mids.get(name)
+        if mid is None:
+            mid = len(self._mids) + 1
+            cur.execute("INSERT INTO metric_names VALUES (?, ?)", [mid, name])
+            with self._lock:
+                self._mids[name] = mid
+                self._mnames[mid] = name
+        return mid
+
+    def ingest(
+        self,
+        *,
+        cancel: threading.Event | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> set[str]:
+        """Load metric records appended since the last call (everything the first time).
+
+        Args:
+            cancel: Set it to stop between batches; what was loaded stays loaded.
+            progress: Called with ``(runs done, runs to do)`` as batches finish.
+
+        Returns:
+            Ids of runs whose metrics changed.
+        """
+        with self._refresh_lock:
+            return self._ingest(cancel, progress)
+
+    def _ingest(
+        self, cancel: threading.Event | None, progress: Callable[[int, int], None] | None
+    ) -> set[str]:
+        st = self._st
+        validate = not self._validated
+        resets: list[int] = []
+        exact: list[tuple[int, Path, HistState, int]] = []
+        bulk: list[tuple[int, Path, int]] = []
+        id_of = {r.rid: r.info.id for r in st.runs.values()}
+        hist_upd: dict[int, HistState] = {}
+        for run in st.runs.values():
+            if not run.readable:
+                continue
+            path = run.info.path / layout.HISTORY
+            h = st.hist.get(run.rid)
+            try:
+                fs = os.stat(path)
+            except OSError:
+                if h is not None and h.off > 0:
+                    resets.append(run.rid)  # the history vanished: forget its points
+                    hist_upd[run.rid] = HistState()
+                continue
+            if (
+                h is not None
+                and fs.st_size == h.size
+                and fs.st_mtime_ns == h.mtime_ns
+                and not validate
+            ):
+                continue
+            replaced = (
+                h is not None
+                and h.off > 0
+                and (fs.st_ino != h.ino or fs.st_size < h.off or read_head(path) != h.head)
+            )
+            if replaced:
+                resets.append(run.rid)
+                h = None
+            base = h if h is not None else HistState()
+            base = HistState(**{**base.__dict__, "warnings": list(base.warnings)})
+            base.size, base.mtime_ns, base.ino = fs.st_size, fs.st_mtime_ns, fs.st_ino
+            if not base.head or base.off == 0:
+                base.head = read_head(path)
+            if fs.st_size <= base.off:
+                hist_upd[run.rid] = base
+                continue
+            if base.off == 0 and fs.st_size >= BULK_MIN_BYTES:
+                bulk.append((run.rid, path, fs.st_size))
+            else:
+                exact.append((run.rid, run.info.path, base, fs.st_size))
+            hist_upd[run.rid] = base
+        self._validated = True
+        total = len(exact) + len(bulk)
+        done = 0
+        changed: set[int] = set(resets)
+        if resets:
+            self._apply(Loaded(), resets, {})
+        if progress is not None and total:
+            progress(0, total)
+        # Small appends first: live runs show their newest values soonest.
+        if exact:
+            changed |= self._load_exact_items(exact)
+            done += len(exact)
+            if progress is not None:
+                progress(done, total)
+        groups: dict[tuple[str, ...], list[BulkFile]] = {}
+        for rid, path, size in bulk:
+            keys = bulk_candidate(path, size)
+            colons = count_colons(path, size) if keys is not None else None
+            if keys is None or colons is None:
+                h = hist_upd[rid]
+                changed |= self._load_exact_items([(rid, path.parent, h, size)])
+                done += 1
+                continue
+            groups.setdefault(keys, []).append(BulkFile(rid, path, size, keys, colons))
+        for keys, files in groups.items():
+            i = 0
+            while i < len(files):
+                if cancel is not None and cancel.is_set():
+                    return {id_of[r] for r in changed if r in id_of}
+                batch, nbytes = [], 0
+                while (
+                    i < len(files)
+                    and len(batch) < BATCH_FILES
+                    and (not batch or nbytes + files[i].size <= BATCH_BYTES)
+                ):
+                    batch.append(files[i])
+                    nbytes += files[i].size
+                    i += 1
+                changed |= self._load_bulk_batch(batch, keys, hist_upd)
+                done += len(batch)
+                if progress is not None:
+                    progress(done, total)
+        # Files that only had their stat refreshed (no new bytes).
+        rest = {rid: h for rid, h in hist_upd.items() if rid not in changed}
+        if rest:
+            self._apply(Loaded(hist=rest), [], {})
+        return {id_of[r] for r in changed if r in id_of}
+
+    def _load_exact_items(self, items: list[tuple[int, Path, HistState, int]]) -> set[int]:
+        cur = self._cur()
+        cur.execute("BEGIN")
+        try:
+            got = load_exact(cur, items, lambda n: self._mid(n, cur), self._st.mstats)
+            for rid, _, h, size in items:
+                got.hist[rid].size = size
+                got.hist[rid].mtime_ns = h.mtime_ns
+                got.hist[rid].ino = h.ino
+                got.hist[rid].head = h.head
+            self._persist(cur, got)
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
+        self._apply(got, [], {})
+        return set(got.hist)
+
+    def _load_bulk_batch(
+        self, batch: list[BulkFile], keys: tuple[str, ...], hist_upd: dict[int, HistState]
+    ) -> set[int]:
+        cur = self._cur()
+        cur.execute("BEGIN")
+        try:
+            got = load_bulk(cur, batch, keys, lambda n: self._mid(n, cur))
+            for rid, h in got.hist.items():
+                base = hist_upd[rid]
+                h.mtime_ns, h.ino, h.head = base.mtime_ns, base.ino, base.head
+            self._persist(cur, got)
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
+        self._apply(got, [], {})
+        changed = set(got.hist)
+        if got.failed:
+            by_rid = {f.rid: f for f in batch}
+            items = [
+                (rid, by_rid[rid].path.parent, hist_upd[rid], by_rid[rid].size)
+                for rid in got.failed
+            ]
+            changed |= self._load_exact_items(items)
+        return changed
+
+    def _persist(self, cur: Any, got: Loaded) -> None:
+        """Write the per-run ingest state (offsets, stats) in the caller's transaction."""
+        rids = list(got.hist)
+        if not rids:
+            return
+        cur.execute("DELETE FROM hist WHERE rid IN (SELECT unnest(?::INTEGER[]))", [rids])
+        cur.executemany(
+            "INSERT INTO hist VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (rid, h.off, h.size, h.mtime_ns, h.ino, h.head, h.steps, h.last_step,
+                 h.first_t, h.last_t, _dumps({"warnings": h.warnings, "damaged": h.damaged}))
+                for rid, h in got.hist.items()
+            ],
+        )  # fmt: skip
+        ms = [(rid, mid, s.n, s.first_step, s.last_step, s.last_v)
+              for rid, d in got.mstats.items() for mid, s in d.items()]  # fmt: skip
+        cur.execute(
+            "DELETE FROM mstats WHERE rid IN (SELECT unnest(?::INTEGER[]))", [list(got.mstats)]
+        )
+        if ms:
+            import pyarrow as pa
+
+            cols = list(zip(*ms, strict=True))
+            tbl = pa.table({
+                "rid": pa.array(cols[0], pa.int32()), "mid": pa.array(cols[1], pa.int32()),
+                "n": pa.array(cols[2], pa.int64()), "first_step": pa.array(cols[3], pa.int64()),
+                "last_step": pa.array(cols[4], pa.int64()), "last_v": pa.array(cols[5], pa.float64()),
+            })  # fmt: skip
+            cur.register("_ms_new", tbl)
+            cur.execute("INSERT INTO mstats SELECT * FROM _ms_new")
+            cur.unregister("_ms_new")
+
+    def _apply(self, got: Loaded, resets: list[int], _unused: dict[int, Any]) -> None:
+        """Install loaded state; ``resets`` lose their points first."""
+        if resets:
+            cur = self._cur()
+            cur.execute("BEGIN")
+            try:
+                for t in ("points", "texts", "hist", "mstats"):
+                    cur.execute(
+                        f"DELETE FROM {t} WHERE rid IN (SELECT unnest(?::INTEGER[]))", [resets]
+                    )
+                cur.execute("COMMIT")
+            except Exception:
+                cur.execute("ROLLBACK")
+                raise
+        with self._lock:
+            old = self._st
+            hist = dict(old.hist)
+            mstats = dict(old.mstats)
+            texts = dict(old.texts)
+            for rid in resets:
+                hist.pop(rid, None)
+                mstats.pop(rid, None)
+                texts.pop(rid, None)
+            hist.update(got.hist)
+            mstats.update(got.mstats)
+            for rid, t in got.texts.items():
+                texts[rid] = {**texts.get(rid, {}), **t}
+            self._st = _State(old.runs, hist, mstats, texts)
+        touched = set(resets) | set(got.mstats) | set(got.texts)
+        if touched:
+            self._write_summaries(sorted(touched))
+
+    def refresh(self, **kw: Any) -> set[str]:
+        """``scan()`` then ``ingest(**kw)``; returns the ids either changed."""
+        return self.scan() | self.ingest(**kw)
+
+    def close(self) -> None:
+        """Close DuckDB (a cache file is kept for the next start)."""
+        with self._refresh_lock:
+            if not self._closed:
+                self._closed = True
+                close_db(self._db)
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- queries
+
+    @property
+    def loaded(self) -> tuple[int, int]:
+        """``(runs whose metrics are loaded, runs total)``, for a progress bar."""
+        st = self._st
+        total = len(st.runs)
+        done = 0
+        for r in st.runs.values():
+            h = st.hist.get(r.rid)
+            if (
+                not r.readable
+                or (h is not None and h.off >= h.size)
+                or (h is None and not (r.info.path / layout.HISTORY).exists())
+            ):
+                done += 1
+        return done, total
+
+    def _row(self, st: _State, run: _Run, now: float) -> RunRow:
+        info = run.info
+        m = info.meta
+        h = st.hist.get(run.rid)
+        start = m.get("start_time")
+        start_f = float(start) if isinstance(start, (int, float)) else (
+            h.first_t if h is not None and h.first_t is not None else 0.0
+        )  # fmt: skip
+        end = m.get("end_time")
+        end_f = float(end) if isinstance(end, (int, float)) else None
+        if info.state == "running":
+            runtime = now - start_f
+        elif end_f is not None:
+            runtime = end_f - start_f
+        elif h is not None and h.last_t is not None:
+            runtime = h.last_t - start_f
+        else:
+            runtime = 0.0
+        created = m.get("created")
+        if not isinstance(created, str) or not created:
+            created = datetime.fromtimestamp(start_f, tz=timezone.utc).isoformat()
+        warnings = list(info.warnings)
+        if h is not None:
+            warnings += history_warnings(h)
+        return RunRow(
+            id=info.id,
+            name=info.name,
+            project=_s(m.get("project")),
+            group=_s(m.get("group")),
+            tags=tuple(str(t) for t in m.get("tags") or ()),
+            state=info.state,
+            created=created,
+            start_time=start_f,
+            end_time=end_f,
+            runtime_s=max(0.0, runtime) if math.isfinite(runtime) else 0.0,
+            last_step=h.last_step if h is not None else None,
+            steps=h.steps if h is not None else 0,
+            path=info.path,
+            host=_s(m.get("host")),
+            config=info.config,
+            summary=self._merged_summary(st, run),
+            meta=m,
+            warnings=tuple(warnings),
+        )
+
+    def runs(
+        self, filter: str = "", *, sort: str = "created", descending: bool = True
+    ) -> list[RunRow]:
+        """The runs matching ``filter``, ordered by ``sort``.
+
+        Args:
+            filter: The filter language of ``store.filter`` (empty: all runs).
+            sort: A RunRow field, or ``config.<flat key>`` / ``summary.<flat key>``.
+            descending: Largest first; runs without a value come last either way.
+
+        Raises:
+            FilterError: The filter is malformed.
+            ValueError: Unknown sort column.
+        """
+        st = self._st
+        now = self._now()
+        if filter.strip():
+            sql, params = compile_filter(filter)
+            try:
+                ids = {
+                    r[0]
+                    for r in self._cur()
+                    .execute(f"SELECT id FROM runs r WHERE {sql}", params)
+                    .fetchall()
+                }
+            except Exception as e:
+                raise FilterError(
+                    f"filter: cannot evaluate ({' '.join(str(e).split())[:120]})"
+                ) from e
+            runs = [r for r in st.runs.values() if r.info.id in ids]
+        else:
+            runs = list(st.runs.values())
+        return sort_rows([self._row(st, r, now) for r in runs], sort, descending)
+
+    def run(self, run_id: str) -> RunRow:
+        """One run by exact id.
+
+        Raises:
+            LookupError: No run has this id.
+        """
+        st = self._st
+        r = st.runs.get(run_id)
+        if r is None:
+            raise LookupError(f"no run with id {_shown(run_id)}")
+        return self._row(st, r, self._now())
+
+    def resolve(self, ref: str) -> RunRow:
+        """A run by id, unique id prefix, unique name, or run directory path.
+
+        Raises:
+            LookupError: Nothing or more than one run matches (one-line message).
+        """
+        st = self._st
+        if ref in st.runs:
+            return self.run(ref)
+        if ref and (os.sep in ref or ref.startswith(".")):
+            p = Path(ref)
+            if p.is_dir():
+                rp = p.resolve()
+                for r in st.runs.values():
+                    if r.info.path.resolve() == rp:
+                        return self.run(r.info.id)
+        named = [r for r in st.runs.values() if r.info.name == ref]
+        if len(named) == 1:
+            return self.run(named[0].info.id)
+        if len(named) > 1:
+            ids = ", ".join(sorted(r.info.id for r in named)[:5])
+            raise LookupError(f"run name {_shown(ref)} is ambiguous: {len(named)} runs ({ids})")
+        pre = [r for r in st.runs.values() if ref and r.info.id.startswith(ref)]
+        if len(pre) == 1:
+            return self.run(pre[0].info.id)
+        if len(pre) > 1:
+            ids = ", ".join(sorted(r.info.id for r in pre)[:5])
+            raise LookupError(f"run id prefix {_shown(ref)} is ambiguous: {len(pre)} runs ({ids})")
+        raise LookupError(f"no run matches {_shown(ref)} in {_shown(str(self.root))}")
+
+    def metrics(self, run_ids: Sequence[str]) -> list[MetricInfo]:
+        """Numeric metric names of the runs, with each run's step count."""
+        st = self._st
+        out: dict[str, dict[str, int]] = {}
+        for rid_s in run_ids:
+            r = st.runs.get(rid_s)
+            if r is None:
+                continue
+            for mid, s in st.mstats.get(r.rid, {}).items():
+                out.setdefault(self._mnames[mid], {})[rid_s] = s.n
+        return [MetricInfo(name, out[name]) for name in sorted(out)]
+
+    def keys(self) -> tuple[list[str], list[str]]:
+        """``(config flat keys, summary keys)`` over all runs, sorted."""
+        st = self._st
+        ck: set[str] = set()
+        sk: set[str] = set()
+        for r in st.runs.values():
+            ck.update(flatten(r.info.config))
+            sk.update(self._merged_summary(st, r))
+        return sorted(ck), sorted(sk)
+
+    def series(
+        self,
+        run_ids: Sequence[str],
+        metrics: Sequence[str],
+        *,
+        x: str = "step",
+        smoothing: str = "twema",
+        strength: float = 0.6,
+        buckets: int = 200,
+        x_range: tuple[float, float] | None = None,
+    ) -> list[Series]:
+        """Curves of ``metrics`` for ``run_ids``: smoothed on full data, then bucketed.
+
+        One Series per (run, metric) in the order given; a run lacking the
+        metric gets an empty Series.
+
+        Raises:
+            LookupError: An unknown run id.
+            ValueError: Unknown x axis or smoothing, or ``buckets < 1``.
+        """
+        st = self._st
+        mids = dict(self._mids)
+        check_series_args(x, smoothing, buckets, mids)
+        cur = self._cur()
+        out = []
+        for rid_s in run_ids:
+            run = st.runs.get(rid_s)
+            if run is None:
+                raise LookupError(f"no run with id {_shown(rid_s)}")
+            start = run.info.meta.get("start_time")
+            h = st.hist.get(run.rid)
+            start_f = (
+                float(start) if isinstance(start, (int, float)) else (h.first_t if h else None)
+            )
+            for name in metrics:
+                out.append(
+                    make_series(
+                        cur, rid_s, run.rid, name, mids.get(name),
+                        x=x, x_mid=mids.get(x), start_time=start_f, smoothing=smoothing,
+                        strength=strength, buckets=buckets, x_range=x_range,
+                    )
+                )  # fmt: skip
+        return out
+
+    def points(self, run_id: str, metric: str) -> tuple[Any, Any, Any]:
+        """Full-resolution ``(step, t, value)`` arrays of one metric (one entry per step)."""
+        from trackui.store.queries import fetch_points
+
+        run = self._st.runs.get(run_id)
+        if run is None:
+            raise LookupError(f"no run with id {_shown(run_id)}")
+        mid = self._mids.get(metric)
+        if mid is None:
+            import numpy as np
+
+            e = np.empty(0)
+            return e.astype(np.int64), e, e
+        return fetch_points(self._cur(), run.rid, mid)
+
+    def history_table(self, run_ids: Sequence[str]) -> Any:
+        """Every numeric value of the runs, full resolution, as a pyarrow Table.
+
+        Columns: ``run_id``, ``step``, ``time``, ``metric``, ``value``; one row
+        per (run, metric, step), the last logged value winning, in run then
+        file order.
+        """
+        import pyarrow as pa
+
+        st = self._st
+        parts = []
+        cur = self._cur()
+        for rid_s in run_ids:
+            run = st.runs.get(rid_s)
+            if run is None:
+                raise LookupError(f"no run with id {_shown(rid_s)}")
+            for mid, _ in sorted(
+                st.mstats.get(run.rid, {}).items(), key=lambda kv: self._mnames[kv[0]]
+            ):
+                step, t, v = _pts(cur, run.rid, mid)
+                n = len(step)
+                parts.append(
+                    pa.table({
+                        "run_id": pa.array([rid_s] * n, pa.string()),
+                        "step": pa.array(step, pa.int64()),
+                        "time": pa.array(t, pa.float64()),
+                        "metric": pa.array([self._mnames[mid]] * n, pa.string()),
+                        "value": pa.array(v, pa.float64()),
+                    })
+                )  # fmt: skip
+        if not parts:
+            return pa.table({
+                "run_id": pa.array([], pa.string()), "step": pa.array([], pa.int64()),
+                "time": pa.array([], pa.float64()), "metric": pa.array([], pa.string()),
+                "value": pa.array([], pa.float64()),
+            })  # fmt: skip
+        return pa.concat_tables(parts)
+
+    def diff(
+        self, run_ids: Sequence[str], *, baseline: str | None = None, all_keys: bool = False
+    ) -> Diff:
+        """Config and summary keys that differ across runs, with deltas from ``baseline``.
+
+        Raises:
+            LookupError: An unknown run id, or a baseline not among ``run_ids``.
+        """
+        rows = [self.run(r) for r in run_ids]
+        if not rows:
+            raise LookupError("diff: no runs given")
+        b = 0
+        if baseline is not None:
+            if baseline not in run_ids:
+                raise LookupError(f"diff: baseline {_shown(baseline)} is not one of the runs")
+            b = list(run_ids).index(baseline)
+        return compute_diff(rows, b, all_keys)
+
+    def text_values(self, run_id: str) -> dict[str, str]:
+        """The last value of each text metric of a run."""
+        st = self._st
+        run = st.runs.get(run_id)
+        if run is None:
+            raise LookupError(f"no run with id {_shown(run_id)}")
+        return {k: v for k, (_, v) in sorted(st.texts.get(run.rid, {}).items())}
+
+
+def _pts(cur: Any, rid: int, mid: int) -> tuple[Any, Any, Any]:
+    from trackui.store.queries import fetch_points
+
+    return fetch_points(cur, rid, mid)
+
+
+def _s(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def _shown(s: str) -> str:
+    """A user-supplied string for a one-line message: quoted, controls escaped, bounded."""
+    s = s if len(s) <= 80 else s[:77] + "..."
+    return "'" + "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in s) + "'"

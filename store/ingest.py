@@ -1,0 +1,446 @@
+"""Loading ``history.jsonl`` files into the index's DuckDB tables.
+
+Two paths:
+
+* **Bulk** (a whole file read from byte 0): DuckDB's own ``read_json`` parses
+  many files in one query, with ``m`` read as a STRUCT of the metric names
+  sampled from each file's head and tail. A STRUCT silently drops names it
+  does not list, so every file is checked afterwards: the number of ``:`` in
+  its bytes (counted with NumPy over a memory map) must equal what the parsed
+  rows account for. A file that fails the check, or that DuckDB refuses
+  (damaged lines, invalid UTF-8), or whose last line is incomplete, goes
+  through the exact path instead.
+* **Exact** (appended bytes, small files, and those above): the lines are
+  parsed one by one by ``store.reader`` from the last offset, so a torn tail
+  waits for its newline and every damaged line becomes a warning.
+
+Both keep each file's byte order in the ``points`` table (DuckDB preserves
+insertion order), which is what lets a later duplicate step win.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from trackui.store import layout
+from trackui.store.reader import read_records
+
+BULK_MIN_BYTES = 256 * 1024
+"""Files smaller than this are parsed line by line (a DuckDB query costs more)."""
+BATCH_BYTES = 96 * 1024 * 1024
+"""Bytes of JSON handed to one ``read_json`` query (bounds memory, paces progress)."""
+BATCH_FILES = 64
+SAMPLE_BYTES = 32 * 1024
+MAX_WARNINGS = 20
+"""Damaged-record warnings kept per run; the rest are counted."""
+
+_GLOB_CHARS = set("*?[]{}")
+
+
+@dataclass
+class HistState:
+    """How far a run's ``history.jsonl`` has been loaded, and what it held."""
+
+    off: int = 0
+    """Byte offset just after the last complete line loaded."""
+    size: int = 0
+    mtime_ns: int = 0
+    ino: int = 0
+    head: str = ""
+    """Hex of the file's first bytes: a replaced file is reloaded from scratch."""
+    steps: int = 0
+    """Distinct steps with at least one numeric value."""
+    last_step: int | None = None
+    first_t: float | None = None
+    last_t: float | None = None
+    warnings: list[str] = field(default_factory=list)
+    damaged: int = 0
+    """Damaged records skipped in total (``warnings`` keeps the first few)."""
+
+
+@dataclass
+class MStat:
+    """One metric of one run: distinct steps, step range, last value."""
+
+    n: int
+    first_step: int
+    last_step: int
+    last_v: float
+
+
+@dataclass
+class Loaded:
+    """What one load call produced, per run id (the integer ``rid``)."""
+
+    hist: dict[int, HistState] = field(default_factory=dict)
+    mstats: dict[int, dict[int, MStat]] = field(default_factory=dict)
+    texts: dict[int, dict[str, tuple[int, str]]] = field(default_factory=dict)
+    failed: list[int] = field(default_factory=list)
+    """Runs the bulk path gave up on (to be loaded exactly)."""
+
+
+def read_head(path: Path, n: int = 64) -> str:
+    """Hex of the first ``n`` bytes of a file ('' if unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(n).hex()
+    except OSError:
+        return ""
+
+
+def _add_warnings(h: HistState, new: Sequence[str]) -> None:
+    h.damaged += len(new)
+    room = MAX_WARNINGS - len(h.warnings)
+    if room > 0:
+        h.warnings.extend(new[:room])
+
+
+def history_warnings(h: HistState) -> list[str]:
+    """The warnings to show for a run's history (bounded, with a count of the rest)."""
+    out = list(h.warnings)
+    if h.damaged > len(h.warnings):
+        out.append(f"{layout.HISTORY}: {h.damaged - len(h.warnings)} more damaged records skipped")
+    return out
+
+
+# --------------------------------------------------------------------- exact path
+
+
+def load_exact(
+    cur: Any,
+    items: Sequence[tuple[int, Path, HistState, int]],
+    mid_of: Callable[[str], int],
+    prev_stats: dict[int, dict[int, MStat]],
+) -> Loaded:
+    """Parse appended lines of each file and insert them (one transaction by the caller).
+
+    Args:
+        cur: A DuckDB cursor inside a transaction.
+        items: ``(rid, run_dir, state, size)`` with ``state.off`` the offset to read from.
+        mid_of: Metric name to id (creates ids for new names).
+        prev_stats: The runs' metric stats so far (merged with the new lines).
+    """
+    import pyarrow as pa
+
+    out = Loaded()
+    cols: dict[str, list[Any]] = {"rid": [], "mid": [], "step": [], "t": [], "v": []}
+    tcols: dict[str, list[Any]] = {"rid": [], "key": [], "step": [], "t": [], "val": []}
+    for rid, run_dir, st, _size in items:
+        records, new_off, warns = read_records(run_dir, st.off)
+        h = HistState(**{**st.__dict__, "warnings": list(st.warnings)})
+        _add_warnings(h, warns)
+        h.off = new_off
+        stats = {k: MStat(**v.__dict__) for k, v in prev_stats.get(rid, {}).items()}
+        texts: dict[str, tuple[int, str]] = {}
+        prev_last = h.last_step
+        steps_seen: set[int] = set()
+        for rec in records:
+            if rec.metrics:
+                steps_seen.add(rec.step)
+                if h.last_step is None or rec.step > h.last_step:
+                    h.last_step = rec.step
+            if rec.time == rec.time:  # not NaN
+                h.first_t = rec.time if h.first_t is None else min(h.first_t, rec.time)
+                h.last_t = rec.time if h.last_t is None else max(h.last_t, rec.time)
+            for name, v in rec.metrics.items():
+                mid = mid_of(name)
+                cols["rid"].append(rid)
+                cols["mid"].append(mid)
+                cols["step"].append(rec.step)
+                cols["t"].append(rec.time)
+                cols["v"].append(v)
+                s = stats.get(mid)
+                if s is None:
+                    stats[mid] = MStat(1, rec.step, rec.step, v)
+                else:
+                    if rec.step != s.last_step:
+                        s.n += 1
+                    s.first_step = min(s.first_step, rec.step)
+                    s.last_step = max(s.last_step, rec.step)
+                    if rec.step >= s.last_step:
+                        s.last_v = v
+            for key, val in rec.text.items():
+                tcols["rid"].append(rid)
+                tcols["key"].append(key)
+                tcols["step"].append(rec.step)
+                tcols["t"].append(rec.time)
+                tcols["val"].append(val)
+                texts[key] = (rec.step, val)
+        h.steps += len(steps_seen) - (1 if prev_last is not None and prev_last in steps_seen else 0)
+        out.hist[rid] = h
+        out.mstats[rid] = stats
+        out.texts[rid] = texts
+    if cols["rid"]:
+        tbl = pa.table(
+            {
+                "rid": pa.array(cols["rid"], pa.int32()),
+                "mid": pa.array(cols["mid"], pa.int32()),
+                "step": pa.array(cols["step"], pa.int64()),
+                "t": pa.array(cols["t"], pa.float64()),
+                "v": pa.array(cols["v"], pa.float64()),
+            }
+        )
+        cur.register("_exact_points", tbl)
+        cur.execute("INSERT INTO points SELECT rid, mid, step, t, v FROM _exact_points")
+        cur.unregister("_exact_points")
+    if tcols["rid"]:
+        ttbl = pa.table(
+            {
+                "rid": pa.array(tcols["rid"], pa.int32()),
+                "key": pa.array(tcols["key"], pa.string()),
+                "step": pa.array(tcols["step"], pa.int64()),
+                "t": pa.array(tcols["t"], pa.float64()),
+                "val": pa.array(tcols["val"], pa.string()),
+            }
+        )
+        cur.register("_exact_texts", ttbl)
+        cur.execute("INSERT INTO texts SELECT rid, key, step, t, val FROM _exact_texts")
+        cur.unregister("_exact_texts")
+    return out
+
+
+# ---------------------------------------------------------------------- bulk path
+
+
+@dataclass
+class BulkFile:
+    """A whole history file that the bulk path may load."""
+
+    rid: int
+    path: Path
+    """The ``history.jsonl`` file."""
+    size: int
+    keys: tuple[str, ...]
+    """Metric names sampled from the file's head and tail."""
+    colons: int = 0
+
+
+def bulk_candidate(path: Path, size: int) -> tuple[str, ...] | None:
+    """The metric names a whole file seems to use, or None if it must go the exact way.
+
+    Reads the first and last few KiB. None when the file does not end with a
+    newline (a record is being written or was torn), when its path would be
+    read as a glob pattern, or when the samples do not parse.
+    """
+    s = str(path)
+    if _GLOB_CHARS & set(s) or size < 2:
+        return None
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    try:
+        with open(path, "rb") as f:
+            head = f.read(min(SAMPLE_BYTES, size))
+            if size > SAMPLE_BYTES:
+                f.seek(max(size - SAMPLE_BYTES, SAMPLE_BYTES))
+                tail = f.read()
+            else:
+                tail = head
+    except OSError:
+        return None
+    if not tail.endswith(b"\n"):
+        return None
+    keys: dict[str, None] = {}
+    ok = 0
+    lines = head.split(b"\n")[:-1]
+    if size > SAMPLE_BYTES:
+        lines += tail.split(b"\n")[1:-1]
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        m = obj.get("m") if isinstance(obj, dict) else None
+        if isinstance(m, dict):
+            ok += 1
+            for k in m:
+                keys[k] = None
+    if ok == 0:
+        return None
+    return tuple(keys)
+
+
+def count_colons(path: Path, size: int) -> int | None:
+    """Number of ``:`` bytes in the first ``size`` bytes of a file (None if unreadable)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as mm:
+            a = np.frombuffer(mm, dtype=np.uint8)
+            n = int(np.count_nonzero(a == 58))
+            del a
+            return n
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _ident(s: str) -> str:
+    return '"' + s.replace('"', '""') + '"'
+
+
+def load_bulk(
+    cur: Any,
+    files: Sequence[BulkFile],
+    keys: Sequence[str],
+    mid_of: Callable[[str], int],
+) -> Loaded:
+    """Load whole files with one ``read_json`` query; the caller holds a transaction.
+
+    Files that fail the checks are left out (``Loaded.failed``) with nothing
+    of theirs inserted.
+    """
+    import duckdb
+
+    out = Loaded()
+    struct = "STRUCT(" + ", ".join(f"{_ident(k)} DOUBLE" for k in keys) + ")"
+    columns = "{'s': 'DOUBLE', 't': 'DOUBLE', 'm': " + _sql_str(struct) + ", 'x': 'JSON'}"
+    fm = [(str(f.path), f.rid) for f in files]
+    cur.execute("CREATE OR REPLACE TEMP TABLE _fm(filename VARCHAR, rid INTEGER)")
+    cur.executemany("INSERT INTO _fm VALUES (?, ?)", fm)
+    try:
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE _stage AS SELECT _fm.rid, r.s, r.t, r.m, r.x "
+            f"FROM read_json(?, format='newline_delimited', columns={columns}, "
+            "filename=true, maximum_object_size=16777216) r JOIN _fm USING (filename)",
+            [[p for p, _ in fm]],
+        )
+    except duckdb.Error:
+        out.failed = [f.rid for f in files]
+        return out
+    km = [(k, mid_of(k)) for k in keys]
+    nonnull = " OR ".join(f"m.{_ident(k)} IS NOT NULL" for k in keys) or "FALSE"
+    per_key = []
+    for k, _ in km:
+        c = f"m.{_ident(k)}"
+        per_key.append(
+            f"count({c}), min(s) FILTER (WHERE {c} IS NOT NULL), "
+            f"max(s) FILTER (WHERE {c} IS NOT NULL), arg_max({c}, rowid) FILTER (WHERE {c} IS NOT NULL)"
+        )
+    q = (
+        "SELECT rid, count(*), count(t), count(x), "
+        "coalesce(sum(length(x::VARCHAR) - length(replace(x::VARCHAR, ':', ''))), 0), "
+        "count(*) FILTER (WHERE s IS NULL OR s < 0 OR s != trunc(s) OR m IS NULL), "
+        f"min(t), max(t) {', ' if per_key else ''}{', '.join(per_key)} FROM _stage GROUP BY rid"
+    )
+    by_rid = {f.rid: f for f in files}
+    stats_rows = cur.execute(q).fetchall()
+    good: dict[int, tuple[Any, ...]] = {}
+    for row in stats_rows:
+        rid, n, nt, nx, xcol, bad = row[:6]
+        f = by_rid[rid]
+        expected = 2 * n + nt + nx + xcol
+        for i, (k, _) in enumerate(km):
+            expected += row[8 + 4 * i] * (1 + k.count(":"))
+        if bad == 0 and expected == f.colons:
+            good[rid] = row
+    failed = [f.rid for f in files if f.rid not in good]
+    if failed:
+        cur.execute("DELETE FROM _stage WHERE rid IN (SELECT unnest(?::INTEGER[]))", [failed])
+    out.failed = failed
+    if not good:
+        cur.execute("DROP TABLE IF EXISTS _stage")
+        return out
+    # Distinct steps per run, from the records in file order (steps never
+    # decrease within a file, so a repeat is always next to its twin).
+    arr = cur.execute(f"SELECT rid, s::BIGINT AS s, ({nonnull}) AS has FROM _stage").fetchnumpy()
+    rids = np.asarray(arr["rid"], dtype=np.int64)
+    steps = np.asarray(arr["s"], dtype=np.int64)
+    has = np.asarray(arr["has"], dtype=bool)
+    sel = has
+    r_h, s_h = rids[sel], steps[sel]
+    new = np.ones(len(r_h), dtype=bool)
+    if len(r_h) > 1:
+        new[1:] = (r_h[1:] != r_h[:-1]) | (s_h[1:] != s_h[:-1])
+    dup_rids = set(np.unique(r_h[~new]).tolist())
+    uniq_r, counts = np.unique(r_h[new], return_counts=True)
+    step_count = dict(zip(uniq_r.tolist(), counts.tolist(), strict=True))
+    last_idx: dict[int, int] = {}
+    if len(r_h):
+        change = np.flatnonzero(np.concatenate((r_h[1:] != r_h[:-1], [True])))
+        for i in change.tolist():
+            last_idx[int(r_h[i])] = int(s_h[i])
+    distinct: dict[tuple[int, int], int] = {}
+    if dup_rids and km:
+        parts = ", ".join(
+            f"count(DISTINCT s) FILTER (WHERE m.{_ident(k)} IS NOT NULL)" for k, _ in km
+        )
+        for row in cur.execute(
+            f"SELECT rid, {parts} FROM _stage WHERE rid IN (SELECT unnest(?::INTEGER[])) GROUP BY rid",
+            [sorted(dup_rids)],
+        ).fetchall():
+            for i, (_, mid) in enumerate(km):
+                distinct[(row[0], mid)] = row[1 + i]
+    if km:
+        sel_cols = ", ".join(f"m.{_ident(k)} AS {_ident(str(mid))}" for k, mid in km)
+        on = ", ".join(_ident(str(mid)) for _, mid in km)
+        cur.execute(
+            "INSERT INTO points SELECT rid, mid::INTEGER, step, t, v FROM "
+            f"(UNPIVOT (SELECT rid, s::BIGINT AS step, t, {sel_cols} FROM _stage) "
+            f"ON {on} INTO NAME mid VALUE v)"
+        )
+    texts: dict[int, dict[str, tuple[int, str]]] = {}
+    trows: list[tuple[int, str, int, float, str]] = []
+    for rid, s, t, x in cur.execute(
+        "SELECT rid, s::BIGINT, t, x::VARCHAR FROM _stage WHERE x IS NOT NULL"
+    ).fetchall():
+        try:
+            obj = orjson.loads(x)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(obj, dict):
+            continue
+        for key, val in obj.items():
+            if isinstance(val, str):
+                trows.append((rid, key, s, t, val))
+                texts.setdefault(rid, {})[key] = (s, val)
+    if trows:
+        import pyarrow as pa
+
+        cols = list(zip(*trows, strict=True))
+        tbl = pa.table(
+            {
+                "rid": pa.array(cols[0], pa.int32()),
+                "key": pa.array(cols[1], pa.string()),
+                "step": pa.array(cols[2], pa.int64()),
+                "t": pa.array(cols[3], pa.float64()),
+                "val": pa.array(cols[4], pa.string()),
+            }
+        )
+        cur.register("_bulk_texts", tbl)
+        cur.execute("INSERT INTO texts SELECT rid, key, step, t, val FROM _bulk_texts")
+        cur.unregister("_bulk_texts")
+    cur.execute("DROP TABLE IF EXISTS _stage")
+    for rid, row in good.items():
+        f = by_rid[rid]
+        h = HistState(off=f.size, size=f.size)
+        h.steps = step_count.get(rid, 0)
+        h.last_step = last_idx.get(rid)
+        h.first_t, h.last_t = row[6], row[7]
+        out.hist[rid] = h
+        ms: dict[int, MStat] = {}
+        for i, (_, mid) in enumerate(km):
+            n, lo, hi, last_v = row[8 + 4 * i : 12 + 4 * i]
+            if n:
+                ms[mid] = MStat(distinct.get((rid, mid), n), int(lo), int(hi), float(last_v))
+        out.mstats[rid] = ms
+        out.texts[rid] = texts.get(rid, {})
+    return out

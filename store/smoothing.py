@@ -1,0 +1,171 @@
+"""Curve smoothing on full-resolution data, and bucketing for a chart's width.
+
+Two smoothers, both debiased exponential moving averages, vectorised with
+NumPy (a Python loop over a million points per curve would take seconds):
+
+* ``twema``: W&B's default, time-weighted: the weight of the previous value
+  decays with the distance along x, scaled to the series' x range, so that
+  curves with different point densities smooth alike.
+  ``w = min(sqrt(strength), 0.999)``; for each point
+  ``a = w ** ((x[i] - x[i-1]) / (x[-1] - x[0]) * 1000)``,
+  ``L = a * L + y``, ``D = a * D + 1``, smoothed ``L / D``.
+* ``ema``: TensorBoard's: ``last = w * last + (1 - w) * y``, smoothed
+  ``last / (1 - w ** n)`` with ``w = strength``; the same recurrence as above
+  with a constant ``a = w``.
+
+Non-finite values (NaN, ±inf) are left out of the arithmetic: the smoother
+runs over the finite points only and the others come back as NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+SMOOTHERS = ("twema", "ema", "none")
+VIEWPORT_SCALE = 1000.0
+"""TWEMA's x scale: the x range counts as this many unit steps."""
+_BLOCK = 300.0
+"""Largest log-weight span handled in one vectorised block (keeps exp() in range)."""
+
+
+def _weighted_ema(y: np.ndarray, log_a: np.ndarray) -> np.ndarray:
+    """``L[i] = a[i] * L[i-1] + y[i]``, ``D[i] = a[i] * D[i-1] + 1``; returns ``L / D``.
+
+    ``log_a[i] <= 0`` is the log of the decay applied before adding ``y[i]``
+    (``log_a[0]`` is unused). Solved in blocks with cumulative sums: within a
+    block the weights span at most ``exp(_BLOCK)``, so nothing overflows.
+    """
+    n = len(y)
+    out = np.empty(n, dtype=np.float64)
+    if n == 0:
+        return out
+    c = np.cumsum(np.concatenate(([0.0], log_a[1:])))  # c[i] = log prod_{k<=i} a_k
+    L = D = 0.0
+    s = 0
+    while s < n:
+        # The block [s, e): every c[i] - c[s] >= -_BLOCK.
+        e = int(np.searchsorted(-c, -c[s] + _BLOCK, side="right"))
+        e = max(e, s + 1)
+        rel = c[s:e] - c[s]  # <= 0
+        carry = math.exp(float(log_a[s])) if s > 0 else 0.0
+        w_in = np.exp(-rel)
+        w_out = np.exp(rel)
+        Ls = w_out * (carry * L + np.cumsum(y[s:e] * w_in))
+        Ds = w_out * (carry * D + np.cumsum(w_in))
+        out[s:e] = Ls / Ds
+        L, D = float(Ls[-1]), float(Ds[-1])
+        s = e
+    return out
+
+
+def twema(x: np.ndarray, y: np.ndarray, strength: float) -> np.ndarray:
+    """W&B's time-weighted EMA of finite ``y`` over nondecreasing ``x``."""
+    w = min(math.sqrt(max(strength, 0.0)), 0.999)
+    if len(y) == 0 or w == 0.0:
+        return y.astype(np.float64, copy=True)
+    span = float(x[-1] - x[0]) if len(x) else 0.0
+    dx = np.diff(x, prepend=x[:1]).astype(np.float64)
+    change = dx / span * VIEWPORT_SCALE if span > 0 else np.zeros_like(dx)
+    return _weighted_ema(y.astype(np.float64), change * math.log(w))
+
+
+def ema(y: np.ndarray, strength: float) -> np.ndarray:
+    """TensorBoard's debiased EMA of finite ``y``."""
+    w = min(max(strength, 0.0), 0.999999)
+    if len(y) == 0 or w == 0.0:
+        return y.astype(np.float64, copy=True)
+    return _weighted_ema(y.astype(np.float64), np.full(len(y), math.log(w)))
+
+
+def smooth(x: np.ndarray, y: np.ndarray, kind: str, strength: float) -> np.ndarray:
+    """Smooth ``y`` (over ``x``, sorted) with ``kind``; non-finite points come back NaN.
+
+    Raises:
+        ValueError: ``kind`` is not one of :data:`SMOOTHERS`.
+    """
+    if kind not in SMOOTHERS:
+        raise ValueError(f"smoothing: unknown kind {kind!r} (one of {', '.join(SMOOTHERS)})")
+    out = np.full(len(y), np.nan)
+    ok = np.isfinite(y)
+    if kind == "none":
+        out[ok] = y[ok]
+        return out
+    if kind == "twema":
+        out[ok] = twema(x[ok], y[ok], strength)
+    else:
+        out[ok] = ema(y[ok], strength)
+    return out
+
+
+class Buckets(NamedTuple):
+    """Bucketed arrays, one entry per non-empty bucket (see ``models.Series``)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    raw: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def bucket(
+    x: np.ndarray,
+    y: np.ndarray,
+    raw: np.ndarray,
+    n: int,
+    x_range: tuple[float, float] | None = None,
+) -> Buckets:
+    """Cut sorted ``x`` into ``n`` equal-width buckets keeping min, max and last.
+
+    Each non-empty bucket yields the x, smoothed y and raw value of its last
+    finite point, and the min and max of its finite raw values. A bucket whose
+    points are all non-finite yields NaN everywhere (a gap); empty buckets
+    yield nothing, so sparse curves stay connected. With ``n`` or fewer points
+    every point is its own bucket.
+
+    Args:
+        x: x values, nondecreasing.
+        y: smoothed values (NaN where raw is not finite).
+        raw: raw values.
+        n: bucket count (>= 1).
+        x_range: only points with ``lo <= x <= hi``; buckets span this range.
+    """
+    if x_range is not None:
+        lo_x, hi_x = x_range
+        keep = (x >= lo_x) & (x <= hi_x)
+        if not keep.all():
+            x, y, raw = x[keep], y[keep], raw[keep]
+    m = len(x)
+    if m == 0:
+        e = np.empty(0)
+        return Buckets(e, e, e, e, e)
+    fin = np.isfinite(raw)
+    if m <= n:
+        xs = np.where(fin, x, np.nan).astype(np.float64)
+        r = np.where(fin, raw, np.nan)
+        return Buckets(xs, np.where(fin, y, np.nan), r, r.copy(), r.copy())
+    a = float(x_range[0]) if x_range is not None else float(x[0])
+    b = float(x_range[1]) if x_range is not None else float(x[-1])
+    if not b > a:
+        idx = np.zeros(m, dtype=np.int64)
+    else:
+        idx = np.minimum(((x - a) / (b - a) * n).astype(np.int64), n - 1)
+    starts = np.flatnonzero(np.concatenate(([True], idx[1:] != idx[:-1])))
+    ends = np.concatenate((starts[1:], [m]))
+    # Last finite point of each bucket: the running index of finite points.
+    pos = np.where(fin, np.arange(m), -1)
+    last_fin = np.maximum.accumulate(pos)[ends - 1]
+    has = last_fin >= starts
+    li = np.where(has, last_fin, 0)
+    lo_v = np.fmin.reduceat(np.where(fin, raw, np.nan), starts)
+    hi_v = np.fmax.reduceat(np.where(fin, raw, np.nan), starts)
+    nan = np.nan
+    return Buckets(
+        np.where(has, x[li], nan).astype(np.float64),
+        np.where(has, y[li], nan),
+        np.where(has, raw[li], nan),
+        np.where(has, lo_v, nan),
+        np.where(has, hi_v, nan),
+    )
