@@ -1,0 +1,417 @@
+"""The trackui terminal app: entry points, store worker, watcher wiring.
+
+Data reaches widgets one way only: the watcher's thread posts
+``RunFilesChanged``; its handler starts the ``store-refresh`` worker, which
+brings the index up to date in a thread and posts ``StoreRefreshed``; the
+screens then query what they show in their own workers and update their
+widgets from the answers on the event loop. No thread touches a widget.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.color import Color
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from trackui.tui.fmt import clean
+from trackui.tui.messages import (
+    IngestProgress,
+    RunFilesChanged,
+    RunOnLoop,
+    StoreRefreshed,
+    WatchError,
+)
+from trackui.tui.prefs import SMOOTHINGS, Prefs, load_prefs, save_prefs
+
+if TYPE_CHECKING:
+    from trackui.store.index import Index
+    from trackui.store.watch import RootWatcher
+
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (86, 180, 233),  # sky blue
+    (230, 159, 0),  # orange
+    (0, 200, 120),  # green
+    (240, 85, 85),  # red
+    (190, 130, 255),  # violet
+    (240, 228, 66),  # yellow
+    (255, 140, 200),  # pink
+    (0, 190, 190),  # teal
+    (200, 130, 70),  # brown
+    (170, 170, 170),  # grey
+)
+"""Run colours: distinguishable on dark and light backgrounds, and colour-blind friendly first."""
+
+REFRESH_MIN_INTERVAL_S = 0.25
+"""At most four index refreshes a second however fast runs write."""
+LIVE_CHECK_S = 10.0
+"""While runs are live, rescan this often (a killed writer changes no file)."""
+
+
+class TrackApp(App[int]):
+    """Runs, live curves, run detail and compare, over one root of run directories."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "trackui"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False),
+    ]
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        index: Index,
+        watch: bool = True,
+        poll: bool = False,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.root = root
+        """The directory of runs."""
+        self.index = index
+        """The store's index of ``root``; called only from worker threads (it is
+        thread-safe: one refresh at a time, queries alongside)."""
+        self.now = now
+        """The clock (frozen in snapshot tests)."""
+        self.prefs: Prefs = load_prefs(root)
+        """Per-root preferences."""
+        self.x_range: tuple[float, float] | None = None
+        """The zoomed step range, or None for everything."""
+        self.loaded: tuple[int, int] = (0, 0)
+        """Runs with metrics loaded, and runs."""
+        self.scanned = False
+        """Whether the first scan finished (the table can be trusted)."""
+        self.watcher: RootWatcher | None = None
+        self._watch = watch
+        self._poll = poll
+        self._colours: dict[str, int] = {}
+        self._pending: set[str] = set()
+        self._refreshing = False
+        self._again = False
+        self._last_refresh = 0.0
+        self._refresh_timer: Any = None
+        self.live_runs = 0
+        """Runs shown as running (set by the runs screen)."""
+        self.sub_title = clean(str(root))
+
+    # -- lifecycle --------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from trackui.tui.screens.runs import RunsScreen
+
+        self.push_screen(RunsScreen())
+        self._refreshing = True
+        self._load_store(first=True)
+        if self._watch:
+            self._start_watcher()
+        self.set_interval(LIVE_CHECK_S, self._live_check)
+
+    def _start_watcher(self) -> None:
+        from trackui.store.watch import RootWatcher
+
+        def changed(paths: Iterable[Any]) -> None:
+            # Called on the watcher's thread: post_message is the thread-safe way in.
+            self.post_message(RunFilesChanged(frozenset(str(p) for p in paths)))
+
+        def failed(err: BaseException | str) -> None:
+            self.post_message(WatchError(str(err)))
+
+        try:
+            self.watcher = RootWatcher(
+                self.root, on_change=changed, on_error=failed, poll=self._poll
+            )
+            self.watcher.start()
+        except Exception as e:  # the UI still works without live updates
+            self.watcher = None
+            self.notify(f"Not watching for changes: {clean(e)}", severity="warning", markup=False)
+
+    def on_unmount(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        for worker in self.workers:
+            worker.cancel()
+        # Closing waits for a refresh in flight (cancelled above: it stops
+        # at its next batch) and keeps the cache file for the next start.
+        close = getattr(self.index, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:
+                pass
+
+    # -- the store worker ---------------------------------------------------
+
+    @work(thread=True, group="store-refresh", exit_on_error=False)
+    def _load_store(self, first: bool) -> None:
+        worker = get_current_worker()
+        cancel = worker.cancelled_event
+        try:
+            if first:
+                changed = self.index.scan()
+                loaded = self.index.loaded
+                self.post_message(StoreRefreshed(frozenset(changed), loaded, scan=True))
+
+                def progress(done: int, total: int) -> None:
+                    self.post_message(IngestProgress(done, total))
+
+                changed = self.index.ingest(cancel=cancel, progress=progress)
+                loaded = self.index.loaded
+            else:
+                changed = self.index.refresh()
+                loaded = self.index.loaded
+            if not cancel.is_set():
+                self.post_message(StoreRefreshed(frozenset(changed), loaded))
+        finally:
+            self.call_from_thread_safe(self._refresh_done)
+
+    def call_from_thread_safe(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the event loop soon, without waiting (safe while the app closes)."""
+        self.post_message(RunOnLoop(fn))
+
+    @on(RunOnLoop)
+    def _run_on_loop(self, event: RunOnLoop) -> None:
+        event.fn()
+
+    def _refresh_done(self) -> None:
+        self._refreshing = False
+        self._last_refresh = time.monotonic()
+        if self._again:
+            self._again = False
+            self.schedule_refresh()
+
+    def schedule_refresh(self) -> None:
+        """Bring the index up to date soon (coalescing bursts, never overlapping)."""
+        if self._refreshing:
+            self._again = True
+            return
+        if self._refresh_timer is not None:
+            return
+        wait = max(0.0, REFRESH_MIN_INTERVAL_S - (time.monotonic() - self._last_refresh))
+
+        def go() -> None:
+            self._refresh_timer = None
+            self._refreshing = True
+            self._load_store(first=False)
+
+        if wait <= 0:
+            go()
+        else:
+            self._refresh_timer = self.set_timer(wait, go)
+
+    @on(RunFilesChanged)
+    def _files_changed(self, event: RunFilesChanged) -> None:
+        self._pending |= event.paths
+        self.schedule_refresh()
+
+    @on(WatchError)
+    def _watch_error(self, event: WatchError) -> None:
+        self.notify(clean(event.text), title="Watcher", severity="warning", markup=False)
+
+    @on(IngestProgress)
+    def _ingest_progress(self, event: IngestProgress) -> None:
+        self.loaded = (event.done, event.total)
+        for screen in self.screen_stack:
+            hook = getattr(screen, "ingest_progress", None)
+            if hook is not None:
+                hook(event.done, event.total)
+
+    @on(StoreRefreshed)
+    def _store_refreshed(self, event: StoreRefreshed) -> None:
+        self.loaded = event.loaded
+        if event.scan:
+            self.scanned = True
+        for screen in self.screen_stack:
+            hook = getattr(screen, "store_changed", None)
+            if hook is not None:
+                hook(event.changed, screen is self.screen)
+
+    def _live_check(self) -> None:
+        # Ages move with the clock; a run killed by SIGKILL writes nothing, so
+        # its crash shows only on a rescan: do one while anything is live.
+        for screen in self.screen_stack:
+            hook = getattr(screen, "clock_tick", None)
+            if hook is not None:
+                hook()
+        if self.live_runs:
+            self.schedule_refresh()
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            err = event.worker.error
+            self.notify(
+                clean(f"{type(err).__name__}: {err}"),
+                title="Store error",
+                severity="error",
+                markup=False,
+                timeout=8,
+            )
+
+    # -- shared state -------------------------------------------------------
+
+    def colours_for(self, run_ids: Sequence[str]) -> dict[str, tuple[int, int, int]]:
+        """A colour per run: a run keeps its colour, runs drawn together differ where possible."""
+        taken: set[int] = set()
+        out: dict[str, int] = {}
+        for rid in run_ids:
+            c = self._colours.get(rid)
+            if c is not None and c not in taken:
+                out[rid] = c
+                taken.add(c)
+        for rid in run_ids:
+            if rid in out:
+                continue
+            free = [i for i in range(len(PALETTE)) if i not in taken]
+            c = free[0] if free else len(out) % len(PALETTE)
+            out[rid] = c
+            taken.add(c)
+            self._colours[rid] = c
+        return {rid: PALETTE[c] for rid, c in out.items()}
+
+    def plot_background(self) -> tuple[int, int, int]:
+        """The chart background, for fading colours towards it."""
+        try:
+            c = Color.parse(self.theme_variables.get("surface", "#000000"))
+        except Exception:
+            return (0, 0, 0)
+        return (c.r, c.g, c.b)
+
+    def save_prefs(self) -> None:
+        """Persist the preferences (silently kept in memory on a read-only root)."""
+        save_prefs(self.root, self.prefs)
+
+    def set_smoothing(self, smoothing: str | None = None, strength: float | None = None) -> None:
+        """Change the smoothing (cycling when ``smoothing`` is None and ``strength`` too)."""
+        p = self.prefs
+        if smoothing is None and strength is None:
+            smoothing = SMOOTHINGS[(SMOOTHINGS.index(p.smoothing) + 1) % len(SMOOTHINGS)]
+        if smoothing is not None:
+            p.smoothing = smoothing
+        if strength is not None:
+            p.strength = round(min(0.99, max(0.0, strength)), 2)
+        self.save_prefs()
+        self.curves_changed()
+        self.notify(
+            "Smoothing off"
+            if p.smoothing == "none"
+            else f"Smoothing: {p.smoothing}, strength {p.strength:.2f}",
+            timeout=2,
+        )
+
+    def set_x_axis(self, x: str) -> None:
+        """Plot against ``x``: step, relative, wall, or a metric's name."""
+        self.prefs.x_axis = x
+        self.save_prefs()
+        self.curves_changed()
+        self.notify(f"x axis: {clean(x)}", timeout=2, markup=False)
+
+    def set_x_range(self, rng: tuple[float, float] | None) -> None:
+        """Zoom every chart to an x range (None: everything)."""
+        self.x_range = rng
+        self.curves_changed()
+
+    def toggle_log(self, metric: str, log: bool) -> None:
+        """Draw ``metric`` on a log (or linear) y axis."""
+        logs = [m for m in self.prefs.log_metrics if m != metric]
+        if log:
+            logs.append(metric)
+        self.prefs.log_metrics = logs
+        self.save_prefs()
+        self.curves_changed()
+
+    def curves_changed(self) -> None:
+        """Settings changed: every curves panel asks again."""
+        from trackui.tui.widgets.curves import CurvesPanel
+
+        for screen in self.screen_stack:
+            for panel in screen.query(CurvesPanel):
+                panel.request()
+
+    # -- actions --------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show every key binding."""
+        from trackui.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: key bindings", "Every key and what it does", self.action_help)
+        yield SystemCommand(
+            "Smoothing: cycle", "Time-weighted EMA, EMA, none", lambda: self.set_smoothing()
+        )
+        for s in SMOOTHINGS:
+            yield SystemCommand(
+                f"Smoothing: {s}",
+                "How curves are smoothed",
+                lambda s=s: self.set_smoothing(s),
+            )
+        for x in ("step", "relative", "wall"):
+            yield SystemCommand(
+                f"X axis: {x}", "Plot curves against it", lambda x=x: self.set_x_axis(x)
+            )
+        yield SystemCommand("Reset zoom", "Show every step", lambda: self.set_x_range(None))
+        extra = getattr(screen, "system_commands", None)
+        if extra is not None:
+            yield from extra()
+
+
+def make_app(
+    root: Path,
+    *,
+    watch: bool = True,
+    poll: bool = False,
+    now: Callable[[], float] = time.time,
+) -> TrackApp:
+    """Build the app for ``root`` (the CLI, tests and the screenshot script all come here).
+
+    Args:
+        root: The directory of runs.
+        watch: Follow changes on disk (off in tests that post messages themselves).
+        poll: Watch by polling (shared filesystems, where inotify sees no remote writes).
+        now: The clock, for ages and runtimes.
+
+    Returns:
+        The app, not yet running.
+    """
+    from trackui.store.index import Index
+
+    root = Path(root)
+    index = Index(root, cache=True, now=now)
+    return TrackApp(root, index=index, watch=watch, poll=poll, now=now)
+
+
+def run_app(root: Path, *, poll: bool = False) -> int:
+    """Open the UI on ``root``; returns the process exit code.
+
+    A missing or unreadable root is a one-line error on stderr (exit 2),
+    never a traceback.
+    """
+    root = Path(root)
+    if not root.exists():
+        print(f"trackui: {root}: no such directory", file=sys.stderr)
+        return 2
+    if not root.is_dir():
+        print(f"trackui: {root}: not a directory", file=sys.stderr)
+        return 2
+    try:
+        app = make_app(root, poll=poll)
+    except Exception as e:
+        print(f"trackui: cannot open {root}: {clean(e)}", file=sys.stderr)
+        return 2
+    result = app.run()
+    return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -1,0 +1,153 @@
+"""App-wide messages: from the file watcher and from the store workers.
+
+Widgets' own messages live inside their classes; these are the ones that
+cross threads. Each carries immutable data (frozen dataclasses from
+``trackui.store.models``, tuples, frozensets), so the worker that built it and
+the UI thread that reads it never share mutable state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from trackui.store.models import Diff, MetricInfo, RunRow, Series
+
+
+class RunFilesChanged(Message):
+    """Files under the root changed (posted from the watcher's thread).
+
+    Bursts coalesce: a pending message absorbs the next one's paths, so a
+    run writing a hundred records a second queues one message, not a hundred.
+    """
+
+    def __init__(self, paths: frozenset[str]) -> None:
+        super().__init__()
+        self.paths = paths
+        """Run directories (or other paths) that changed."""
+
+    def can_replace(self, message: Message) -> bool:
+        if isinstance(message, RunFilesChanged):
+            self.paths = self.paths | message.paths
+            return True
+        return False
+
+
+class RunOnLoop(Message):
+    """Run a function on the event loop (a worker's "I am done", posted from its thread)."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        super().__init__()
+        self.fn = fn
+
+
+class WatchError(Message):
+    """The watcher reported an error (posted from the watcher's thread)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class StoreRefreshed(Message):
+    """The index took in new data; screens re-query what they show."""
+
+    def __init__(
+        self, changed: frozenset[str], loaded: tuple[int, int], *, scan: bool = False
+    ) -> None:
+        super().__init__()
+        self.scan = scan
+        """Whether this is the first, metadata-only pass (metrics still loading)."""
+        self.changed = changed
+        """Ids of runs whose rows or metrics changed."""
+        self.loaded = loaded
+        """``(runs with metrics loaded, runs)``."""
+
+
+class IngestProgress(Message):
+    """Metrics of ``done`` of ``total`` runs are loaded."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, IngestProgress)
+
+
+@dataclass(frozen=True)
+class RunsView:
+    """What the runs table shows: one query's result."""
+
+    rows: tuple[RunRow, ...]
+    """Runs that pass the filter, in display order."""
+    total: int
+    """Runs in the root."""
+    config_keys: tuple[str, ...]
+    summary_keys: tuple[str, ...]
+    error: str | None = None
+    """The filter's error, when it did not parse; ``rows`` is then the unfiltered list."""
+
+
+@dataclass(frozen=True)
+class CurvesView:
+    """What a curves panel shows: one query's result."""
+
+    run_ids: tuple[str, ...]
+    metrics: tuple[MetricInfo, ...]
+    """Every metric the runs have (for the picker)."""
+    shown: tuple[str, ...]
+    """The metrics drawn, in order."""
+    series: tuple[Series, ...]
+    request: tuple[object, ...]
+    """The request's parameters, so that a stale answer can be told apart."""
+
+
+class RunsQueried(Message):
+    """A runs-table query finished."""
+
+    def __init__(self, view: RunsView) -> None:
+        super().__init__()
+        self.view = view
+
+
+class CurvesQueried(Message):
+    """A curves query finished."""
+
+    def __init__(self, target: str, view: CurvesView) -> None:
+        super().__init__()
+        self.target = target
+        """The id of the curves panel that asked."""
+        self.view = view
+
+
+class DiffQueried(Message):
+    """A compare query finished."""
+
+    def __init__(self, diff: Diff, rows: tuple[RunRow, ...]) -> None:
+        super().__init__()
+        self.diff = diff
+        self.rows = rows
+
+
+class DetailQueried(Message):
+    """A run-detail query finished."""
+
+    def __init__(
+        self,
+        row: RunRow,
+        files: tuple[tuple[str, int], ...],
+        output: str,
+        text_values: tuple[tuple[str, str], ...],
+    ) -> None:
+        super().__init__()
+        self.row = row
+        self.files = files
+        """Saved files as ``(relative path, size in bytes)``."""
+        self.output = output
+        """The tail of the console output, control characters already stripped."""
+        self.text_values = text_values
+        """The last value of each text metric."""

@@ -1,0 +1,164 @@
+"""Compare runs: what differs in config and summary, and their curves overlaid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from trackui.store.models import RunRow
+from trackui.tui.fmt import clean, shorten
+from trackui.tui.messages import DiffQueried
+from trackui.tui.screens.pickers import ChooseOneScreen
+from trackui.tui.widgets.config_diff import ConfigDiff
+from trackui.tui.widgets.curves import CurvesPanel
+from trackui.tui.widgets.metric_plot import MetricPlot
+
+if TYPE_CHECKING:
+    from trackui.tui.app import TrackApp
+
+
+class CompareScreen(Screen[None]):
+    """Config and summary diff against a baseline, above the runs' curves."""
+
+    CSS_PATH = "compare.tcss"
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("a", "all_keys", "All keys"),
+        Binding("b", "baseline", "Baseline"),
+        Binding("s", "smoothing", "Smoothing"),
+        Binding("x", "x_axis", "X axis", show=False),
+    ]
+
+    def __init__(self, runs: Sequence[RunRow]) -> None:
+        super().__init__()
+        self.runs = tuple(runs)
+        """The runs compared, in table order."""
+        self.baseline = self.runs[0].id if self.runs else ""
+        """The run the others are diffed against."""
+        self.all_keys = False
+        """Show every key, not only those that differ."""
+        self._dirty = False
+
+    @property
+    def track(self) -> TrackApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        yield Static("", id="compare-status")
+        yield ConfigDiff(id="config-diff")
+        yield CurvesPanel(id="compare-curves", kind="main", chart_height=10)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"compare {len(self.runs)} runs"
+        self._set_status(None)
+        self._query()
+        self.query_one(CurvesPanel).show_runs(self.runs)
+        self.query_one(ConfigDiff).focus()
+
+    def _set_status(self, shown: int | None) -> None:
+        names = {r.id: r.name for r in self.runs}
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(f"{len(self.runs)} runs", style="bold")
+        t.append(" · baseline: ")
+        t.append(shorten(clean(names.get(self.baseline, self.baseline)), 40), style="bold")
+        t.append(" · ")
+        t.append("all keys" if self.all_keys else "differing keys only")
+        if shown is not None:
+            t.append(f" ({shown})")
+        t.append("   a: all/differing   b: baseline   escape: back", style="dim")
+        self.query_one("#compare-status", Static).update(t)
+
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    def _query(self) -> None:
+        app = self.track
+        ids = [r.id for r in self.runs]
+        diff = app.index.diff(ids, baseline=self.baseline, all_keys=True)
+        rows = tuple(app.index.run(i) for i in ids)
+        self.post_message(DiffQueried(diff, rows))
+
+    @on(DiffQueried)
+    def _on_diff(self, event: DiffQueried) -> None:
+        self.runs = event.rows
+        colours = self.track.colours_for(tuple(r.id for r in self.runs))
+        shown = self.query_one(ConfigDiff).show(
+            event.diff, self.runs, colours, all_keys=self.all_keys
+        )
+        self._set_status(shown)
+
+    def store_changed(self, changed: frozenset[str], active: bool) -> None:
+        ids = {r.id for r in self.runs}
+        if changed and not (changed & ids):
+            return
+        if not active:
+            self._dirty = True
+            return
+        self._query()
+        self.query_one(CurvesPanel).request(force=True)
+
+    def on_screen_resume(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self.store_changed(frozenset(), True)
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_all_keys(self) -> None:
+        """Show every key, or only the differing ones."""
+        self.all_keys = not self.all_keys
+        diff = self.query_one(ConfigDiff).diff
+        if diff is not None:
+            colours = self.track.colours_for(tuple(r.id for r in self.runs))
+            shown = self.query_one(ConfigDiff).show(
+                diff, self.runs, colours, all_keys=self.all_keys
+            )
+            self._set_status(shown)
+        else:
+            self._set_status(None)
+
+    def action_baseline(self) -> None:
+        """Choose the baseline run."""
+        items = [(r.id, r.name) for r in self.runs]
+
+        def done(rid: str | None) -> None:
+            if rid:
+                self.set_baseline(rid)
+
+        self.app.push_screen(ChooseOneScreen("Baseline run", items, self.baseline), done)
+
+    def set_baseline(self, run_id: str) -> None:
+        """Diff against ``run_id``."""
+        self.baseline = run_id
+        self._set_status(None)
+        self._query()
+
+    def action_smoothing(self) -> None:
+        self.track.set_smoothing()
+
+    def action_x_axis(self) -> None:
+        choices = ["step", "relative", "wall"]
+        cur = self.track.prefs.x_axis
+        self.track.set_x_axis(choices[(choices.index(cur) + 1) % 3] if cur in choices else "step")
+
+    @on(MetricPlot.LogToggled)
+    def _log_toggled(self, event: MetricPlot.LogToggled) -> None:
+        self.track.toggle_log(event.metric, event.log)
+
+    def system_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Toggle all keys", "Differing keys only, or all", self.action_all_keys)
+        for r in self.runs:
+            yield SystemCommand(
+                f"Baseline: {clean(r.name)}",
+                "Diff against this run",
+                lambda i=r.id: self.set_baseline(i),
+            )

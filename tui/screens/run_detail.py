@@ -1,0 +1,321 @@
+"""One run in full: overview, config, summary, charts, system metrics, files, console output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Log, Static, TabbedContent, TabPane, Tree
+
+from trackui.store import layout
+from trackui.store.models import RunRow
+from trackui.tui.fmt import clean, fmt_duration, fmt_value, state_text
+from trackui.tui.messages import DetailQueried
+from trackui.tui.widgets.curves import CurvesPanel
+from trackui.tui.widgets.metric_plot import MetricPlot
+
+if TYPE_CHECKING:
+    from trackui.tui.app import TrackApp
+
+OUTPUT_TAIL_BYTES = 256 * 1024
+OUTPUT_TAIL_LINES = 1000
+MAX_FILES = 2000
+
+TABS = ("overview", "config", "summary", "charts", "system", "files", "output")
+
+
+def read_output_tail(run_dir: Path) -> str:
+    """The last lines of the run's console output, control characters stripped.
+
+    Carriage returns (progress bars) keep only what the terminal would show
+    last on that line.
+    """
+    path = run_dir / layout.OUTPUT
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - OUTPUT_TAIL_BYTES))
+            data = f.read()
+    except OSError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    if size > OUTPUT_TAIL_BYTES:
+        text = text.split("\n", 1)[-1]  # the first line is likely cut
+    lines = []
+    for line in text.split("\n")[-OUTPUT_TAIL_LINES:]:
+        line = line.rstrip("\r").split("\r")[-1]
+        lines.append(clean(line))
+    return "\n".join(lines).rstrip("\n")
+
+
+def list_files(run_dir: Path) -> tuple[tuple[str, int], ...]:
+    """Saved files under ``files/``: relative path and size, without following symlinks out."""
+    base = run_dir / layout.FILES_DIR
+    out: list[tuple[str, int]] = []
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            p = Path(dirpath) / name
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            out.append((str(p.relative_to(base)), st.st_size))
+            if len(out) >= MAX_FILES:
+                return tuple(out)
+    return tuple(out)
+
+
+def fmt_size(n: int) -> str:
+    """Bytes as ``912 B``, ``4.2 KB``, ``1.3 MB``."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def fmt_time(t: float | None) -> str:
+    """Unix seconds as local ``YYYY-MM-DD HH:MM:SS``."""
+    if t is None:
+        return "-"
+    try:
+        return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, OSError, ValueError):
+        return "-"
+
+
+def overview_table(row: RunRow, text_values: Iterable[tuple[str, str]]) -> Table:
+    """The run's metadata as a two-column table of literal text."""
+    meta = row.meta
+    t = Table(show_header=False, box=None, padding=(0, 2, 0, 0), expand=False)
+    t.add_column(style="bold", no_wrap=True)
+    t.add_column(overflow="fold")
+
+    def add(label: str, value: Any) -> None:
+        t.add_row(Text(label), value if isinstance(value, Text) else Text(clean(value)))
+
+    add("name", row.name)
+    add("id", row.id)
+    add("state", state_text(row.state))
+    if meta.get("exit_code") is not None:
+        add("exit code", meta.get("exit_code"))
+    add("project", row.project or "-")
+    if row.group:
+        add("group", row.group)
+    if meta.get("job_type"):
+        add("job type", meta.get("job_type"))
+    if row.tags:
+        add("tags", ", ".join(clean(x) for x in row.tags))
+    add("host", row.host or "-")
+    if meta.get("user"):
+        add("user", meta.get("user"))
+    if meta.get("pid") is not None:
+        add("pid", meta.get("pid"))
+    cmd = meta.get("command")
+    if isinstance(cmd, list) and cmd:
+        add("command", " ".join(clean(x) for x in cmd))
+    if meta.get("cwd"):
+        add("cwd", meta.get("cwd"))
+    if meta.get("python"):
+        add("python", meta.get("python"))
+    git = meta.get("git")
+    if isinstance(git, dict) and git.get("commit"):
+        g = str(git.get("commit"))[:12]
+        if git.get("branch"):
+            g += f" ({clean(git.get('branch'))})"
+        if git.get("dirty"):
+            g += " dirty"
+        add("git", g)
+    add("started", fmt_time(row.start_time))
+    if row.end_time is not None:
+        add("ended", fmt_time(row.end_time))
+    add("runtime", fmt_duration(row.runtime_s))
+    add("steps", f"{row.steps}" + (f" (last {row.last_step})" if row.last_step is not None else ""))
+    add("directory", str(row.path))
+    if meta.get("notes"):
+        add("notes", meta.get("notes"))
+    for k, v in text_values:
+        add(f"text: {clean(k)}", v)
+    for w in row.warnings:
+        t.add_row(Text("warning", style="bold yellow"), Text(clean(w), style="yellow"))
+    return t
+
+
+def fill_tree(node: Any, value: Any) -> None:
+    """Add a nested config value under a tree node, keys sorted, labels literal."""
+    if isinstance(value, dict):
+        for k in sorted(value, key=str):
+            v = value[k]
+            if isinstance(v, dict) and v:
+                child = node.add(Text(clean(k), style="bold"), expand=True)
+                fill_tree(child, v)
+            else:
+                label = Text(clean(k), style="bold")
+                label.append(": ")
+                label.append(fmt_value(v))
+                node.add_leaf(label)
+
+
+class RunDetailScreen(Screen[None]):
+    """Everything about one run. Escape goes back to the table."""
+
+    CSS_PATH = "run_detail.tcss"
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("1", "tab('overview')", "Overview", show=False),
+        Binding("2", "tab('config')", "Config", show=False),
+        Binding("3", "tab('summary')", "Summary", show=False),
+        Binding("4", "tab('charts')", "Charts", show=False),
+        Binding("5", "tab('system')", "System", show=False),
+        Binding("6", "tab('files')", "Files", show=False),
+        Binding("7", "tab('output')", "Output", show=False),
+        Binding("s", "smoothing", "Smoothing"),
+        Binding("x", "x_axis", "X axis", show=False),
+    ]
+
+    def __init__(self, row: RunRow) -> None:
+        super().__init__()
+        self.row = row
+        """The run shown (replaced by fresh rows as it changes)."""
+        self._dirty = False
+        self._config_shown: Any = None
+
+    @property
+    def track(self) -> TrackApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        with TabbedContent(id="detail-tabs", initial="overview"):
+            with TabPane("1 Overview", id="overview"), VerticalScroll():
+                yield Static("", id="overview-body")
+            with TabPane("2 Config", id="config"):
+                yield Tree(Text("config"), id="config-tree")
+            with TabPane("3 Summary", id="summary"):
+                yield DataTable(id="summary-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("4 Charts", id="charts"):
+                yield CurvesPanel(id="detail-curves", kind="main", chart_height=12)
+            with TabPane("5 System", id="system"):
+                yield CurvesPanel(id="detail-system", kind="system", chart_height=10)
+            with TabPane("6 Files", id="files"):
+                yield DataTable(id="files-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("7 Output", id="output"):
+                yield Log(id="output-log", highlight=False, auto_scroll=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = clean(self.row.name)
+        self.query_one("#summary-table", DataTable).add_columns("metric", "value")
+        self.query_one("#files-table", DataTable).add_columns("file", "size")
+        self.query_one("#config-tree", Tree).show_root = False
+        self._show_row(self.row, (), "", ())
+        self._query()
+        for panel in self.query(CurvesPanel):
+            panel.show_runs([self.row])
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_smoothing(self) -> None:
+        self.track.set_smoothing()
+
+    def action_x_axis(self) -> None:
+        choices = ["step", "relative", "wall"]
+        cur = self.track.prefs.x_axis
+        self.track.set_x_axis(choices[(choices.index(cur) + 1) % 3] if cur in choices else "step")
+
+    @on(MetricPlot.LogToggled)
+    def _log_toggled(self, event: MetricPlot.LogToggled) -> None:
+        self.track.toggle_log(event.metric, event.log)
+
+    # -- data ---------------------------------------------------------------
+
+    def store_changed(self, changed: frozenset[str], active: bool) -> None:
+        if changed and self.row.id not in changed:
+            return
+        if not active:
+            self._dirty = True
+            return
+        self._query()
+        for panel in self.query(CurvesPanel):
+            panel.request(force=True)
+
+    def on_screen_resume(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self.store_changed(frozenset(), True)
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def _query(self) -> None:
+        app = self.track
+        row = app.index.run(self.row.id)
+        try:
+            text_values = tuple(sorted(app.index.text_values(self.row.id).items()))
+        except KeyError:
+            text_values = ()
+        files = list_files(row.path)
+        output = read_output_tail(row.path)
+        self.post_message(DetailQueried(row, files, output, text_values))
+
+    @on(DetailQueried)
+    def _on_detail(self, event: DetailQueried) -> None:
+        with self.app.batch_update():
+            self._show_row(event.row, event.files, event.output, event.text_values)
+
+    def _show_row(
+        self,
+        row: RunRow,
+        files: tuple[tuple[str, int], ...],
+        output: str,
+        text_values: tuple[tuple[str, str], ...],
+    ) -> None:
+        self.row = row
+        self.query_one("#overview-body", Static).update(overview_table(row, text_values))
+        if self._config_shown != row.config:
+            self._config_shown = row.config
+            tree = self.query_one("#config-tree", Tree)
+            tree.clear()
+            if row.config:
+                fill_tree(tree.root, row.config)
+            else:
+                tree.root.add_leaf(Text("(no config)", style="dim"))
+            tree.root.expand()
+        summary = self.query_one("#summary-table", DataTable)
+        summary.clear()
+        for k in sorted(row.summary):
+            summary.add_row(Text(clean(k)), Text(fmt_value(row.summary[k]), justify="right"))
+        ftable = self.query_one("#files-table", DataTable)
+        ftable.clear()
+        for path, size in files:
+            ftable.add_row(Text(clean(path)), Text(fmt_size(size), justify="right"))
+        if not files:
+            ftable.add_row(Text("(no saved files)", style="dim"), Text(""))
+        log = self.query_one("#output-log", Log)
+        if output != getattr(log, "_shown_text", None):
+            log._shown_text = output  # type: ignore[attr-defined]
+            log.clear()
+            if output:
+                log.write(output)
+            else:
+                log.write("(no console output captured)")
+
+    def system_commands(self) -> Iterable[SystemCommand]:
+        for tab in TABS:
+            yield SystemCommand(f"Show {tab}", "Switch tab", lambda t=tab: self.action_tab(t))

@@ -1,0 +1,519 @@
+"""The main screen: the table of runs and the curves of the chosen ones."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+
+from trackui.store.models import RunRow
+from trackui.tui.fmt import clean, flatten, sort_key
+from trackui.tui.messages import RunsQueried, RunsView
+from trackui.tui.screens.pickers import ChooseManyScreen, ChooseOneScreen, PromptScreen
+from trackui.tui.widgets.curves import CurvesPanel
+from trackui.tui.widgets.metric_plot import MetricPlot
+from trackui.tui.widgets.run_table import BASE_COLUMNS, RunTable, column_title, column_value
+
+if TYPE_CHECKING:
+    from trackui.tui.app import TrackApp
+
+FILTER_HELP = "name text, state:running, tag:x, lr>=0.001, val_accuracy>0.9, or, not, ( )"
+HIGHLIGHT_DELAY_S = 0.12
+"""Wait this long after the cursor stops before charting the highlighted run."""
+
+
+def sort_rows(rows: Iterable[RunRow], column: str, descending: bool, now: float) -> list[RunRow]:
+    """Runs ordered by a column; missing values last whichever the direction."""
+    rows = list(rows)
+    present = [r for r in rows if _present(column_value(r, column, now))]
+    missing = [r for r in rows if not _present(column_value(r, column, now))]
+    present.sort(key=lambda r: sort_key(column_value(r, column, now)), reverse=descending)
+    return present + missing
+
+
+def _present(v: Any) -> bool:
+    return v is not None and not (isinstance(v, float) and math.isnan(v))
+
+
+def parse_step_range(text: str) -> tuple[float, float] | None | str:
+    """``"100:500"`` as a range, ``""`` as None, anything else as an error line."""
+    text = text.strip()
+    if not text:
+        return None
+    lo_s, sep, hi_s = text.partition(":")
+    if not sep:
+        lo_s, sep, hi_s = text.partition("..")
+    try:
+        lo = float(lo_s) if lo_s.strip() else -math.inf
+        hi = float(hi_s) if hi_s.strip() else math.inf
+    except ValueError:
+        return "Type a range as FROM:TO, e.g. 100:500 or 1000: (blank for everything)."
+    if not sep or lo >= hi:
+        return "Type a range as FROM:TO with FROM below TO."
+    return (lo, hi)
+
+
+class RunsScreen(Screen[None]):
+    """All runs in the root, filtered and sorted, with curves beside them."""
+
+    CSS_PATH = "runs.tcss"
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=True),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear", "Clear", show=False),
+        Binding("c", "compare", "Compare"),
+        Binding("o", "sort", "Sort"),
+        Binding("O", "reverse", "Reverse sort", show=False),
+        Binding("e", "columns", "Columns"),
+        Binding("m", "metrics", "Metrics"),
+        Binding("s", "smoothing", "Smoothing"),
+        Binding(
+            "left_square_bracket", "strength(-0.1)", "Less smoothing", show=False, key_display="["
+        ),
+        Binding(
+            "right_square_bracket", "strength(0.1)", "More smoothing", show=False, key_display="]"
+        ),
+        Binding("x", "x_axis", "X axis", show=False),
+        Binding("z", "zoom", "Zoom", show=False),
+        Binding("a", "select_all", "Select all", show=False),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: RunsView | None = None
+        """The last answer of the runs query."""
+        self.filter_text = ""
+        self._dirty = False
+        self._query_again = False
+        self._querying = False
+        self._highlight_timer: Any = None
+
+    @property
+    def track(self) -> TrackApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="◆")
+        with Container(id="runs-body"):
+            with Vertical(id="runs-left"):
+                with Vertical(id="filter-bar"):
+                    yield Input(placeholder=FILTER_HELP, id="filter")
+                    yield Label("", id="filter-error", classes="error")
+                yield RunTable(id="run-table")
+                yield Static("", id="runs-status")
+            yield CurvesPanel(id="runs-curves", kind="main")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(RunTable)
+        table.sort_column = self.track.prefs.sort
+        table.sort_descending = self.track.prefs.descending
+        table.focus()
+        self._set_status()
+        self._layout()
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        # Wide terminals put curves beside the table; narrow ones below it.
+        self.set_class(self.size.width < 140, "-narrow")
+
+    # -- store -> screen ------------------------------------------------------
+
+    def store_changed(self, changed: frozenset[str], active: bool) -> None:
+        """The index changed: re-query now if on top, else when shown again."""
+        if active:
+            self.query_runs()
+            panel = self.query_one(CurvesPanel)
+            if not changed or any(r.id in changed for r in panel.runs) or panel.view is None:
+                panel.request(force=True)
+        else:
+            self._dirty = True
+
+    def ingest_progress(self, done: int, total: int) -> None:
+        self._set_status()
+
+    def clock_tick(self) -> None:
+        if self.is_current:
+            self.query_one(RunTable).refresh_ages(self.track.now())
+
+    def on_screen_resume(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self.store_changed(frozenset(), True)
+
+    def query_runs(self) -> None:
+        """Ask the index for the table's rows (coalesced: one query at a time)."""
+        if self._querying:
+            self._query_again = True
+            return
+        self._querying = True
+        table = self.query_one(RunTable)
+        self._run_query(self.filter_text, table.sort_column, table.sort_descending)
+
+    @work(thread=True, group="runs-query", exit_on_error=False)
+    def _run_query(self, filter_text: str, sort: str, descending: bool) -> None:
+        from trackui.store.index import FilterError
+
+        app = self.track
+        error: str | None = None
+        try:
+            try:
+                rows = app.index.runs(filter=filter_text)
+            except FilterError as e:
+                error = str(e) or "bad filter"
+                rows = None
+            config_keys, summary_keys = app.index.keys()
+            total = app.index.loaded[1]
+            if rows is None:
+                view = RunsView((), total, tuple(config_keys), tuple(summary_keys), error=error)
+            else:
+                ordered = sort_rows(rows, sort, descending, app.now())
+                view = RunsView(tuple(ordered), total, tuple(config_keys), tuple(summary_keys))
+            self.post_message(RunsQueried(view))
+        finally:
+            app.call_from_thread_safe(self._query_done)
+
+    def _query_done(self) -> None:
+        self._querying = False
+        if self._query_again:
+            self._query_again = False
+            self.query_runs()
+
+    @on(RunsQueried)
+    def _on_runs(self, event: RunsQueried) -> None:
+        view = event.view
+        error = self.query_one("#filter-error", Label)
+        if view.error is not None:
+            msg = clean(view.error)
+            if msg.lower().startswith("filter:"):
+                msg = msg[len("filter:") :].strip()
+            error.update(Text(f"Filter: {msg}"))
+            error.display = True
+            if self.view is not None:
+                self.view = RunsView(
+                    self.view.rows,
+                    view.total,
+                    view.config_keys,
+                    view.summary_keys,
+                    error=view.error,
+                )
+            self._set_status()
+            return
+        error.display = False
+        self.view = view
+        table = self.query_one(RunTable)
+        columns = [k for k, _ in BASE_COLUMNS] + list(self.track.prefs.columns)
+        table.show(view.rows, columns, self.track.now())
+        self.track.live_runs = sum(1 for r in view.rows if r.state == "running")
+        self._set_status()
+        self._chart_runs()
+
+    def _set_status(self) -> None:
+        table = self.query_one(RunTable)
+        app = self.track
+        t = Text(no_wrap=True, overflow="ellipsis")
+        if self.view is None:
+            t.append("Reading runs…", style="italic")
+        else:
+            shown = len(self.view.rows)
+            t.append(f"{shown}", style="bold")
+            t.append(f" of {self.view.total} runs")
+            if table.selected:
+                t.append(" · ")
+                t.append(f"{len(table.selected)} selected", style="bold")
+            if self.filter_text:
+                t.append(" · filter: ")
+                t.append(clean(self.filter_text), style="italic")
+            arrow = "▼" if table.sort_descending else "▲"
+            t.append(f" · sort: {column_title(table.sort_column)} {arrow}", style="dim")
+        done, total = app.loaded
+        if total and done < total:
+            t.append(f" · loading metrics {done}/{total}", style="yellow")
+        self.query_one("#runs-status", Static).update(t)
+
+    # -- what the curves show ---------------------------------------------------
+
+    def charted_runs(self) -> list[RunRow]:
+        """The selected runs (in table order) or else the highlighted one."""
+        table = self.query_one(RunTable)
+        if table.selected and self.view is not None:
+            known = {r.id: r for r in self.view.rows}
+            rows = [known[i] for i in known if i in table.selected]
+            # Selected runs hidden by the filter still count.
+            hidden = [i for i in table.selected if i not in known]
+            if hidden:
+                prev = {r.id: r for r in self.query_one(CurvesPanel).runs}
+                rows += [prev[i] for i in hidden if i in prev]
+            return rows
+        r = table.highlighted
+        return [r] if r is not None else []
+
+    def _chart_runs(self) -> None:
+        self.query_one(CurvesPanel).show_runs(self.charted_runs())
+
+    @on(RunTable.RunHighlighted)
+    def _highlighted(self, event: RunTable.RunHighlighted) -> None:
+        if self.query_one(RunTable).selected:
+            return
+        # Scrolling through the table should not query for every row passed.
+        if self._highlight_timer is not None:
+            self._highlight_timer.stop()
+        self._highlight_timer = self.set_timer(HIGHLIGHT_DELAY_S, self._chart_runs)
+
+    @on(RunTable.SelectionChanged)
+    def _selection_changed(self, event: RunTable.SelectionChanged) -> None:
+        self._set_status()
+        self._chart_runs()
+
+    @on(RunTable.SortRequested)
+    def _sort_requested(self, event: RunTable.SortRequested) -> None:
+        self._sort_by(event.column)
+
+    @on(MetricPlot.LogToggled)
+    def _log_toggled(self, event: MetricPlot.LogToggled) -> None:
+        self.track.toggle_log(event.metric, event.log)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    # -- filter ----------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        """Type a filter."""
+        bar = self.query_one("#filter-bar")
+        bar.display = True
+        self.query_one("#filter", Input).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.query_runs()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(RunTable).focus()
+        if not self.filter_text:
+            self.query_one("#filter-bar").display = False
+
+    def action_clear(self) -> None:
+        """Escape: leave the filter box, then clear the filter, then the selection."""
+        filt = self.query_one("#filter", Input)
+        table = self.query_one(RunTable)
+        if filt.has_focus:
+            table.focus()
+            if not self.filter_text:
+                self.query_one("#filter-bar").display = False
+            return
+        if self.filter_text:
+            filt.value = ""
+            self.filter_text = ""
+            self.query_one("#filter-bar").display = False
+            self.query_runs()
+            return
+        if table.selected:
+            table.set_selected(())
+
+    # -- actions ---------------------------------------------------------------
+
+    def action_open(self) -> None:
+        """Open the highlighted run."""
+        from trackui.tui.screens.run_detail import RunDetailScreen
+
+        r = self.query_one(RunTable).highlighted
+        if r is not None:
+            self.app.push_screen(RunDetailScreen(r))
+
+    def action_compare(self) -> None:
+        """Compare the selected runs (or the highlighted one with the selection)."""
+        from trackui.tui.screens.compare import CompareScreen
+
+        rows = self.charted_runs()
+        table = self.query_one(RunTable)
+        if len(table.selected) < 2:
+            self.notify(
+                "Select two or more runs with space, then press c.", severity="warning", timeout=3
+            )
+            return
+        self.app.push_screen(CompareScreen(rows))
+
+    def action_select_all(self) -> None:
+        """Select every run shown (or clear the selection when all are selected)."""
+        table = self.query_one(RunTable)
+        ids = {r.id for r in table.rows_shown}
+        table.set_selected(set() if ids <= table.selected else table.selected | ids)
+
+    def _sort_columns(self) -> list[str]:
+        return [k for k, _ in BASE_COLUMNS if k != "sel"] + list(self.track.prefs.columns)
+
+    def action_sort(self) -> None:
+        """Pick the column to sort by."""
+        table = self.query_one(RunTable)
+        items = [(k, column_title(k) if ":" not in k else k) for k in self._sort_columns()]
+        self.app.push_screen(
+            ChooseOneScreen("Sort by (again to reverse)", items, table.sort_column),
+            self._sort_by,
+        )
+
+    def _sort_by(self, column: str | None) -> None:
+        if not column:
+            return
+        table = self.query_one(RunTable)
+        if column == table.sort_column:
+            table.sort_descending = not table.sort_descending
+        else:
+            table.sort_column = column
+            # Names read best A-Z; numbers and times best-first.
+            table.sort_descending = column not in ("name", "project", "state")
+        self.track.prefs.sort = table.sort_column
+        self.track.prefs.descending = table.sort_descending
+        self.track.save_prefs()
+        self.query_runs()
+
+    def action_reverse(self) -> None:
+        """Reverse the sort order."""
+        self._sort_by(self.query_one(RunTable).sort_column)
+
+    def action_columns(self) -> None:
+        """Choose summary and config columns."""
+        view = self.view
+        if view is None:
+            return
+        items = [(f"summary:{k}", f"summary  {k}") for k in view.summary_keys]
+        items += [(f"config:{k}", f"config   {k}") for k in view.config_keys]
+
+        def done(chosen: list[str] | None) -> None:
+            if chosen is None:
+                return
+            order = {v: i for i, (v, _) in enumerate(items)}
+            self.track.prefs.columns = sorted(chosen, key=lambda c: order.get(c, 0))
+            self.track.save_prefs()
+            if self.view is not None:
+                table = self.query_one(RunTable)
+                if table.sort_column not in self._sort_columns():
+                    table.sort_column = "created"
+                self.query_runs()
+
+        self.app.push_screen(ChooseManyScreen("Columns", items, self.track.prefs.columns), done)
+
+    def action_metrics(self) -> None:
+        """Choose which metrics to chart."""
+        panel = self.query_one(CurvesPanel)
+        if panel.view is None or not panel.view.metrics:
+            self.notify("No metrics to choose from yet.", timeout=2)
+            return
+        items = [(m.name, m.name) for m in panel.view.metrics]
+
+        def done(chosen: list[str] | None) -> None:
+            if chosen is None:
+                return
+            order = {v: i for i, (v, _) in enumerate(items)}
+            self.track.prefs.metrics = sorted(chosen, key=lambda c: order.get(c, 0))
+            self.track.save_prefs()
+            panel.request()
+
+        self.app.push_screen(
+            ChooseManyScreen(
+                "Metrics to chart (none ticked: the shared ones)", items, panel.view.shown
+            ),
+            done,
+        )
+
+    def action_smoothing(self) -> None:
+        """Cycle smoothing: time-weighted EMA, EMA, none."""
+        self.track.set_smoothing()
+
+    def action_strength(self, delta: float) -> None:
+        """Smooth more or less."""
+        self.track.set_smoothing(strength=self.track.prefs.strength + delta)
+
+    def action_x_axis(self) -> None:
+        """Cycle the x axis: step, relative time, wall time, then logged metrics such as epoch."""
+        choices = ["step", "relative", "wall"]
+        panel = self.query_one(CurvesPanel)
+        if panel.view is not None:
+            choices += [m.name for m in panel.view.metrics if m.name in ("epoch", "trainer/epoch")]
+        cur = self.track.prefs.x_axis
+        nxt = choices[(choices.index(cur) + 1) % len(choices)] if cur in choices else "step"
+        self.track.set_x_axis(nxt)
+
+    def action_zoom(self) -> None:
+        """Zoom every chart to an x range."""
+        rng = self.track.x_range
+
+        def fmt(v: float) -> str:
+            return "" if math.isinf(v) else f"{v:g}"
+
+        value = f"{fmt(rng[0])}:{fmt(rng[1])}" if rng else ""
+
+        def validate(text: str) -> str | None:
+            r = parse_step_range(text)
+            return r if isinstance(r, str) else None
+
+        def done(text: str | None) -> None:
+            if text is None:
+                return
+            r = parse_step_range(text)
+            if not isinstance(r, str):
+                self.track.set_x_range(r)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Zoom to x range FROM:TO (blank: everything)",
+                value=value,
+                placeholder="e.g. 1000:5000",
+                validate=validate,
+            ),
+            done,
+        )
+
+    def action_reload(self) -> None:
+        """Rescan the root now."""
+        self.track.schedule_refresh()
+
+    def system_commands(self) -> Iterable[SystemCommand]:
+        """Commands for the palette that act on this screen."""
+        yield SystemCommand("Filter runs", FILTER_HELP, self.action_filter)
+        yield SystemCommand("Compare selected runs", "Diff config and summary", self.action_compare)
+        yield SystemCommand("Choose columns", "Summary and config columns", self.action_columns)
+        yield SystemCommand("Choose metrics", "Which metrics to chart", self.action_metrics)
+        yield SystemCommand("Zoom to x range", "Show a step range", self.action_zoom)
+        yield SystemCommand("Select all runs", "Select every run shown", self.action_select_all)
+        yield SystemCommand(
+            "Clear selection",
+            "Unselect every run",
+            lambda: self.query_one(RunTable).set_selected(()),
+        )
+        yield SystemCommand("Reverse sort", "Flip the sort order", self.action_reverse)
+        for key in self._sort_columns():
+            yield SystemCommand(
+                f"Sort by {clean(key)}",
+                "Order the table by this column",
+                lambda k=key: self._sort_by(k),
+            )
+        panel = self.query_one(CurvesPanel)
+        if panel.view is not None:
+            for m in panel.view.metrics:
+                yield SystemCommand(
+                    f"X axis: {clean(m.name)}",
+                    "Plot curves against this metric",
+                    lambda n=m.name: self.track.set_x_axis(n),
+                )
+
+
+def flat_config(row: RunRow) -> dict[str, Any]:
+    """A run's config with nested keys joined by ``/``."""
+    return flatten(row.config)

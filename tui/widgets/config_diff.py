@@ -1,0 +1,98 @@
+"""A table of config and summary keys across runs, with deltas against a baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from trackui.store.models import Diff, RunRow
+from trackui.tui.fmt import clean, fmt_delta, fmt_value, shorten
+
+CELL_WIDTH = 22
+
+
+def diff_cell(value: object, delta: float | None, *, baseline: bool, differs: bool) -> Text:
+    """One run's value of one key, with its delta from the baseline when numeric."""
+    if value is None:
+        return Text("—", style="dim")
+    t = Text(shorten(fmt_value(value), CELL_WIDTH), no_wrap=True)
+    if baseline:
+        t.stylize("bold")
+    elif differs:
+        t.stylize("bold yellow")
+    d = fmt_delta(delta)
+    if d and not baseline:
+        t.append(f" ({d})", style="green" if d.startswith("+") else "red")
+    return t
+
+
+class ConfigDiff(DataTable[Text]):
+    """Keys down, runs across (the baseline marked), differing values highlighted, numeric deltas beside them."""
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            name=name,
+            id=id,
+            classes=classes,
+            disabled=disabled,
+            cursor_type="row",
+            zebra_stripes=True,
+        )
+        self.diff: Diff | None = None
+        """The diff shown."""
+
+    def show(
+        self,
+        diff: Diff,
+        runs: Sequence[RunRow],
+        colours: dict[str, tuple[int, int, int]],
+        *,
+        all_keys: bool,
+    ) -> int:
+        """Show ``diff`` for ``runs`` (in the diff's run order); returns the number of rows shown."""
+        self.diff = diff
+        names = {r.id: r.name for r in runs}
+        cursor = self.cursor_row
+        self.clear(columns=True)
+        self.add_column(Text(""), key="section")
+        self.add_column(Text("key"), key="key")
+        for rid in diff.run_ids:
+            rgb = colours.get(rid, (200, 200, 200))
+            head = Text("━ ", style=f"rgb({rgb[0]},{rgb[1]},{rgb[2]}) bold")
+            head.append(shorten(clean(names.get(rid, rid)), CELL_WIDTH))
+            if rid == diff.baseline:
+                head.append(" (base)", style="dim")
+            self.add_column(head, key=f"run:{rid}")
+        shown = 0
+        for row in diff.rows:
+            if not all_keys and not row.differs:
+                continue
+            shown += 1
+            cells = [
+                Text(row.section, style="dim"),
+                Text(shorten(clean(row.key), 40), style="bold" if row.differs else ""),
+            ]
+            for rid, v, d in zip(diff.run_ids, row.values, row.deltas, strict=False):
+                cells.append(diff_cell(v, d, baseline=rid == diff.baseline, differs=row.differs))
+            self.add_row(*cells)
+        if shown == 0:
+            self.add_row(
+                Text(""),
+                Text(
+                    "no differences" if not all_keys else "no keys",
+                    style="italic dim",
+                ),
+                *(Text("") for _ in diff.run_ids),
+            )
+        if 0 <= cursor < self.row_count:
+            self.move_cursor(row=cursor, animate=False)
+        return shown

@@ -1,0 +1,343 @@
+"""A panel of charts, one per metric, for a set of runs, with a shared legend."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Grid, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Static
+
+from trackui.store.models import MetricInfo, RunRow
+from trackui.tui.fmt import clean, fmt_number, shorten
+from trackui.tui.messages import CurvesQueried, CurvesView
+from trackui.tui.widgets.metric_plot import (
+    MONO_MARKERS,
+    MetricPlot,
+    PlotSpec,
+    series_digest,
+)
+
+if TYPE_CHECKING:
+    from trackui.tui.app import TrackApp
+
+SYSTEM_PREFIX = "system/"
+"""Metrics under this prefix are system metrics (GPU memory, utilisation)."""
+
+MIN_CHART_HEIGHT = 8
+"""Below this a chart has no room for its axes."""
+
+MAX_DEFAULT_CHARTS = 12
+"""At most this many charts unless the user picks more: each chart costs a plotext build."""
+
+
+@dataclass(frozen=True)
+class CurvesRequest:
+    """What a panel asks the store for."""
+
+    run_ids: tuple[str, ...]
+    chosen: tuple[str, ...]
+    """Metrics the user picked; empty means the default."""
+    kind: str
+    """``main`` (no system metrics), ``system`` (only those) or ``all``."""
+    x: str
+    smoothing: str
+    strength: float
+    buckets: int
+    x_range: tuple[float, float] | None
+
+
+def default_metrics(metrics: Sequence[MetricInfo], run_ids: Sequence[str], kind: str) -> list[str]:
+    """The metrics to chart when the user has not picked: those every run has.
+
+    When the runs share none, those any of them has, so that a sweep with
+    inconsistent names still shows something.
+    """
+    pool = [m for m in metrics if _kind_ok(m.name, kind)]
+    shared = [m.name for m in pool if all(m.steps.get(r, 0) > 0 for r in run_ids)]
+    names = shared or [m.name for m in pool if any(m.steps.get(r, 0) > 0 for r in run_ids)]
+    return names[:MAX_DEFAULT_CHARTS]
+
+
+def _kind_ok(name: str, kind: str) -> bool:
+    if kind == "system":
+        return name.startswith(SYSTEM_PREFIX)
+    if kind == "main":
+        return not name.startswith(SYSTEM_PREFIX)
+    return True
+
+
+def query_curves(app: TrackApp, req: CurvesRequest) -> CurvesView:
+    """Run a curves query against the app's index (in a worker thread)."""
+    if not req.run_ids:
+        return CurvesView((), (), (), (), request=_req_key(req))
+    metrics = tuple(app.index.metrics(list(req.run_ids)))
+    names = {m.name for m in metrics}
+    if req.chosen:
+        shown = [m for m in req.chosen if m in names and _kind_ok(m, req.kind)]
+    else:
+        shown = default_metrics(metrics, req.run_ids, req.kind)
+    series: tuple[Any, ...] = ()
+    if shown:
+        x = req.x if req.x in ("step", "relative", "wall") or req.x in names else "step"
+        series = tuple(
+            app.index.series(
+                list(req.run_ids),
+                shown,
+                x=x,
+                smoothing=req.smoothing,
+                strength=req.strength,
+                buckets=req.buckets,
+                x_range=req.x_range,
+            )
+        )
+    return CurvesView(
+        run_ids=req.run_ids,
+        metrics=metrics,
+        shown=tuple(shown),
+        series=series,
+        request=_req_key(req),
+    )
+
+
+def _req_key(req: CurvesRequest) -> tuple[object, ...]:
+    return (
+        req.run_ids,
+        req.chosen,
+        req.kind,
+        req.x,
+        req.smoothing,
+        req.strength,
+        req.buckets,
+        req.x_range,
+    )
+
+
+def x_label(x: str, x_range: tuple[float, float] | None) -> str:
+    """The x axis's title."""
+    label = {
+        "step": "step",
+        "relative": "seconds since start",
+        "wall": "wall time (s)",
+    }.get(x, x)
+    if x_range is not None:
+        label += f"  [{fmt_number(x_range[0])} .. {fmt_number(x_range[1])}]"
+    return label
+
+
+class CurvesPanel(Widget):
+    """Charts of the metrics of some runs, one per metric, runs overlaid.
+
+    The panel asks the store for its data in a worker and builds or reuses
+    one ``MetricPlot`` per metric when the answer arrives. Charts whose data
+    did not change are left alone.
+    """
+
+    DEFAULT_CSS = """
+    CurvesPanel {
+        height: 1fr;
+        width: 1fr;
+    }
+    CurvesPanel > .curves--legend {
+        height: auto;
+        max-height: 3;
+    }
+    CurvesPanel > VerticalScroll {
+        height: 1fr;
+    }
+    CurvesPanel Grid {
+        grid-size: 1;
+        grid-gutter: 0 1;
+        height: auto;
+    }
+    CurvesPanel.-two Grid {
+        grid-size: 2;
+    }
+    CurvesPanel.-three Grid {
+        grid-size: 3;
+    }
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: str = "main",
+        chart_height: int = 12,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.kind = kind
+        """Which metrics the panel charts: ``main``, ``system`` or ``all``."""
+        self.chart_height = chart_height
+        """Rows per chart; the panel grows charts to fill the room when there are few."""
+        self.runs: tuple[RunRow, ...] = ()
+        """The runs charted, in legend order."""
+        self.view: CurvesView | None = None
+        """The last answer from the store."""
+        self._pending: CurvesRequest | None = None
+
+    @property
+    def track(self) -> TrackApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="curves--legend")
+        with VerticalScroll(can_focus=False):
+            yield Grid()
+
+    # -- requests -------------------------------------------------------
+
+    def show_runs(self, runs: Sequence[RunRow], *, force: bool = False) -> None:
+        """Chart ``runs`` (the request goes to a worker; charts update when it answers)."""
+        self.runs = tuple(runs)
+        self.request(force=force)
+
+    def request(self, *, force: bool = False) -> None:
+        """Ask the store again with the current runs and settings."""
+        prefs = self.track.prefs
+        width = max(20, self._chart_width())
+        req = CurvesRequest(
+            run_ids=tuple(r.id for r in self.runs),
+            chosen=tuple(prefs.metrics) if self.kind == "main" else (),
+            kind=self.kind,
+            x=prefs.x_axis,
+            smoothing=prefs.smoothing,
+            strength=round(prefs.strength, 2),
+            # Two plotext pixels per cell (braille), minus the y-axis labels.
+            buckets=max(32, min(600, (width - 10) * 2)),
+            x_range=self.track.x_range,
+        )
+        if not force and self.view is not None and self.view.request == _req_key(req):
+            return
+        self._pending = req
+        self._update_legend()
+        self._query(req)
+
+    @work(thread=True, exclusive=True, group="curves", exit_on_error=False)
+    def _query(self, req: CurvesRequest) -> None:
+        view = query_curves(self.track, req)
+        self.post_message(CurvesQueried(self.id or "", view))
+
+    def _chart_width(self) -> int:
+        cols = 3 if self.has_class("-three") else 2 if self.has_class("-two") else 1
+        w = self.size.width or self.app.size.width
+        return max(20, (w - 2) // cols)
+
+    # -- answers --------------------------------------------------------
+
+    @on(CurvesQueried)
+    def _on_curves(self, event: CurvesQueried) -> None:
+        event.stop()
+        if self._pending is not None and event.view.request != _req_key(self._pending):
+            return  # an older answer; the newer one is on its way
+        self.view = event.view
+        self._render_view()
+
+    def _render_view(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        app = self.track
+        grid = self.query_one(Grid)
+        colours = app.colours_for(view.run_ids)
+        markers = {
+            rid: (MONO_MARKERS[i % len(MONO_MARKERS)] if app.no_color else "hd")
+            for i, rid in enumerate(view.run_ids)
+        }
+        existing = {p.metric: p for p in grid.query(MetricPlot)}
+        by_metric: dict[str, list[Any]] = {m: [] for m in view.shown}
+        for s in view.series:
+            if s.metric in by_metric:
+                by_metric[s.metric].append(s)
+        order = {rid: i for i, rid in enumerate(view.run_ids)}
+        background = app.plot_background()
+        with self.app.batch_update():
+            for metric, plot in existing.items():
+                if metric not in by_metric:
+                    plot.remove()
+            new: list[MetricPlot] = []
+            for metric in view.shown:
+                plot = existing.get(metric)
+                if plot is None:
+                    plot = MetricPlot(metric)
+                    new.append(plot)
+                ss = tuple(sorted(by_metric[metric], key=lambda s: order.get(s.run_id, 0)))
+                plot.show(
+                    PlotSpec(
+                        metric=metric,
+                        series=ss,
+                        colours=tuple(colours[s.run_id] for s in ss),
+                        markers=tuple(markers[s.run_id] for s in ss),
+                        log=metric in app.prefs.log_metrics,
+                        show_raw=app.prefs.smoothing != "none",
+                        x_label=x_label(app.prefs.x_axis, app.x_range),
+                        x_range=app.x_range,
+                        background=background,
+                        digest=series_digest(ss),
+                    )
+                )
+            if new:
+                grid.mount_all(new)
+            # Keep charts in the order of ``shown`` (a picker change reorders them).
+            self._fit_charts(len(view.shown))
+        self._update_legend()
+
+    def _fit_charts(self, n: int) -> None:
+        """Spread few charts over the room; many charts get a fixed height and scroll."""
+        width = self.size.width or self.app.size.width
+        cols = 1
+        if width >= 150 and n >= 3:
+            cols = 3
+        elif width >= 90 and n >= 2:
+            cols = 2
+        self.set_class(cols == 2, "-two")
+        self.set_class(cols == 3, "-three")
+        rows = max(1, -(-n // cols))
+        avail = max(0, (self.size.height or self.app.size.height) - 2)
+        # Fill the room when the charts fit at a readable height; else scroll.
+        height = max(MIN_CHART_HEIGHT, avail // rows)
+        if height * rows > avail:
+            height = max(MIN_CHART_HEIGHT, self.chart_height)
+        grid = self.query_one(Grid)
+        grid.styles.grid_rows = str(height)
+        for plot in self.query(MetricPlot):
+            plot.styles.height = height
+
+    def on_resize(self) -> None:
+        if self.view is not None:
+            self._fit_charts(len(self.view.shown))
+            self.request()
+
+    def _update_legend(self) -> None:
+        legend = self.query_one(".curves--legend", Static)
+        app = self.track
+        if not self.runs:
+            legend.update(Text("No run highlighted.", style="dim"))
+            return
+        colours = app.colours_for(tuple(r.id for r in self.runs))
+        t = Text(no_wrap=False, overflow="ellipsis")
+        for i, r in enumerate(self.runs):
+            if i:
+                t.append("  ")
+            rgb = colours[r.id]
+            mark = MONO_MARKERS[i % len(MONO_MARKERS)] if app.no_color else "━━"
+            if mark == "hd":
+                mark = "▀▄"
+            t.append(mark + " ", style=f"rgb({rgb[0]},{rgb[1]},{rgb[2]}) bold")
+            t.append(shorten(clean(r.name), 28))
+        p = app.prefs
+        smooth = "no smoothing" if p.smoothing == "none" else f"{p.smoothing} {p.strength:.2f}"
+        t.append(f"   ({smooth}; x: {clean(p.x_axis)})", style="dim")
+        if self.view is None or (self._pending and self.view.request != _req_key(self._pending)):
+            t.append("  loading…", style="dim italic")
+        elif not self.view.shown:
+            t.append("  no metrics logged yet", style="dim italic")
+        legend.update(t)

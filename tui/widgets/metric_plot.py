@@ -1,0 +1,262 @@
+"""One chart: one metric of one or more runs, drawn with plotext."""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from rich.text import Text
+from textual import on, work
+from textual.app import RenderResult
+from textual.binding import Binding
+from textual.message import Message
+from textual_plotext import PlotextPlot
+
+from trackui.store.models import Series
+from trackui.tui.fmt import clean, shorten
+
+RGB = tuple[int, int, int]
+
+MONO_MARKERS = ("hd", "•", "+", "x", "*", "o", "#", "@", "%", "=")
+"""Markers that tell runs apart when there is no colour (NO_COLOR)."""
+
+
+@dataclass(frozen=True, eq=False)
+class PlotSpec:
+    """Everything one chart draws; a new spec is a new picture."""
+
+    metric: str
+    series: tuple[Series, ...] = ()
+    colours: tuple[RGB, ...] = ()
+    """One colour per series."""
+    markers: tuple[str, ...] = ()
+    """One plotext marker per series."""
+    log: bool = False
+    show_raw: bool = True
+    """Draw the raw curve faintly behind the smoothed one."""
+    x_label: str = "step"
+    x_range: tuple[float, float] | None = None
+    background: RGB = (0, 0, 0)
+    """What faint colours fade towards."""
+    loading: bool = False
+    digest: int = field(default=0)
+    """A hash of the data, so that equal specs compare equal cheaply."""
+
+    def key(self) -> tuple[object, ...]:
+        """What identifies the picture (arrays via ``digest``)."""
+        return (
+            self.metric,
+            self.colours,
+            self.markers,
+            self.log,
+            self.show_raw,
+            self.x_label,
+            self.x_range,
+            self.background,
+            self.loading,
+            self.digest,
+        )
+
+
+def series_digest(series: tuple[Series, ...]) -> int:
+    """A hash of the drawn arrays of ``series`` (cheap: a few KB per chart)."""
+    parts: list[object] = []
+    for s in series:
+        parts.append(s.run_id)
+        parts.append(s.points)
+        for a in (s.x, s.y, s.raw, s.lo, s.hi):
+            parts.append(np.asarray(a, dtype=np.float64).tobytes())
+    return hash(tuple(parts))
+
+
+def fade(colour: RGB, background: RGB, amount: float) -> RGB:
+    """``colour`` moved ``amount`` of the way towards ``background``."""
+    return (
+        int(colour[0] + (background[0] - colour[0]) * amount),
+        int(colour[1] + (background[1] - colour[1]) * amount),
+        int(colour[2] + (background[2] - colour[2]) * amount),
+    )
+
+
+def finite_segments(
+    x: np.ndarray, y: np.ndarray, *, log: bool = False
+) -> list[tuple[list[float], list[float]]]:
+    """Runs of consecutive drawable points, so that NaN and ±inf become gaps.
+
+    plotext cannot draw NaN or inf (it raises), and a log axis cannot take
+    values at or below zero; those points split the curve instead.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if log:
+        ok &= y > 0
+    if not ok.any():
+        return []
+    idx = np.flatnonzero(ok)
+    breaks = np.flatnonzero(np.diff(idx) > 1) + 1
+    out = []
+    for chunk in np.split(idx, breaks):
+        out.append((x[chunk].tolist(), y[chunk].tolist()))
+    return out
+
+
+class MetricPlot(PlotextPlot, can_focus=True):
+    """A chart of one metric for one or more runs.
+
+    Each run's smoothed curve is drawn in the run's colour, the raw values
+    faintly behind it, and where a column of the chart stands for many
+    points, their minimum and maximum as a faint envelope. The picture is
+    built in a thread (plotext takes tens of milliseconds per chart) and
+    swapped in when ready, so the old picture stays up meanwhile: no flicker
+    and no blocked UI. A chart whose data did not change is not rebuilt.
+    """
+
+    BINDINGS = [Binding("l", "toggle_log", "Log scale")]
+
+    DEFAULT_CSS = """
+    MetricPlot {
+        height: 1fr;
+        min-height: 8;
+    }
+    """
+
+    class LogToggled(Message):
+        """The user switched the chart's y axis between linear and log."""
+
+        def __init__(self, plot: MetricPlot, metric: str, log: bool) -> None:
+            super().__init__()
+            self.plot = plot
+            self.metric = metric
+            self.log = log
+
+        @property
+        def control(self) -> MetricPlot:
+            return self.plot
+
+    class _Drawn(Message):
+        def __init__(self, key: tuple[object, ...], text: Text) -> None:
+            super().__init__()
+            self.key = key
+            self.text = text
+
+    def __init__(
+        self,
+        metric: str,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.spec = PlotSpec(metric=metric, loading=True)
+        """What the chart draws; replaced with ``show``."""
+        self._picture: Text | None = None
+        self._picture_key: tuple[object, ...] | None = None
+        self._wanted_key: tuple[object, ...] | None = None
+        # plotext's figure is not thread-safe; draws of one chart never overlap.
+        self._plt_lock = threading.Lock()
+        self.builds = 0
+        """How many pictures this chart has built (tests check redraws are skipped)."""
+
+    @property
+    def metric(self) -> str:
+        """The metric this chart shows."""
+        return self.spec.metric
+
+    def show(self, spec: PlotSpec) -> bool:
+        """Draw ``spec``; returns False (and does nothing) when it is the picture already up."""
+        if spec.key() == self.spec.key():
+            return False
+        self.spec = spec
+        self.refresh()
+        return True
+
+    def action_toggle_log(self) -> None:
+        """Switch the y axis between linear and log."""
+        self.post_message(self.LogToggled(self, self.spec.metric, not self.spec.log))
+
+    def _picture_wanted(self) -> tuple[object, ...]:
+        return (self.size.width, self.size.height, self.app.theme, *self.spec.key())
+
+    def render(self) -> RenderResult:
+        key = self._picture_wanted()
+        if key != self._picture_key and key != self._wanted_key and self.size.area > 0:
+            self._wanted_key = key
+            self._build(key, self.spec, self.size.width, self.size.height)
+        return self._picture if self._picture is not None else Text("")
+
+    @work(thread=True, exclusive=True, group="draw", exit_on_error=False)
+    def _build(self, key: tuple[object, ...], spec: PlotSpec, width: int, height: int) -> None:
+        with self._plt_lock:
+            text = self._draw(spec, width, height)
+        self.post_message(self._Drawn(key, text))
+
+    @on(_Drawn)
+    def _drawn(self, event: _Drawn) -> None:
+        event.stop()
+        self._picture = event.text
+        self._picture_key = event.key
+        if self._wanted_key == event.key:
+            self._wanted_key = None
+        self.refresh()
+
+    def draw_now(self, width: int, height: int) -> Text:
+        """Build the picture in this thread (benchmarks, tests)."""
+        with self._plt_lock:
+            return self._draw(self.spec, width, height)
+
+    def _draw(self, spec: PlotSpec, width: int, height: int) -> Text:
+        plt = self.plt
+        plt.clear_data()
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        plt.title(shorten(clean(spec.metric), max(1, width - 4)))
+        plt.xlabel(clean(spec.x_label))
+        plt.yscale("log" if spec.log else "linear")
+        if spec.x_range is not None:
+            plt.xlim(spec.x_range[0], spec.x_range[1])
+        else:
+            plt.xlim(None, None)
+        drew = False
+        for s, colour, marker in zip(spec.series, spec.colours, spec.markers, strict=False):
+            many = s.points > len(s.x) and len(s.x) > 0
+            if many:
+                faint = fade(colour, spec.background, 0.7)
+                for arr in (s.lo, s.hi):
+                    for xs, ys in finite_segments(s.x, arr, log=spec.log):
+                        plt.plot(xs, ys, marker=marker, color=faint)
+            if spec.show_raw and not many:
+                faint = fade(colour, spec.background, 0.6)
+                for xs, ys in finite_segments(s.x, s.raw, log=spec.log):
+                    plt.plot(xs, ys, marker=marker, color=faint)
+            for xs, ys in finite_segments(s.x, s.y, log=spec.log):
+                plt.plot(xs, ys, marker=marker, color=colour)
+                drew = True
+        if not drew:
+            # An empty frame with a word in it says more than a blank box.
+            plt.plot([0.0, 1.0], [0.0, 0.0], marker=" ")
+            plt.text("loading…" if spec.loading else "no data", 0.5, 0.0, alignment="center")
+            plt.yscale("linear")
+        try:
+            out = plt.build()
+        except (ValueError, ZeroDivisionError, OverflowError, IndexError) as e:
+            # plotext has corner cases (a single point on a log axis, huge
+            # ranges); a chart that cannot be drawn says so instead of failing.
+            plt.clear_data()
+            out = ""
+            return Text(f"{clean(spec.metric)}: cannot draw ({clean(e)})", style="dim")
+        self.builds += 1
+        return Text.from_ansi(out, no_wrap=True)
+
+    def on_resize(self) -> None:
+        self.refresh()
+
+
+def is_finite_number(v: object) -> bool:
+    """Whether ``v`` is a real, finite number (not a bool)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
