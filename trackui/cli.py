@@ -1,0 +1,542 @@
+"""The ``trackui`` command: the UI, and ``ls``/``show``/``diff``/``export``/``train``.
+
+The contract (docs/cli.md, DESIGN section 5): exit 0 on success, 1 when
+``diff`` finds differences, 2 for a usage or I/O error with one line on
+stderr, never a traceback. Human output shows names and values literally:
+no markup is interpreted (nothing here renders markup) and every control
+character is escaped, so nothing from a run reaches the terminal as an
+escape sequence. JSON output is plain JSON.
+
+Importing this module is cheap: DuckDB, the UI and the trainer are imported
+inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+SUBCOMMANDS = ("ls", "show", "diff", "export", "train")
+_C1 = re.compile("[\x7f-\x9f]")
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors instead of usage dumps and ``exit``."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+# ------------------------------------------------------------------ formatting
+
+
+def clean(s: Any, width: int | None = None) -> str:
+    """A value as one safe line: control and format characters escaped, optionally cut."""
+    text = s if isinstance(s, str) else fmt_value(s)
+    out = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        elif ch == "\t" or ch == " ":
+            out.append(" ")
+        else:
+            o = ord(ch)
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
+    r = "".join(out)
+    if width is not None and len(r) > width:
+        r = r[: max(0, width - 1)] + "…"
+    return r
+
+
+def fmt_value(v: Any) -> str:
+    """A config/summary value for people (floats short, non-finite spelled out)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return f"{v:.6g}"
+    if v is None:
+        return "-"
+    if isinstance(v, (dict, list, tuple)):
+        import orjson
+
+        return orjson.dumps(_jsonable(v)).decode()
+    return str(v)
+
+
+def fmt_duration(s: float) -> str:
+    """Seconds as ``3h02m``, ``4m05s`` or ``12s``."""
+    s = max(0, int(s))
+    if s >= 86400:
+        return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
+    if s >= 3600:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    if s >= 60:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s}s"
+
+
+def fmt_time(start: float) -> str:
+    """Unix seconds as local ``YYYY-MM-DD HH:MM``."""
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(start))
+    except (OverflowError, OSError, ValueError):
+        return "-"
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, Path):
+        return str(v)
+    return v
+
+
+def dumps_json(obj: Any) -> str:
+    """Plain JSON, with DEL and C1 controls escaped too (JSON allows them raw)."""
+    import orjson
+
+    text = orjson.dumps(_jsonable(obj), option=orjson.OPT_INDENT_2).decode()
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns separated by two spaces (cells already cleaned)."""
+    widths = [len(h) for h in headers]
+    for r in rows:
+        for i, c in enumerate(r):
+            widths[i] = max(widths[i], len(c))
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for r in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------- commands
+
+
+def _open_index(root: Path) -> Any:
+    from trackui.store.index import Index
+
+    if not root.exists():
+        raise OSError(f"{clean(str(root))}: no such directory")
+    if not root.is_dir():
+        raise OSError(f"{clean(str(root))}: not a directory")
+    ix = Index(root, cache=True)
+    ix.scan()
+    ix.ingest()
+    return ix
+
+
+def run_json(row: Any) -> dict[str, Any]:
+    """The ``ls --json`` object of a run (DESIGN section 5 fields, and a few more)."""
+    return {
+        "id": row.id,
+        "name": row.name,
+        "project": row.project,
+        "group": row.group,
+        "tags": list(row.tags),
+        "state": row.state,
+        "created": row.created,
+        "runtime_s": round(row.runtime_s, 3),
+        "last_step": row.last_step,
+        "steps": row.steps,
+        "config": row.config,
+        "summary": row.summary,
+        "warnings": list(row.warnings),
+        "job_type": row.meta.get("job_type"),
+        "notes": row.meta.get("notes"),
+        "host": row.host,
+        "start_time": row.start_time,
+        "end_time": row.end_time,
+        "exit_code": row.meta.get("exit_code"),
+        "path": str(row.path),
+    }
+
+
+def cmd_ls(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """``trackui ls [DIR] [--json]``."""
+    ix = _open_index(args.root)
+    try:
+        rows = ix.runs(args.filter or "", sort="created", descending=False)
+    finally:
+        ix.close()
+    if args.json:
+        out.write(dumps_json([run_json(r) for r in rows]) + "\n")
+        return 0
+    body = [
+        [
+            clean(r.id),
+            clean(r.state),
+            clean(r.name, 40),
+            clean("/".join(x for x in (r.project, r.group) if x) or "-", 30),
+            fmt_time(r.start_time),
+            fmt_duration(r.runtime_s),
+            str(r.steps),
+            f"{len(r.warnings)} warning(s)" if r.warnings else "",
+        ]
+        for r in rows
+    ]
+    if rows:
+        headers = ["ID", "STATE", "NAME", "PROJECT/GROUP", "CREATED", "RUNTIME", "STEPS", ""]
+        out.write(table(headers, body) + "\n")
+    else:
+        err.write(f"trackui: no runs in {clean(str(args.root))}\n")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """``trackui show RUN [--json]``."""
+    ix = _open_index(args.root)
+    try:
+        row = ix.resolve(args.run)
+        metrics = {m.name: m.steps.get(row.id, 0) for m in ix.metrics([row.id])}
+        texts = ix.text_values(row.id)
+    finally:
+        ix.close()
+    if args.json:
+        obj = run_json(row)
+        obj["meta"] = row.meta
+        obj["metrics"] = metrics
+        obj["text"] = texts
+        out.write(dumps_json(obj) + "\n")
+        return 0
+    from trackui.store.queries import flatten
+
+    m = row.meta
+    git = m.get("git") if isinstance(m.get("git"), dict) else None
+    cmd = m.get("command")
+    overview = [
+        ("id", row.id),
+        ("name", row.name),
+        (
+            "state",
+            row.state + (f" (exit {m['exit_code']})" if m.get("exit_code") is not None else ""),
+        ),
+        ("project", row.project or "-"),
+        ("group", row.group or "-"),
+        ("job type", m.get("job_type") or "-"),
+        ("tags", ", ".join(row.tags) or "-"),
+        ("notes", m.get("notes") or "-"),
+        ("created", row.created),
+        ("runtime", fmt_duration(row.runtime_s)),
+        ("steps", f"{row.steps} (last {row.last_step})" if row.last_step is not None else "0"),
+        ("host", f"{row.host or '-'} (pid {m.get('pid')})"),
+        ("user", m.get("user") or "-"),
+        ("command", " ".join(str(c) for c in cmd) if isinstance(cmd, list) and cmd else "-"),
+        ("cwd", m.get("cwd") or "-"),
+        (
+            "git",
+            f"{git.get('commit')} ({git.get('branch') or 'detached'}{', dirty' if git.get('dirty') else ''})"
+            if git
+            else "-",
+        ),
+        ("path", str(row.path)),
+    ]
+    lines = [f"{k:<9} {clean(v, 200)}" for k, v in overview]
+    sections = [
+        ("config", flatten(row.config)),
+        ("summary", row.summary),
+        ("metrics (steps)", metrics),
+        ("text", texts),
+    ]
+    for title, d in sections:
+        lines.append("")
+        lines.append(title)
+        if not d:
+            lines.append("  -")
+        width = min(40, max((len(clean(k)) for k in d), default=0))
+        for k in sorted(d):
+            lines.append(f"  {clean(k, 40):<{width}}  {clean(d[k], 200)}")
+    if row.warnings:
+        lines.append("")
+        lines.append("warnings")
+        lines += [f"  {clean(w, 200)}" for w in row.warnings]
+    out.write("\n".join(lines) + "\n")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """``trackui diff RUN RUN... [--all] [--json]``: exit 1 when something differs."""
+    if len(args.runs) < 2:
+        raise UsageError("trackui diff: needs at least two runs (see --help)")
+    ix = _open_index(args.root)
+    try:
+        rows = [ix.resolve(r) for r in args.runs]
+        d = ix.diff([r.id for r in rows], all_keys=args.all)
+    finally:
+        ix.close()
+    differs = any(r.differs for r in d.rows)
+    if args.json:
+        obj = {
+            "runs": [{"id": r.id, "name": r.name} for r in rows],
+            "baseline": d.baseline,
+            "differs": differs,
+            "rows": [
+                {
+                    "section": r.section,
+                    "key": r.key,
+                    "values": list(r.values),
+                    "differs": r.differs,
+                    "deltas": list(r.deltas),
+                }
+                for r in d.rows
+            ],
+        }
+        out.write(dumps_json(obj) + "\n")
+        return 1 if differs else 0
+    headers = ["KEY"] + [clean(f"{r.name} ({r.id})", 32) for r in rows]
+    lines: list[str] = []
+    for section in ("config", "summary"):
+        body = []
+        for r in d.rows:
+            if r.section != section:
+                continue
+            cells = [clean(r.key, 40)]
+            for i, v in enumerate(r.values):
+                cell = (
+                    clean(v, 24)
+                    if (r.values[i] is not None or r.key in _keys(rows[i], section))
+                    else "(absent)"
+                )
+                delta = r.deltas[i]
+                if i > 0 and delta is not None and delta != 0:
+                    cell += f" ({delta:+.4g})"
+                cells.append(cell)
+            body.append(cells)
+        if body:
+            lines.append(f"{section}{'' if args.all else ' (differing keys)'}")
+            lines.append(table(headers, body))
+            lines.append("")
+    if not lines:
+        lines = ["no differences in config or summary", ""]
+    out.write("\n".join(lines))
+    return 1 if differs else 0
+
+
+def _keys(row: Any, section: str) -> set[str]:
+    from trackui.store.queries import flatten
+
+    return set(flatten(row.config)) if section == "config" else set(row.summary)
+
+
+def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """``trackui export RUN... [--format csv|parquet|jsonl] [-o FILE]``: every value, unsampled."""
+    fmt = args.format
+    if fmt is None:
+        suffix = Path(args.output).suffix.lower() if args.output else ""
+        fmt = {".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}.get(suffix, "csv")
+    if fmt == "parquet" and args.output in (None, "-") and out.isatty():
+        raise UsageError("trackui export: parquet is binary: give -o FILE or redirect stdout")
+    ix = _open_index(args.root)
+    try:
+        rows = [ix.resolve(r) for r in args.runs]
+        tbl = ix.history_table(list(dict.fromkeys(r.id for r in rows)))
+    finally:
+        ix.close()
+    names = {r.id: r.name for r in rows}
+    import pyarrow as pa
+
+    tbl = tbl.add_column(
+        1, "run_name", pa.array([names[i] for i in tbl.column("run_id").to_pylist()], pa.string())
+    )
+    target = args.output if args.output not in (None, "-") else None
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        if target is None:
+            sink = pa.BufferOutputStream()
+            pq.write_table(tbl, sink)
+            sys.stdout.flush()
+            sys.stdout.buffer.write(sink.getvalue().to_pybytes())
+        else:
+            pq.write_table(tbl, target)
+        return 0
+    text = _to_csv(tbl) if fmt == "csv" else _to_jsonl(tbl)
+    if target is None:
+        out.write(text)
+    else:
+        with open(target, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    return 0
+
+
+def _num_text(v: float) -> str:
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return repr(v)
+
+
+def _to_csv(tbl: Any) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(tbl.column_names)
+    cols = [tbl.column(c).to_pylist() for c in tbl.column_names]
+    for row in zip(*cols, strict=True):
+        w.writerow([_num_text(v) if isinstance(v, float) else v for v in row])
+    return buf.getvalue()
+
+
+def _to_jsonl(tbl: Any) -> str:
+    import orjson
+
+    names = tbl.column_names
+    cols = [tbl.column(c).to_pylist() for c in names]
+    lines = []
+    for row in zip(*cols, strict=True):
+        obj = {
+            k: (_jsonable(v) if isinstance(v, float) else v)
+            for k, v in zip(names, row, strict=True)
+        }
+        lines.append(orjson.dumps(obj).decode())
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+# ---------------------------------------------------------------------- parsing
+
+
+def _add_dir(p: argparse.ArgumentParser, positional: bool) -> None:
+    if positional:
+        p.add_argument(
+            "dir",
+            nargs="?",
+            metavar="DIR",
+            help="run root (default: $TRACKUI_DIR or ./trackui-runs)",
+        )
+    p.add_argument("--dir", dest="dir_opt", metavar="DIR", help="run root")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The subcommand parser (the UI form ``trackui [DIR]`` is handled before it)."""
+    p = _Parser(prog="trackui", description="Experiment tracking in the terminal.")
+    sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
+    ls = sub.add_parser("ls", help="list runs")
+    _add_dir(ls, True)
+    ls.add_argument("--json", action="store_true", help="one JSON array")
+    ls.add_argument("--filter", "-f", default="", help="filter (docs/filters.md)")
+    show = sub.add_parser("show", help="one run: meta, config, summary, metrics")
+    show.add_argument("run", metavar="RUN")
+    show.add_argument("--json", action="store_true")
+    _add_dir(show, False)
+    diff = sub.add_parser("diff", help="config and summary keys that differ (exit 1 if any)")
+    diff.add_argument("runs", nargs="+", metavar="RUN")
+    diff.add_argument("--all", action="store_true", help="all keys, not only differing ones")
+    diff.add_argument("--json", action="store_true")
+    _add_dir(diff, False)
+    ex = sub.add_parser("export", help="every logged value, full resolution")
+    ex.add_argument("runs", nargs="+", metavar="RUN")
+    ex.add_argument("--format", choices=("csv", "parquet", "jsonl"), default=None)
+    ex.add_argument("-o", "--output", metavar="FILE", default=None, help="file (default stdout)")
+    _add_dir(ex, False)
+    sub.add_parser("train", help="the bundled MNIST trainer (trackui train --help)", add_help=False)
+    return p
+
+
+def _root(args: argparse.Namespace, refs: Sequence[str] = ()) -> Path:
+    from trackui.store import layout
+
+    given = getattr(args, "dir_opt", None) or getattr(args, "dir", None)
+    if given:
+        return layout.resolve_root(given)
+    # A run directory given as RUN, with no root named: use its parent.
+    for ref in refs:
+        p = Path(ref)
+        if (p / layout.META).is_file() and layout.parse_run_dir_name(p.resolve().name):
+            return p.resolve().parent
+    return layout.resolve_root(None)
+
+
+def _ui(argv: list[str], err: IO[str]) -> int:
+    p = _Parser(
+        prog="trackui",
+        description="Open the UI on a run root. Subcommands: " + ", ".join(SUBCOMMANDS) + ".",
+    )
+    p.add_argument(
+        "dir", nargs="?", metavar="DIR", help="run root (default: $TRACKUI_DIR or ./trackui-runs)"
+    )
+    p.add_argument("--dir", dest="dir_opt", metavar="DIR", help="run root")
+    p.add_argument("--poll", action="store_true", help="poll for changes (network filesystems)")
+    args = p.parse_args(argv)
+    root = _root(args)
+    from trackui.tui.app import run_app
+
+    return int(run_app(root, poll=args.poll))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``trackui`` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out, err = sys.stdout, sys.stderr
+    for stream in (out, err):
+        reconf = getattr(stream, "reconfigure", None)
+        if reconf is not None:
+            try:
+                reconf(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+    try:
+        if argv and argv[0] == "train":
+            from trackui.trainer.train import main as train_main
+
+            return int(train_main(argv[1:]) or 0)
+        if not argv or argv[0] not in SUBCOMMANDS:
+            if argv and argv[0] in ("-h", "--help"):
+                build_parser().print_help(out)
+                return 0
+            return _ui(argv, err)
+        args = build_parser().parse_args(argv)
+        refs = getattr(args, "runs", None) or ([args.run] if getattr(args, "run", None) else [])
+        args.root = _root(args, refs)
+        cmd = {"ls": cmd_ls, "show": cmd_show, "diff": cmd_diff, "export": cmd_export}[args.cmd]
+        return cmd(args, out, err)
+    except UsageError as e:
+        err.write(f"{clean(str(e))}\n")
+        return 2
+    except LookupError as e:
+        err.write(f"trackui: {clean(_one_line(e))}\n")
+        return 2
+    except KeyboardInterrupt:
+        err.write("trackui: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # `trackui ls | head`: the reader left; nothing more to say.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return 0
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    except Exception as e:  # the contract: one line, never a traceback
+        err.write(f"trackui: error: {clean(_one_line(e))}\n")
+        return 2
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+    if isinstance(e, OSError) and e.strerror and e.filename:
+        text = f"{e.filename}: {e.strerror}"
+    return " ".join(text.split())[:300] or type(e).__name__
