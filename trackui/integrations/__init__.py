@@ -19,7 +19,7 @@ import os
 from types import ModuleType
 from typing import Any
 
-__all__ = ["require"]
+__all__ = ["default_project", "plain", "require", "scalars"]
 
 
 def require(module: str, package: str, integration: str) -> ModuleType:
@@ -75,3 +75,37 @@ def plain(value: Any, depth: int = 0) -> Any:
     if callable(value) and hasattr(value, "__qualname__"):
         return f"{getattr(value, '__module__', '') or ''}.{value.__qualname__}".lstrip(".")
     return value
+
+
+def scalars(values: Any) -> dict[str, Any]:
+    """The entries of a metrics dict that ``log()`` accepts; the rest are dropped.
+
+    Frameworks put the odd list or object into their metric dicts; a training
+    loop should not stop because one of them cannot be plotted.
+    """
+    out: dict[str, Any] = {}
+    for k, v in dict(values or {}).items():
+        if isinstance(v, (bool, int, float, str)):
+            out[str(k)] = v
+        elif getattr(v, "ndim", None) == 0 and hasattr(v, "item"):
+            out[str(k)] = v  # NumPy scalars and 0-d tensors; the run reads them
+        elif getattr(v, "shape", None) == (1,) and hasattr(v, "item"):
+            out[str(k)] = v.item()
+    return out
+
+
+def reopen(run: Any) -> Any:
+    """The run ``run`` resumed after it was finished (for values logged after training).
+
+    Trainers evaluate or test after ``fit`` has ended, and the integration that
+    finished its run at the end of training must not lose those values.
+    """
+    import trackui
+
+    return trackui.init(
+        id=run.id,
+        dir=run.root,
+        project=run.project,
+        resume="allow",
+        reinit="create_new",  # leave any run the script made itself alone
+    )

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Time what installing the framework extra adds to a fresh environment.
+#
+# Builds a throwaway venv (no system site-packages), installs torch as CI
+# does anyway, then times installing the frameworks on top of it. Prints one
+# line per step. Pass --no-cache to time a cold pip cache.
+#
+#   bash tests/integrations/install_time.sh [--no-cache]
+set -euo pipefail
+PY=${PYTHON:-python3.11}
+CACHE=()
+if [[ "${1:-}" == "--no-cache" ]]; then CACHE=(--no-cache-dir); fi
+TMP=$(mktemp -d /tmp/trackui-install-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+t() { local s e; s=$(date +%s.%N); "$@" >"$TMP/log" 2>&1 || { tail -20 "$TMP/log"; exit 1; }; e=$(date +%s.%N); echo "$e - $s" | bc; }
+echo "venv:        $(t "$PY" -m venv "$TMP/venv") s"
+PIP=("$TMP/venv/bin/pip" install -q "${CACHE[@]}")
+echo "torch:       $(t "${PIP[@]}" 'torch==2.14.1') s"
+echo "frameworks:  $(t "${PIP[@]}" 'transformers>=4.40' 'accelerate>=0.30' 'pytorch-lightning>=2.2' 'keras>=3.3') s  (added by the frameworks extra)"
+KERAS_BACKEND=torch "$TMP/venv/bin/python" -c "import transformers, accelerate, pytorch_lightning, keras, torch; print('installed:', 'transformers', transformers.__version__, 'accelerate', accelerate.__version__, 'pytorch-lightning', pytorch_lightning.__version__, 'keras', keras.__version__, 'torch', torch.__version__)"
+du -sh "$TMP/venv" | awk '{print "venv size:   " $1}'
