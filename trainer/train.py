@@ -285,7 +285,7 @@ class Progress:
                 tty = False
         self.tty = tty
         self.min_interval_s = min_interval_s
-        self._last = 0.0
+        self._last = -math.inf
         self._drawn = False
 
     def update(self, epoch: int, step: int, loss: float | None) -> None:
