@@ -46,6 +46,7 @@ class CompareScreen(Screen[None]):
         self.all_keys = False
         """Show every key, not only those that differ."""
         self._dirty = False
+        self._ready = False
 
     @property
     def track(self) -> TrackApp:
@@ -64,6 +65,7 @@ class CompareScreen(Screen[None]):
         self._query()
         self.query_one(CurvesPanel).show_runs(self.runs)
         self.query_one(ConfigDiff).focus()
+        self._ready = True
 
     def _set_status(self, shown: int | None) -> None:
         names = {r.id: r.name for r in self.runs}
@@ -96,6 +98,9 @@ class CompareScreen(Screen[None]):
         self._set_status(shown)
 
     def store_changed(self, changed: frozenset[str], active: bool) -> None:
+        if not self._ready:
+            self._dirty = True
+            return
         ids = {r.id for r in self.runs}
         if changed and not (changed & ids):
             return

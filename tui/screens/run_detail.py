@@ -192,6 +192,7 @@ class RunDetailScreen(Screen[None]):
         self.row = row
         """The run shown (replaced by fresh rows as it changes)."""
         self._dirty = False
+        self._ready = False
         self._config_shown: Any = None
 
     @property
@@ -226,6 +227,7 @@ class RunDetailScreen(Screen[None]):
         self._query()
         for panel in self.query(CurvesPanel):
             panel.show_runs([self.row])
+        self._ready = True
 
     def action_back(self) -> None:
         self.dismiss()
@@ -248,6 +250,9 @@ class RunDetailScreen(Screen[None]):
     # -- data ---------------------------------------------------------------
 
     def store_changed(self, changed: frozenset[str], active: bool) -> None:
+        if not self._ready:
+            self._dirty = True
+            return
         if changed and self.row.id not in changed:
             return
         if not active:

@@ -94,6 +94,7 @@ class RunsScreen(Screen[None]):
         """The last answer of the runs query."""
         self.filter_text = ""
         self._dirty = False
+        self._ready = False
         self._query_again = False
         self._querying = False
         self._highlight_timer: Any = None
@@ -121,6 +122,10 @@ class RunsScreen(Screen[None]):
         table.focus()
         self._set_status()
         self._layout()
+        self._ready = True
+        if self._dirty or self.track.scanned:
+            self._dirty = False
+            self.store_changed(frozenset(), True)
 
     def on_resize(self) -> None:
         self._layout()
@@ -133,6 +138,9 @@ class RunsScreen(Screen[None]):
 
     def store_changed(self, changed: frozenset[str], active: bool) -> None:
         """The index changed: re-query now if on top, else when shown again."""
+        if not self._ready:
+            self._dirty = True
+            return
         if active:
             self.query_runs()
             panel = self.query_one(CurvesPanel)

@@ -175,6 +175,11 @@ class MetricPlot(PlotextPlot, can_focus=True):
         self.refresh()
         return True
 
+    @property
+    def drawn(self) -> bool:
+        """Whether the picture on screen is the one for the current data and size."""
+        return self._picture_key == self._picture_wanted()
+
     def action_toggle_log(self) -> None:
         """Switch the y axis between linear and log."""
         self.post_message(self.LogToggled(self, self.spec.metric, not self.spec.log))

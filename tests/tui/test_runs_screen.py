@@ -1,0 +1,260 @@
+"""Pilot tests of the runs screen: table, sort, filter, selection, columns, curves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import Input, Label
+from tui_helpers import settle
+
+from trackui.tui.messages import CurvesQueried, RunsQueried, StoreRefreshed
+from trackui.tui.prefs import load_prefs, prefs_path, save_prefs
+from trackui.tui.screens.pickers import ChooseManyScreen, ChooseOneScreen
+from trackui.tui.screens.runs import RunsScreen, parse_step_range
+from trackui.tui.widgets.curves import CurvesPanel
+from trackui.tui.widgets.metric_plot import MetricPlot
+from trackui.tui.widgets.run_table import RunTable
+
+
+def names(table: RunTable) -> list[str]:
+    return [r.name for r in table.rows_shown]
+
+
+async def test_table_lists_runs_newest_first_with_status(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    seen: list[object] = []
+    async with app.run_test(size=(120, 36), message_hook=seen.append) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        table = screen.query_one(RunTable)
+        assert names(table) == ["live-run", "unstable", "wide-mlp", "lr-high", "baseline"]
+        states = [r.state for r in table.rows_shown]
+        assert states == ["running", "failed", "finished", "finished", "finished"]
+        status = str(screen.query_one("#runs-status").render())
+        assert "5 of 5 runs" in status
+        # The store spoke through messages: a scan, then the queries.
+        assert any(isinstance(m, StoreRefreshed) and m.scan for m in seen)
+        assert any(isinstance(m, RunsQueried) for m in seen)
+        assert any(isinstance(m, CurvesQueried) for m in seen)
+        # The highlighted run is charted, one chart per metric it has (system ones apart).
+        panel = screen.query_one(CurvesPanel)
+        assert [r.name for r in panel.runs] == ["live-run"]
+        charts = {p.metric for p in panel.query(MetricPlot)}
+        assert charts == {"accuracy", "epoch", "loss", "val_accuracy"}
+
+
+async def test_cursor_moves_the_charted_run(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down")
+        await settle(pilot)
+        panel = app.screen.query_one(CurvesPanel)
+        assert [r.name for r in panel.runs] == ["wide-mlp"]
+        assert {s.run_id for s in panel.view.series} == {"wide0003"}
+
+
+async def test_sort_by_picked_column_and_reverse(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(RunTable)
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, ChooseOneScreen)
+        # Options: state, name, project, age, ...; the current (age) is highlighted.
+        await pilot.press("up", "up", "enter")
+        await settle(pilot)
+        assert table.sort_column == "name"
+        assert names(table) == ["baseline", "live-run", "lr-high", "unstable", "wide-mlp"]
+        await pilot.press("O")
+        await settle(pilot)
+        assert names(table) == ["wide-mlp", "unstable", "lr-high", "live-run", "baseline"]
+        # Steps: the failed run has fewest.
+        await app.screen.run_action("sort")
+        await pilot.pause()
+        app.screen.dismiss("steps")
+        await settle(pilot)
+        assert table.sort_column == "steps"
+        assert names(table)[-1] == "unstable"
+        # The choice is remembered for this root.
+        assert load_prefs(fixture_root).sort == "steps"
+
+
+async def test_filter_narrows_and_bad_filter_shows_error(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one(RunTable)
+        await pilot.press("slash")
+        assert screen.query_one("#filter", Input).has_focus
+        await pilot.press(*"lr>=0.01")
+        await settle(pilot)
+        assert sorted(names(table)) == ["lr-high", "unstable"]
+        assert "2 of 5 runs" in str(screen.query_one("#runs-status").render())
+        # A malformed filter: an inline error, the last good rows stay.
+        await pilot.press("backspace", "backspace", "backspace")
+        await settle(pilot)
+        err = screen.query_one("#filter-error", Label)
+        assert not err.display
+        good = names(table)  # "lr>=0": every run
+        assert len(good) == 5
+        await pilot.press("(")
+        await settle(pilot)
+        assert err.display
+        assert "Filter:" in str(err.render())
+        assert names(table) == good
+        # Fixing it clears the error.
+        await pilot.press(*["backspace"] * 6)
+        await pilot.press(*"state:running")
+        await settle(pilot)
+        assert not err.display
+        assert names(table) == ["live-run"]
+        # Enter goes back to the table; Escape clears the filter.
+        await pilot.press("enter")
+        assert table.has_focus
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(names(table)) == 5
+
+
+async def test_space_selects_and_curves_overlay_selection(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one(RunTable)
+        await pilot.press("space", "down", "space")
+        await settle(pilot)
+        assert table.selected == {"live0005", "wide0003"}
+        assert "2 selected" in str(screen.query_one("#runs-status").render())
+        panel = screen.query_one(CurvesPanel)
+        assert [r.id for r in panel.runs] == ["live0005", "wide0003"]
+        loss = next(p for p in panel.query(MetricPlot) if p.metric == "loss")
+        assert [s.run_id for s in loss.spec.series] == ["live0005", "wide0003"]
+        # Distinct, stable colours.
+        assert loss.spec.colours[0] != loss.spec.colours[1]
+        first = loss.spec.colours
+        # Selection survives a filter that hides one of them.
+        await pilot.press("slash", *"wide")
+        await settle(pilot)
+        assert names(table) == ["wide-mlp"]
+        assert table.selected == {"live0005", "wide0003"}
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        loss = next(p for p in panel.query(MetricPlot) if p.metric == "loss")
+        assert loss.spec.colours == first
+        # Escape with no filter clears the selection.
+        await pilot.press("escape")
+        await settle(pilot)
+        assert table.selected == set()
+
+
+async def test_columns_chooser_adds_columns_and_persists(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ChooseManyScreen)
+        dialog.dismiss(["summary:val_accuracy", "config:lr"])
+        await settle(pilot)
+        table = app.screen.query_one(RunTable)
+        assert table.columns_shown[-2:] == ("summary:val_accuracy", "config:lr")
+        row = table.get_row("lrhi0002")
+        assert row[-1].plain == "0.01"
+    saved = json.loads(prefs_path(fixture_root).read_text())
+    assert saved["columns"] == ["summary:val_accuracy", "config:lr"]
+    # A new app on the same root shows them at once.
+    app2 = app_factory(fixture_root)
+    async with app2.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        table = app2.screen.query_one(RunTable)
+        assert "config:lr" in table.columns_shown
+
+
+def test_prefs_tolerate_unwritable_and_damaged_files(tmp_path: Path) -> None:
+    root = tmp_path / "ro"
+    root.mkdir()
+    (root / ".trackui").write_text("a file where the folder should be")
+    prefs = load_prefs(root)
+    prefs.columns = ["config:lr"]
+    assert save_prefs(root, prefs) is False  # kept in memory, nothing raised
+    ok = tmp_path / "ok"
+    (ok / ".trackui").mkdir(parents=True)
+    prefs_path(ok).write_text("{not json")
+    assert load_prefs(ok).columns == []
+    prefs_path(ok).write_text(
+        json.dumps({"columns": [1, 2], "strength": "x", "smoothing": "bogus"})
+    )
+    p = load_prefs(ok)
+    assert p.columns == [] and p.strength == 0.6 and p.smoothing == "twema"
+
+
+async def test_smoothing_xaxis_and_zoom_keys(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        panel = app.screen.query_one(CurvesPanel)
+        before = next(p for p in panel.query(MetricPlot) if p.metric == "loss").spec
+        await pilot.press("s")  # twema -> ema
+        await settle(pilot)
+        assert app.prefs.smoothing == "ema"
+        await pilot.press("s")  # ema -> none
+        await settle(pilot)
+        loss = next(p for p in panel.query(MetricPlot) if p.metric == "loss")
+        s = loss.spec.series[0]
+        assert app.prefs.smoothing == "none" and not loss.spec.show_raw
+        import numpy as np
+
+        assert np.allclose(s.y, s.raw, equal_nan=True)
+        assert loss.spec.digest != before.digest
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert app.prefs.strength == 0.7
+        await pilot.press("x")
+        await settle(pilot)
+        assert app.prefs.x_axis == "relative"
+        loss = next(p for p in panel.query(MetricPlot) if p.metric == "loss")
+        assert loss.spec.series[0].x[-1] <= 150 * 0.5  # seconds since start, not steps
+        await pilot.press("x", "x")  # wall, then epoch
+        await settle(pilot)
+        assert app.prefs.x_axis == "epoch"
+        await pilot.press("x")
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.press(*"20:60", "enter")
+        await settle(pilot)
+        assert app.x_range == (20.0, 60.0)
+        loss = next(p for p in panel.query(MetricPlot) if p.metric == "loss")
+        xs = loss.spec.series[0].x
+        xs = xs[~np.isnan(xs)]
+        assert xs.min() >= 20 and xs.max() <= 60
+
+
+def test_parse_step_range() -> None:
+    assert parse_step_range("") is None
+    assert parse_step_range("10:20") == (10.0, 20.0)
+    assert parse_step_range("10:")[1] == float("inf")
+    assert isinstance(parse_step_range("20:10"), str)
+    assert isinstance(parse_step_range("abc"), str)
+
+
+async def test_log_scale_toggles_on_focused_chart(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        panel = app.screen.query_one(CurvesPanel)
+        loss = next(p for p in panel.query(MetricPlot) if p.metric == "loss")
+        loss.focus()
+        await pilot.press("l")
+        await settle(pilot)
+        loss = next(p for p in panel.query(MetricPlot) if p.metric == "loss")
+        assert loss.spec.log
+        assert "loss" in load_prefs(fixture_root).log_metrics
+        others = [p for p in panel.query(MetricPlot) if p.metric != "loss"]
+        assert not any(p.spec.log for p in others)
