@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 """Bump when the tables change: an index file with another version is rebuilt."""
 
 CACHE_DIR_NAME = ".trackui"
@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS metric_names(mid INTEGER, name VARCHAR);
 CREATE TABLE IF NOT EXISTS points(rid INTEGER, mid INTEGER, step BIGINT, t DOUBLE, v DOUBLE);
 CREATE TABLE IF NOT EXISTS texts(rid INTEGER, key VARCHAR, step BIGINT, t DOUBLE, val VARCHAR);
 CREATE TABLE IF NOT EXISTS hist(
-    rid INTEGER, off BIGINT, size BIGINT, mtime_ns BIGINT, ino BIGINT, head VARCHAR,
+    rid INTEGER, off BIGINT, size BIGINT, mtime_ns BIGINT, ino BIGINT, head VARCHAR, tail VARCHAR,
     steps BIGINT, last_step BIGINT, first_t DOUBLE, last_t DOUBLE, warnings VARCHAR);
 CREATE TABLE IF NOT EXISTS mstats(
     rid INTEGER, mid INTEGER, n BIGINT, first_step BIGINT, last_step BIGINT, last_v DOUBLE);

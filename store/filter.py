@@ -256,7 +256,7 @@ class _Parser:
             sql = "r.state = ?"
         elif col == "tags":
             self.params.append(text.lower())
-            sql = "list_contains(list_transform(r.tags, t -> lower(t)), ?)"
+            sql = "list_contains(list_transform(r.tags, lambda t: lower(t)), ?)"
         elif name == "name":
             self.params.append(text.lower())
             sql = "contains(lower(r.name), ?)" if o == ":" else "lower(r.name) = ?"

@@ -14,6 +14,7 @@ that reaches a caller has a one-line message.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
@@ -42,6 +43,7 @@ from trackui.store.ingest import (
     history_warnings,
     load_bulk,
     load_exact,
+    read_before,
     read_head,
 )
 from trackui.store.models import Diff, MetricInfo, RunInfo, RunRow, Series
@@ -53,7 +55,7 @@ from trackui.store.queries import (
     sort_rows,
 )
 from trackui.store.reader import _META_DEFAULTS, decode_value, list_run_dirs, read_json_object
-from trackui.store.state import derive_state
+from trackui.store.state import derive_state, pid_alive, this_host
 
 __all__ = ["FilterError", "Index"]
 
@@ -76,6 +78,47 @@ def _sig(run_dir: Path) -> str | None:
             continue
         parts.append(f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}")
     return "|".join(parts)
+
+
+_BOOT: list[float] = []
+
+
+def _proc_start(pid: int) -> float | None:
+    """When process ``pid`` started (Unix seconds), from ``/proc/<pid>/stat``; None if unknown."""
+    try:
+        if not _BOOT:
+            with open("/proc/stat", "rb") as f:
+                for line in f:
+                    if line.startswith(b"btime "):
+                        _BOOT.append(float(line.split()[1]))
+                        break
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        # Field 22 of stat(5), counted after the command name (field 2).
+        return _BOOT[0] + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _derive_state(meta: dict[str, Any], run_dir: Path, now: float) -> str:
+    """``store.state.derive_state``, with the writer's pid checked by its real start time.
+
+    The ctime of ``/proc/<pid>`` is when the kernel first built that entry
+    (often when someone first looks), not when the process started, so a
+    live writer looked at late would pass for a reused pid. The start time in
+    ``/proc/<pid>/stat`` is the real one.
+    """
+    state = derive_state(meta, run_dir, now=now)
+    if state != "crashed" or meta.get("state") != "running" or meta.get("host") != this_host():
+        return state
+    pid = meta.get("pid")
+    if not isinstance(pid, int) or not pid_alive(pid):
+        return state
+    started = _proc_start(pid)
+    start = meta.get("start_time")
+    if started is None or not isinstance(start, (int, float)) or started <= float(start) + 5.0:
+        return "running"
+    return state
 
 
 def _encode(v: Any) -> Any:
@@ -121,7 +164,8 @@ def _read_info(run_dir: Path, now: float) -> RunInfo | None:
 
     info = read_run(run_dir, now=now)
     if info is not None:
-        return info
+        state = _derive_state(info.meta, run_dir, now)
+        return info if state == info.state else dataclasses.replace(info, state=state)
     warns: list[str] = []
     meta = read_json_object(run_dir / layout.META, warns)
     if meta is None:
@@ -239,13 +283,13 @@ class Index:
             st.runs[rid_id] = _Run(rid, d, sig, info, readable=sig != "")
             self._next_rid = max(self._next_rid, rid + 1)
         for row in cur.execute(
-            "SELECT rid, off, size, mtime_ns, ino, head, steps, last_step, first_t, last_t, warnings FROM hist"
+            "SELECT rid, off, size, mtime_ns, ino, head, steps, last_step, first_t, last_t, warnings, tail FROM hist"
         ).fetchall():
             w = orjson.loads(row[10])
             st.hist[row[0]] = HistState(
                 off=row[1], size=row[2], mtime_ns=row[3], ino=row[4], head=row[5],
                 steps=row[6], last_step=row[7], first_t=row[8], last_t=row[9],
-                warnings=w["warnings"], damaged=w["damaged"],
+                warnings=w["warnings"], damaged=w["damaged"], tail=row[11],
             )  # fmt: skip
         for rid, mid, n, lo, hi, last_v in cur.execute(
             "SELECT rid, mid, n, first_step, last_step, last_v FROM mstats"
@@ -287,7 +331,7 @@ class Index:
             if prev is not None and prev.sig == sig:
                 run = prev
                 if run.readable and run.info.meta.get("state") == "running":
-                    state = derive_state(run.info.meta, d, now=now)
+                    state = _derive_state(run.info.meta, d, now)
                     if state != run.info.state:
                         run = _Run(
                             run.rid, run.dir, run.sig,
@@ -512,10 +556,18 @@ class Index:
                 and not validate
             ):
                 continue
+            # An append-only file only grows: anything else means it was
+            # replaced or rewritten, and is loaded again from byte 0.
             replaced = (
                 h is not None
                 and h.off > 0
-                and (fs.st_ino != h.ino or fs.st_size < h.off or read_head(path) != h.head)
+                and (
+                    fs.st_ino != h.ino
+                    or fs.st_size < h.off
+                    or (fs.st_size == h.size and fs.st_mtime_ns != h.mtime_ns)
+                    or read_head(path) != h.head
+                    or read_before(path, h.off) != h.tail
+                )
             )
             if replaced:
                 resets.append(run.rid)
@@ -632,9 +684,9 @@ class Index:
             return
         cur.execute("DELETE FROM hist WHERE rid IN (SELECT unnest(?::INTEGER[]))", [rids])
         cur.executemany(
-            "INSERT INTO hist VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO hist VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (rid, h.off, h.size, h.mtime_ns, h.ino, h.head, h.steps, h.last_step,
+                (rid, h.off, h.size, h.mtime_ns, h.ino, h.head, h.tail, h.steps, h.last_step,
                  h.first_t, h.last_t, _dumps({"warnings": h.warnings, "damaged": h.damaged}))
                 for rid, h in got.hist.items()
             ],

@@ -56,6 +56,8 @@ class HistState:
     ino: int = 0
     head: str = ""
     """Hex of the file's first bytes: a replaced file is reloaded from scratch."""
+    tail: str = ""
+    """Hex of the bytes just before ``off``: a rewritten file is reloaded too."""
     steps: int = 0
     """Distinct steps with at least one numeric value."""
     last_step: int | None = None
@@ -92,6 +94,17 @@ def read_head(path: Path, n: int = 64) -> str:
     try:
         with open(path, "rb") as f:
             return f.read(n).hex()
+    except OSError:
+        return ""
+
+
+def read_before(path: Path, end: int, n: int = 64) -> str:
+    """Hex of the ``n`` bytes before offset ``end`` ('' if unreadable)."""
+    start = max(0, end - n)
+    try:
+        with open(path, "rb") as f:
+            f.seek(start)
+            return f.read(end - start).hex()
     except OSError:
         return ""
 
@@ -138,6 +151,7 @@ def load_exact(
         h = HistState(**{**st.__dict__, "warnings": list(st.warnings)})
         _add_warnings(h, warns)
         h.off = new_off
+        h.tail = read_before(run_dir / layout.HISTORY, new_off)
         stats = {k: MStat(**v.__dict__) for k, v in prev_stats.get(rid, {}).items()}
         texts: dict[str, tuple[int, str]] = {}
         prev_last = h.last_step
@@ -431,7 +445,7 @@ def load_bulk(
     cur.execute("DROP TABLE IF EXISTS _stage")
     for rid, row in good.items():
         f = by_rid[rid]
-        h = HistState(off=f.size, size=f.size)
+        h = HistState(off=f.size, size=f.size, tail=read_before(f.path, f.size))
         h.steps = step_count.get(rid, 0)
         h.last_step = last_idx.get(rid)
         h.first_t, h.last_t = row[6], row[7]

@@ -1,0 +1,267 @@
+"""Watching a run root: watchdog events plus a periodic rescan, as plain callbacks.
+
+``RootWatcher`` tells its caller which run directories were touched, in
+coalesced bursts, from its own thread. It knows nothing about Textual: the UI
+passes an ``on_change`` that posts a message.
+
+Two sources feed it:
+
+* a watchdog observer (inotify on Linux) on the root, recursively, for
+  changes within a fraction of a second;
+* a rescan every ``rescan_s`` that compares a cheap stat snapshot of every
+  run directory, which catches what events miss: writes from other hosts on
+  a network filesystem, an exhausted inotify watch limit, a root that was
+  renamed or deleted and created again.
+
+Where the observer cannot start (no inotify, too many watches) or with
+``poll=True`` (network filesystems), the watcher runs on the rescan alone,
+every :data:`POLL_S` seconds at most; ``mode`` then says ``"polling"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from trackui.store import layout
+
+POLL_S = 0.5
+"""Longest interval between scans in polling mode (the live budget is 1 s)."""
+
+_Snap = dict[str, tuple[int, ...]]
+
+
+def _stat_key(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (st.st_mtime_ns, st.st_size)
+
+
+def snapshot(root: Path) -> tuple[tuple[int, int] | None, _Snap]:
+    """``(root identity, {run dir name: stat tuple})`` for change detection.
+
+    Each run contributes its directory's mtime (files created or replaced by
+    rename: meta, config, summary) and the size and mtime of its append-only
+    files (history, console output).
+    """
+    try:
+        rst = os.stat(root)
+        names = os.listdir(root)
+    except OSError:
+        return None, {}
+    out: _Snap = {}
+    for name in names:
+        if layout.parse_run_dir_name(name) is None:
+            continue
+        d = os.path.join(root, name)
+        try:
+            dst = os.stat(d)
+        except OSError:
+            continue
+        out[name] = (
+            dst.st_mtime_ns,
+            *_stat_key(os.path.join(d, layout.HISTORY)),
+            *_stat_key(os.path.join(d, layout.OUTPUT)),
+        )
+    return (rst.st_dev, rst.st_ino), out
+
+
+class RootWatcher:
+    """Calls ``on_change(run_dirs)`` when run directories under ``root`` change.
+
+    Args:
+        root: The run root (it may not exist yet; it is picked up when it does).
+        on_change: Called from the watcher's thread with the set of run
+            directories touched since the last call (never empty).
+        on_error: Called with exceptions raised by ``on_change`` or by the
+            observer; without it they are dropped (the watcher keeps going).
+        poll: Never use inotify; rescan instead (for network filesystems).
+        rescan_s: Interval of the safety-net rescan.
+        debounce_s: How long a burst of events is gathered before one call.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        on_change: Callable[[set[Path]], None],
+        on_error: Callable[[BaseException], None] | None = None,
+        *,
+        poll: bool = False,
+        rescan_s: float = 2.0,
+        debounce_s: float = 0.05,
+    ) -> None:
+        self.root = Path(root)
+        self._on_change = on_change
+        self._on_error = on_error
+        self._poll = poll
+        self.rescan_s = rescan_s
+        self.debounce_s = debounce_s
+        self.mode: str = "polling" if poll else "inotify"
+        """``inotify`` or ``polling`` (automatic fallback when inotify fails)."""
+        self._cv = threading.Condition()
+        self._pending: set[Path] = set()
+        self._first_pending: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._observer: Any = None
+        self._root_id: tuple[int, int] | None = None
+        self._snap: _Snap = {}
+
+    # --------------------------------------------------------------- events
+
+    def _run_dir_of(self, path: str) -> Path | None:
+        try:
+            rel = os.path.relpath(path, self.root)
+        except ValueError:
+            return None
+        if rel.startswith(".."):
+            return None
+        first = rel.split(os.sep, 1)[0]
+        if layout.parse_run_dir_name(first) is None:
+            return None  # the root itself, the index cache, anything not a run
+        return self.root / first
+
+    def _touch(self, dirs: set[Path]) -> None:
+        if not dirs:
+            return
+        with self._cv:
+            self._pending |= dirs
+            if self._first_pending is None:
+                self._first_pending = time.monotonic()
+            self._cv.notify()
+
+    def _event(self, event: Any) -> None:
+        dirs = set()
+        for p in (getattr(event, "src_path", None), getattr(event, "dest_path", None)):
+            if p:
+                d = self._run_dir_of(os.fsdecode(p))
+                if d is not None:
+                    dirs.add(d)
+        self._touch(dirs)
+
+    def _start_observer(self) -> None:
+        """Start inotify on the root; on failure switch to polling for good."""
+        if self._poll or self.mode == "polling":
+            return
+        if not self.root.is_dir():
+            return  # started by the rescan once the root exists
+        try:
+            from watchdog.events import FileSystemEventHandler
+            from watchdog.observers import Observer
+
+            watcher = self
+
+            class _Handler(FileSystemEventHandler):
+                def on_any_event(self, event: Any) -> None:
+                    if event.event_type in ("opened", "closed_no_write"):
+                        return
+                    watcher._event(event)
+
+            obs = Observer()
+            obs.daemon = True
+            obs.schedule(_Handler(), str(self.root), recursive=True)
+            obs.start()
+            self._observer = obs
+        except Exception:
+            # inotify unavailable or out of watches: the rescan does all the work.
+            self.mode = "polling"
+            self._observer = None
+
+    def _stop_observer(self) -> None:
+        obs, self._observer = self._observer, None
+        if obs is not None:
+            with contextlib.suppress(Exception):
+                obs.stop()
+                obs.join(timeout=5)
+
+    # ----------------------------------------------------------------- loop
+
+    def _rescan(self) -> None:
+        root_id, snap = snapshot(self.root)
+        if root_id != self._root_id:
+            # Root created, deleted, or replaced (renamed and made again): the
+            # old inotify watch is on the old directory.
+            self._root_id = root_id
+            if self.mode == "inotify":
+                self._stop_observer()
+                if root_id is not None:
+                    self._start_observer()
+        elif self.mode == "inotify" and root_id is not None:
+            obs = self._observer
+            if obs is None or not obs.is_alive():
+                self._stop_observer()
+                self._start_observer()
+        old = self._snap
+        self._snap = snap
+        changed = {self.root / n for n, s in snap.items() if old.get(n) != s}
+        changed |= {self.root / n for n in old if n not in snap}
+        self._touch(changed)
+
+    def _interval(self) -> float:
+        return min(self.rescan_s, POLL_S) if self.mode == "polling" else self.rescan_s
+
+    def _loop(self) -> None:
+        next_scan = time.monotonic() + self._interval()
+        while not self._stop.is_set():
+            batch: set[Path] = set()
+            with self._cv:
+                now = time.monotonic()
+                wait = next_scan - now
+                if self._first_pending is not None:
+                    wait = min(wait, self._first_pending + self.debounce_s - now)
+                if wait > 0:
+                    self._cv.wait(wait)
+                now = time.monotonic()
+                if self._stop.is_set():
+                    break
+                if self._first_pending is not None and now >= self._first_pending + self.debounce_s:
+                    batch, self._pending = self._pending, set()
+                    self._first_pending = None
+            if batch:
+                self._call(batch)
+            if time.monotonic() >= next_scan:
+                try:
+                    self._rescan()
+                except Exception as e:  # never let the thread die
+                    self._report(e)
+                next_scan = time.monotonic() + self._interval()
+
+    def _call(self, batch: set[Path]) -> None:
+        try:
+            self._on_change(batch)
+        except Exception as e:
+            self._report(e)
+
+    def _report(self, e: BaseException) -> None:
+        if self._on_error is not None:
+            with contextlib.suppress(Exception):
+                self._on_error(e)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start watching (returns at once; callbacks come from a daemon thread)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._root_id, self._snap = snapshot(self.root)
+        self._start_observer()
+        self._thread = threading.Thread(target=self._loop, name="trackui-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop watching and join the threads; no callback runs after this returns."""
+        self._stop.set()
+        with self._cv:
+            self._cv.notify_all()
+        self._stop_observer()
+        t, self._thread = self._thread, None
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout=10)

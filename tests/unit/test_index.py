@@ -1,0 +1,550 @@
+"""The DuckDB index on real run directories: scan, ingest (bulk and exact), queries, cache."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import trackui
+from trackui.store import index as index_mod
+from trackui.store.index import FilterError, Index
+
+
+def make_logged_run(root: Path, name: str, steps: int = 20, **config: object) -> str:
+    run = trackui.init(project="p", name=name, dir=root, config=config or {"lr": 0.1})
+    for s in range(steps):
+        run.log({"loss": 1.0 / (s + 1), "acc": s / steps, "epoch": s // 5})
+    run.finish()
+    return run.id
+
+
+@pytest.fixture
+def force_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send every whole file through the bulk (DuckDB read_json) path."""
+    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1)
+
+
+@pytest.fixture
+def force_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 << 60)
+
+
+@pytest.mark.parametrize("path", ["bulk", "exact"])
+def test_logged_values_come_back_exactly(
+    root: Path, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 if path == "bulk" else 1 << 60)
+    rid = make_logged_run(root, "a", steps=30)
+    with Index(root, cache=False) as ix:
+        assert ix.scan() == {rid}
+        assert ix.ingest() == {rid}
+        row = ix.run(rid)
+        assert (row.steps, row.last_step, row.state, row.name) == (30, 29, "finished", "a")
+        step, _t, v = ix.points(rid, "loss")
+        assert step.tolist() == list(range(30))
+        assert v.tolist() == [1.0 / (s + 1) for s in range(30)]
+        assert row.summary["loss"] == pytest.approx(1 / 30)
+        assert [(m.name, m.steps[rid]) for m in ix.metrics([rid])] == [
+            ("acc", 30),
+            ("epoch", 30),
+            ("loss", 30),
+        ]
+        assert ix.loaded == (1, 1)
+        assert ix.ingest() == set()  # nothing new
+
+
+def test_bulk_and_exact_agree_on_mixed_records(root: Path, write_run, monkeypatch) -> None:
+    # Duplicated steps (the later value wins), a metric that appears only in
+    # the middle (not in the sampled head or tail), text values, non-finite.
+    recs = []
+    for s in range(3000):
+        m = {"loss": float(s)}
+        if s == 1500:
+            m["rare"] = 42.0
+        if s % 100 == 0:
+            m["val"] = "nan" if s == 200 else s / 10
+        recs.append((s, 100.0 + s, m, {"phase": f"p{s // 1000}"} if s % 500 == 0 else None))
+        if s == 10:
+            recs.append((s, 100.0 + s, {"loss": -1.0}))  # same step again: replaces 10.0
+    write_run(root, "mixed", records=recs)
+    got = {}
+    for mode, size in (("bulk", 1), ("exact", 1 << 60)):
+        monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", size)
+        with Index(root, cache=False) as ix:
+            ix.refresh()
+            row = ix.run("mixed")
+            step, t, v = ix.points("mixed", "loss")
+            _, _, val = ix.points("mixed", "val")
+            got[mode] = (
+                row.steps,
+                row.last_step,
+                step.tolist(),
+                v.tolist(),
+                ix.points("mixed", "rare")[2].tolist(),
+                [x if not math.isnan(x) else "nan" for x in val.tolist()],
+                {m.name: m.steps["mixed"] for m in ix.metrics(["mixed"])},
+                ix.text_values("mixed"),
+                row.warnings,
+            )
+    assert got["bulk"] == got["exact"]
+    steps, last, step, v, rare, val, counts, texts, warns = got["bulk"]
+    assert (steps, last) == (3000, 2999)
+    assert v[10] == -1.0 and len(step) == 3000
+    assert rare == [42.0]
+    assert val[2] == "nan" and val[3] == 30.0
+    assert counts == {"loss": 3000, "rare": 1, "val": 30}
+    assert texts == {"phase": "p2"}
+    assert warns == ()
+
+
+@pytest.mark.parametrize("mode", ["bulk", "exact"])
+def test_damaged_records_and_bad_utf8_become_warnings(
+    root: Path, write_run, monkeypatch, mode
+) -> None:
+    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 if mode == "bulk" else 1 << 60)
+    good = [json.dumps({"s": s, "t": 1.0, "m": {"a": s}}).encode() + b"\n" for s in range(6)]
+    history = b"".join(
+        [
+            good[0],
+            b'{"s": 1, "t": 1.0, "m": {"a": 1\n',  # torn then continued
+            good[1],
+            b'{"s": 2, "m": {"a": "\xff\xfe"}}\n',  # not UTF-8
+            good[2],
+            b"[1, 2, 3]\n",  # not an object
+            b'{"s": "x", "m": {}}\n',  # no integer step
+            good[3],
+            b'{"s": 4, "t": 1, "m": {"a": {"nested": 1}}}\n',  # not a number
+            good[4],
+            good[5],
+        ]
+    )
+    write_run(root, "dmg", history=history)
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        row = ix.run("dmg")
+        assert ix.points("dmg", "a")[2].tolist() == [0, 1, 2, 3, 4, 5]
+        assert len(row.warnings) == 5
+        assert all("damaged record at byte" in w for w in row.warnings)
+        assert row.steps == 6
+
+
+def test_torn_tail_is_read_once_completed(root: Path, write_run) -> None:
+    d = write_run(root, "torn", state="running", records=[(0, 1.0, {"a": 0.5})])
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        with open(d / "history.jsonl", "ab") as f:
+            f.write(b'{"s": 1, "t": 2.0, "m": {"a": 1.')
+        assert ix.ingest() == set() or ix.points("torn", "a")[2].tolist() == [0.5]
+        assert ix.points("torn", "a")[2].tolist() == [0.5]
+        with open(d / "history.jsonl", "ab") as f:
+            f.write(b'5}}\n{"s": 2, "t": 3.0, "m": {"a": 2.5}}\n')
+        assert ix.ingest() == {"torn"}
+        assert ix.points("torn", "a")[2].tolist() == [0.5, 1.5, 2.5]
+        assert ix.run("torn").warnings == ()
+
+
+def test_runs_appear_change_and_vanish(root: Path, write_run) -> None:
+    with Index(root, cache=False) as ix:
+        assert ix.refresh() == set()
+        a = write_run(root, "aaaa", records=[(0, 1.0, {"x": 1})])
+        write_run(root, "bbbb", stamp="20231114_221321", records=[(0, 1.0, {"x": 2})])
+        assert ix.refresh() == {"aaaa", "bbbb"}
+        (a / "summary.json").write_text(json.dumps({"best": 9}))
+        os.utime(a / "summary.json", ns=(1, 10**18))
+        assert ix.scan() == {"aaaa"}
+        assert ix.run("aaaa").summary["best"] == 9
+        shutil.rmtree(a)
+        assert ix.scan() == {"aaaa"}
+        assert [r.id for r in ix.runs()] == ["bbbb"]
+        with pytest.raises(LookupError):
+            ix.run("aaaa")
+        # Nothing of the vanished run is left in the tables.
+        cur = ix._db.con.cursor()
+        assert cur.execute("SELECT count(*) FROM points").fetchone()[0] == 1
+
+
+def test_run_without_meta_is_not_listed_and_damaged_meta_is_a_warning(
+    root: Path, write_run
+) -> None:
+    (root / "run-20231114_221320-nometa").mkdir()
+    d = write_run(root, "badmeta", stamp="20231114_221321")
+    (d / "meta.json").write_text("{ not json")
+    newer = write_run(root, "newer", stamp="20231114_221322", meta_extra={"format": 99})
+    (root / "unrelated-dir").mkdir()
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        rows = {r.id: r for r in ix.runs()}
+        assert set(rows) == {"badmeta", "newer"}
+        assert "meta.json: damaged" in rows["badmeta"].warnings[0]
+        assert "newer than this trackui reads" in rows["newer"].warnings[0]
+        assert newer.exists()
+
+
+def test_states_same_host_and_other_host(root: Path, write_run) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    write_run(root, "alive", state="running", pid=os.getpid(), start=time.time() - 10)
+    write_run(
+        root,
+        "dead",
+        state="running",
+        pid=int(dead.stdout),
+        start=time.time() - 10,
+        stamp="20231114_221321",
+    )
+    fresh = write_run(root, "fresh", state="running", host="elsewhere", stamp="20231114_221322")
+    stale = write_run(root, "stale", state="running", host="elsewhere", stamp="20231114_221323")
+    now = time.time()
+    (fresh / "heartbeat").touch()
+    (stale / "heartbeat").touch()
+    os.utime(stale / "heartbeat", (now - 500, now - 500))
+    write_run(root, "failed", state="failed", stamp="20231114_221324")
+    with Index(root, cache=False) as ix:
+        ix.scan()
+        states = {r.id: r.state for r in ix.runs()}
+    assert states == {
+        "alive": "running",
+        "dead": "crashed",
+        "fresh": "running",
+        "stale": "crashed",
+        "failed": "failed",
+    }
+
+
+def test_resolve_by_id_prefix_name_and_path(root: Path, write_run) -> None:
+    a = write_run(root, "abc123", name="baseline")
+    write_run(root, "abd456", name="twin", stamp="20231114_221321")
+    write_run(root, "xyz789", name="twin", stamp="20231114_221322")
+    with Index(root, cache=False) as ix:
+        ix.scan()
+        assert ix.resolve("abc123").id == "abc123"
+        assert ix.resolve("abc").id == "abc123"
+        assert ix.resolve("baseline").id == "abc123"
+        assert ix.resolve(str(a)).id == "abc123"
+        assert ix.resolve("xyz").id == "xyz789"
+        with pytest.raises(LookupError, match="ambiguous: 2 runs"):
+            ix.resolve("ab")
+        with pytest.raises(LookupError, match="run name 'twin' is ambiguous"):
+            ix.resolve("twin")
+        with pytest.raises(LookupError, match=r"no run matches 'nope\\x1b'"):
+            ix.resolve("nope\x1b")
+
+
+def test_sort_by_fields_config_and_summary(root: Path, write_run) -> None:
+    write_run(root, "r1", config={"opt": {"lr": 0.1}}, summary={"acc": 0.5}, start=3.0)
+    write_run(
+        root,
+        "r2",
+        config={"opt": {"lr": 0.01}},
+        summary={"acc": 0.9},
+        start=1.0,
+        stamp="20231114_221321",
+    )
+    write_run(root, "r3", config={}, summary={"acc": "nan"}, start=2.0, stamp="20231114_221322")
+    with Index(root, cache=False) as ix:
+        ix.scan()
+        ids = lambda rows: [r.id for r in rows]  # noqa: E731
+        assert ids(ix.runs()) == ["r1", "r3", "r2"]
+        assert ids(ix.runs(sort="created", descending=False)) == ["r2", "r3", "r1"]
+        assert ids(ix.runs(sort="config.opt/lr", descending=False)) == ["r2", "r1", "r3"]
+        assert ids(ix.runs(sort="config.opt/lr")) == ["r1", "r2", "r3"]  # missing last both ways
+        assert ids(ix.runs(sort="summary.acc")) == ["r3", "r2", "r1"]  # NaN sorts as largest
+        assert ids(ix.runs(sort="name")) == ["r3", "r2", "r1"]
+        with pytest.raises(ValueError, match="sort: unknown column"):
+            ix.runs(sort="bogus")
+        assert ix.keys() == (["opt/lr"], ["acc"])
+
+
+def test_diff_against_baseline_with_deltas(root: Path, write_run) -> None:
+    write_run(
+        root, "base", config={"lr": 0.1, "opt": {"name": "adam"}, "seed": 1}, summary={"acc": 0.5}
+    )
+    write_run(
+        root,
+        "b",
+        config={"lr": 0.2, "opt": {"name": "adam"}, "seed": 1},
+        summary={"acc": 0.75},
+        stamp="20231114_221321",
+    )
+    write_run(
+        root,
+        "c",
+        config={"lr": 0.1, "opt": {"name": "sgd"}},
+        summary={"acc": "nan"},
+        stamp="20231114_221322",
+    )
+    with Index(root, cache=False) as ix:
+        ix.scan()
+        d = ix.diff(["base", "b", "c"])
+        rows = {(r.section, r.key): r for r in d.rows}
+        assert set(rows) == {
+            ("config", "lr"),
+            ("config", "opt/name"),
+            ("config", "seed"),
+            ("summary", "acc"),
+        }
+        assert rows[("config", "lr")].deltas == pytest.approx((0.0, 0.1, 0.0))
+        assert rows[("config", "seed")].values == (1, 1, None)
+        assert rows[("config", "opt/name")].deltas == (None, None, None)
+        assert rows[("summary", "acc")].deltas[1] == pytest.approx(0.25)
+        assert math.isnan(rows[("summary", "acc")].deltas[2])
+        d2 = ix.diff(["base", "b"], baseline="b", all_keys=True)
+        assert d2.baseline == "b"
+        keyed = {(r.section, r.key): r for r in d2.rows}
+        assert not keyed[("config", "opt/name")].differs
+        assert keyed[("config", "lr")].deltas == pytest.approx((-0.1, 0.0))
+        with pytest.raises(LookupError, match="baseline"):
+            ix.diff(["base", "b"], baseline="c")
+
+
+def test_series_axes_and_buckets(root: Path, write_run) -> None:
+    recs = []
+    for s in range(100):
+        m = {"loss": float(100 - s), "epoch": float(s // 10)}
+        if s == 50:
+            m["loss"] = "nan"
+        recs.append((s, 1000.0 + 2 * s, m))
+    write_run(root, "ser", records=recs, start=990.0)
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        (s,) = ix.series(["ser"], ["loss"], smoothing="none", buckets=10)
+        assert s.points == 100 and len(s.x) == 10
+        # bucket 0 = steps 0..9: loss 100..91; last = 91
+        assert (s.lo[0], s.hi[0], s.raw[0], s.x[0]) == (91.0, 100.0, 91.0, 9.0)
+        # bucket 5 = steps 50..59 with NaN at 50: min over finite values only
+        assert (s.lo[5], s.hi[5]) == (41.0, 49.0)
+        (r,) = ix.series(["ser"], ["loss"], x="relative", smoothing="none", buckets=1000)
+        assert r.x[0] == 10.0 and r.x[-1] == 10.0 + 2 * 99
+        (w,) = ix.series(["ser"], ["loss"], x="wall", smoothing="none", buckets=1000)
+        assert w.x[0] == 1000.0
+        (e,) = ix.series(["ser"], ["loss"], x="epoch", smoothing="none", buckets=1000)
+        assert e.x.tolist()[:11] == [0.0] * 10 + [1.0]
+        (sm,) = ix.series(["ser"], ["loss"], smoothing="ema", strength=0.6, buckets=1000)
+        assert math.isnan(sm.y[50]) and sm.y[0] == 100.0
+        assert sm.y[1] == pytest.approx((0.6 * 0.4 * 100 + 0.4 * 99) / (1 - 0.36))
+        (rng,) = ix.series(["ser"], ["loss"], smoothing="none", buckets=2, x_range=(10, 29))
+        assert rng.points == 20 and rng.lo.tolist() == [81.0, 71.0]
+        (missing,) = ix.series(["ser"], ["nope"])
+        assert missing.points == 0 and len(missing.x) == 0
+        with pytest.raises(ValueError, match="unknown x axis"):
+            ix.series(["ser"], ["loss"], x="bogus")
+        with pytest.raises(LookupError):
+            ix.series(["zzz"], ["loss"])
+
+
+def test_filter_errors_are_filter_errors(root: Path, write_run) -> None:
+    write_run(root, "f1")
+    with Index(root, cache=False) as ix:
+        ix.scan()
+        with pytest.raises(FilterError, match="unknown operator '=>' at 3"):
+            ix.runs("lr=>0.1")
+
+
+# ------------------------------------------------------------------------ cache
+
+
+def test_warm_open_uses_the_cache_and_validates_it(root: Path, write_run) -> None:
+    recs = [(s, float(s), {"a": float(s)}) for s in range(50)]
+    d = write_run(root, "warm", records=recs)
+    with Index(root) as ix:
+        assert ix.storage == "root"
+        ix.refresh()
+    assert (root / ".trackui" / "index.duckdb").exists()
+    with Index(root) as ix:
+        assert ix.storage == "root"
+        assert ix.scan() == set()  # nothing changed on disk
+        assert ix.ingest() == set()  # offsets validated, nothing re-read
+        assert ix.run("warm").steps == 50
+        assert ix.points("warm", "a")[2].tolist() == [float(s) for s in range(50)]
+    # Rewrite the history with other content of the same size: reloaded.
+    text = (d / "history.jsonl").read_text().replace('"a": 1.0}', '"a": 7.0}')
+    (d / "history.jsonl").write_text(text)
+    with Index(root) as ix:
+        ix.refresh()
+        assert ix.points("warm", "a")[2].tolist()[1] == 7.0
+        assert len(ix.points("warm", "a")[2]) == 50
+
+
+def test_damaged_cache_is_rebuilt(root: Path, write_run) -> None:
+    write_run(root, "dc", records=[(0, 1.0, {"a": 1.0})])
+    (root / ".trackui").mkdir()
+    (root / ".trackui" / "index.duckdb").write_bytes(b"this is not a database" * 100)
+    with Index(root) as ix:
+        ix.refresh()
+        assert ix.points("dc", "a")[2].tolist() == [1.0]
+        assert ix.storage in ("root", "user")
+
+
+def test_second_viewer_on_the_same_root(root: Path, write_run, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_run(root, "two", records=[(0, 1.0, {"a": 1.0})])
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys, time
+                from pathlib import Path
+                from trackui.store.index import Index
+                ix = Index(Path({str(root)!r}))
+                ix.refresh()
+                print(ix.storage, flush=True)
+                sys.stdin.read()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "root"
+        with Index(root) as ix:
+            assert ix.storage == "user"
+            assert any("in use by another viewer" in n for n in ix.notes)
+            ix.refresh()
+            assert ix.points("two", "a")[2].tolist() == [1.0]
+    finally:
+        holder.communicate("", timeout=30)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores permissions")
+def test_read_only_root(root: Path, write_run, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_run(root, "ro", records=[(0, 1.0, {"a": 1.0})])
+    os.chmod(root, 0o555)
+    try:
+        with Index(root) as ix:
+            assert ix.storage == "user"
+            ix.refresh()
+            assert ix.points("ro", "a")[2].tolist() == [1.0]
+    finally:
+        os.chmod(root, 0o755)
+
+
+# ------------------------------------------------------------------- live tail
+
+
+WRITER = """
+import sys, time, trackui
+run = trackui.init(project="live", name="writer", dir=sys.argv[1])
+print(run.id, flush=True)
+for s in range(int(sys.argv[2])):
+    run.log({"v": float(s), "w": s * 2.0})
+    if s % 50 == 0:
+        time.sleep(0.01)
+run.finish()
+"""
+
+
+def test_live_ingest_while_a_writer_appends(root: Path) -> None:
+    n = 3000
+    env = {**os.environ, "TRACKUI_SILENT": "1", "TRACKUI_CONSOLE": "off"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(root), str(n)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    run_id = proc.stdout.readline().strip()
+    seen_partial = False
+    with Index(root, cache=False) as ix:
+        deadline = time.time() + 60
+        while proc.poll() is None and time.time() < deadline:
+            ix.refresh()
+            if run_id in {r.id for r in ix.runs()}:
+                k = len(ix.points(run_id, "v")[2])
+                seen_partial = seen_partial or 0 < k < n
+            time.sleep(0.005)
+        proc.wait(timeout=30)
+        ix.refresh()
+        _step, _t, v = ix.points(run_id, "v")
+        # none lost, none twice, in order
+        assert v.tolist() == [float(s) for s in range(n)]
+        cur = ix._db.con.cursor()
+        assert cur.execute("SELECT count(*) FROM points").fetchone()[0] == 2 * n
+        row = ix.run(run_id)
+        assert (row.steps, row.last_step, row.state) == (n, n - 1, "finished")
+    assert seen_partial
+
+
+def test_progress_and_cancel(root: Path, write_run, force_bulk) -> None:
+    import threading
+
+    for i in range(3):
+        write_run(
+            root,
+            f"p{i}",
+            stamp=f"20231114_22132{i}",
+            records=[(s, 1.0, {"a": s}) for s in range(10)],
+        )
+    seen = []
+    with Index(root, cache=False) as ix:
+        ix.scan()
+        ev = threading.Event()
+        ev.set()
+        ix.ingest(cancel=ev)
+        assert ix.loaded[0] < 3
+        ix.ingest(progress=lambda a, b: seen.append((a, b)))
+        assert ix.loaded == (3, 3)
+    assert seen[-1] == (3, 3)
+
+
+def test_hostile_strings_stay_data(root: Path, write_run) -> None:
+    nasty = "[/]'; DROP TABLE runs; --\x1b[31m"
+    write_run(root, "hx", name=nasty, config={nasty: nasty}, tags=[nasty])
+    with Index(root, cache=False) as ix:
+        ix.scan()
+        assert ix.runs()[0].name == nasty
+        assert [r.id for r in ix.runs(f'name:"{nasty}"')] == ["hx"]
+        assert [r.id for r in ix.runs(f'tag:"{nasty}"')] == ["hx"]
+        assert len(ix.runs()) == 1
+
+
+def test_loaded_counts_and_values_before_ingest(root: Path, write_run) -> None:
+    write_run(root, "l1", records=[(0, 1.0, {"a": np.float64(1.0).item()})])
+    with Index(root, cache=False) as ix:
+        ix.scan()
+        assert ix.loaded == (0, 1)
+        row = ix.run("l1")
+        assert (row.steps, row.last_step) == (0, None)
+        ix.ingest()
+        assert ix.loaded == (1, 1)
+
+
+def test_unwritable_cache_place_falls_back(
+    root: Path, write_run, tmp_path: Path, monkeypatch
+) -> None:
+    # Works as any user (root ignores read-only permissions): a file where the
+    # cache directory should be makes <root>/.trackui unusable, and a file
+    # where the per-user cache directory should be makes that unusable too.
+    write_run(root, "fb", records=[(0, 1.0, {"a": 1.0})])
+    (root / ".trackui").write_text("not a directory")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "trackui").write_text("not a directory either")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    with Index(root) as ix:
+        assert ix.storage == "temp"
+        assert len(ix.notes) == 2
+        ix.refresh()
+        assert ix.points("fb", "a")[2].tolist() == [1.0]
+    (cache / "trackui").unlink()
+    with Index(root) as ix:
+        assert ix.storage == "user"
+        ix.refresh()
+        assert ix.points("fb", "a")[2].tolist() == [1.0]

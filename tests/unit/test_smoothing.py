@@ -1,0 +1,121 @@
+"""Smoothing against straight-line reference implementations, and bucketing by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from trackui.store.smoothing import bucket, ema, smooth, twema
+
+
+def ref_twema(xs: list[float], ys: list[float], param: float) -> list[float]:
+    """W&B's published TWEMA loop, transcribed point by point."""
+    w = min(math.sqrt(param), 0.999)
+    last_y, debias = 0.0, 0.0
+    span = xs[-1] - xs[0]
+    out = []
+    for i, y in enumerate(ys):
+        prev = i - 1 if i > 0 else 0
+        change = (xs[i] - xs[prev]) / span * 1000 if span else 0.0
+        adj = w**change
+        last_y = last_y * adj + y
+        debias = debias * adj + 1
+        out.append(last_y / debias)
+    return out
+
+
+def ref_ema(ys: list[float], w: float) -> list[float]:
+    """TensorBoard's debiased EMA loop, transcribed (finite values only)."""
+    last, out = 0.0, []
+    for n, y in enumerate(ys, start=1):
+        last = last * w + (1 - w) * y
+        out.append(last / (1 - w**n))
+    return out
+
+
+@pytest.mark.parametrize("param", [0.0, 0.1, 0.6, 0.9, 0.99, 0.999])
+def test_twema_matches_reference_on_uneven_x(param: float) -> None:
+    rng = np.random.default_rng(1)
+    x = np.cumsum(rng.integers(1, 50, size=3000)).astype(float)
+    y = np.sin(x / 300) + rng.normal(0, 0.3, size=len(x))
+    got = twema(x, y, param)
+    want = ref_twema(x.tolist(), y.tolist(), param)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("w", [0.0, 0.3, 0.6, 0.95, 0.999])
+def test_ema_matches_tensorboard_reference(w: float) -> None:
+    rng = np.random.default_rng(2)
+    y = rng.normal(5, 2, size=5000)
+    np.testing.assert_allclose(ema(y, w), ref_ema(y.tolist(), w) if w else y, rtol=1e-9)
+
+
+def test_long_series_stays_finite_and_exact() -> None:
+    # 200k points with a small weight: exp() of the cumulative weights would
+    # overflow without the blocked evaluation.
+    rng = np.random.default_rng(3)
+    x = np.arange(200_000, dtype=float)
+    y = rng.normal(size=len(x))
+    got = twema(x, y, 0.01)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got[-50:], ref_twema(x.tolist(), y.tolist(), 0.01)[-50:], rtol=1e-9)
+
+
+def test_non_finite_values_are_left_out_of_the_average() -> None:
+    x = np.arange(6, dtype=float)
+    y = np.array([1.0, np.nan, 3.0, np.inf, -np.inf, 5.0])
+    for kind in ("twema", "ema"):
+        got = smooth(x, y, kind, 0.6)
+        assert np.isnan(got[[1, 3, 4]]).all()
+        fin = [0, 2, 5]
+        if kind == "ema":
+            want = ref_ema([1.0, 3.0, 5.0], 0.6)
+        else:
+            want = ref_twema([0.0, 2.0, 5.0], [1.0, 3.0, 5.0], 0.6)
+        np.testing.assert_allclose(got[fin], want)
+    got = smooth(x, y, "none", 0.6)
+    np.testing.assert_array_equal(got[[0, 2, 5]], [1.0, 3.0, 5.0])
+    assert np.isnan(got[[1, 3, 4]]).all()
+
+
+def test_unknown_smoother_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown kind 'gauss'"):
+        smooth(np.arange(3.0), np.arange(3.0), "gauss", 0.5)
+
+
+def test_bucket_keeps_min_max_last_by_hand() -> None:
+    # 10 points over x 0..9 into 2 buckets: [0, 4.5) and [4.5, 9].
+    x = np.arange(10, dtype=float)
+    raw = np.array([5, 1, 9, 3, 4, 7, 2, 8, 6, 0], dtype=float)
+    y = raw * 10  # stands in for the smoothed curve
+    b = bucket(x, y, raw, 2)
+    np.testing.assert_array_equal(b.lo, [1, 0])
+    np.testing.assert_array_equal(b.hi, [9, 8])
+    np.testing.assert_array_equal(b.raw, [4, 0])  # last point of each bucket
+    np.testing.assert_array_equal(b.y, [40, 0])
+    np.testing.assert_array_equal(b.x, [4, 9])
+
+
+def test_bucket_gaps_and_empty_buckets() -> None:
+    # Bucket 0 has only NaN (a gap); bucket 1 is empty (left out); bucket 2 has
+    # a NaN after a finite value (the last *finite* point is kept).
+    x = np.array([0.0, 1.0, 8.0, 9.0])
+    raw = np.array([np.nan, np.inf, 3.0, np.nan])
+    b = bucket(x, raw, raw, 3)
+    assert len(b.x) == 2
+    assert np.isnan([b.x[0], b.y[0], b.raw[0], b.lo[0], b.hi[0]]).all()
+    assert (b.x[1], b.raw[1], b.lo[1], b.hi[1]) == (8.0, 3.0, 3.0, 3.0)
+
+
+def test_bucket_few_points_pass_through_and_x_range() -> None:
+    x = np.arange(5, dtype=float)
+    raw = np.array([1.0, np.nan, 3.0, 4.0, 5.0])
+    b = bucket(x, raw, raw, 200)
+    np.testing.assert_array_equal(b.raw[[0, 2, 3, 4]], [1, 3, 4, 5])
+    assert np.isnan(b.raw[1]) and np.isnan(b.x[1])
+    b = bucket(np.arange(100, dtype=float), np.arange(100.0), np.arange(100.0), 2, (10.0, 29.0))
+    np.testing.assert_array_equal(b.lo, [10, 20])
+    np.testing.assert_array_equal(b.hi, [19, 29])
+    np.testing.assert_array_equal(b.x, [19, 29])
