@@ -227,6 +227,7 @@ def load_arrays(
     download: bool | None = None,
     fetch: Fetch | None = None,
     mirrors: Sequence[str] = MIRRORS,
+    note: Callable[[str], None] | None = None,
 ) -> MNISTArrays:
     """Read the four IDX files from ``data_dir``, downloading missing ones.
 
@@ -237,6 +238,7 @@ def load_arrays(
             unless ``TRACKUI_NO_DOWNLOAD`` is set.
         fetch: how to get a URL's bytes, for :func:`download_file`.
         mirrors: base URLs to download from.
+        note: called with a line to show the user before each download.
 
     Raises:
         DataError: with one line that says what is wrong and how to use ``--data-dir``.
@@ -257,6 +259,8 @@ def load_arrays(
                 _missing_message(data_dir, missing, f"downloading is off ({NO_DOWNLOAD_ENV})")
             )
         for stem in missing:
+            if note is not None:
+                note(f"downloading {stem}.gz into {data_dir}")
             try:
                 paths[stem] = download_file(data_dir, stem, fetch=fetch, mirrors=mirrors)
             except DataError as e:

@@ -467,6 +467,7 @@ def run_one(
     group: str | None,
     tags: list[str],
     out: TextIO,
+    data_s: float = 0.0,
 ) -> dict[str, Any]:
     """Train and validate one configuration as one run; returns its final figures."""
     import torch
@@ -564,6 +565,7 @@ def run_one(
         run.summary["train_time_s"] = timings.train
         run.summary["val_time_s"] = timings.val
         run.summary["setup_time_s"] = timings.setup
+        run.summary["data_time_s"] = data_s
         run.summary["best_val_accuracy"] = best
         with tempfile.TemporaryDirectory(prefix="trackui-train-") as tmp:
             path = Path(tmp) / "model.pt"
@@ -623,12 +625,16 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     data_dir = args.data_dir if args.data_dir is not None else mnist.default_data_dir()
+    t_data = time.perf_counter()
     try:
-        arrays = mnist.load_arrays(data_dir)
+        arrays = mnist.load_arrays(
+            data_dir, note=lambda text: print(f"{PROG}: {_safe(text)}", file=sys.stderr)
+        )
     except mnist.DataError as e:
         print(f"{PROG}: error: {_safe(e)}", file=sys.stderr)
         return 2
     full = mnist.to_device(arrays, device)
+    data_s = time.perf_counter() - t_data
     tags = [t.strip() for item in (args.tags or []) for t in item.split(",") if t.strip()]
     sweep = len(grid) > 1 or bool(args.sweep)
     group = args.group
@@ -643,7 +649,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             name = f"{args.name}-{label}" if args.name else label
         try:
             run_one(
-                run_args, full, device, name=name, group=group, tags=tags, out=out or sys.stdout
+                run_args,
+                full,
+                device,
+                name=name,
+                group=group,
+                tags=tags,
+                out=out or sys.stdout,
+                data_s=data_s,
             )
         except KeyboardInterrupt:
             print(f"{PROG}: interrupted", file=sys.stderr)

@@ -120,7 +120,9 @@ def test_download_tries_mirrors_in_order_and_checks_content(tmp_path: Path, mnis
 
     mirrors = ("https://broken.example/", "https://corrupt.example/", "https://good.example/")
     target = tmp_path / "cache"
-    got = md.load_arrays(target, download=True, fetch=fetch, mirrors=mirrors)
+    notes: list[str] = []
+    got = md.load_arrays(target, download=True, fetch=fetch, mirrors=mirrors, note=notes.append)
+    assert len(notes) == 4 and all(str(target) in n for n in notes)
     assert got.train_images.shape == (60000, 28, 28)
     assert sorted(p.name for p in target.iterdir()) == sorted(served)
     # Each file: the broken mirror, then the corrupt one (refused by checksum), then the good one.
