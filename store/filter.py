@@ -200,7 +200,11 @@ class _Parser:
         if tok.kind == "word" and nxt is not None and nxt.kind == "op":
             op = self.take()
             val = self.peek()
-            if val is None or val.kind not in ("word", "str"):
+            if (
+                val is None
+                or val.kind not in ("word", "str")
+                or (val.kind == "word" and val.text.lower() in _KEYWORDS)
+            ):
                 raise FilterError(f"filter: missing value after {_q(op.text)} at {op.pos}")
             self.take()
             return self.compare(tok, op, val)
