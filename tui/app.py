@@ -247,17 +247,22 @@ class TrackApp(App[int]):
         if self.live_runs:
             self.schedule_refresh()
 
-    @on(Worker.StateChanged)
-    def _worker_state(self, event: Worker.StateChanged) -> None:
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            err = event.worker.error
-            self.notify(
-                clean(f"{type(err).__name__}: {err}"),
-                title="Store error",
-                severity="error",
-                markup=False,
-                timeout=8,
-            )
+            self.report_error(event.worker.error)
+
+    def report_error(self, err: BaseException) -> None:
+        """Show an error from a worker as a notification (one line, literal)."""
+        text = str(err) or type(err).__name__
+        if not isinstance(err, (LookupError, ValueError, OSError)):
+            text = f"{type(err).__name__}: {text}"
+        self.notify(
+            clean(" ".join(text.split()))[:300],
+            title="Store error",
+            severity="error",
+            markup=False,
+            timeout=8,
+        )
 
     # -- shared state -------------------------------------------------------
 

@@ -195,9 +195,13 @@ async def settle(pilot: Pilot[Any], *, timeout: float = 15.0) -> None:
         await pilot.pause(0.05)
         # Exclusive groups cancel superseded workers, so poll states rather
         # than wait_for_complete (which raises on a cancelled one).
-        busy = any(
-            w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers
-        ) or any(not p.drawn for p in app.screen.query(MetricPlot) if p.display and p.size.area)
+        # Charts scrolled out of view are not rendered, hence not drawn: skip them.
+        visible = app.screen._compositor.visible_widgets
+        working = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+        stale = any(
+            not p.drawn for p in app.screen.query(MetricPlot) if p in visible and p.size.area
+        )
+        busy = working or stale
         quiet = 0 if busy else quiet + 1
         if quiet >= 3:
             return

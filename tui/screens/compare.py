@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from trackui.store.models import RunRow
+from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, shorten
 from trackui.tui.messages import DiffQueried
 from trackui.tui.screens.pickers import ChooseOneScreen
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from trackui.tui.app import TrackApp
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(ReportsWorkerErrors, Screen[None]):
     """Config and summary diff against a baseline, above the runs' curves."""
 
     CSS_PATH = "compare.tcss"

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -19,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Log, Static, TabbedConten
 
 from trackui.store import layout
 from trackui.store.models import RunRow
+from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, fmt_duration, fmt_value, state_text
 from trackui.tui.messages import DetailQueried
 from trackui.tui.widgets.curves import CurvesPanel
@@ -97,15 +97,19 @@ def fmt_time(t: float | None) -> str:
         return "-"
 
 
-def overview_table(row: RunRow, text_values: Iterable[tuple[str, str]]) -> Table:
-    """The run's metadata as a two-column table of literal text."""
+def overview_text(row: RunRow, text_values: Iterable[tuple[str, str]]) -> Text:
+    """The run's metadata as literal ``label  value`` lines."""
     meta = row.meta
-    t = Table(show_header=False, box=None, padding=(0, 2, 0, 0), expand=False)
-    t.add_column(style="bold", no_wrap=True)
-    t.add_column(overflow="fold")
+    out = Text()
+    width = 12
 
-    def add(label: str, value: Any) -> None:
-        t.add_row(Text(label), value if isinstance(value, Text) else Text(clean(value)))
+    def add(label: str, value: Any, style: str = "") -> None:
+        out.append(f"{label:<{width}}", style=style or "bold")
+        if isinstance(value, Text):
+            out.append_text(value)
+        else:
+            out.append(clean(value), style=style)
+        out.append("\n")
 
     add("name", row.name)
     add("id", row.id)
@@ -133,7 +137,7 @@ def overview_table(row: RunRow, text_values: Iterable[tuple[str, str]]) -> Table
         add("python", meta.get("python"))
     git = meta.get("git")
     if isinstance(git, dict) and git.get("commit"):
-        g = str(git.get("commit"))[:12]
+        g = clean(git.get("commit"))[:12]
         if git.get("branch"):
             g += f" ({clean(git.get('branch'))})"
         if git.get("dirty"):
@@ -150,8 +154,9 @@ def overview_table(row: RunRow, text_values: Iterable[tuple[str, str]]) -> Table
     for k, v in text_values:
         add(f"text: {clean(k)}", v)
     for w in row.warnings:
-        t.add_row(Text("warning", style="bold yellow"), Text(clean(w), style="yellow"))
-    return t
+        add("warning", w, style="yellow")
+    out.rstrip()
+    return out
 
 
 def fill_tree(node: Any, value: Any) -> None:
@@ -169,7 +174,7 @@ def fill_tree(node: Any, value: Any) -> None:
                 node.add_leaf(label)
 
 
-class RunDetailScreen(Screen[None]):
+class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
     """Everything about one run. Escape goes back to the table."""
 
     CSS_PATH = "run_detail.tcss"
@@ -292,7 +297,7 @@ class RunDetailScreen(Screen[None]):
         text_values: tuple[tuple[str, str], ...],
     ) -> None:
         self.row = row
-        self.query_one("#overview-body", Static).update(overview_table(row, text_values))
+        self.query_one("#overview-body", Static).update(overview_text(row, text_values))
         if self._config_shown != row.config:
             self._config_shown = row.config
             tree = self.query_one("#config-tree", Tree)

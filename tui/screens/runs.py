@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from trackui.store.models import RunRow
+from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, flatten, sort_key
 from trackui.tui.messages import RunsQueried, RunsView
 from trackui.tui.screens.pickers import ChooseManyScreen, ChooseOneScreen, PromptScreen
@@ -61,7 +62,7 @@ def parse_step_range(text: str) -> tuple[float, float] | None | str:
     return (lo, hi)
 
 
-class RunsScreen(Screen[None]):
+class RunsScreen(ReportsWorkerErrors, Screen[None]):
     """All runs in the root, filtered and sorted, with curves beside them."""
 
     CSS_PATH = "runs.tcss"

@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from trackui.store.models import MetricInfo, RunRow
+from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, fmt_number, shorten
 from trackui.tui.messages import CurvesQueried, CurvesView
 from trackui.tui.widgets.metric_plot import (
@@ -130,7 +131,7 @@ def x_label(x: str, x_range: tuple[float, float] | None) -> str:
     return label
 
 
-class CurvesPanel(Widget):
+class CurvesPanel(ReportsWorkerErrors, Widget):
     """Charts of the metrics of some runs, one per metric, runs overlaid.
 
     The panel asks the store for its data in a worker and builds or reuses

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual_plotext import PlotextPlot
 
 from trackui.store.models import Series
+from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, shorten
 
 RGB = tuple[int, int, int]
@@ -103,7 +104,7 @@ def finite_segments(
     return out
 
 
-class MetricPlot(PlotextPlot, can_focus=True):
+class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
     """A chart of one metric for one or more runs.
 
     Each run's smoothed curve is drawn in the run's colour, the raw values

@@ -1,0 +1,119 @@
+"""Live updates: a real writer process logs through the public API while the app watches."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from tui_helpers import settle
+
+from trackui.tui.messages import RunFilesChanged
+from trackui.tui.screens.run_detail import RunDetailScreen
+from trackui.tui.widgets.curves import CurvesPanel
+from trackui.tui.widgets.metric_plot import MetricPlot
+from trackui.tui.widgets.run_table import RunTable
+
+WRITER = textwrap.dedent(
+    """
+    import math, sys, time
+    from pathlib import Path
+    import trackui
+
+    root, stop = sys.argv[1], Path(sys.argv[2])
+    run = trackui.init(project="live", name="writer", dir=root, config={"lr": 0.01})
+    step = 0
+    deadline = time.time() + 60
+    while not stop.exists() and time.time() < deadline:
+        run.log({"loss": math.exp(-step / 50), "acc": step / 1000}, step=step)
+        print(f"step {step}", flush=True)
+        step += 1
+        time.sleep(0.05)
+    run.finish()
+    """
+)
+
+
+async def wait_for(pilot, predicate, timeout: float = 20.0) -> float:
+    """Seconds until ``predicate()`` holds (pausing the app between checks)."""
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+    return time.monotonic() - start
+
+
+def test_files_changed_messages_coalesce() -> None:
+    a = RunFilesChanged(frozenset({"r1"}))
+    b = RunFilesChanged(frozenset({"r2"}))
+    assert b.can_replace(a)
+    assert b.paths == {"r1", "r2"}
+
+
+async def test_live_writer_updates_table_and_curves(tmp_path: Path, app_factory) -> None:
+    root = tmp_path / "live"
+    root.mkdir()
+    stop = tmp_path / "stop"
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    app = app_factory(root, watch=True, frozen=False)
+    seen: list[object] = []
+    async with app.run_test(size=(120, 36), message_hook=seen.append) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(RunTable)
+        assert table.rows_shown == ()
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(root), str(stop)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            # Console capture on (the suite turns it off for runs made in-process).
+            env={k: v for k, v in os.environ.items() if k != "TRACKUI_CONSOLE"},
+        )
+        try:
+            await wait_for(pilot, lambda: len(table.rows_shown) == 1)
+            row = table.rows_shown[0]
+            assert row.name == "writer" and row.state == "running"
+            # The table's step count keeps growing while the run writes.
+            await wait_for(pilot, lambda: table.rows_shown[0].steps >= 5)
+            first = table.rows_shown[0].steps
+            await wait_for(pilot, lambda: table.rows_shown[0].steps >= first + 10)
+            # So do the curves of the highlighted run.
+            panel = app.screen.query_one(CurvesPanel)
+
+            def points() -> int:
+                plots = [p for p in panel.query(MetricPlot) if p.metric == "loss"]
+                return plots[0].spec.series[0].points if plots and plots[0].spec.series else 0
+
+            await wait_for(pilot, lambda: points() > 0)
+            p0 = points()
+            await wait_for(pilot, lambda: points() > p0 + 5)
+            assert any(isinstance(m, RunFilesChanged) for m in seen)
+            # The detail screen follows the console output live.
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, RunDetailScreen))
+            await pilot.press("7")
+            log = app.screen.query_one("#output-log")
+
+            def last_step_shown() -> int:
+                lines = [ln for ln in log.lines if ln.startswith("step ")]
+                return int(lines[-1].split()[1]) if lines else -1
+
+            await wait_for(pilot, lambda: last_step_shown() >= 0)
+            s0 = last_step_shown()
+            await wait_for(pilot, lambda: last_step_shown() > s0)
+            await pilot.press("escape")
+            stop.write_text("")
+            # finish() is seen too: the state turns to finished.
+            await asyncio.to_thread(proc.wait, 20)
+            await wait_for(pilot, lambda: table.rows_shown[0].state == "finished")
+        finally:
+            stop.write_text("")
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""

@@ -1,0 +1,175 @@
+"""Hostile names, small terminals, NO_COLOR, and charts that must not crash."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.text import Text
+from tui_helpers import HOSTILE_NAMES, settle
+
+from trackui.store.models import Series
+from trackui.tui.fmt import clean, fmt_number, literal
+from trackui.tui.screens.run_detail import RunDetailScreen
+from trackui.tui.screens.runs import RunsScreen
+from trackui.tui.widgets.curves import CurvesPanel
+from trackui.tui.widgets.metric_plot import MetricPlot, PlotSpec, finite_segments, series_digest
+from trackui.tui.widgets.run_table import RunTable
+
+ESC = "\x1b"
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_clean_leaves_no_control_characters(name: str) -> None:
+    out = clean(name)
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in out)
+    t = literal(name)
+    assert isinstance(t, Text) and t.plain == out and not t.spans
+
+
+def test_clean_removes_whole_escape_sequences() -> None:
+    assert clean("\x1b[31mred\x1b[0m") == "red"
+    assert clean("a\x1b]0;title\x07b") == "ab"
+    assert clean("[bold]x[/]") == "[bold]x[/]"  # markup stays text
+    assert clean("a\tb\nc", keep_newlines=True) == "a    b\nc"
+
+
+def test_fmt_number() -> None:
+    assert fmt_number(float("nan")) == "nan"
+    assert fmt_number(float("-inf")) == "-inf"
+    assert fmt_number(3.0) == "3"
+    assert fmt_number(0.0003) == "0.0003"
+    assert fmt_number(0.123456) == "0.1235"
+
+
+async def test_hostile_names_show_literally(hostile_root: Path, app_factory) -> None:
+    app = app_factory(hostile_root)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        assert app.is_running  # [@click=app.quit] did not quit
+        table = app.screen.query_one(RunTable)
+        shown = {table.get_row(r.id)[2].plain for r in table.rows_shown}
+        assert {clean(n) for n in HOSTILE_NAMES} == shown
+        assert "[@click=app.quit]quit" in shown and "[/]" in shown
+        svg = app.export_screenshot()
+        assert "[@click=app.quit]quit" in svg.replace("&#160;", " ")
+        assert ESC not in svg and "\x07" not in svg
+        # Legend and detail too.
+        await pilot.press("space", "space", "space", "space", "space")
+        await settle(pilot)
+        legend = str(app.screen.query_one(CurvesPanel).query_one(".curves--legend").render())
+        assert "[bold]bold[/]" in legend and ESC not in legend
+        table.cursor_to("evil0003")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunDetailScreen)
+        overview = str(app.screen.query_one("#overview-body").render())
+        assert "red" in overview and ESC not in overview and "[red]proj[/]" in overview
+        await pilot.press("7")
+        lines = list(app.screen.query_one("#output-log").lines)
+        assert lines == ["line  cleared?", "bell [bold]markup[/]"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, RunsScreen) and app.is_running
+
+
+async def test_usable_at_80x24(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.has_class("-narrow")
+        table = screen.query_one(RunTable)
+        panel = screen.query_one(CurvesPanel)
+        assert table.region.height >= 6 and table.region.width == 80
+        assert panel.region.height >= 8 and panel.region.y > table.region.y
+        plots = [p for p in panel.query(MetricPlot) if p.region.height]
+        assert plots and plots[0].drawn and plots[0].region.width >= 60
+        # Keys work at this size too.
+        await pilot.press("down", "space", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunDetailScreen)
+
+
+async def test_wide_terminal_puts_curves_beside_table(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert not screen.has_class("-narrow")
+        table = screen.query_one(RunTable)
+        panel = screen.query_one(CurvesPanel)
+        assert panel.region.x >= table.region.right - 1
+        assert panel.region.height > 40
+
+
+async def test_no_color_tells_runs_apart_by_marker(
+    fixture_root: Path, app_factory, monkeypatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        await pilot.press("space", "space")
+        await settle(pilot)
+        loss = next(p for p in app.screen.query(MetricPlot) if p.metric == "loss")
+        assert len(set(loss.spec.markers)) == 2
+
+
+def series(y: list[float], points: int | None = None) -> Series:
+    a = np.asarray(y, dtype=float)
+    x = np.arange(len(a), dtype=float)
+    return Series("r1", "m", x, a, a, a, a, points if points is not None else len(a))
+
+
+def test_finite_segments_split_at_nan_inf_and_nonpositive_on_log() -> None:
+    x = np.arange(8.0)
+    y = np.array([1, 2, math.nan, 3, math.inf, 4, -1, 5])
+    assert finite_segments(x, y) == [([0, 1], [1, 2]), ([3], [3]), ([5, 6, 7], [4, -1, 5])]
+    assert finite_segments(x, y, log=True) == [([0, 1], [1, 2]), ([3], [3]), ([5], [4]), ([7], [5])]
+    assert finite_segments(x, np.full(8, math.nan)) == []
+
+
+@pytest.mark.parametrize(
+    "values,log",
+    [
+        ([1, 2, math.nan, math.inf, -math.inf, 3], False),
+        ([math.nan] * 5, False),
+        ([0.0, -1.0, 1e-300, 1e300], True),
+        ([5.0], True),
+        ([], False),
+        ([1.0, 1.0, 1.0], False),
+    ],
+)
+async def test_metric_plot_never_crashes(values, log) -> None:
+    from textual.app import App, ComposeResult
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield MetricPlot("m")
+
+    app = One()
+    async with app.run_test(size=(60, 16)) as pilot:
+        plot = app.query_one(MetricPlot)
+        ss = (series(values, points=len(values) * 10),)
+        plot.show(PlotSpec("m", ss, ((200, 0, 0),), ("hd",), log=log, digest=series_digest(ss)))
+        await pilot.pause(0.3)
+        text = plot.draw_now(60, 16)
+        assert isinstance(text, Text) and text.plain
+        assert ESC not in text.plain
+
+
+async def test_unchanged_data_is_not_redrawn(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        plots = list(app.screen.query(MetricPlot))
+        builds = {p.metric: p.builds for p in plots}
+        assert all(b >= 1 for b in builds.values())
+        # A store refresh with no new data re-queries but draws nothing new.
+        app.schedule_refresh()
+        await settle(pilot)
+        assert {p.metric: p.builds for p in app.screen.query(MetricPlot)} == builds
