@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from argparse import Namespace
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,11 @@ from typing import Any
 import pytest
 
 torch = pytest.importorskip("torch")
+if (
+    importlib.util.find_spec("lightning") is None
+    and importlib.util.find_spec("pytorch_lightning") is None
+):
+    pytest.skip("neither lightning nor pytorch_lightning is installed", allow_module_level=True)
 
 from fwhelpers import only_run, records, series  # noqa: E402
 
