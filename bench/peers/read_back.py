@@ -22,11 +22,16 @@ Readers (``--reader``; the first is the default):
   with wandb's own protobuf ``Record`` class, values with ``orjson.loads``.
   wandb ships no Python reader for these files any more.
 - tensorboardX: ``accumulator`` (``EventAccumulator``, scalars, nothing
-  sampled away), ``plugin`` (the ``plugin_event_accumulator`` TensorBoard's
-  server uses, values through ``tensor_util.make_ndarray``), ``loader`` (the
-  raw ``EventFileLoader``, ``simple_value`` off each event).
+  sampled away), ``plugin`` (the ``plugin_event_accumulator`` of TensorBoard's
+  Python server path, values through ``tensor_util.make_ndarray``),
+  ``loader`` (the raw ``EventFileLoader``, ``simple_value`` off each event),
+  ``dataserver`` (TensorBoard's Rust data server, which ``tensorboard
+  --logdir`` uses by default: the timing runs from spawning it on the logdir
+  until every point has come back through its gRPC ``read_scalars``).
+  Without TensorFlow the Python readers go through TensorBoard's pure-Python
+  file stub (CRC32C in Python), so they are far slower than the data server.
 - tensorboard (written with ``tensorboard.summary.Writer``, tensor values):
-  ``plugin`` or ``loader``.
+  ``dataserver``, ``plugin`` or ``loader``.
 - mlflow, mlflow-file: ``history``: ``MlflowClient.search_runs``, then
   ``get_metric_history`` per run and metric.
 - trackio: ``api`` (``trackio.Api().runs`` and ``SQLiteStorage.get_logs``
@@ -38,12 +43,14 @@ Readers (``--reader``; the first is the default):
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
 import shutil
 import statistics
 import struct
+import subprocess
 import sys
 import time
 import zlib
@@ -56,8 +63,8 @@ import peerenv  # noqa: E402  (the script's own folder, put on the path just abo
 
 READERS: dict[str, tuple[str, ...]] = {
     "wandb": ("records",),
-    "tensorboardX": ("accumulator", "plugin", "loader"),
-    "tensorboard": ("plugin", "loader"),
+    "tensorboardX": ("accumulator", "plugin", "loader", "dataserver"),
+    "tensorboard": ("dataserver", "plugin", "loader"),
     "mlflow": ("history",),
     "mlflow-file": ("history",),
     "trackio": ("api", "sqlite"),
@@ -68,6 +75,9 @@ READERS: dict[str, tuple[str, ...]] = {
 MLFLOW_BATCH = 1000
 
 Reader = Callable[[Path], int]
+
+#: How long the data server may take to start and to load everything.
+DATASERVER_TIMEOUT_S = 300.0
 
 
 # --------------------------------------------------------------------- writing
@@ -254,6 +264,76 @@ def read_tb_loader(root: Path) -> int:
     return points
 
 
+def read_tb_dataserver(root: Path, runs: int, steps: int, metrics: int) -> int:
+    """TensorBoard's Rust data server: spawn it, wait until loaded, read every scalar."""
+    from tensorboard.data import grpc_provider, server_ingester
+    from tensorboard.util import grpc_util
+
+    binary = server_ingester.get_server_binary()
+    port_file = root / "dataserver.port"
+    port_file.unlink(missing_ok=True)
+    args = [
+        binary.path,
+        f"--logdir={root / 'tb'}",
+        "--reload=once",
+        "--samples-per-plugin=scalars=all",
+        "--host=localhost",
+        "--port=0",
+        f"--port-file={port_file}",
+        "--die-after-stdin",
+    ]
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + DATASERVER_TIMEOUT_S
+    try:
+        port = _wait_for_port(proc, port_file, deadline)
+        addr = f"localhost:{port}"
+        stub = server_ingester._make_stub(addr, grpc_util.ChannelCredsType.LOCAL)
+        provider = grpc_provider.GrpcDataProvider(addr, stub)
+        expected = runs * steps * metrics
+        while True:
+            listing = provider.list_scalars(None, experiment_id="", plugin_name="scalars")
+            loaded = len(listing) == runs and all(
+                len(tags) == metrics and all(ts.max_step == steps - 1 for ts in tags.values())
+                for tags in listing.values()
+            )
+            if loaded:
+                data = provider.read_scalars(
+                    None, experiment_id="", plugin_name="scalars", downsample=steps
+                )
+                points = 0
+                for tags in data.values():
+                    for series in tags.values():
+                        values = [(d.step, d.value) for d in series]
+                        points += len(values)
+                if points >= expected:
+                    return points
+            if time.monotonic() > deadline:
+                raise SystemExit("error: the TensorBoard data server did not load in time")
+            time.sleep(0.005)
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()  # --die-after-stdin: closing stdin stops it
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_for_port(proc: subprocess.Popen[bytes], port_file: Path, deadline: float) -> int:
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"error: the TensorBoard data server exited with {proc.returncode}")
+        try:
+            text = port_file.read_text()
+        except FileNotFoundError:
+            text = ""
+        if text.endswith("\n"):
+            return int(text)
+        time.sleep(0.002)
+    raise SystemExit("error: the TensorBoard data server did not start in time")
+
+
 def read_mlflow_history(root: Path) -> int:
     """MlflowClient: find the runs, then each metric's full history."""
     from mlflow import MlflowClient
@@ -330,8 +410,10 @@ def read_floor(root: Path) -> int:
     return points
 
 
-def reader_for(peer: str, name: str) -> Reader:
+def reader_for(peer: str, name: str, runs: int, steps: int, metrics: int) -> Reader:
     """Return the read function for ``peer`` and reader ``name``."""
+    if name == "dataserver":
+        return functools.partial(read_tb_dataserver, runs=runs, steps=steps, metrics=metrics)
     table: dict[tuple[str, str], Reader] = {
         ("wandb", "records"): read_wandb_records,
         ("tensorboardX", "accumulator"): read_tb_accumulator,
@@ -367,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     if reader_name not in READERS[args.peer]:
         parser.error(f"--reader for {args.peer} must be one of: {', '.join(READERS[args.peer])}")
     peerenv.check_peer(args.peer)
-    read = reader_for(args.peer, reader_name)
+    read = reader_for(args.peer, reader_name, args.runs, args.steps, args.metrics)
     expected = args.runs * args.steps * args.metrics
 
     cwd = os.getcwd()
