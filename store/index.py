@@ -54,7 +54,7 @@ from trackui.store.queries import (
     make_series,
     sort_rows,
 )
-from trackui.store.reader import _META_DEFAULTS, decode_value, list_run_dirs, read_json_object
+from trackui.store.reader import _META_DEFAULTS, decode_value, read_json_object
 from trackui.store.state import derive_state, pid_alive, this_host
 
 __all__ = ["FilterError", "Index"]
@@ -62,12 +62,27 @@ __all__ = ["FilterError", "Index"]
 _SMALL = (layout.META, layout.CONFIG, layout.SUMMARY)
 
 
-def _sig(run_dir: Path) -> str | None:
+def _list_runs(root: Path) -> list[str]:
+    """Names of run directories under ``root``, sorted (one ``scandir``, no stat per entry)."""
+    try:
+        with os.scandir(root) as it:
+            names = [
+                e.name
+                for e in it
+                if layout.parse_run_dir_name(e.name) is not None and e.is_dir(follow_symlinks=False)
+            ]
+    except OSError:
+        return []
+    names.sort()
+    return names
+
+
+def _sig(run_dir: str) -> str | None:
     """Sizes and mtimes of a run's small files; None when it has no ``meta.json`` yet."""
     parts = []
     for name in _SMALL:
         try:
-            st = os.stat(run_dir / name)
+            st = os.stat(run_dir + os.sep + name)
         except FileNotFoundError:
             if name == layout.META:
                 return None
@@ -230,6 +245,7 @@ class Index:
         self._next_rid = 1
         self._validated = False
         self._closed = False
+        self._rows: dict[int, tuple[tuple[Any, ...], RunRow]] = {}
         if not self._db.fresh:
             try:
                 self._load_cached()
@@ -323,11 +339,13 @@ class Index:
         warnings: list[str] = []
         if not self.root.is_dir():
             warnings.append(f"{self.root}: not a directory (no runs)")
-        for d in list_run_dirs(self.root):
-            sig = _sig(d)
+        root_s = str(self.root)
+        for name in _list_runs(self.root):
+            sig = _sig(root_s + os.sep + name)
             if sig is None:
                 continue
-            prev = by_dir.get(d.name)
+            d = self.root / name
+            prev = by_dir.get(name)
             if prev is not None and prev.sig == sig:
                 run = prev
                 if run.readable and run.info.meta.get("state") == "running":
@@ -346,7 +364,7 @@ class Index:
                     continue
                 rid = prev.rid if prev is not None else self._alloc_rid()
                 readable = not (info.warnings and info.warnings[0].startswith(layout.META))
-                run = _Run(rid, d.name, sig if readable else "", info, readable)
+                run = _Run(rid, name, sig if readable else "", info, readable)
                 upserts.append(run)
                 changed.add(info.id)
             if run.info.id in runs:
@@ -376,10 +394,10 @@ class Index:
         return rid
 
     def _write_runs(self, upserts: list[_Run], state_updates: list[_Run], gone: list[_Run]) -> None:
-        import pyarrow as pa
-
         if not (upserts or state_updates or gone):
             return
+        import pyarrow as pa
+
         cur = self._cur()
         cur.execute("BEGIN")
         try:
@@ -777,6 +795,18 @@ class Index:
         return done, total
 
     def _row(self, st: _State, run: _Run, now: float) -> RunRow:
+        # Rows of runs that did not change are reused: the objects they were
+        # built from are replaced (never mutated) whenever something changes.
+        parts = (run, st.hist.get(run.rid), st.mstats.get(run.rid), st.texts.get(run.rid))
+        hit = self._rows.get(run.rid)
+        if hit is not None and all(a is b for a, b in zip(hit[0], parts, strict=True)):
+            return hit[1]
+        row = self._build_row(st, run, now)
+        if run.info.state != "running":
+            self._rows[run.rid] = (parts, row)
+        return row
+
+    def _build_row(self, st: _State, run: _Run, now: float) -> RunRow:
         info = run.info
         m = info.meta
         h = st.hist.get(run.rid)
