@@ -13,9 +13,11 @@ if [[ "${1:-}" == "--no-cache" ]]; then CACHE=(--no-cache-dir); fi
 TMP=$(mktemp -d /tmp/trackui-install-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 t() { local s e; s=$(date +%s.%N); "$@" >"$TMP/log" 2>&1 || { tail -20 "$TMP/log"; exit 1; }; e=$(date +%s.%N); echo "$e - $s" | bc; }
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "venv:        $(t "$PY" -m venv "$TMP/venv") s"
 PIP=("$TMP/venv/bin/pip" install -q "${CACHE[@]}")
 echo "torch:       $(t "${PIP[@]}" 'torch==2.14.1') s"
-echo "frameworks:  $(t "${PIP[@]}" 'transformers>=4.40' 'accelerate>=0.30' 'pytorch-lightning>=2.2' 'keras>=3.3') s  (added by the frameworks extra)"
+echo "frameworks:  $(t "${PIP[@]}" 'transformers>=4.41' 'accelerate>=0.30' 'pytorch-lightning>=2.2' 'keras>=3.3') s  (added by the frameworks extra)"
 KERAS_BACKEND=torch "$TMP/venv/bin/python" -c "import transformers, accelerate, pytorch_lightning, keras, torch; print('installed:', 'transformers', transformers.__version__, 'accelerate', accelerate.__version__, 'pytorch-lightning', pytorch_lightning.__version__, 'keras', keras.__version__, 'torch', torch.__version__)"
 du -sh "$TMP/venv" | awk '{print "venv size:   " $1}'
+echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"

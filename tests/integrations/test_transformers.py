@@ -169,3 +169,39 @@ def test_evaluate_after_training_reopens_the_callbacks_run(tmp_path: Path) -> No
     # A resumed run continues after its last step; train/global_step still says 6.
     assert [s for s, _ in series(info, "eval/loss")] == [3, 6, 7]
     assert series(info, "train/global_step")[-1] == (7, 6.0)
+
+
+def test_only_the_main_process_logs(tmp_path: Path) -> None:
+    from transformers import TrainerControl, TrainerState
+
+    root = tmp_path / "runs"
+    args = TrainingArguments(output_dir=str(tmp_path / "out"), use_cpu=True, report_to="none")
+    state = TrainerState(is_world_process_zero=False, global_step=4)
+    cb = hf.TrackuiCallback(dir=str(root))
+    cb.on_train_begin(args, state, TrainerControl(), model=tiny_model())
+    cb.on_log(args, state, TrainerControl(), logs={"loss": 1.0})
+    cb.on_train_end(args, state, TrainerControl())
+    assert cb.run is None and trackui.run is None
+    assert not root.exists()
+
+
+def test_hyperparameter_search_makes_one_run_per_trial(tmp_path: Path) -> None:
+    from transformers import TrainerControl, TrainerState
+
+    root = tmp_path / "runs"
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "out"), use_cpu=True, report_to="none", run_name="sweep"
+    )
+    cb = hf.TrackuiCallback(dir=str(root))
+    model = tiny_model()
+    for trial, loss in (("trial-0", 2.0), ("trial-1", 1.5)):
+        state = TrainerState(is_hyper_param_search=True, trial_name=trial, global_step=5)
+        cb.on_train_begin(args, state, TrainerControl(), model=model)
+        cb.on_log(args, state, TrainerControl(), logs={"loss": loss, "train_loss": loss})
+        cb.on_train_end(args, state, TrainerControl())
+    runs = runs_under(root)
+    assert sorted(r.name for r in runs) == ["trial-0", "trial-1"]
+    assert {r.meta["group"] for r in runs} == {"sweep"}
+    assert all(r.state == "finished" for r in runs)
+    assert sorted(r.summary["train_loss"] for r in runs) == [1.5, 2.0]
+    assert sorted(series(r, "train/loss")[0] for r in runs) == [(5, 1.5), (5, 2.0)]

@@ -19,7 +19,7 @@ import os
 from types import ModuleType
 from typing import Any
 
-__all__ = ["default_project", "plain", "require", "scalars"]
+__all__ = ["default_project", "plain", "reopen", "require", "scalars"]
 
 
 def require(module: str, package: str, integration: str) -> ModuleType:
