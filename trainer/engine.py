@@ -110,7 +110,11 @@ class Stepper:
 
     def _autocast(self) -> AbstractContextManager[object]:
         if self.amp:
-            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+            # No weight-cast cache: a cache filled during capture would be
+            # stale on replay (PyTorch's CUDA graph notes ask for this).
+            return torch.autocast(
+                device_type=self.device.type, dtype=torch.bfloat16, cache_enabled=False
+            )
         return nullcontext()
 
     def _body(self, idx: torch.Tensor, weight: torch.Tensor | None) -> None:

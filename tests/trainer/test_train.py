@@ -182,3 +182,15 @@ def test_hostile_names_reach_the_console_as_text(root: Path, mnist: Path) -> Non
     assert "[bold]x[/]\\x1b[31mred\\x07" in out.getvalue()
     (run,) = _runs(root)
     assert run.meta["name"] == name  # kept exactly as given
+
+
+def test_amp_runs_under_bf16_autocast(root: Path, mnist: Path) -> None:
+    argv = ["--data-dir", str(mnist), "--dir", str(root), "--train-limit", "640", "--epochs", "1"]
+    assert main([*argv, "--amp", "--log-every", "2", *FAST], out=io.StringIO()) == 0
+    (run,) = _runs(root)
+    assert run.config["amp"] is True
+    steps = _history(run.path)
+    losses = [m["loss"] for _, m in sorted(steps.items()) if "loss" in m]
+    assert len(losses) == 5 and all(math.isfinite(v) for v in losses)
+    assert losses[-1] < losses[0]
+    assert run.summary["val_accuracy"] > 0.5
