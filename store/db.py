@@ -25,7 +25,7 @@ SCHEMA_VERSION = "4"
 CACHE_DIR_NAME = ".trackui"
 CACHE_FILE = "index.duckdb"
 
-MEMORY_LIMIT = "384MB"
+MEMORY_LIMIT = "256MB"
 """DuckDB's buffer pool: a file-backed index spills to disk rather than grow past it."""
 
 SCHEMA = """

@@ -35,7 +35,7 @@ from trackui.store.reader import read_records
 
 BULK_MIN_BYTES = 256 * 1024
 """Files smaller than this are parsed line by line (a DuckDB query costs more)."""
-BATCH_BYTES = 96 * 1024 * 1024
+BATCH_BYTES = 48 * 1024 * 1024
 """Bytes of JSON handed to one ``read_json`` query (bounds memory, paces progress)."""
 BATCH_FILES = 64
 SAMPLE_BYTES = 32 * 1024

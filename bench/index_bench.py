@@ -1,0 +1,296 @@
+"""Opening, loading and querying a large root, each figure beside its DESIGN section 7 budget.
+
+Usage::
+
+    python bench/index_bench.py [--data /work/benchdata] [--reps 3] [--cold-reps 1]
+
+Generates (once, with ``bench/gen_root.py``) a root of 1,000 runs x 10,000
+steps x 5 metrics and one of 10 runs x 1,000,000 steps x 1 metric under
+``--data`` (outside the repository: about 2.5 GB), then measures, each in a
+fresh process so that imports count:
+
+* cold open: the run table ready (scan, no cache), and all metrics loaded;
+* warm open: the same with the index cached by the previous open;
+* ``trackui ls --json`` on the root (warm cache);
+* a series query (smoothing + bucketing) of 10 runs x 1,000,000 points;
+* live latency: a writer process's ``log()`` to the value being queryable
+  through the watcher and ``Index.refresh()`` (median and p95);
+* peak memory (RSS) of the cold-open process;
+* peers (TensorBoard's event reader, MLflow, trackio) reading back their own
+  files, through ``bench/peers/read_back.py`` in ``/work/bench-venv``, as
+  ratios to trackui's cold load rate.
+
+Figures are medians over the repetitions. The files are in the page cache
+(they were just written or read): this measures decoding and indexing, not
+the disk. The machine is shared; compare figures from one sitting only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+PEER_PY = Path(os.environ.get("TRACKUI_BENCH_VENV", "/work/bench-venv")) / "bin" / "python"
+
+OPEN_SCRIPT = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    t0 = time.perf_counter()
+    from pathlib import Path
+    from trackui.store.index import Index
+    ix = Index(Path(sys.argv[1]), cache=True)
+    ix.scan()
+    rows = ix.runs()
+    t_table = time.perf_counter() - t0
+    ix.ingest()
+    t_all = time.perf_counter() - t0
+    done, total = ix.loaded
+    points = sum(s.n for d in ix._st.mstats.values() for s in d.values())
+    ix.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"table_s": t_table, "all_s": t_all, "runs": len(rows),
+                      "loaded": done, "points": points, "rss_mb": rss, "storage": ix.storage}))
+    """
+)
+
+SERIES_SCRIPT = textwrap.dedent(
+    """
+    import json, statistics, sys, time
+    from pathlib import Path
+    from trackui.store.index import Index
+    ix = Index(Path(sys.argv[1]), cache=True)
+    ix.refresh()
+    ids = [r.id for r in ix.runs()][:10]
+    times = []
+    for _ in range(int(sys.argv[2])):
+        t = time.perf_counter()
+        s = ix.series(ids, ["loss"], smoothing="twema", strength=0.6, buckets=200)
+        times.append(time.perf_counter() - t)
+    ix.close()
+    print(json.dumps({"series_s": statistics.median(times), "all": times,
+                      "points": sum(x.points for x in s), "curves": len(s)}))
+    """
+)
+
+LIVE_WRITER = textwrap.dedent(
+    """
+    import sys, time, trackui
+    run = trackui.init(project="live", name="live-bench", dir=sys.argv[1])
+    print(run.id, flush=True)
+    n, gap = int(sys.argv[2]), float(sys.argv[3])
+    for i in range(n):
+        run.log({"v": float(i)})
+        time.sleep(gap)
+    run.finish()
+    """
+)
+
+
+def budget_line(
+    name: str, value: float | None, unit: str, budget: float | None, note: str = ""
+) -> str:
+    shown = (
+        "n/a"
+        if value is None
+        else (f"{value:.3f} {unit}" if unit == "s" else f"{value:.0f} {unit}")
+    )
+    if budget is None or value is None:
+        verdict, b = "", "-"
+    else:
+        verdict = "ok" if value <= budget else "OVER"
+        b = f"{budget:g} {unit}"
+    return f"{name:<44} {shown:>14}   budget {b:>9}  {verdict:<4} {note}"
+
+
+def ensure_root(data: Path, runs: int, steps: int, metrics: int) -> Path:
+    root = data / f"root-{runs}x{steps}x{metrics}"
+    subprocess.run(
+        [PY, str(REPO / "bench" / "gen_root.py"), str(root), "--runs", str(runs),
+         "--steps", str(steps), "--metrics", str(metrics)],
+        check=True,
+    )  # fmt: skip
+    return root
+
+
+def drop_cache(root: Path) -> None:
+    shutil.rmtree(root / ".trackui", ignore_errors=True)
+
+
+def run_json(args: list[str]) -> dict:
+    p = subprocess.run(args, capture_output=True, text=True, check=False)
+    if p.returncode != 0:
+        raise RuntimeError(f"{args[1] if len(args) > 1 else args}: {p.stderr.strip()[-400:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def open_root(root: Path) -> dict:
+    return run_json([PY, "-c", OPEN_SCRIPT, str(root)])
+
+
+def measure_ls(root: Path, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        p = subprocess.run(
+            [PY, "-m", "trackui", "ls", str(root), "--json"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+        times.append(time.perf_counter() - t)
+        if p.returncode != 0:
+            raise RuntimeError(f"trackui ls: {p.stderr.strip()}")
+    return statistics.median(times)
+
+
+def measure_live(root: Path, n: int = 60, gap: float = 0.05) -> tuple[float, float, str]:
+    """Latency from a writer's log() (its record time) to the value being queryable."""
+    import threading
+
+    from trackui.store.index import Index
+    from trackui.store.watch import RootWatcher
+
+    env = {**os.environ, "TRACKUI_SILENT": "1", "TRACKUI_CONSOLE": "off"}
+    ix = Index(root, cache=True)
+    ix.refresh()
+    wake = threading.Event()
+    w = RootWatcher(root, lambda dirs: wake.set())
+    w.start()
+    lat: list[float] = []
+    seen = 0
+    proc = subprocess.Popen(
+        [PY, "-c", LIVE_WRITER, str(root), str(n), str(gap)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    run_id = proc.stdout.readline().strip()
+    try:
+        deadline = time.time() + n * gap + 60
+        while seen < n and time.time() < deadline:
+            wake.wait(1.0)
+            wake.clear()
+            ix.refresh()
+            try:
+                _step, t, _v = ix.points(run_id, "v")
+            except LookupError:
+                continue
+            now = time.time()
+            for ti in t[seen:]:
+                lat.append(now - float(ti))
+            seen = len(t)
+        proc.wait(timeout=60)
+    finally:
+        w.stop()
+        ix.close()
+        for d in root.glob(f"run-*-{run_id}"):
+            shutil.rmtree(d, ignore_errors=True)
+    lat.sort()
+    p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))] if lat else float("nan")
+    return statistics.median(lat) if lat else float("nan"), p95, w.mode
+
+
+def measure_peers(runs: int, steps: int, metrics: int) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    script = REPO / "bench" / "peers" / "read_back.py"
+    if not script.exists() or not PEER_PY.exists():
+        return out
+    # MLflow writes about 100 points/s through its client: a smaller set for it.
+    sizes = {"tensorboardX": (runs, steps, metrics), "trackio": (runs, steps, metrics),
+             "mlflow": (2, 500, metrics)}  # fmt: skip
+    for peer, reader in (
+        ("tensorboardX", "accumulator"),
+        ("trackio", "api"),
+        ("mlflow", "history"),
+    ):
+        r, s, m = sizes[peer]
+        try:
+            out[peer] = run_json(
+                [str(PEER_PY), str(script), peer, "--reader", reader, "--runs", str(r),
+                 "--steps", str(s), "--metrics", str(m), "--reps", "1"]
+            )  # fmt: skip
+        except (RuntimeError, json.JSONDecodeError, OSError) as e:
+            out[peer] = {"error": " ".join(str(e).split())[:200]}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=Path("/work/benchdata"))
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--cold-reps", type=int, default=1, help="cold opens (each takes a while)")
+    p.add_argument("--skip-peers", action="store_true")
+    p.add_argument(
+        "--peer-size", default="10x5000x5", help="RxSxM points per peer (MLflow: 2x500xM)"
+    )
+    a = p.parse_args(argv)
+    a.data.mkdir(parents=True, exist_ok=True)
+    big = ensure_root(a.data, 1000, 10_000, 5)
+    wide = ensure_root(a.data, 10, 1_000_000, 1)
+    print(
+        f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; python {sys.version.split()[0]}"
+    )
+    print(f"root: {big}")
+
+    cold = []
+    for _ in range(a.cold_reps):
+        drop_cache(big)
+        cold.append(open_root(big))
+    warm = [open_root(big) for _ in range(a.reps)]
+    c_table = statistics.median(r["table_s"] for r in cold)
+    c_all = statistics.median(r["all_s"] for r in cold)
+    w_table = statistics.median(r["table_s"] for r in warm)
+    w_all = statistics.median(r["all_s"] for r in warm)
+    points = cold[0]["points"]
+    rss = max(r["rss_mb"] for r in cold + warm)
+    ls_s = measure_ls(big, a.reps)
+    series = run_json([PY, "-c", SERIES_SCRIPT, str(wide), str(max(a.reps, 3))])
+    live_med, live_p95, mode = measure_live(big)
+
+    print()
+    print(f"{'figure':<44} {'measured':>14}   {'':>16}")
+    print(budget_line("cold open: run table ready (1000 runs)", c_table, "s", 1.0))
+    print(budget_line(f"cold open: all metrics loaded ({points / 1e6:.0f}M points)", c_all, "s", 12.0,
+                      f"{points / c_all / 1e6:.2f}M points/s"))  # fmt: skip
+    print(budget_line("warm open: run table ready", w_table, "s", 1.0))
+    print(budget_line("warm open: all metrics loaded", w_all, "s", 1.0))
+    print(budget_line("trackui ls --json (warm)", ls_s, "s", None))
+    print(budget_line(f"series: {series['curves']} runs x 1M points (twema, 200 buckets)",
+                      series["series_s"], "s", 0.2))  # fmt: skip
+    print(budget_line(f"live: log() to queryable, median ({mode})", live_med, "s", None))
+    print(budget_line("live: log() to queryable, p95", live_p95, "s", 1.0))
+    print(budget_line("peak RSS (index process, cold or warm open)", rss, "MB", 500))
+    print(f"(cold reps {a.cold_reps}, warm/ls/series reps {a.reps}; index in {cold[0]['storage']})")
+
+    if a.skip_peers:
+        return 0
+    r, s, m = (int(x) for x in a.peer_size.split("x"))
+    peers = measure_peers(r, s, m)
+    if not peers:
+        print("\npeers: bench/peers/read_back.py or /work/bench-venv missing; no peer figures")
+        return 0
+    ours = points / c_all
+    print("\npeers: every point read back through each peer's own reader (points in brackets)")
+    print(f"{'reader':<28} {'points/s':>12}   trackui cold load rate / peer")
+    print(f"{'trackui (cold index load)':<28} {ours / 1e6:>10.2f}M   1.00")
+    for name, res in peers.items():
+        if "error" in res:
+            print(f"{name:<28} {'error':>12}   {res['error']}")
+            continue
+        pps = res["points_per_s"]
+        label = f"{name} {res.get('reader', '')} [{res.get('points')}]"
+        print(f"{label:<28} {pps / 1e6:>10.3f}M   {ours / pps:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
