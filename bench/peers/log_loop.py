@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         "init_s": round(statistics.median(r["init_s"] for r in reps), 4),
         "version": peerenv.peer_version(args.peer),
         "python": platform.python_version(),
+        # Other work on the machine inflates every figure: say how busy it was.
+        "loadavg_1m": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(result), flush=True)
     return 0

@@ -494,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
         "write_s": round(write_s, 2),
         "version": peerenv.peer_version(args.peer),
         "python": platform.python_version(),
+        # Other work on the machine inflates every figure: say how busy it was.
+        "loadavg_1m": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(result), flush=True)
     return 0
