@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from trackui.store.models import Diff, DiffRow, RunRow, Series
-from trackui.store.smoothing import SMOOTHERS, bucket, smooth
+from trackui.store.smoothing import SMOOTHERS, smooth_bucket
 
 X_AXES = ("step", "relative", "wall")
 """Built-in x axes; any metric name is also accepted."""
@@ -34,13 +34,19 @@ def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def fetch_points(cur: Any, rid: int, mid: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(step, t, v)`` of one metric of one run, one entry per step (the last logged wins)."""
+def fetch_points(
+    cur: Any, rid: int, mid: int, *, with_time: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(step, t, v)`` of one metric of one run, one entry per step (the last logged wins).
+
+    With ``with_time=False`` the time column is not read and ``t`` is empty.
+    """
+    cols = "step, t, v" if with_time else "step, v"
     got = cur.execute(
-        "SELECT step, t, v FROM points WHERE rid = ? AND mid = ?", [rid, mid]
+        f"SELECT {cols} FROM points WHERE rid = ? AND mid = ?", [rid, mid]
     ).fetchnumpy()
     step = np.asarray(got["step"], dtype=np.int64)
-    t = np.asarray(got["t"], dtype=np.float64)
+    t = np.asarray(got["t"], dtype=np.float64) if with_time else np.empty(0)
     v = np.asarray(got["v"], dtype=np.float64)
     if len(step) > 1:
         d = np.diff(step)
@@ -48,12 +54,16 @@ def fetch_points(cur: Any, rid: int, mid: int) -> tuple[np.ndarray, np.ndarray, 
             # Not in file order (a rewritten file): order by step, keeping
             # the scan order among equal steps.
             o = np.argsort(step, kind="stable")
-            step, t, v = step[o], t[o], v[o]
+            step, v = step[o], v[o]
+            if with_time:
+                t = t[o]
             d = np.diff(step)
         if (d == 0).any():
             keep = np.ones(len(step), dtype=bool)
             keep[:-1] = d != 0
-            step, t, v = step[keep], t[keep], v[keep]
+            step, v = step[keep], v[keep]
+            if with_time:
+                t = t[keep]
     return step, t, v
 
 
@@ -76,7 +86,7 @@ def make_series(
     if mid is None:
         e = np.empty(0)
         return Series(run_id, metric, e, e, e, e, e, 0)
-    step, t, v = fetch_points(cur, rid, mid)
+    step, t, v = fetch_points(cur, rid, mid, with_time=x in ("wall", "relative"))
     if x == "step":
         xs = step.astype(np.float64)
     elif x == "wall":
@@ -88,7 +98,7 @@ def make_series(
         if x_mid is None:
             xs = np.full(len(step), np.nan)
         else:
-            xstep, _, xv = fetch_points(cur, rid, x_mid)
+            xstep, _, xv = fetch_points(cur, rid, x_mid, with_time=False)
             # The x metric's latest value at or before each step (as-of join).
             idx = np.searchsorted(xstep, step, side="right") - 1
             xs = np.where(idx >= 0, xv[np.maximum(idx, 0)], np.nan)
@@ -98,8 +108,7 @@ def make_series(
     if len(xs) > 1 and (np.diff(xs) < 0).any():
         o = np.argsort(xs, kind="stable")
         xs, v = xs[o], v[o]
-    ys = smooth(xs, v, smoothing, strength)
-    b = bucket(xs, ys, v, max(1, buckets), x_range)
+    b = smooth_bucket(xs, v, smoothing, strength, max(1, buckets), x_range)
     n = len(xs) if x_range is None else int(((xs >= x_range[0]) & (xs <= x_range[1])).sum())
     return Series(run_id, metric, b.x, b.y, b.raw, b.lo, b.hi, n)
 

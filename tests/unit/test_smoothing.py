@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from trackui.store.smoothing import bucket, ema, smooth, twema
+from trackui.store.smoothing import bucket, ema, smooth, smooth_bucket, twema
 
 
 def ref_twema(xs: list[float], ys: list[float], param: float) -> list[float]:
@@ -119,3 +119,18 @@ def test_bucket_few_points_pass_through_and_x_range() -> None:
     np.testing.assert_array_equal(b.lo, [10, 20])
     np.testing.assert_array_equal(b.hi, [19, 29])
     np.testing.assert_array_equal(b.x, [19, 29])
+
+
+@pytest.mark.parametrize("kind", ["twema", "ema", "none"])
+@pytest.mark.parametrize("strength", [0.0, 0.3, 0.6, 0.99])
+def test_smooth_bucket_equals_smooth_then_bucket(kind: str, strength: float) -> None:
+    rng = np.random.default_rng(4)
+    x = np.cumsum(rng.integers(1, 5, size=20_000)).astype(float)
+    raw = rng.normal(size=len(x))
+    raw[rng.integers(0, len(x), size=300)] = np.nan
+    raw[5000:5400] = np.inf  # a whole bucket of non-finite values: a gap
+    for n, rng_x in ((200, None), (37, None), (50_000, None), (100, (x[3000], x[9000]))):
+        want = bucket(x, smooth(x, raw, kind, strength), raw, n, rng_x)
+        got = smooth_bucket(x, raw, kind, strength, n, rng_x)
+        for a, b in zip(want, got, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
