@@ -21,6 +21,7 @@ every :data:`POLL_S` seconds at most; ``mode`` then says ``"polling"``.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 import time
@@ -32,6 +33,12 @@ from trackui.store import layout
 
 POLL_S = 0.5
 """Longest interval between scans in polling mode (the live budget is 1 s)."""
+HOT_S = 300.0
+"""A run that changed within this many seconds is looked at on every rescan."""
+SWEEP_S = 30.0
+"""Every run is looked at at least this often by the inotify-mode rescan."""
+POLL_SWEEP_S = 10.0
+"""The same in polling mode."""
 
 _Snap = dict[str, tuple[int, ...]]
 
@@ -44,33 +51,35 @@ def _stat_key(path: str) -> tuple[int, int]:
     return (st.st_mtime_ns, st.st_size)
 
 
-def snapshot(root: Path) -> tuple[tuple[int, int] | None, _Snap]:
-    """``(root identity, {run dir name: stat tuple})`` for change detection.
+def run_stat(run_dir: str) -> tuple[int, ...]:
+    """What changes when a run changes: its directory's mtime (files created or
+    replaced by rename: meta, config, summary) and the size and mtime of its
+    append-only files (history, console output)."""
+    try:
+        mt = os.stat(run_dir).st_mtime_ns
+    except OSError:
+        return (-1,)
+    return (
+        mt,
+        *_stat_key(os.path.join(run_dir, layout.HISTORY)),
+        *_stat_key(os.path.join(run_dir, layout.OUTPUT)),
+    )
 
-    Each run contributes its directory's mtime (files created or replaced by
-    rename: meta, config, summary) and the size and mtime of its append-only
-    files (history, console output).
-    """
+
+def list_root(root: Path) -> tuple[tuple[int, int] | None, list[str]]:
+    """``(root identity, run directory names)``; identity None if the root is missing."""
     try:
         rst = os.stat(root)
-        names = os.listdir(root)
+        names = sorted(n for n in os.listdir(root) if layout.parse_run_dir_name(n) is not None)
     except OSError:
-        return None, {}
-    out: _Snap = {}
-    for name in names:
-        if layout.parse_run_dir_name(name) is None:
-            continue
-        d = os.path.join(root, name)
-        try:
-            dst = os.stat(d)
-        except OSError:
-            continue
-        out[name] = (
-            dst.st_mtime_ns,
-            *_stat_key(os.path.join(d, layout.HISTORY)),
-            *_stat_key(os.path.join(d, layout.OUTPUT)),
-        )
-    return (rst.st_dev, rst.st_ino), out
+        return None, []
+    return (rst.st_dev, rst.st_ino), names
+
+
+def snapshot(root: Path) -> tuple[tuple[int, int] | None, _Snap]:
+    """``(root identity, {run dir name: run_stat})`` of every run under ``root``."""
+    root_id, names = list_root(root)
+    return root_id, {n: run_stat(os.path.join(root, n)) for n in names}
 
 
 class RootWatcher:
@@ -113,6 +122,8 @@ class RootWatcher:
         self._observer: Any = None
         self._root_id: tuple[int, int] | None = None
         self._snap: _Snap = {}
+        self._hot: dict[str, float] = {}
+        self._cursor = 0
 
     # --------------------------------------------------------------- events
 
@@ -184,7 +195,7 @@ class RootWatcher:
     # ----------------------------------------------------------------- loop
 
     def _rescan(self) -> None:
-        root_id, snap = snapshot(self.root)
+        root_id, names = list_root(self.root)
         if root_id != self._root_id:
             # Root created, deleted, or replaced (renamed and made again): the
             # old inotify watch is on the old directory.
@@ -198,11 +209,34 @@ class RootWatcher:
             if obs is None or not obs.is_alive():
                 self._stop_observer()
                 self._start_observer()
+        # Stat the runs that changed lately every time, and the quiet ones in
+        # turns (each at least every SWEEP_S): a root of a thousand finished
+        # runs then costs almost nothing to watch.
+        now = time.monotonic()
         old = self._snap
+        sweep = SWEEP_S if self.mode == "inotify" else POLL_SWEEP_S
+        k = max(1, math.ceil(len(names) * self._interval() / sweep)) if names else 0
+        turn: set[str] = set()
+        if names:
+            start = self._cursor % len(names)
+            turn = set(names[start : start + k]) | set(names[: max(0, start + k - len(names))])
+            self._cursor = start + k
+        root_s = str(self.root)
+        snap: _Snap = {}
+        for n in names:
+            prev = old.get(n)
+            if prev is None or n in turn or now - self._hot.get(n, -math.inf) < HOT_S:
+                snap[n] = run_stat(os.path.join(root_s, n))
+            else:
+                snap[n] = prev
         self._snap = snap
-        changed = {self.root / n for n, s in snap.items() if old.get(n) != s}
-        changed |= {self.root / n for n in old if n not in snap}
-        self._touch(changed)
+        changed = {n for n, st in snap.items() if old.get(n) != st}
+        changed |= {n for n in old if n not in snap}
+        for n in changed:
+            self._hot[n] = now
+        for n in [n for n in self._hot if n not in snap]:
+            del self._hot[n]
+        self._touch({self.root / n for n in changed})
 
     def _interval(self) -> float:
         return min(self.rescan_s, POLL_S) if self.mode == "polling" else self.rescan_s
@@ -252,6 +286,10 @@ class RootWatcher:
             return
         self._stop.clear()
         self._root_id, self._snap = snapshot(self.root)
+        # Runs written to lately (live ones) are watched closely from the start.
+        recent = (time.time() - HOT_S) * 1e9
+        now = time.monotonic()
+        self._hot = {n: now for n, st in self._snap.items() if len(st) > 1 and st[1] >= recent}
         self._start_observer()
         self._thread = threading.Thread(target=self._loop, name="trackui-watch", daemon=True)
         self._thread.start()

@@ -224,3 +224,57 @@ def test_inotify_failure_falls_back_to_polling(root: Path) -> None:
         assert rec.wait_for(d) < 1.5  # the polling interval is at most 0.5 s
     finally:
         w.stop()
+
+
+WRITER = """
+import sys, time, trackui
+run = trackui.init(project="w", name="watched", dir=sys.argv[1])
+print(run.id, flush=True)
+for s in range(40):
+    run.log({"v": float(s)})
+    time.sleep(0.02)
+run.finish()
+"""
+
+
+@pytest.mark.parametrize("poll", [False, True])
+def test_watcher_drives_the_index_while_a_writer_logs(root: Path, poll: bool) -> None:
+    import subprocess
+    import sys
+
+    from trackui.store.index import Index
+
+    ix = Index(root, cache=False)
+    ix.refresh()
+    wake = threading.Event()
+    w = RootWatcher(root, lambda dirs: wake.set(), poll=poll, rescan_s=2.0)
+    w.start()
+    env = {**os.environ, "TRACKUI_SILENT": "1", "TRACKUI_CONSOLE": "off"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(root)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        run_id = proc.stdout.readline().strip()
+        lags: list[float] = []
+        seen = 0
+        deadline = time.time() + 60
+        while seen < 40 and time.time() < deadline:
+            if not wake.wait(3.0):
+                continue
+            wake.clear()
+            ix.refresh()
+            try:
+                _s, t, v = ix.points(run_id, "v")
+            except LookupError:
+                continue
+            now = time.time()
+            lags += [now - ti for ti in t[seen:]]
+            assert v.tolist() == [float(i) for i in range(len(v))]  # in order, none twice
+            seen = len(v)
+        proc.wait(timeout=30)
+    finally:
+        w.stop()
+        ix.close()
+    assert seen == 40
+    assert sorted(lags)[int(0.95 * (len(lags) - 1))] < 1.5  # generous: a shared CI machine
