@@ -132,8 +132,19 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         self._layout()
 
     def _layout(self) -> None:
-        # Wide terminals put curves beside the table; narrow ones below it.
-        self.set_class(self.size.width < 140, "-narrow")
+        # Wide terminals put curves beside the table; narrow ones below it,
+        # with the table only as tall as its rows (up to 45%) so that few
+        # runs leave the room to the charts.
+        narrow = self.size.width < 140
+        self.set_class(narrow, "-narrow")
+        left = self.query_one("#runs-left")
+        if narrow and self.size.height:
+            rows = len(self.view.rows) if self.view is not None else 0
+            extra = 2 + (2 if self.query_one("#filter-bar").display else 0)
+            cap = max(8, int(self.size.height * 0.45))
+            left.styles.height = max(8, min(cap, rows + extra + 1))
+        else:
+            left.styles.height = "1fr"
 
     # -- store -> screen ------------------------------------------------------
 
@@ -227,6 +238,7 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         table.show(view.rows, columns, self.track.now())
         self.track.live_runs = sum(1 for r in view.rows if r.state == "running")
         self._set_status()
+        self._layout()
         self._chart_runs()
 
     def _set_status(self) -> None:
@@ -305,6 +317,7 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         """Type a filter."""
         bar = self.query_one("#filter-bar")
         bar.display = True
+        self._layout()
         self.query_one("#filter", Input).focus()
 
     @on(Input.Changed, "#filter")

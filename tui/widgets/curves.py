@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 SYSTEM_PREFIX = "system/"
 """Metrics under this prefix are system metrics (GPU memory, utilisation)."""
 
+EPOCH_NAMES = ("epoch", "epochs", "global_step")
+"""Metric names that count progress rather than measure it."""
+
 MIN_CHART_HEIGHT = 8
 """Below this a chart has no room for its axes."""
 
@@ -62,6 +65,8 @@ def default_metrics(metrics: Sequence[MetricInfo], run_ids: Sequence[str], kind:
     pool = [m for m in metrics if _kind_ok(m.name, kind)]
     shared = [m.name for m in pool if all(m.steps.get(r, 0) > 0 for r in run_ids)]
     names = shared or [m.name for m in pool if any(m.steps.get(r, 0) > 0 for r in run_ids)]
+    # Epoch counters are x axes more than curves: chart them last.
+    names.sort(key=lambda n: n.rsplit("/", 1)[-1] in EPOCH_NAMES)
     return names[:MAX_DEFAULT_CHARTS]
 
 
@@ -184,6 +189,8 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         self.view: CurvesView | None = None
         """The last answer from the store."""
         self._pending: CurvesRequest | None = None
+        self._inflight = False
+        self._queued = False
 
     @property
     def track(self) -> TrackApp:
@@ -217,15 +224,36 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             x_range=self.track.x_range,
         )
         if not force and self.view is not None and self.view.request == _req_key(req):
+            # Same data; display settings (log scale, colours) may differ.
+            self._render_view()
             return
         self._pending = req
         self._update_legend()
+        if self._inflight:
+            # One query at a time: a thread cannot be stopped, so queries
+            # started on every keypress would pile up and compete for the
+            # CPU. The newest request goes when the current one returns.
+            self._queued = True
+            return
+        self._start(req)
+
+    def _start(self, req: CurvesRequest) -> None:
+        self._inflight = True
         self._query(req)
 
-    @work(thread=True, exclusive=True, group="curves", exit_on_error=False)
+    @work(thread=True, group="curves", exit_on_error=False)
     def _query(self, req: CurvesRequest) -> None:
-        view = query_curves(self.track, req)
-        self.post_message(CurvesQueried(self.id or "", view))
+        try:
+            view = query_curves(self.track, req)
+            self.post_message(CurvesQueried(self.id or "", view))
+        finally:
+            self.track.call_from_thread_safe(self._query_done)
+
+    def _query_done(self) -> None:
+        self._inflight = False
+        if self._queued and self._pending is not None and self.is_attached:
+            self._queued = False
+            self._start(self._pending)
 
     def _chart_width(self) -> int:
         cols = 3 if self.has_class("-three") else 2 if self.has_class("-two") else 1

@@ -20,6 +20,9 @@ from trackui.tui.fmt import clean, shorten
 
 RGB = tuple[int, int, int]
 
+FAINT_LAYERS_MAX_RUNS = 3
+"""Raw curves and min/max envelopes are drawn behind at most this many runs."""
+
 MONO_MARKERS = ("hd", "•", "+", "x", "*", "o", "#", "@", "%", "=")
 """Markers that tell runs apart when there is no colour (NO_COLOR)."""
 
@@ -229,14 +232,19 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         else:
             plt.xlim(None, None)
         drew = False
+        # The faint layers cost a plotext line each; with many runs they
+        # also bury the curves, so they are drawn for a few runs only.
+        few = len(spec.series) <= FAINT_LAYERS_MAX_RUNS
         for s, colour, marker in zip(spec.series, spec.colours, spec.markers, strict=False):
             many = s.points > len(s.x) and len(s.x) > 0
-            if many:
+            if many and few:
+                # Each column's min and max: points, not lines (lines between
+                # them would cross the whole range and cost far more to draw).
                 faint = fade(colour, spec.background, 0.7)
                 for arr in (s.lo, s.hi):
                     for xs, ys in finite_segments(s.x, arr, log=spec.log):
-                        plt.plot(xs, ys, marker=marker, color=faint)
-            if spec.show_raw and not many:
+                        plt.scatter(xs, ys, marker=marker, color=faint)
+            if spec.show_raw and few and not many:
                 faint = fade(colour, spec.background, 0.6)
                 for xs, ys in finite_segments(s.x, s.raw, log=spec.log):
                     plt.plot(xs, ys, marker=marker, color=faint)

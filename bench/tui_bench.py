@@ -1,0 +1,367 @@
+"""The UI's figures beside the budgets of DESIGN section 7.
+
+Usage::
+
+    python bench/tui_bench.py [--data /work/benchdata] [--idle-s 30] [--live-s 30]
+
+Each measurement runs in a fresh process (imports and memory count), driving
+the real app headless through ``run_test`` (a terminal adds its own output
+cost, which Textual keeps to changed cells):
+
+* first paint: from the start of the process (imports included) to the run
+  table of the 1,000-run root on screen, without a cache (the index in
+  memory) and with the cache the previous open left; then all metrics loaded;
+* curves: 10 runs x 1,000,000 points selected to every chart drawn, with the
+  store query and the plotext drawing timed apart;
+* CPU: the UI's process CPU over ``--idle-s`` on the 1,000-run root with no
+  live run, and over ``--live-s`` with 3 writer processes logging 5 scalars at
+  20 Hz each, all three runs selected so their curves redraw; with the live
+  latency (a value logged to the step on screen, p50/p95);
+* peak memory (RSS) of the process that opened the 1,000-run root.
+
+The roots come from ``bench/gen_root.py`` (``root-1000x10000x5`` and
+``root-10x1000000x1`` under ``--data``), generated if missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+T0 = time.perf_counter()
+REPO = Path(__file__).resolve().parents[1]
+
+BUDGETS = {
+    "first_paint_s": 1.0,
+    "all_loaded_cached_s": 1.0,
+    "all_loaded_cold_s": 12.0,
+    "curves_10x1M_s": 0.2,
+    "idle_cpu_pct": 1.0,
+    "live_cpu_pct": 10.0,
+    "live_latency_p95_s": 1.0,
+    "peak_rss_mb": 500.0,
+}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+async def wait(pilot: Any, pred: Any, timeout: float, step: float = 0.01) -> bool:
+    end = time.perf_counter() + timeout
+    while not pred():
+        if time.perf_counter() > end:
+            return False
+        await pilot.pause(step)
+    return True
+
+
+def charts_drawn(app: Any) -> bool:
+    from textual.worker import WorkerState
+
+    from trackui.tui.widgets.metric_plot import MetricPlot
+
+    visible = app.screen._compositor.visible_widgets
+    plots = [p for p in app.screen.query(MetricPlot) if p in visible]
+    working = any(
+        w.state in (WorkerState.PENDING, WorkerState.RUNNING) and w.group in ("curves", "draw")
+        for w in app.workers
+    )
+    return bool(plots) and not working and all(p.drawn for p in plots)
+
+
+# -- child processes ---------------------------------------------------------
+
+
+def child_open(root: Path, cache: bool) -> dict[str, Any]:
+    """First paint and full load of ``root``."""
+    from trackui.store.index import Index
+    from trackui.tui.app import TrackApp
+    from trackui.tui.widgets.run_table import RunTable
+
+    out: dict[str, Any] = {}
+
+    async def main() -> None:
+        index = Index(root, cache=cache)
+        out["index_storage"] = index.storage
+        app = TrackApp(root, index=index, watch=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            ok = await wait(
+                pilot,
+                lambda: bool(
+                    app.screen.query(RunTable) and app.screen.query_one(RunTable).rows_shown
+                ),
+                60,
+            )
+            await pilot.pause()  # one frame: the rows are on screen
+            out["first_paint_s"] = time.perf_counter() - T0 if ok else None
+            out["runs"] = len(app.screen.query_one(RunTable).rows_shown)
+            ok = await wait(
+                pilot, lambda: app.loaded[1] > 0 and app.loaded[0] >= app.loaded[1], 300, 0.05
+            )
+            out["all_loaded_s"] = time.perf_counter() - T0 if ok else None
+            await wait(pilot, lambda: charts_drawn(app), 60)
+            out["peak_rss_mb"] = peak_rss_mb()
+            # Idle: nothing is live in this root.
+            if IDLE_S:
+                await pilot.pause(1.0)
+                c0, w0 = cpu_s(), time.perf_counter()
+                await pilot.pause(IDLE_S)
+                out["idle_cpu_pct"] = 100 * (cpu_s() - c0) / (time.perf_counter() - w0)
+            out["peak_rss_mb"] = peak_rss_mb()
+
+    asyncio.run(main())
+    return out
+
+
+def child_curves(root: Path) -> dict[str, Any]:
+    """10 runs x 1M points: selection to charts drawn, and its parts."""
+    from trackui.tui.app import make_app
+    from trackui.tui.widgets.curves import CurvesPanel
+    from trackui.tui.widgets.metric_plot import MetricPlot
+    from trackui.tui.widgets.run_table import RunTable
+
+    out: dict[str, Any] = {}
+
+    async def main() -> None:
+        app = make_app(root, watch=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait(
+                pilot, lambda: app.loaded[1] > 0 and app.loaded[0] >= app.loaded[1], 600, 0.05
+            )
+            await wait(pilot, lambda: charts_drawn(app), 60)
+            table = app.screen.query_one(RunTable)
+            panel = app.screen.query_one(CurvesPanel)
+            ids = [r.id for r in table.rows_shown]
+            out["points"] = int(sum(m.steps.get(i, 0) for m in app.index.metrics(ids) for i in ids))
+            times = []
+            for rep in range(3):
+                # Alternate the smoothing so that each repetition is a new query.
+                app.prefs.smoothing = ("ema", "twema", "ema")[rep]
+                t0 = time.perf_counter()
+                # The first time the selection changes; after that the
+                # smoothing does (a new query either way).
+                table.set_selected(ids)
+                await wait(
+                    pilot,
+                    lambda: (
+                        panel.view is not None
+                        and len(panel.view.run_ids) == len(ids)
+                        and panel.view.request[4] == app.prefs.smoothing
+                    ),
+                    60,
+                    0.002,
+                )
+                await wait(pilot, lambda: charts_drawn(app), 60, 0.002)
+                times.append(time.perf_counter() - t0)
+            out["curves_10x1M_s"] = statistics.median(times)
+            out["curves_runs"] = len(ids)
+            # The parts: the store's query and one plotext build.
+            metrics = [m.name for m in app.index.metrics(ids)]
+            q = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                app.index.series(ids, metrics, smoothing="twema", buckets=200)
+                q.append(time.perf_counter() - t0)
+            out["series_query_s"] = statistics.median(q)
+            plot = next(iter(app.screen.query(MetricPlot)))
+            b = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                plot.draw_now(plot.size.width, plot.size.height)
+                b.append(time.perf_counter() - t0)
+            out["plot_build_s"] = statistics.median(b)
+            out["peak_rss_mb"] = peak_rss_mb()
+
+    asyncio.run(main())
+    return out
+
+
+WRITER = textwrap.dedent(
+    """
+    import math, sys, time
+    import trackui
+    root, name, seconds, hz = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+    run = trackui.init(project="bench", name=name, dir=root)
+    end = time.time() + seconds
+    step = 0
+    while time.time() < end:
+        run.log({"loss": math.exp(-step / 500), "acc": step / 1e4, "lr": 1e-3,
+                 "grad_norm": 1.0 + math.sin(step), "throughput": 1000.0 + step % 7}, step=step)
+        step += 1
+        time.sleep(1.0 / hz)
+    run.finish()
+    """
+)
+
+
+def child_live(seconds: float) -> dict[str, Any]:
+    """3 writers at 20 Hz: the UI's CPU and the latency of a value to the screen."""
+    from trackui.tui.app import make_app
+    from trackui.tui.widgets.run_table import RunTable
+
+    out: dict[str, Any] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="trackui-live-"))
+    root = tmp / "runs"
+    root.mkdir()
+    script = tmp / "writer.py"
+    script.write_text(WRITER)
+    env = {**os.environ, "TRACKUI_SILENT": "1", "TRACKUI_CONSOLE": "off"}
+
+    async def main() -> None:
+        app = make_app(root, watch=True)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause(0.5)
+            procs = [
+                subprocess.Popen(
+                    [sys.executable, str(script), str(root), f"w{i}", str(seconds + 8), "20"],
+                    env=env,
+                )
+                for i in range(3)
+            ]
+            try:
+                table = app.screen.query_one(RunTable)
+                await wait(pilot, lambda: len(table.rows_shown) == 3, 30, 0.05)
+                await wait(pilot, lambda: all(r.steps > 0 for r in table.rows_shown), 30, 0.05)
+                table.set_selected([r.id for r in table.rows_shown])
+                await pilot.pause(2.0)
+                # Latency: when a step first shows in the table, how long ago was it logged?
+                seen: dict[str, int] = {}
+                lat: list[tuple[str, int, float]] = []
+                c0, w0 = cpu_s(), time.perf_counter()
+                end = time.time() + seconds
+                while time.time() < end:
+                    await pilot.pause(0.02)
+                    now = time.time()
+                    for r in table.rows_shown:
+                        if r.last_step is not None and r.last_step != seen.get(r.id):
+                            seen[r.id] = r.last_step
+                            lat.append((str(r.path), r.last_step, now))
+                out["live_cpu_pct"] = 100 * (cpu_s() - c0) / (time.perf_counter() - w0)
+            finally:
+                for p in procs:
+                    p.wait(60)
+            # The writers' own times for each step shown.
+            import orjson
+
+            times: dict[tuple[str, int], float] = {}
+            for d in {p for p, _, _ in lat}:
+                for line in (Path(d) / "history.jsonl").read_bytes().splitlines():
+                    rec = orjson.loads(line)
+                    times[(d, rec["s"])] = rec["t"]
+            delays = sorted(seen_at - times[(d, s)] for d, s, seen_at in lat if (d, s) in times)
+            if delays:
+                out["live_latency_p50_s"] = delays[len(delays) // 2]
+                out["live_latency_p95_s"] = delays[int(len(delays) * 0.95) - 1]
+                out["live_samples"] = len(delays)
+
+    asyncio.run(main())
+    return out
+
+
+IDLE_S = 0.0
+
+
+def run_child(args: list[str]) -> dict[str, Any]:
+    r = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, timeout=1800
+    )
+    if r.returncode != 0:
+        print(r.stderr[-3000:], file=sys.stderr)
+        return {}
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def ensure_root(data: Path, runs: int, steps: int, metrics: int) -> Path:
+    root = data / f"root-{runs}x{steps}x{metrics}"
+    if not root.exists() or len(list(root.glob("run-*"))) < runs:
+        subprocess.run(
+            [sys.executable, str(REPO / "bench" / "gen_root.py"), str(root),
+             "--runs", str(runs), "--steps", str(steps), "--metrics", str(metrics)],
+            check=True,
+        )  # fmt: skip
+    return root
+
+
+def main() -> int:
+    global IDLE_S
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=Path("/work/benchdata"))
+    p.add_argument("--idle-s", type=float, default=30.0)
+    p.add_argument("--live-s", type=float, default=30.0)
+    p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        kind = a.child[0]
+        if kind == "open":
+            IDLE_S = float(a.child[3])
+            res = child_open(Path(a.child[1]), a.child[2] == "cache")
+        elif kind == "curves":
+            res = child_curves(Path(a.child[1]))
+        else:
+            res = child_live(float(a.child[1]))
+        print(json.dumps(res))
+        return 0
+
+    big = ensure_root(a.data, 1000, 10000, 5)
+    wide = ensure_root(a.data, 10, 1000000, 1)
+    print(f"roots: {big} and {wide}; machine: {os.cpu_count()} cores", flush=True)
+    cold = run_child(["open", str(big), "nocache", "0"])
+    warm_prep = run_child(["open", str(big), "cache", "0"])  # leaves (or refreshes) the cache
+    warm = run_child(["open", str(big), "cache", str(a.idle_s)])
+    curves = run_child(["curves", str(wide)])
+    live = run_child(["live", str(a.live_s)])
+
+    def row(
+        label: str, value: float | None, budget: float | None, unit: str, note: str = ""
+    ) -> None:
+        v = "-" if value is None else f"{value:.3f}" if value < 10 else f"{value:.1f}"
+        b = "" if budget is None else f"{budget:g}"
+        ok = "" if value is None or budget is None else ("ok" if value <= budget else "OVER")
+        print(f"{label:<46} {v:>9} {unit:<4} budget {b:>5} {unit:<4} {ok:<4} {note}")
+
+    print()
+    row("first paint, 1,000 runs, no cache", cold.get("first_paint_s"), 1.0, "s",
+        f"({cold.get('runs')} runs, index in {cold.get('index_storage')})")  # fmt: skip
+    row("first paint, 1,000 runs, cached index", warm.get("first_paint_s"), 1.0, "s",
+        f"(index in {warm.get('index_storage')})")  # fmt: skip
+    row("all metrics loaded, no cache (50M points)", cold.get("all_loaded_s"), 12.0, "s")
+    row("all metrics loaded, cached index", warm.get("all_loaded_s"), 1.0, "s",
+        "(includes process start)")  # fmt: skip
+    row("curves of 10 runs x 1M points drawn", curves.get("curves_10x1M_s"), 0.2, "s",
+        f"({curves.get('points')} points)")  # fmt: skip
+    row("  of which: store series query", curves.get("series_query_s"), None, "s")
+    row("  of which: one plotext build", curves.get("plot_build_s"), None, "s")
+    row(f"idle CPU over {a.idle_s:g} s, 1,000-run root", warm.get("idle_cpu_pct"), 1.0, "%")
+    row(f"CPU over {a.live_s:g} s, 3 live runs at 20 Hz", live.get("live_cpu_pct"), 10.0, "%")
+    row("live latency p50 (log to table)", live.get("live_latency_p50_s"), None, "s",
+        f"({live.get('live_samples')} samples)")  # fmt: skip
+    row("live latency p95 (log to table)", live.get("live_latency_p95_s"), 1.0, "s")
+    peak = max(
+        cold.get("peak_rss_mb") or 0,
+        warm.get("peak_rss_mb") or 0,
+        warm_prep.get("peak_rss_mb") or 0,
+    )
+    row("peak RSS, UI on the 1,000-run root", peak or None, 500.0, "MB")
+    row("peak RSS, UI with 10 x 1M-point curves", curves.get("peak_rss_mb"), 500.0, "MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
