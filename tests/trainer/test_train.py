@@ -194,3 +194,16 @@ def test_amp_runs_under_bf16_autocast(root: Path, mnist: Path) -> None:
     assert len(losses) == 5 and all(math.isfinite(v) for v in losses)
     assert losses[-1] < losses[0]
     assert run.summary["val_accuracy"] > 0.5
+
+
+def test_trackui_train_command_runs_the_trainer(
+    root: Path, mnist: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trackui.cli import main as cli_main
+
+    assert cli_main(["train", "--epochs", "0"]) == 2
+    assert capsys.readouterr().err.startswith("trackui train: error: argument --epochs")
+    argv = ["train", "--data-dir", str(mnist), "--dir", str(root), "--dry-run", "--epochs", "1"]
+    assert cli_main([*argv, "--threads", "1"]) == 0
+    (run,) = _runs(root)
+    assert run.state == "finished" and run.config["dry_run"] is True
