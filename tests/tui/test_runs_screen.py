@@ -258,3 +258,18 @@ async def test_log_scale_toggles_on_focused_chart(fixture_root: Path, app_factor
         assert "loss" in load_prefs(fixture_root).log_metrics
         others = [p for p in panel.query(MetricPlot) if p.metric != "loss"]
         assert not any(p.spec.log for p in others)
+
+
+async def test_command_palette_sorts_by_any_column(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*"Sort by name")
+        await pilot.pause(0.6)
+        await pilot.press("enter")
+        await settle(pilot)
+        table = app.screen.query_one(RunTable)
+        assert table.sort_column == "name"
+        assert names(table)[0] == "baseline"

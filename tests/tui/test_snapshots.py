@@ -34,7 +34,9 @@ def steps(*keys: str, cursor: str | None = None) -> Callable[[Pilot[Any]], Await
     return run_before
 
 
-def snap(snap_compare, app, keys: Sequence[str] = (), *, size=SIZE, cursor: str | None = None) -> bool:
+def snap(
+    snap_compare, app, keys: Sequence[str] = (), *, size=SIZE, cursor: str | None = None
+) -> bool:
     return snap_compare(app, terminal_size=size, run_before=steps(*keys, cursor=cursor))
 
 
@@ -43,7 +45,9 @@ def test_runs_screen(snap_compare, fixture_root: Path, app_factory) -> None:
 
 
 def test_runs_screen_selection_overlay(snap_compare, fixture_root: Path, app_factory) -> None:
-    assert snap(snap_compare, app_factory(fixture_root), ["space", "space", "space"], cursor="wide0003")
+    assert snap(
+        snap_compare, app_factory(fixture_root), ["space", "space", "space"], cursor="wide0003"
+    )
 
 
 def test_runs_screen_filter_error(snap_compare, fixture_root: Path, app_factory) -> None:
