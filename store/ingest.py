@@ -327,15 +327,17 @@ def load_bulk(
     out = Loaded()
     struct = "STRUCT(" + ", ".join(f"{_ident(k)} DOUBLE" for k in keys) + ")"
     columns = "{'s': 'DOUBLE', 't': 'DOUBLE', 'm': " + _sql_str(struct) + ", 'x': 'JSON'}"
-    fm = [(str(f.path), f.rid) for f in files]
-    cur.execute("CREATE OR REPLACE TEMP TABLE _fm(filename VARCHAR, rid INTEGER)")
-    cur.executemany("INSERT INTO _fm VALUES (?, ?)", fm)
+    paths = [str(f.path) for f in files]
     try:
+        # The run id comes from a scalar lookup of the file name, not a join:
+        # a hash join does not keep the file's line order, which the points
+        # table must (a later duplicate step wins).
         cur.execute(
-            "CREATE OR REPLACE TEMP TABLE _stage AS SELECT _fm.rid, r.s, r.t, r.m, r.x "
+            "CREATE OR REPLACE TEMP TABLE _stage AS SELECT "
+            "(?::INTEGER[])[list_position(?::VARCHAR[], r.filename)] AS rid, r.s, r.t, r.m, r.x "
             f"FROM read_json(?, format='newline_delimited', columns={columns}, "
-            "filename=true, maximum_object_size=16777216) r JOIN _fm USING (filename)",
-            [[p for p, _ in fm]],
+            "filename=true, maximum_object_size=16777216) r",
+            [[f.rid for f in files], paths, paths],
         )
     except duckdb.Error:
         out.failed = [f.rid for f in files]

@@ -548,3 +548,21 @@ def test_unwritable_cache_place_falls_back(
         assert ix.storage == "user"
         ix.refresh()
         assert ix.points("fb", "a")[2].tolist() == [1.0]
+
+
+def test_bulk_load_keeps_file_order_across_many_files(root: Path, write_run, force_bulk) -> None:
+    # Several files in one read_json query, big enough for DuckDB to split
+    # them over threads: every run's points must stay in file order.
+    for i in range(3):
+        recs = [(s, float(s), {"a": float(s), "b": -float(s)}) for s in range(50_000)]
+        write_run(root, f"o{i}", stamp=f"20231114_22132{i}", records=recs)
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        cur = ix._db.con.cursor()
+        for r in ix._st.runs.values():
+            for mid in ix._mids.values():
+                got = cur.execute(
+                    "SELECT step FROM points WHERE rid = ? AND mid = ? ORDER BY rowid", [r.rid, mid]
+                ).fetchnumpy()["step"]
+                assert len(got) == 50_000
+                assert (np.diff(got) == 1).all()
