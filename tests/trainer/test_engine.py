@@ -156,3 +156,49 @@ def test_progress_draws_a_bar_only_on_a_terminal() -> None:
     assert text.count("\r\x1b[2Kepoch 1/2 [") == 2
     assert "100/100 loss 0.5000" in text
     assert text.endswith("\r\x1b[2Kepoch 1/2 done\n")
+
+
+class _ReplayOnCpu:
+    """Stands in for a captured CUDA graph (there is no GPU here).
+
+    A replay re-runs the captured body on the static index and weight buffers,
+    with the gradients written afresh, which is what the captured graph does.
+    """
+
+    def __init__(self, stepper: Stepper) -> None:
+        self.stepper = stepper
+        self.replays = 0
+
+    def replay(self) -> None:
+        s = self.stepper
+        assert s._idx is not None and s._w is not None
+        s.optimizer.zero_grad(set_to_none=True)
+        s._body(s._idx, s._w)
+        self.replays += 1
+
+
+def test_graph_path_pads_the_short_batch_and_restores_the_weights() -> None:
+    data = _fake_data(150)
+    torch.manual_seed(2)
+    a, b = Net("mlp"), Net("mlp")
+    b.load_state_dict(a.state_dict())
+    graphed = Stepper(a, make_optimizer(a, 1e-3, CPU), data, 64)
+    graphed._idx = torch.zeros(64, dtype=torch.long)
+    graphed._w = torch.ones(64)
+    fake = _ReplayOnCpu(graphed)
+    graphed.graph = fake  # type: ignore[assignment]
+    eager = Stepper(b, make_optimizer(b, 1e-3, CPU), data, 64)
+    gen = torch.Generator().manual_seed(4)
+    for _ in range(2):  # the second epoch starts right after a padded batch
+        perm = torch.randperm(150, generator=gen)
+        for lo in range(0, 150, 64):
+            graphed.step(perm[lo : lo + 64])
+            eager.step(perm[lo : lo + 64])
+        assert torch.equal(graphed._w, torch.ones(64))
+    assert fake.replays == 6
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.allclose(pa, pb, atol=1e-6)
+    sg, se = graphed.take_epoch(), eager.take_epoch()
+    assert sg.samples == se.samples == 300
+    assert math.isclose(sg.loss, se.loss, rel_tol=1e-5)
+    assert sg.accuracy == se.accuracy
