@@ -246,6 +246,9 @@ class Index:
         self._validated = False
         self._closed = False
         self._rows: dict[int, tuple[tuple[Any, ...], RunRow]] = {}
+        self._pending: list[tuple[list[_Run], list[_Run], list[_Run]]] = []
+        self._pending_summaries: set[int] = set()
+        self._flush_lock = threading.Lock()
         if not self._db.fresh:
             try:
                 self._load_cached()
@@ -377,15 +380,17 @@ class Index:
         kept_rids = {r.rid for r in runs.values()}
         gone = [r for r in old.runs.values() if r.rid not in kept_rids]
         changed.update(r.info.id for r in gone)
-        self._write_runs(upserts, state_updates, gone)
         with self._lock:
             hist = {k: v for k, v in old.hist.items() if k in kept_rids}
             mstats = {k: v for k, v in old.mstats.items() if k in kept_rids}
             texts = {k: v for k, v in old.texts.items() if k in kept_rids}
             self._st = _State(runs, hist, mstats, texts)
             self.warnings = warnings
-        if upserts or gone:
-            self._write_summaries([r.rid for r in upserts])
+            # Written to DuckDB later (before the next ingest or filter): the
+            # run table needs only the state above, and is on screen sooner.
+            if upserts or state_updates or gone:
+                self._pending.append((upserts, state_updates, gone))
+                self._pending_summaries.update(r.rid for r in upserts)
         return changed
 
     def _alloc_rid(self) -> int:
@@ -545,9 +550,21 @@ class Index:
         with self._refresh_lock:
             return self._ingest(cancel, progress)
 
+    def _flush(self) -> None:
+        """Write the run changes found by ``scan()`` to DuckDB."""
+        with self._flush_lock:
+            with self._lock:
+                pending, self._pending = self._pending, []
+                sums, self._pending_summaries = self._pending_summaries, set()
+            for upserts, state_updates, gone in pending:
+                self._write_runs(upserts, state_updates, gone)
+            if sums:
+                self._write_summaries(sorted(sums))
+
     def _ingest(
         self, cancel: threading.Event | None, progress: Callable[[int, int], None] | None
     ) -> set[str]:
+        self._flush()
         st = self._st
         validate = not self._validated
         resets: list[int] = []
@@ -767,8 +784,11 @@ class Index:
         """Close DuckDB (a cache file is kept for the next start)."""
         with self._refresh_lock:
             if not self._closed:
-                self._closed = True
-                close_db(self._db)
+                try:
+                    self._flush()
+                finally:
+                    self._closed = True
+                    close_db(self._db)
 
     def __enter__(self) -> Index:
         return self
@@ -869,6 +889,7 @@ class Index:
         now = self._now()
         if filter.strip():
             sql, params = compile_filter(filter)
+            self._flush()
             try:
                 ids = {
                     r[0]

@@ -169,6 +169,7 @@ def test_runs_appear_change_and_vanish(root: Path, write_run) -> None:
         with pytest.raises(LookupError):
             ix.run("aaaa")
         # Nothing of the vanished run is left in the tables.
+        ix.refresh()
         cur = ix._db.con.cursor()
         assert cur.execute("SELECT count(*) FROM points").fetchone()[0] == 1
 
