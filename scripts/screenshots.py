@@ -4,9 +4,10 @@ Usage::
 
     python scripts/screenshots.py [--out screenshots] [--root DIR]
 
-The runs are a small learning-rate / width sweep logged through
-``trackui.init`` / ``log`` / ``finish`` (with console output, saved files and
-system metrics), written into a temporary root unless ``--root`` is given.
+The runs are a small learning-rate / width sweep, each logged by its own
+training-script process through ``trackui.init`` / ``log`` / ``finish`` (with
+console output, a saved file and system metrics), into a temporary root
+unless ``--root`` is given.
 Each screenshot drives the app with ``run_test`` and key presses, waits for
 every worker and chart, then calls ``save_screenshot``.
 """
@@ -39,68 +40,91 @@ STEPS_PER_EPOCH = 300
 
 
 def make_runs(root: Path) -> None:
-    """Log the sweep into ``root`` through the public API."""
-    os.environ["TRACKUI_SILENT"] = "1"
+    """Log the sweep into ``root``: one training-script process per run, as a user would."""
+    import shutil
+    import subprocess
+
+    workdir = root.parent / "mnist"
+    workdir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(__file__, workdir / "train.py")
+    env = {**os.environ, "TRACKUI_SILENT": "1"}
+    env.pop("TRACKUI_CONSOLE", None)
+    for spec in SWEEP:
+        argv = [sys.executable, "train.py", "--name", spec["name"], "--lr", str(spec["lr"])]
+        argv += ["--hidden", str(spec["hidden"]), "--epochs", str(spec["epochs"])]
+        argv += ["--arch", spec.get("arch", "mlp"), "--root", str(root)]
+        if spec.get("fail"):
+            argv.append("--diverge")
+        subprocess.run(argv, cwd=workdir, env=env, check=False)
+        time.sleep(1.05)  # distinct start times, so the table's order reads naturally
+
+
+def train(argv: Sequence[str]) -> int:
+    """One run of the sweep (this file runs as ``train.py`` for that)."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--name", required=True)
+    p.add_argument("--lr", type=float, required=True)
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--arch", default="mlp")
+    p.add_argument("--root", required=True)
+    p.add_argument("--diverge", action="store_true")
+    a = p.parse_args(argv)
     import trackui
 
-    rng = random.Random(7)
-    for spec in SWEEP:
-        arch = spec.get("arch", "mlp")
-        run = trackui.init(
-            project="mnist",
-            name=spec["name"],
-            group="sweep-lr",
-            tags=[arch],
-            dir=str(root),
-            config={
-                "lr": spec["lr"],
-                "batch_size": 64,
-                "epochs": spec["epochs"],
-                "model": {"arch": arch, "hidden": spec["hidden"]},
-                "optimizer": "adam",
+    rng = random.Random(a.name)
+    run = trackui.init(
+        project="mnist",
+        name=a.name,
+        group="sweep-lr",
+        tags=[a.arch],
+        dir=a.root,
+        config={
+            "lr": a.lr,
+            "batch_size": 64,
+            "epochs": a.epochs,
+            "model": {"arch": a.arch, "hidden": a.hidden},
+            "optimizer": "adam",
+        },
+    )
+    run.define_metric("val_accuracy", summary="max")
+    speed = {1e-3: 1.0, 3e-3: 1.6, 1e-2: 2.2}.get(a.lr, 1.0) * (1.3 if a.hidden > 128 else 1.0)
+    floor = 0.02 if a.arch == "cnn" else 0.06 + (0.03 if a.lr >= 1e-2 else 0.0)
+    step = 0
+    for epoch in range(a.epochs):
+        for _ in range(STEPS_PER_EPOCH):
+            if a.diverge and step > 420:
+                print("error: loss is nan at step 421", file=sys.stderr)
+                run.finish(exit_code=1)
+                return 1
+            decay = math.exp(-step * speed / 250.0)
+            loss = 2.3 * decay + floor + rng.gauss(0, 0.04 + 0.1 * decay)
+            if a.diverge:
+                loss = 2.3 * math.exp(step / 300.0) + rng.gauss(0, 0.2)
+            data: dict[str, Any] = {"loss": max(loss, 0.001)}
+            if step % 25 == 0:
+                data["system/gpu_mem_gb"] = 1.2 + a.hidden / 512 + rng.random() * 0.05
+                data["system/gpu_util"] = 70 + 20 * rng.random()
+                data["samples_per_s"] = 52000 * (0.97 + 0.03 * rng.random())
+            run.log(data, step=step)
+            step += 1
+            time.sleep(0.001)
+        acc = 1 - (floor + 0.5 * math.exp(-(epoch + 1) * speed * 0.9)) * 0.5
+        run.log(
+            {
+                "epoch": epoch + 1,
+                "val_loss": floor * 1.4 + 0.5 * math.exp(-(epoch + 1) * speed),
+                "val_accuracy": min(0.995, acc),
+                "train_accuracy": min(0.999, acc + 0.005),
             },
+            step=step - 1,
         )
-        run.define_metric("val_accuracy", summary="max")
-        speed = {1e-3: 1.0, 3e-3: 1.6, 1e-2: 2.2}.get(spec["lr"], 1.0) * (
-            1.3 if spec["hidden"] > 128 else 1.0
-        )
-        floor = 0.02 if arch == "cnn" else 0.06 + (0.03 if spec["lr"] >= 1e-2 else 0.0)
-        try:
-            step = 0
-            for epoch in range(spec["epochs"]):
-                for _ in range(STEPS_PER_EPOCH):
-                    if spec.get("fail") and step > 420:
-                        raise FloatingPointError("loss is nan")
-                    decay = math.exp(-step * speed / 250.0)
-                    loss = 2.3 * decay + floor + rng.gauss(0, 0.04 + 0.1 * decay)
-                    if spec.get("fail"):
-                        loss = 2.3 * math.exp(step / 300.0) + rng.gauss(0, 0.2)
-                    data: dict[str, Any] = {"loss": max(loss, 0.001)}
-                    if step % 25 == 0:
-                        data["system/gpu_mem_gb"] = 1.2 + spec["hidden"] / 512 + rng.random() * 0.05
-                        data["system/gpu_util"] = 70 + 20 * rng.random()
-                        data["samples_per_s"] = 52000 * (0.9 + 0.2 * rng.random())
-                    run.log(data, step=step)
-                    step += 1
-                acc = 1 - (floor + 0.5 * math.exp(-(epoch + 1) * speed * 0.9)) * 0.5
-                run.log(
-                    {
-                        "epoch": epoch + 1,
-                        "val_loss": floor * 1.4 + 0.5 * math.exp(-(epoch + 1) * speed),
-                        "val_accuracy": min(0.995, acc),
-                        "train_accuracy": min(0.999, acc + 0.005),
-                    },
-                    step=step - 1,
-                )
-                print(f"epoch {epoch + 1}/{spec['epochs']}  val_accuracy {acc:.4f}")
-            model = root / f"{spec['name']}.pt"
-            model.write_bytes(os.urandom(4096))
-            run.save(str(model), base_path=str(root))
-            run.finish()
-        except FloatingPointError as e:
-            print(f"error: {e}", file=sys.stderr)
-            run.finish(exit_code=1)
-        time.sleep(1.05)  # distinct start times, so the table's order reads naturally
+        print(f"epoch {epoch + 1}/{a.epochs}  val_accuracy {acc:.4f}")
+    model = Path(f"{a.name}.pt")
+    model.write_bytes(os.urandom(4096))
+    run.save(str(model))
+    run.finish()
+    return 0
 
 
 async def settle(app: Any, pilot: Any, timeout: float = 30.0) -> None:
@@ -154,6 +178,9 @@ async def shoot(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--name" in argv:
+        return train(argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "screenshots")
     parser.add_argument("--root", type=Path, default=None, help="reuse this root (made if missing)")
