@@ -177,10 +177,12 @@ def open_db(root: Path, *, cache: bool = True) -> Opened:
 
     notes: list[str] = []
     if cache:
-        for kind, path in (
-            ("root", root / CACHE_DIR_NAME / CACHE_FILE),
-            ("user", user_cache_path(root)),
-        ):
+        places = [("user", user_cache_path(root))]
+        if root.is_dir():  # never create a root as a side effect of looking at it
+            places.insert(0, ("root", root / CACHE_DIR_NAME / CACHE_FILE))
+        else:
+            notes.append(f"{root}: not a directory (index not kept there)")
+        for kind, path in places:
             got = _try_file(path, root, notes)
             if got is not None:
                 return Opened(got[0], path, kind, got[1], tuple(notes))

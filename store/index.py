@@ -248,7 +248,8 @@ class Index:
         self._rows: dict[int, tuple[tuple[Any, ...], RunRow]] = {}
         self._pending: list[tuple[list[_Run], list[_Run], list[_Run]]] = []
         self._pending_summaries: set[int] = set()
-        self._flush_lock = threading.Lock()
+        self._flush_lock = threading.RLock()
+        """Serialises writes of run rows and summaries (DuckDB would reject overlapping ones)."""
         if not self._db.fresh:
             try:
                 self._load_cached()
@@ -774,7 +775,8 @@ class Index:
             self._st = _State(old.runs, hist, mstats, texts)
         touched = set(resets) | set(got.mstats) | set(got.texts)
         if touched:
-            self._write_summaries(sorted(touched))
+            with self._flush_lock:
+                self._write_summaries(sorted(touched))
 
     def refresh(self, **kw: Any) -> set[str]:
         """``scan()`` then ``ingest(**kw)``; returns the ids either changed."""

@@ -567,3 +567,49 @@ def test_bulk_load_keeps_file_order_across_many_files(root: Path, write_run, for
                 ).fetchnumpy()["step"]
                 assert len(got) == 50_000
                 assert (np.diff(got) == 1).all()
+
+
+def test_missing_root_is_not_created(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "not-yet"
+    with Index(root) as ix:
+        assert ix.refresh() == set()
+        assert ix.runs() == []
+        assert ix.warnings and "not a directory" in ix.warnings[0]
+    assert not root.exists()
+
+
+def test_queries_and_filters_while_refreshing(root: Path, write_run) -> None:
+    import threading
+
+    for i in range(20):
+        write_run(root, f"c{i:02d}", stamp=f"20231114_2213{i:02d}", config={"lr": i / 10},
+                  records=[(s, float(s), {"a": float(s)}) for s in range(200)])  # fmt: skip
+    errors: list[BaseException] = []
+    with Index(root, cache=False) as ix:
+        stop = threading.Event()
+
+        def query() -> None:
+            try:
+                while not stop.is_set():
+                    ix.runs("lr>=0.5")
+                    rows = ix.runs()
+                    if rows:
+                        ix.series([r.id for r in rows[:3]], ["a"])
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+
+        threads = [threading.Thread(target=query) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for _ in range(3):
+            ix.refresh()
+            for i in range(20, 23):
+                write_run(root, f"c{i:02d}", stamp=f"20231114_2213{i:02d}", config={"lr": 1.0},
+                          records=[(0, 1.0, {"a": 1.0})])  # fmt: skip
+        ix.refresh()
+        stop.set()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        assert len(ix.runs("lr>=0.5")) == 15 + 3
