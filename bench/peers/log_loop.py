@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         "n_requested": args.n,
         "reps_requested": args.reps,
         "per_call_us": [round(x, 3) for x in per_call],
+        "min_us": round(min(per_call), 3),
         "finish_s": round(statistics.median(r["finish_s"] for r in reps), 4),
         "total_s": round(statistics.median(r["loop_s"] + r["finish_s"] for r in reps), 4),
         "init_s": round(statistics.median(r["init_s"] for r in reps), 4),

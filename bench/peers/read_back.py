@@ -24,7 +24,8 @@ Readers (``--reader``; the first is the default):
 - tensorboardX: ``accumulator`` (``EventAccumulator``, scalars, nothing
   sampled away), ``plugin`` (the ``plugin_event_accumulator`` of TensorBoard's
   Python server path, values through ``tensor_util.make_ndarray``),
-  ``loader`` (the raw ``EventFileLoader``, ``simple_value`` off each event),
+  ``loader`` (``LegacyEventFileLoader``: events as written, no conversion to
+  tensor summaries; ``simple_value`` or the tensor off each value),
   ``dataserver`` (TensorBoard's Rust data server, which ``tensorboard
   --logdir`` uses by default: the timing runs from spawning it on the logdir
   until every point has come back through its gRPC ``read_scalars``).
@@ -239,8 +240,10 @@ def read_tb_plugin(root: Path) -> int:
 
 
 def read_tb_loader(root: Path) -> int:
-    """The raw event-file loader: every event, values taken off the protos."""
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    """The event-file loader without migration: every event, values off the protos."""
+    from tensorboard.backend.event_processing.event_file_loader import (
+        LegacyEventFileLoader,
+    )
     from tensorboard.util import tensor_util
 
     make_ndarray = tensor_util.make_ndarray
@@ -248,7 +251,7 @@ def read_tb_loader(root: Path) -> int:
     for run_dir in _tb_run_dirs(root):
         series: dict[str, tuple[list[int], list[float]]] = {}
         for path in sorted(run_dir.glob("events.out.tfevents.*")):
-            for event in EventFileLoader(str(path)).Load():
+            for event in LegacyEventFileLoader(str(path)).Load():
                 if not event.HasField("summary"):
                     continue
                 step = event.step
@@ -491,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         "metrics": args.metrics,
         "reps": args.reps,
         "seconds_all": [round(s, 4) for s in seconds],
+        "seconds_min": round(min(seconds), 4),
         "write_s": round(write_s, 2),
         "version": peerenv.peer_version(args.peer),
         "python": platform.python_version(),
