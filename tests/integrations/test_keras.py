@@ -15,10 +15,13 @@ import pytest  # noqa: E402
 pytest.importorskip("torch")
 keras = pytest.importorskip("keras")
 
-from fwhelpers import metric_names, only_run, series  # noqa: E402
+from fwhelpers import metric_names, only_run, runs_under, series  # noqa: E402
 
 import trackui  # noqa: E402
 from trackui.integrations.keras import TrackuiCallback  # noqa: E402
+
+# Keras' torch backend converts tensors with np.array(x), which NumPy 2 warns about.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
 
 def data(n: int = 96, seed: int = 0) -> tuple[Any, Any]:
@@ -114,3 +117,18 @@ def test_user_run_is_used_left_open_and_epoch_only(tmp_path: Path) -> None:
 def test_bad_log_freq_is_one_clear_error(bad: Any) -> None:
     with pytest.raises(ValueError, match="log_freq must be a number of batches"):
         TrackuiCallback(log_freq=bad)
+
+
+def test_second_fit_with_the_same_callback_is_a_new_run_from_step_zero(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    x, y = data()
+    cb = TrackuiCallback(log_freq="epoch", dir=str(root))
+    model = tiny_model()
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[cb])
+    first = cb.run
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[cb])
+    assert cb.run is not first
+    runs = {r.id: r for r in runs_under(root)}
+    assert [s for s, _ in series(runs[first.id], "loss")] == [3]
+    assert [s for s, _ in series(runs[cb.run.id], "loss")] == [3, 6]
+    assert all(r.state == "finished" for r in runs.values())

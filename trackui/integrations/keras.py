@@ -95,6 +95,7 @@ class TrackuiCallback(keras.callbacks.Callback):  # type: ignore[misc,name-defin
             pass  # a second fit() with the same callback while its run is open
         elif current is not None:
             self._run, self._owns_run = current, False
+            self._batches = 0
         else:
             self._run = trackui.init(
                 project=self._project or default_project("keras"),
@@ -103,6 +104,8 @@ class TrackuiCallback(keras.callbacks.Callback):  # type: ignore[misc,name-defin
                 **self._init_kwargs,
             )
             self._owns_run = True
+            self._batches = 0
+        # Batches go on counting across fits into one run, after what it already holds.
         self._batches = max(self._batches, self._run.step)
         self._run.config.update(self._fit_config())
 
