@@ -584,6 +584,8 @@ class Index:
                 if h is not None and h.off > 0:
                     resets.append(run.rid)  # the history vanished: forget its points
                     hist_upd[run.rid] = HistState()
+                elif h is None:
+                    hist_upd[run.rid] = HistState()  # nothing to load: loaded
                 continue
             if (
                 h is not None
@@ -807,12 +809,9 @@ class Index:
         total = len(st.runs)
         done = 0
         for r in st.runs.values():
-            h = st.hist.get(r.rid)
-            if (
-                not r.readable
-                or (h is not None and h.off >= h.size)
-                or (h is None and not (r.info.path / layout.HISTORY).exists())
-            ):
+            # Loaded once an ingest has read every complete line of its
+            # history (a torn or half-written last line is not waited for).
+            if not r.readable or r.rid in st.hist:
                 done += 1
         return done, total
 

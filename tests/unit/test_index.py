@@ -613,3 +613,15 @@ def test_queries_and_filters_while_refreshing(root: Path, write_run) -> None:
             t.join()
         assert not errors, errors
         assert len(ix.runs("lr>=0.5")) == 15 + 3
+
+
+def test_loaded_counts_torn_and_missing_histories(root: Path, write_run) -> None:
+    write_run(root, "torn", history=b'{"s":0,"t":1,"m":{"a":1}}\n{"s":1,"t":1,"m":{"a"')
+    d = write_run(root, "nohist", stamp="20231114_221321")
+    (d / "history.jsonl").unlink()
+    with Index(root, cache=False) as ix:
+        ix.scan()
+        assert ix.loaded == (0, 2)
+        ix.ingest()
+        assert ix.loaded == (2, 2)
+        assert ix.run("torn").steps == 1 and ix.run("nohist").steps == 0
