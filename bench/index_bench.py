@@ -112,7 +112,11 @@ def budget_line(
     shown = (
         "n/a"
         if value is None
-        else (f"{value:.3f} {unit}" if unit == "s" else f"{value:.0f} {unit}")
+        else (
+            f"{value:.3f} {unit}"
+            if unit == "s"
+            else (f"{value:.2f} {unit}" if unit.startswith("%") else f"{value:.0f} {unit}")
+        )
     )
     if budget is None or value is None:
         verdict, b = "", "-"
@@ -210,6 +214,22 @@ def measure_live(root: Path, n: int = 60, gap: float = 0.05) -> tuple[float, flo
     return statistics.median(lat) if lat else float("nan"), p95, w.mode
 
 
+def measure_idle(root: Path, seconds: float = 10.0) -> dict[str, float]:
+    """CPU share of one core used by the watcher on an idle root, per mode."""
+    from trackui.store.watch import RootWatcher
+
+    out = {}
+    for poll in (False, True):
+        w = RootWatcher(root, lambda dirs: None, poll=poll)
+        w.start()
+        time.sleep(1.0)
+        c = time.process_time()
+        time.sleep(seconds)
+        out[w.mode] = (time.process_time() - c) / seconds * 100
+        w.stop()
+    return out
+
+
 def measure_peers(runs: int, steps: int, metrics: int) -> dict[str, dict]:
     out: dict[str, dict] = {}
     script = REPO / "bench" / "peers" / "read_back.py"
@@ -219,18 +239,19 @@ def measure_peers(runs: int, steps: int, metrics: int) -> dict[str, dict]:
     sizes = {"tensorboardX": (runs, steps, metrics), "trackio": (runs, steps, metrics),
              "mlflow": (2, 500, metrics)}  # fmt: skip
     for peer, reader in (
-        ("tensorboardX", "accumulator"),
+        ("tensorboardX", "loader"),  # TensorBoard's raw event-file reader
+        ("tensorboardX", "accumulator"),  # what TensorBoard's scalar view uses
         ("trackio", "api"),
         ("mlflow", "history"),
     ):
         r, s, m = sizes[peer]
         try:
-            out[peer] = run_json(
+            out[f"{peer} {reader}"] = run_json(
                 [str(PEER_PY), str(script), peer, "--reader", reader, "--runs", str(r),
                  "--steps", str(s), "--metrics", str(m), "--reps", "1"]
             )  # fmt: skip
         except (RuntimeError, json.JSONDecodeError, OSError) as e:
-            out[peer] = {"error": " ".join(str(e).split())[:200]}
+            out[f"{peer} {reader}"] = {"error": " ".join(str(e).split())[:200]}
     return out
 
 
@@ -241,10 +262,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cold-reps", type=int, default=1, help="cold opens (each takes a while)")
     p.add_argument("--skip-peers", action="store_true")
     p.add_argument(
+        "--only-peers",
+        type=float,
+        default=None,
+        metavar="POINTS_PER_S",
+        help="only the peers, against this trackui cold load rate",
+    )
+    p.add_argument(
         "--peer-size", default="10x5000x5", help="RxSxM points per peer (MLflow: 2x500xM)"
     )
     a = p.parse_args(argv)
     a.data.mkdir(parents=True, exist_ok=True)
+    if a.only_peers is not None:
+        return print_peers(a.only_peers, a.peer_size)
     big = ensure_root(a.data, 1000, 10_000, 5)
     wide = ensure_root(a.data, 10, 1_000_000, 1)
     print(
@@ -266,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     ls_s = measure_ls(big, a.reps)
     series = run_json([PY, "-c", SERIES_SCRIPT, str(wide), str(max(a.reps, 3))])
     live_med, live_p95, mode = measure_live(big)
+    idle = measure_idle(big)
 
     print()
     cpu = {
@@ -288,27 +319,37 @@ def main(argv: list[str] | None = None) -> int:
     print(budget_line(f"live: log() to queryable, median ({mode})", live_med, "s", None))
     print(budget_line("live: log() to queryable, p95", live_p95, "s", 1.0))
     print(budget_line("peak RSS (index process, cold or warm open)", rss, "MB", 500))
+    for m, pct in idle.items():
+        print(
+            budget_line(
+                f"idle watcher on 1000 runs ({m})", pct, "% core", 1.0 if m == "inotify" else None
+            )
+        )
     print(f"(cold reps {a.cold_reps}, warm/ls/series reps {a.reps}; index in {cold[0]['storage']}; "
           f"load average now {os.getloadavg()[0]:.1f}; CPU = process CPU time, all threads)")  # fmt: skip
 
     if a.skip_peers:
         return 0
-    r, s, m = (int(x) for x in a.peer_size.split("x"))
+    return print_peers(points / c_all, a.peer_size)
+
+
+def print_peers(ours: float, peer_size: str) -> int:
+    """Read back through each peer; print its rate and trackui's cold load rate over it."""
+    r, s, m = (int(x) for x in peer_size.split("x"))
     peers = measure_peers(r, s, m)
     if not peers:
         print("\npeers: bench/peers/read_back.py or /work/bench-venv missing; no peer figures")
         return 0
-    ours = points / c_all
     print("\npeers: every point read back through each peer's own reader (points in brackets)")
-    print(f"{'reader':<28} {'points/s':>12}   trackui cold load rate / peer")
-    print(f"{'trackui (cold index load)':<28} {ours / 1e6:>10.2f}M   1.00")
+    print(f"{'reader':<36} {'points/s':>10}   trackui cold load rate / peer")
+    print(f"{'trackui (cold index load)':<36} {ours / 1e6:>9.3f}M   1.00")
     for name, res in peers.items():
         if "error" in res:
-            print(f"{name:<28} {'error':>12}   {res['error']}")
+            print(f"{name:<36} {'error':>10}   {res['error']}")
             continue
         pps = res["points_per_s"]
-        label = f"{name} {res.get('reader', '')} [{res.get('points')}]"
-        print(f"{label:<28} {pps / 1e6:>10.3f}M   {ours / pps:.2f}x")
+        label = f"{name} [{res.get('points')}]"
+        print(f"{label:<36} {pps / 1e6:>9.3f}M   {ours / pps:.2f}x")
     return 0
 
 
