@@ -288,4 +288,4 @@ def evaluate(
     model.train(was_training)
     n = max(int(x.shape[0]), 1)
     total, hits = torch.stack([loss_sum, correct]).tolist()
-    return total / n, hits / n
+    return float(total) / n, float(hits) / n

@@ -71,7 +71,7 @@ class SystemMetrics:
 
     def due(self) -> bool:
         """Whether ``interval_s`` has passed since the last sample."""
-        return self._clock() - self._last >= self.interval_s
+        return bool(self._clock() - self._last >= self.interval_s)
 
     def sample(self) -> dict[str, float]:
         """One sample of every available metric, keyed ``system/...``."""
