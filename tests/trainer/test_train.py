@@ -207,3 +207,25 @@ def test_trackui_train_command_runs_the_trainer(
     assert cli_main([*argv, "--threads", "1"]) == 0
     (run,) = _runs(root)
     assert run.state == "finished" and run.config["dry_run"] is True
+
+
+def test_without_torch_the_command_says_how_to_install_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # torch is the optional `train` extra: importing the command costs nothing
+    # without it, and running it gives one line that names the extra.
+    code = (
+        "import sys\n"
+        "import trackui.trainer.train as t\n"
+        "assert 'torch' not in sys.modules, 'imported torch'\n"
+        "sys.modules['torch'] = None\n"
+        "sys.exit(t.main(['--dir', sys.argv[1]]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        "trackui train: error: needs PyTorch; install it with pip install 'trackui[train]'\n"
+    )
