@@ -177,3 +177,35 @@ def test_validate_after_fit_reopens_the_same_run(tmp_path: Path) -> None:
 def test_bad_log_model_is_one_clear_error() -> None:
     with pytest.raises(ValueError, match="log_model must be True, False or 'all'"):
         TrackuiLogger(log_model="sometimes")
+
+
+def test_log_model_all_keeps_every_checkpoint_and_prefix_names_metrics(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    logger = TrackuiLogger(project="regress", dir=root, log_model="all", prefix="fold1")
+    ckpt = pl.callbacks.ModelCheckpoint(save_top_k=-1, filename="[e]{epoch}")
+    fit(tmp_path, logger, callbacks=[ckpt])
+    info = only_run(root)
+    copies = sorted(p.name for p in (info.path / "files" / "checkpoints").iterdir())
+    assert copies == ["[e]epoch=0.ckpt", "[e]epoch=1.ckpt"], (
+        "names with glob characters copied literally"
+    )
+    assert [s for s, _ in series(info, "fold1-val_loss")] == [3, 7]
+    assert series(info, "val_loss") == []
+
+
+def test_other_ranks_write_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    rank_zero_only = pl.utilities.rank_zero_only
+    saved = getattr(rank_zero_only, "rank", 0)
+    # Lightning sets this attribute from the launcher's environment in each process.
+    rank_zero_only.rank = 1
+    try:
+        logger = TrackuiLogger(dir=root)
+        logger.log_hyperparams({"lr": 0.1})
+        logger.log_metrics({"loss": 1.0}, step=0)
+        logger.experiment.log({"x": 1.0})
+        logger.finalize("success")
+    finally:
+        rank_zero_only.rank = saved
+    assert trackui.run is None
+    assert not root.exists()
