@@ -322,7 +322,10 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip()
+        text = event.value.strip()
+        if text == self.filter_text:
+            return  # Input reports its initial value too
+        self.filter_text = text
         self.query_runs()
 
     @on(Input.Submitted, "#filter")

@@ -52,7 +52,8 @@ class CurvesRequest:
     x: str
     smoothing: str
     strength: float
-    buckets: int
+    width: int
+    """The panel's width in cells: the query turns it into buckets per chart."""
     x_range: tuple[float, float] | None
 
 
@@ -78,6 +79,21 @@ def _kind_ok(name: str, kind: str) -> bool:
     return True
 
 
+def columns_for(width: int, n: int) -> int:
+    """How many charts side by side: wide panels with several charts use the room."""
+    if width >= 150 and n >= 3:
+        return 3
+    if width >= 90 and n >= 2:
+        return 2
+    return 1
+
+
+def buckets_for(width: int, n: int) -> int:
+    """Buckets per curve: two plotext pixels per chart column, less the y-axis labels."""
+    chart = max(20, (width - 2) // columns_for(width, n))
+    return max(32, min(600, (chart - 10) * 2))
+
+
 def query_curves(app: TrackApp, req: CurvesRequest) -> CurvesView:
     """Run a curves query against the app's index (in a worker thread)."""
     if not req.run_ids:
@@ -98,7 +114,7 @@ def query_curves(app: TrackApp, req: CurvesRequest) -> CurvesView:
                 x=x,
                 smoothing=req.smoothing,
                 strength=req.strength,
-                buckets=req.buckets,
+                buckets=buckets_for(req.width, len(shown)),
                 x_range=req.x_range,
             )
         )
@@ -119,7 +135,7 @@ def _req_key(req: CurvesRequest) -> tuple[object, ...]:
         req.x,
         req.smoothing,
         req.strength,
-        req.buckets,
+        req.width,
         req.x_range,
     )
 
@@ -211,7 +227,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
     def request(self, *, force: bool = False) -> None:
         """Ask the store again with the current runs and settings."""
         prefs = self.track.prefs
-        width = max(20, self._chart_width())
+        width = self.size.width or self.app.size.width
         req = CurvesRequest(
             run_ids=tuple(r.id for r in self.runs),
             chosen=tuple(prefs.metrics) if self.kind == "main" else (),
@@ -219,8 +235,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             x=prefs.x_axis,
             smoothing=prefs.smoothing,
             strength=round(prefs.strength, 2),
-            # Two plotext pixels per cell (braille), minus the y-axis labels.
-            buckets=max(32, min(600, (width - 10) * 2)),
+            width=width,
             x_range=self.track.x_range,
         )
         if not force and self.view is not None and self.view.request == _req_key(req):
@@ -254,11 +269,6 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         if self._queued and self._pending is not None and self.is_attached:
             self._queued = False
             self._start(self._pending)
-
-    def _chart_width(self) -> int:
-        cols = 3 if self.has_class("-three") else 2 if self.has_class("-two") else 1
-        w = self.size.width or self.app.size.width
-        return max(20, (w - 2) // cols)
 
     # -- answers --------------------------------------------------------
 
@@ -321,12 +331,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
 
     def _fit_charts(self, n: int) -> None:
         """Spread few charts over the room; many charts get a fixed height and scroll."""
-        width = self.size.width or self.app.size.width
-        cols = 1
-        if width >= 150 and n >= 3:
-            cols = 3
-        elif width >= 90 and n >= 2:
-            cols = 2
+        cols = columns_for(self.size.width or self.app.size.width, n)
         self.set_class(cols == 2, "-two")
         self.set_class(cols == 3, "-three")
         rows = max(1, -(-n // cols))
