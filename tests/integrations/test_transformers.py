@@ -38,21 +38,20 @@ def tiny_model() -> Any:
 
 
 def make_trainer(out: Path, callbacks: list[Any] | None = None, **kw: Any) -> Any:
-    args = TrainingArguments(
-        output_dir=str(out),
-        max_steps=6,
-        per_device_train_batch_size=4,
-        per_device_eval_batch_size=8,
-        learning_rate=3e-3,
-        logging_steps=2,
-        eval_strategy="steps",
-        eval_steps=3,
-        save_strategy="no",
-        use_cpu=True,
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-        **kw,
-    )
+    options: dict[str, Any] = {
+        "max_steps": 6,
+        "per_device_train_batch_size": 4,
+        "per_device_eval_batch_size": 8,
+        "learning_rate": 3e-3,
+        "logging_steps": 2,
+        "eval_strategy": "steps",
+        "eval_steps": 3,
+        "save_strategy": "no",
+        "use_cpu": True,
+        "disable_tqdm": True,
+        "dataloader_num_workers": 0,
+    }
+    args = TrainingArguments(output_dir=str(out), **{**options, **kw})
     return Trainer(
         model=tiny_model(),
         args=args,
@@ -205,3 +204,52 @@ def test_hyperparameter_search_makes_one_run_per_trial(tmp_path: Path) -> None:
     assert all(r.state == "finished" for r in runs)
     assert sorted(r.summary["train_loss"] for r in runs) == [1.5, 2.0]
     assert sorted(series(r, "train/loss")[0] for r in runs) == [(5, 1.5), (5, 2.0)]
+
+
+def test_log_model_checkpoint_copies_each_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "runs"
+    monkeypatch.setenv("TRACKUI_DIR", str(root))
+    monkeypatch.setenv("TRACKUI_LOG_MODEL", "checkpoint")  # as WANDB_LOG_MODEL, for report_to
+    trainer = make_trainer(
+        tmp_path / "out",
+        report_to="trackui",
+        max_steps=4,
+        eval_strategy="no",
+        save_strategy="steps",
+        save_steps=2,
+        save_total_limit=1,
+    )
+    trainer.train()
+    info = only_run(root)
+    files = info.path / "files"
+    assert sorted(p.name for p in files.iterdir()) == ["checkpoint-2", "checkpoint-4"]
+    assert not (tmp_path / "out" / "checkpoint-2").exists(), (
+        "the Trainer pruned it; the run kept it"
+    )
+    for step in (2, 4):
+        saved = files / f"checkpoint-{step}"
+        assert (saved / "config.json").is_file()
+        assert (saved / "model.safetensors").stat().st_size > 1000
+        assert (saved / "trainer_state.json").is_file()
+
+
+def test_log_model_end_saves_the_final_model(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    cb = hf.TrackuiCallback(dir=str(root), log_model="end")
+    trainer = make_trainer(
+        tmp_path / "out", callbacks=[cb], report_to="none", max_steps=2, eval_strategy="no"
+    )
+    trainer.train()
+    info = only_run(root)
+    model_dir = info.path / "files" / "model"
+    assert (model_dir / "config.json").is_file()
+    reloaded = GPT2LMHeadModel.from_pretrained(model_dir)
+    trained = trainer.model.state_dict()
+    assert all(torch.equal(v, trained[k]) for k, v in reloaded.state_dict().items())
+
+
+def test_bad_log_model_is_one_clear_error() -> None:
+    with pytest.raises(ValueError, match="log_model must be 'end', 'checkpoint' or 'false'"):
+        hf.TrackuiCallback(log_model="always")

@@ -11,13 +11,21 @@ into the run the script started with ``trackui.init(...)`` when there is one
 (and leaves it open), and otherwise starts a run of its own, named from
 ``TrainingArguments.run_name``, in the project ``$TRACKUI_PROJECT`` (default
 ``huggingface``), and finishes it when training ends.
+
+``log_model`` (or ``$TRACKUI_LOG_MODEL``, as ``WANDB_LOG_MODEL`` for wandb)
+copies model files into the run's ``files/``: ``"checkpoint"`` each
+checkpoint the Trainer saves, ``"end"`` the final model.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import glob
 import math
+import os
+import tempfile
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from trackui.integrations import default_project, plain, reopen, require, scalars
@@ -33,6 +41,8 @@ NAME = "trackui"
 STEP_METRIC = "train/global_step"
 
 # What HF logs once, at the end of training: summary values, not curves.
+_LOG_MODEL = ("false", "end", "checkpoint")
+
 _SUMMARY_KEYS = (
     "train_runtime",
     "train_samples_per_second",
@@ -177,15 +187,35 @@ class TrackuiCallback(TrainerCallback):  # type: ignore[misc]
             ``$TRACKUI_PROJECT``, else ``huggingface``).
         dir: Root for a run this callback starts (default: ``$TRACKUI_DIR``,
             else ``./trackui-runs``).
+        log_model: ``"checkpoint"``: copy each checkpoint the Trainer saves
+            into the run (``files/checkpoint-<step>/``); ``"end"``: save the
+            final model (and its tokenizer or processor) into ``files/model/``;
+            ``"false"`` (the default, or ``$TRACKUI_LOG_MODEL``): neither.
         **init_kwargs: Anything else for ``trackui.init`` (``tags``,
             ``group``, ``notes``...) when this callback starts the run.
 
     Only the main process (``state.is_world_process_zero``) logs.
+
+    Raises:
+        ValueError: an unknown ``log_model``.
     """
 
     def __init__(
-        self, project: str | None = None, dir: str | None = None, **init_kwargs: Any
+        self,
+        project: str | None = None,
+        dir: str | None = None,
+        log_model: str | bool | None = None,
+        **init_kwargs: Any,
     ) -> None:
+        if log_model is None:
+            log_model = os.environ.get("TRACKUI_LOG_MODEL", "false")
+        if isinstance(log_model, bool):
+            log_model = "end" if log_model else "false"
+        if not isinstance(log_model, str) or log_model.lower() not in _LOG_MODEL:
+            raise ValueError(
+                f"TrackuiCallback: log_model must be 'end', 'checkpoint' or 'false', not {log_model!r}"
+            )
+        self.log_model = log_model.lower()
         self._project = project
         self._dir = dir
         self._init_kwargs = init_kwargs
@@ -291,14 +321,37 @@ class TrackuiCallback(TrainerCallback):  # type: ignore[misc]
             data[STEP_METRIC] = int(state.global_step)
             run.log(data, step=int(state.global_step) if state.global_step >= run.step else None)
 
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self.log_model != "checkpoint" or not state.is_world_process_zero or self._run is None:
+            return
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if folder.is_dir():
+            # policy="now": the Trainer deletes old checkpoints (save_total_limit);
+            # the copy in the run stays.
+            self._live_run().save(
+                glob.escape(str(folder)) + "/**", base_path=str(folder.parent), policy="now"
+            )
+
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if not state.is_world_process_zero or self._run is None:
             return
+        if self.log_model == "end":
+            self._save_final_model(kwargs.get("model"), kwargs.get("processing_class"))
         best = state.best_metric
         if best is not None and isinstance(best, (int, float)) and math.isfinite(best):
             self._run.summary["best_metric"] = best
         if self._owns_run:
             self._run.finish()
+
+    def _save_final_model(self, model: Any, processing_class: Any) -> None:
+        if model is None or not hasattr(model, "save_pretrained"):
+            return
+        with tempfile.TemporaryDirectory(prefix="trackui-model-") as tmp:
+            target = Path(tmp) / "model"
+            model.save_pretrained(target)
+            if processing_class is not None and hasattr(processing_class, "save_pretrained"):
+                processing_class.save_pretrained(target)
+            self._run.save(glob.escape(str(target)) + "/**", base_path=tmp, policy="now")
 
 
 def _project_from(args: Any) -> str:
