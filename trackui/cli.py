@@ -379,25 +379,14 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return 0
 
 
-def _num_text(v: float) -> str:
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return repr(v)
-
-
 def _to_csv(tbl: Any) -> str:
-    import csv
-    import io
+    """CSV by Arrow's writer: shortest round-trip floats, ``nan``/``inf``/``-inf``."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
 
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(tbl.column_names)
-    cols = [tbl.column(c).to_pylist() for c in tbl.column_names]
-    for row in zip(*cols, strict=True):
-        w.writerow([_num_text(v) if isinstance(v, float) else v for v in row])
-    return buf.getvalue()
+    sink = pa.BufferOutputStream()
+    pcsv.write_csv(tbl, sink, pcsv.WriteOptions(quoting_style="needed"))
+    return sink.getvalue().to_pybytes().decode("utf-8")
 
 
 def _to_jsonl(tbl: Any) -> str:
