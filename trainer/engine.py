@@ -225,6 +225,33 @@ class Stepper:
         return stats
 
 
+class ShuffleOrder:
+    """Each epoch's sample order, drawn as a shuffled ``DataLoader`` draws it.
+
+    When an epoch starts, ``DataLoader(shuffle=True)`` takes two numbers from
+    torch's global generator (its iterator's base seed, then its sampler's
+    seed) and permutes the indices with a CPU generator seeded from the
+    second; iterating the validation loader takes one more. Drawing the same
+    numbers in the same order gives the trainer, for a given
+    ``torch.manual_seed``, the very batches of the tutorial loop, on every
+    device.
+    """
+
+    @staticmethod
+    def _draw() -> int:
+        return int(torch.empty((), dtype=torch.int64).random_().item())
+
+    def epoch(self, n: int) -> torch.Tensor:
+        """The permutation of ``range(n)`` for the next epoch (on the CPU)."""
+        self._draw()  # the loader iterator's base seed
+        seed = self._draw()  # the sampler's seed
+        return torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+
+    def validation(self) -> None:
+        """Account for the validation loader's iteration."""
+        self._draw()
+
+
 class Readback:
     """Device scalars copied to the host without waiting for the GPU.
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import torch
 
     from trackui.trainer.data import DeviceData
-    from trackui.trainer.engine import Readback, Stepper
+    from trackui.trainer.engine import Readback, ShuffleOrder, Stepper
     from trackui.trainer.sysmetrics import SystemMetrics
 
 PROG = "trackui train"
@@ -361,7 +361,7 @@ def train(
     stepper: Stepper,
     data: DeviceData,
     epoch: int,
-    generator: torch.Generator,
+    order: ShuffleOrder,
     *,
     run: trackui.Run,
     readback: Readback,
@@ -370,14 +370,10 @@ def train(
     state: LoopState,
 ) -> None:
     """Train one epoch: reshuffle, then one step per batch, the last short batch kept."""
-    import torch
-
     n = data.n_train
     bs = args.batch_size
     steps = math.ceil(n / bs)
-    # The permutation comes from a CPU generator so that the order of samples
-    # is the same on every device for a given seed.
-    perm = torch.randperm(n, generator=generator).to(data.x_train.device)
+    perm = order.epoch(n).to(data.x_train.device)
     per_epoch = 1 if args.dry_run else steps  # for the fractional epoch logged beside the loss
     for i in range(steps):
         stepper.step(perm[i * bs : (i + 1) * bs])
@@ -473,7 +469,7 @@ def run_one(
     import torch
 
     from trackui.trainer.data import DeviceData
-    from trackui.trainer.engine import Readback, Stepper, make_optimizer
+    from trackui.trainer.engine import Readback, ShuffleOrder, Stepper, make_optimizer
     from trackui.trainer.model import Net
     from trackui.trainer.sysmetrics import SystemMetrics
 
@@ -487,13 +483,13 @@ def run_one(
         else full_data
     )
     torch.manual_seed(args.seed)
-    generator = torch.Generator().manual_seed(args.seed)
     net = Net(args.arch, hidden=args.hidden).to(device)
     model: torch.nn.Module = torch.compile(net) if args.compile else net  # type: ignore[assignment]
     optimizer = make_optimizer(net, args.lr, device)
     stepper = Stepper(
         model, optimizer, data, args.batch_size, amp=args.amp, cuda_graph=args.cuda_graph
     )
+    order = ShuffleOrder()
     steps_per_epoch = 1 if args.dry_run else math.ceil(data.n_train / args.batch_size)
     timings = Timings(setup=time.perf_counter() - t_setup)
 
@@ -534,12 +530,13 @@ def run_one(
         for epoch in range(1, args.epochs + 1):
             t0 = time.perf_counter()
             train(
-                args, stepper, data, epoch, generator,
+                args, stepper, data, epoch, order,
                 run=run, readback=readback, sysm=sysm, progress=progress, state=state,
             )  # fmt: skip
             stats = stepper.take_epoch()  # reads back from the device: the epoch's work is done
             t1 = time.perf_counter()
             val_loss, val_acc = test(args, model, data)
+            order.validation()
             t2 = time.perf_counter()
             timings.train += t1 - t0
             timings.val += t2 - t1

@@ -11,7 +11,13 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from trackui.trainer.data import DeviceData  # noqa: E402
-from trackui.trainer.engine import Readback, Stepper, evaluate, make_optimizer  # noqa: E402
+from trackui.trainer.engine import (  # noqa: E402
+    Readback,
+    ShuffleOrder,
+    Stepper,
+    evaluate,
+    make_optimizer,
+)
 from trackui.trainer.model import Net, masked_cross_entropy  # noqa: E402
 from trackui.trainer.sysmetrics import SystemMetrics  # noqa: E402
 from trackui.trainer.train import Progress  # noqa: E402
@@ -202,3 +208,33 @@ def test_graph_path_pads_the_short_batch_and_restores_the_weights() -> None:
     assert sg.samples == se.samples == 300
     assert math.isclose(sg.loss, se.loss, rel_tol=1e-5)
     assert sg.accuracy == se.accuracy
+
+
+def test_shuffle_order_is_the_dataloader_order(reference: ModuleType) -> None:
+    from torch.utils.data import DataLoader, TensorDataset
+
+    def tutorial() -> list[torch.Tensor]:
+        torch.manual_seed(7)
+        reference.build_model()
+        train = DataLoader(TensorDataset(torch.arange(300)), batch_size=64, shuffle=True)
+        val = DataLoader(TensorDataset(torch.arange(50)), batch_size=20)
+        orders = []
+        for _ in range(3):
+            orders.append(torch.cat([b for (b,) in train]))
+            for _ in val:
+                pass
+        return orders
+
+    def trainer() -> list[torch.Tensor]:
+        torch.manual_seed(7)
+        Net("mlp")
+        order = ShuffleOrder()
+        orders = []
+        for _ in range(3):
+            orders.append(order.epoch(300))
+            order.validation()
+        return orders
+
+    got, want = trainer(), tutorial()
+    assert all(torch.equal(a, b) for a, b in zip(got, want, strict=True))
+    assert not torch.equal(got[0], got[1])  # reshuffled each epoch
