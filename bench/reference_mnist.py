@@ -82,7 +82,13 @@ def torchvision_root(data_dir: Path, into: Path) -> Path:
 
 
 def run(
-    data_dir: Path, *, epochs: int, device_name: str, train_limit: int | None, threads: int | None
+    data_dir: Path,
+    *,
+    epochs: int,
+    device_name: str,
+    train_limit: int | None,
+    threads: int | None,
+    test_limit: int | None = None,
 ) -> dict[str, Any]:
     """Train and validate the reference workload; returns its timings and accuracy."""
     import torch
@@ -105,6 +111,8 @@ def run(
         test_set = datasets.MNIST(root, train=False, download=False, transform=transform)
         if train_limit:
             train_set = Subset(train_set, range(train_limit))  # type: ignore[assignment]
+        if test_limit:
+            test_set = Subset(test_set, range(test_limit))  # type: ignore[assignment]
         train_loader = DataLoader(train_set, batch_size=WORKLOAD["batch_size"], shuffle=True)
         test_loader = DataLoader(test_set, batch_size=WORKLOAD["test_batch_size"])
 
@@ -115,6 +123,7 @@ def run(
         setup_s = time.perf_counter() - t_start
         train_s = val_s = 0.0
         val_acc = float("nan")
+        history = []
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
             model.train()
@@ -142,6 +151,15 @@ def run(
             train_s += t1 - t0
             val_s += t2 - t1
             val_acc = val_correct / len(test_set)
+            history.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": running_loss / seen,
+                    "train_accuracy": correct / seen,
+                    "val_loss": val_loss / len(test_set),
+                    "val_accuracy": val_acc,
+                }
+            )
             print(
                 f"epoch {epoch}/{epochs}  train_loss {running_loss / seen:.4f}  "
                 f"train_acc {correct / seen:.4f}  val_loss {val_loss / len(test_set):.4f}  "
@@ -156,6 +174,7 @@ def run(
         "train_s": train_s,
         "val_s": val_s,
         "val_accuracy": val_acc,
+        "history": history,
     }
 
 
@@ -171,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--train-limit", type=int, default=None)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--test-limit", type=int, default=None)
     args = p.parse_args(argv)
     result = run(
         args.data_dir,
@@ -178,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         device_name=args.device,
         train_limit=args.train_limit,
         threads=args.threads,
+        test_limit=args.test_limit,
     )
     print(json.dumps(result))
     return 0

@@ -47,6 +47,7 @@ SWEEPABLE: dict[str, str] = {
     "hidden": "hidden",
     "seed": "seed",
     "train_limit": "train_limit",
+    "test_limit": "test_limit",
     "log_every": "log_every",
     "amp": "amp",
 }
@@ -133,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="train on the first N images only",
+    )
+    t.add_argument(
+        "--test-limit",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="validate on the first N test images only",
     )
     t.add_argument(
         "--threads",
@@ -445,6 +453,7 @@ def run_config(
         "test_size": data.n_test,
         "seed": args.seed,
         "train_limit": args.train_limit,
+        "test_limit": args.test_limit,
         "device": str(device),
         "amp": args.amp,
         "compile": args.compile,
@@ -474,13 +483,12 @@ def run_one(
     from trackui.trainer.sysmetrics import SystemMetrics
 
     t_setup = time.perf_counter()
-    limit = args.train_limit
-    data = (
-        DeviceData(
-            full_data.x_train[:limit], full_data.y_train[:limit], full_data.x_test, full_data.y_test
-        )
-        if limit
-        else full_data
+    limit, test_limit = args.train_limit, args.test_limit
+    data = DeviceData(
+        full_data.x_train[:limit],
+        full_data.y_train[:limit],
+        full_data.x_test[:test_limit],
+        full_data.y_test[:test_limit],
     )
     torch.manual_seed(args.seed)
     net = Net(args.arch, hidden=args.hidden).to(device)

@@ -229,3 +229,21 @@ def test_without_torch_the_command_says_how_to_install_it(tmp_path: Path) -> Non
     assert proc.stderr == (
         "trackui train: error: needs PyTorch; install it with pip install 'trackui[train]'\n"
     )
+
+
+@pytest.mark.slow
+def test_same_seed_same_run_as_the_reference_script(
+    root: Path, mnist: Path, reference: ModuleType
+) -> None:
+    # Same init, same batches in the same order, same update: the same run.
+    argv = ["--data-dir", str(mnist), "--dir", str(root), "--train-limit", "640"]
+    assert main([*argv, "--test-limit", "500", "--epochs", "2", *FAST], out=io.StringIO()) == 0
+    ref = reference.run(
+        mnist, epochs=2, device_name="cpu", train_limit=640, threads=1, test_limit=500
+    )
+    (run,) = _runs(root)
+    ours = [m for _, m in sorted(_history(run.path).items()) if "val_accuracy" in m]
+    assert len(ours) == len(ref["history"]) == 2
+    for mine, theirs in zip(ours, ref["history"], strict=True):
+        for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
+            assert math.isclose(mine[key], theirs[key], rel_tol=1e-4), (key, mine, theirs)
