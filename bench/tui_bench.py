@@ -83,7 +83,10 @@ def charts_drawn(app: Any) -> bool:
         w.state in (WorkerState.PENDING, WorkerState.RUNNING) and w.group in ("curves", "draw")
         for w in app.workers
     )
-    return bool(plots) and not working and all(p.drawn for p in plots)
+    from trackui.tui.widgets.curves import CurvesPanel
+
+    pending = any(p.busy for p in app.screen.query(CurvesPanel))
+    return bool(plots) and not working and not pending and all(p.drawn for p in plots)
 
 
 # -- child processes ---------------------------------------------------------
@@ -247,7 +250,9 @@ def child_live(seconds: float) -> dict[str, Any]:
                 c0, w0 = cpu_s(), time.perf_counter()
                 end = time.time() + seconds
                 while time.time() < end:
-                    await pilot.pause(0.02)
+                    # A plain sleep, not pilot.pause: the probe must not make
+                    # the app do work (pause waits for it to go idle).
+                    await asyncio.sleep(0.02)
                     now = time.time()
                     for r in table.rows_shown:
                         if r.last_step is not None and r.last_step != seen.get(r.id):

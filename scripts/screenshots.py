@@ -131,6 +131,7 @@ async def settle(app: Any, pilot: Any, timeout: float = 30.0) -> None:
     """Wait until no worker runs and every visible chart shows its current picture."""
     from textual.worker import WorkerState
 
+    from trackui.tui.widgets.curves import CurvesPanel
     from trackui.tui.widgets.metric_plot import MetricPlot
 
     loop = asyncio.get_running_loop()
@@ -142,6 +143,7 @@ async def settle(app: Any, pilot: Any, timeout: float = 30.0) -> None:
         busy = any(
             w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers
         ) or any(not p.drawn for p in app.screen.query(MetricPlot) if p in visible)
+        busy = busy or any(p.busy for p in app.screen.query(CurvesPanel))
         quiet = 0 if busy else quiet + 1
 
 

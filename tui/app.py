@@ -10,6 +10,7 @@ widgets from the answers on the event loop. No thread touches a widget.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -50,8 +51,10 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
 )
 """Run colours: distinguishable on dark and light backgrounds, and colour-blind friendly first."""
 
-REFRESH_MIN_INTERVAL_S = 0.25
-"""At most four index refreshes a second however fast runs write."""
+REFRESH_MIN_INTERVAL_S = 0.5
+"""At most two index refreshes a second however fast runs write (the live budget is 1 s)."""
+FIRST_PAINT_WAIT_S = 3.0
+"""The metric load waits this long at most for the run table to be on screen first."""
 LIVE_CHECK_S = 10.0
 """While runs are live, rescan this often (a killed writer changes no file)."""
 
@@ -91,6 +94,11 @@ class TrackApp(App[int]):
         self.loaded: tuple[int, int] = (0, 0)
         """Runs with metrics loaded, and runs."""
         self.scanned = False
+        self.closing = False
+        """Set while the app shuts down: late store messages are dropped."""
+        # Loading metrics holds the GIL in long stretches: it waits until the
+        # table is on screen, so that the first paint does not wait for it.
+        self._painted = threading.Event()
         """Whether the first scan finished (the table can be trusted)."""
         self.watcher: RootWatcher | None = None
         self._watch = watch
@@ -137,6 +145,7 @@ class TrackApp(App[int]):
             self.notify(f"Not watching for changes: {clean(e)}", severity="warning", markup=False)
 
     def on_unmount(self) -> None:
+        self.closing = True
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
@@ -153,7 +162,7 @@ class TrackApp(App[int]):
 
     # -- the store worker ---------------------------------------------------
 
-    @work(thread=True, group="store-refresh", exit_on_error=False)
+    @work(thread=True, group="store-refresh", exit_on_error=False, description="refresh index")
     def _load_store(self, first: bool) -> None:
         worker = get_current_worker()
         cancel = worker.cancelled_event
@@ -162,6 +171,7 @@ class TrackApp(App[int]):
                 changed = self.index.scan()
                 loaded = self.index.loaded
                 self.post_message(StoreRefreshed(frozenset(changed), loaded, scan=True))
+                self._painted.wait(FIRST_PAINT_WAIT_S)
 
                 def progress(done: int, total: int) -> None:
                     self.post_message(IngestProgress(done, total))
@@ -175,6 +185,10 @@ class TrackApp(App[int]):
                 self.post_message(StoreRefreshed(frozenset(changed), loaded))
         finally:
             self.call_from_thread_safe(self._refresh_done)
+
+    def table_painted(self) -> None:
+        """The run table is on screen: the metric load may start."""
+        self._painted.set()
 
     def call_from_thread_safe(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the event loop soon, without waiting (safe while the app closes)."""
@@ -221,6 +235,8 @@ class TrackApp(App[int]):
 
     @on(IngestProgress)
     def _ingest_progress(self, event: IngestProgress) -> None:
+        if self.closing:
+            return
         self.loaded = (event.done, event.total)
         for screen in self.screen_stack:
             hook = getattr(screen, "ingest_progress", None)
@@ -229,6 +245,8 @@ class TrackApp(App[int]):
 
     @on(StoreRefreshed)
     def _store_refreshed(self, event: StoreRefreshed) -> None:
+        if self.closing:
+            return
         self.loaded = event.loaded
         if event.scan:
             self.scanned = True

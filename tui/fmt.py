@@ -162,3 +162,16 @@ def sort_key(v: Any) -> tuple[int, Any]:
             return (1, 0)
         return (0, v)
     return (2, str(v).lower())
+
+
+def update_if_changed(widget: object, text: Text) -> bool:
+    """``widget.update(text)`` unless it shows that text already.
+
+    A ``Static`` update lays the screen out again, which a live screen would
+    otherwise do several times a second for nothing.
+    """
+    if getattr(widget, "_shown_text", None) == text:
+        return False
+    widget._shown_text = text  # type: ignore[attr-defined]
+    widget.update(text)  # type: ignore[attr-defined]
+    return True

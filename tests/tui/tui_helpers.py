@@ -18,6 +18,7 @@ from textual.widgets import Input
 from textual.worker import WorkerState
 
 from trackui.tui.app import TrackApp
+from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.metric_plot import MetricPlot
 
 NOW = 1764072000.0
@@ -201,7 +202,8 @@ async def settle(pilot: Pilot[Any], *, timeout: float = 15.0) -> None:
         stale = any(
             not p.drawn for p in app.screen.query(MetricPlot) if p in visible and p.size.area
         )
-        busy = working or stale
+        panels = any(p.busy for p in app.screen.query(CurvesPanel))
+        busy = working or stale or panels
         quiet = 0 if busy else quiet + 1
         if quiet >= 3:
             return

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, Static
 
 from trackui.store.models import RunRow
 from trackui.tui.errors import ReportsWorkerErrors
-from trackui.tui.fmt import clean, shorten
+from trackui.tui.fmt import clean, shorten, update_if_changed
 from trackui.tui.messages import DiffQueried
 from trackui.tui.screens.pickers import ChooseOneScreen
 from trackui.tui.widgets.config_diff import ConfigDiff
@@ -79,9 +79,9 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         if shown is not None:
             t.append(f" ({shown})")
         t.append("   a: all/differing   b: baseline   escape: back", style="dim")
-        self.query_one("#compare-status", Static).update(t)
+        update_if_changed(self.query_one("#compare-status", Static), t)
 
-    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False, description="query diff")
     def _query(self) -> None:
         app = self.track
         ids = [r.id for r in self.runs]
@@ -102,6 +102,8 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         if not self._ready:
             self._dirty = True
             return
+        if not self.is_attached or not self.children:
+            return  # being torn down
         ids = {r.id for r in self.runs}
         if changed and not (changed & ids):
             return
@@ -109,7 +111,7 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
             self._dirty = True
             return
         self._query()
-        self.query_one(CurvesPanel).request(force=True)
+        self.query_one(CurvesPanel).request_live()
 
     def on_screen_resume(self) -> None:
         if self._dirty:

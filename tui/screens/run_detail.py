@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Log, Static, TabbedConten
 from trackui.store import layout
 from trackui.store.models import RunRow
 from trackui.tui.errors import ReportsWorkerErrors
-from trackui.tui.fmt import clean, fmt_duration, fmt_value, state_text
+from trackui.tui.fmt import clean, fmt_duration, fmt_value, state_text, update_if_changed
 from trackui.tui.messages import DetailQueried
 from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.metric_plot import MetricPlot
@@ -199,6 +199,8 @@ class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
         self._dirty = False
         self._ready = False
         self._config_shown: Any = None
+        self._summary_shown: tuple[tuple[str, str], ...] | None = None
+        self._files_shown: tuple[tuple[str, int], ...] | None = None
 
     @property
     def track(self) -> TrackApp:
@@ -214,9 +216,9 @@ class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
             with TabPane("3 Summary", id="summary"):
                 yield DataTable(id="summary-table", cursor_type="row", zebra_stripes=True)
             with TabPane("4 Charts", id="charts"):
-                yield CurvesPanel(id="detail-curves", kind="main", chart_height=12)
+                yield CurvesPanel(id="detail-curves", kind="main", chart_height=12, limit=None)
             with TabPane("5 System", id="system"):
-                yield CurvesPanel(id="detail-system", kind="system", chart_height=10)
+                yield CurvesPanel(id="detail-system", kind="system", chart_height=10, limit=None)
             with TabPane("6 Files", id="files"):
                 yield DataTable(id="files-table", cursor_type="row", zebra_stripes=True)
             with TabPane("7 Output", id="output"):
@@ -258,6 +260,8 @@ class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
         if not self._ready:
             self._dirty = True
             return
+        if not self.is_attached or not self.children:
+            return  # being torn down
         if changed and self.row.id not in changed:
             return
         if not active:
@@ -265,14 +269,14 @@ class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
             return
         self._query()
         for panel in self.query(CurvesPanel):
-            panel.request(force=True)
+            panel.request_live()
 
     def on_screen_resume(self) -> None:
         if self._dirty:
             self._dirty = False
             self.store_changed(frozenset(), True)
 
-    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False, description="query run")
     def _query(self) -> None:
         app = self.track
         row = app.index.run(self.row.id)
@@ -297,7 +301,7 @@ class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
         text_values: tuple[tuple[str, str], ...],
     ) -> None:
         self.row = row
-        self.query_one("#overview-body", Static).update(overview_text(row, text_values))
+        update_if_changed(self.query_one("#overview-body", Static), overview_text(row, text_values))
         if self._config_shown != row.config:
             self._config_shown = row.config
             tree = self.query_one("#config-tree", Tree)
@@ -307,16 +311,23 @@ class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
             else:
                 tree.root.add_leaf(Text("(no config)", style="dim"))
             tree.root.expand()
-        summary = self.query_one("#summary-table", DataTable)
-        summary.clear()
-        for k in sorted(row.summary):
-            summary.add_row(Text(clean(k)), Text(fmt_value(row.summary[k]), justify="right"))
-        ftable = self.query_one("#files-table", DataTable)
-        ftable.clear()
-        for path, size in files:
-            ftable.add_row(Text(clean(path)), Text(fmt_size(size), justify="right"))
-        if not files:
-            ftable.add_row(Text("(no saved files)", style="dim"), Text(""))
+        # Tables are rebuilt only when their content changed (live runs
+        # refresh this screen twice a second).
+        summary_rows = tuple((clean(k), fmt_value(row.summary[k])) for k in sorted(row.summary))
+        if summary_rows != self._summary_shown:
+            self._summary_shown = summary_rows
+            summary = self.query_one("#summary-table", DataTable)
+            summary.clear()
+            for k, v in summary_rows:
+                summary.add_row(Text(k), Text(v, justify="right"))
+        if files != self._files_shown:
+            self._files_shown = files
+            ftable = self.query_one("#files-table", DataTable)
+            ftable.clear()
+            for path, size in files:
+                ftable.add_row(Text(clean(path)), Text(fmt_size(size), justify="right"))
+            if not files:
+                ftable.add_row(Text("(no saved files)", style="dim"), Text(""))
         log = self.query_one("#output-log", Log)
         if output != getattr(log, "_shown_text", None):
             log._shown_text = output  # type: ignore[attr-defined]

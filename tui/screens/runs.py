@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from trackui.store.models import RunRow
 from trackui.tui.errors import ReportsWorkerErrors
-from trackui.tui.fmt import clean, flatten, sort_key
+from trackui.tui.fmt import clean, flatten, sort_key, update_if_changed
 from trackui.tui.messages import RunsQueried, RunsView
 from trackui.tui.screens.pickers import ChooseManyScreen, ChooseOneScreen, PromptScreen
 from trackui.tui.widgets.curves import CurvesPanel
@@ -142,8 +142,10 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
             rows = len(self.view.rows) if self.view is not None else 0
             extra = 2 + (2 if self.query_one("#filter-bar").display else 0)
             cap = max(8, int(self.size.height * 0.45))
-            left.styles.height = max(8, min(cap, rows + extra + 1))
-        else:
+            height = max(8, min(cap, rows + extra + 1))
+            if left.styles.height is None or left.styles.height.value != height:
+                left.styles.height = height
+        elif left.styles.height is None or str(left.styles.height) != "1fr":
             left.styles.height = "1fr"
 
     # -- store -> screen ------------------------------------------------------
@@ -153,11 +155,13 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         if not self._ready:
             self._dirty = True
             return
+        if not self.is_attached or not self.children:
+            return  # being torn down
         if active:
             self.query_runs()
             panel = self.query_one(CurvesPanel)
             if not changed or any(r.id in changed for r in panel.runs) or panel.view is None:
-                panel.request(force=True)
+                panel.request_live()
         else:
             self._dirty = True
 
@@ -182,7 +186,7 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         table = self.query_one(RunTable)
         self._run_query(self.filter_text, table.sort_column, table.sort_descending)
 
-    @work(thread=True, group="runs-query", exit_on_error=False)
+    @work(thread=True, group="runs-query", exit_on_error=False, description="query runs")
     def _run_query(self, filter_text: str, sort: str, descending: bool) -> None:
         from trackui.store.index import FilterError
 
@@ -240,6 +244,7 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         self._set_status()
         self._layout()
         self._chart_runs()
+        self.call_after_refresh(self.track.table_painted)
 
     def _set_status(self) -> None:
         table = self.query_one(RunTable)
@@ -262,7 +267,7 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         done, total = app.loaded
         if total and done < total:
             t.append(f" · loading metrics {done}/{total}", style="yellow")
-        self.query_one("#runs-status", Static).update(t)
+        update_if_changed(self.query_one("#runs-status", Static), t)
 
     # -- what the curves show ---------------------------------------------------
 

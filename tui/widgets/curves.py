@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from textual.widgets import Static
 
 from trackui.store.models import MetricInfo, RunRow
 from trackui.tui.errors import ReportsWorkerErrors
-from trackui.tui.fmt import clean, fmt_number, shorten
+from trackui.tui.fmt import clean, fmt_number, shorten, update_if_changed
 from trackui.tui.messages import CurvesQueried, CurvesView
 from trackui.tui.widgets.metric_plot import (
     MONO_MARKERS,
@@ -33,6 +34,9 @@ SYSTEM_PREFIX = "system/"
 EPOCH_NAMES = ("epoch", "epochs", "global_step")
 """Metric names that count progress rather than measure it."""
 
+LIVE_REDRAW_S = 1.0
+"""Live data redraws a panel's charts at most this often."""
+
 MIN_CHART_HEIGHT = 8
 """Below this a chart has no room for its axes."""
 
@@ -48,6 +52,8 @@ class CurvesRequest:
     chosen: tuple[str, ...]
     """Metrics the user picked; empty means the default."""
     kind: str
+    limit: int | None
+    """At most this many charts by default (None: every metric)."""
     """``main`` (no system metrics), ``system`` (only those) or ``all``."""
     x: str
     smoothing: str
@@ -57,7 +63,12 @@ class CurvesRequest:
     x_range: tuple[float, float] | None
 
 
-def default_metrics(metrics: Sequence[MetricInfo], run_ids: Sequence[str], kind: str) -> list[str]:
+def default_metrics(
+    metrics: Sequence[MetricInfo],
+    run_ids: Sequence[str],
+    kind: str,
+    limit: int | None = MAX_DEFAULT_CHARTS,
+) -> list[str]:
     """The metrics to chart when the user has not picked: those every run has.
 
     When the runs share none, those any of them has, so that a sweep with
@@ -68,7 +79,7 @@ def default_metrics(metrics: Sequence[MetricInfo], run_ids: Sequence[str], kind:
     names = shared or [m.name for m in pool if any(m.steps.get(r, 0) > 0 for r in run_ids)]
     # Epoch counters are x axes more than curves: chart them last.
     names.sort(key=lambda n: n.rsplit("/", 1)[-1] in EPOCH_NAMES)
-    return names[:MAX_DEFAULT_CHARTS]
+    return names if limit is None else names[:limit]
 
 
 def _kind_ok(name: str, kind: str) -> bool:
@@ -103,7 +114,7 @@ def query_curves(app: TrackApp, req: CurvesRequest) -> CurvesView:
     if req.chosen:
         shown = [m for m in req.chosen if m in names and _kind_ok(m, req.kind)]
     else:
-        shown = default_metrics(metrics, req.run_ids, req.kind)
+        shown = default_metrics(metrics, req.run_ids, req.kind, req.limit)
     series: tuple[Any, ...] = ()
     if shown:
         x = req.x if req.x in ("step", "relative", "wall") or req.x in names else "step"
@@ -190,6 +201,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         *,
         kind: str = "main",
         chart_height: int = 12,
+        limit: int | None = MAX_DEFAULT_CHARTS,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -199,6 +211,8 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         self.kind = kind
         """Which metrics the panel charts: ``main``, ``system`` or ``all``."""
         self.chart_height = chart_height
+        self.limit = limit
+        """At most this many charts unless picked (None: all, as on the detail screen)."""
         """Rows per chart; the panel grows charts to fill the room when there are few."""
         self.runs: tuple[RunRow, ...] = ()
         """The runs charted, in legend order."""
@@ -207,6 +221,9 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         self._pending: CurvesRequest | None = None
         self._inflight = False
         self._queued = False
+        self._live_timer: Any = None
+        self._chart_rows = 0
+        self._last_live = 0.0
 
     @property
     def track(self) -> TrackApp:
@@ -224,6 +241,33 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         self.runs = tuple(runs)
         self.request(force=force)
 
+    @property
+    def busy(self) -> bool:
+        """Whether a query is running or a live redraw is scheduled."""
+        return self._inflight or self._queued or self._live_timer is not None
+
+    def request_live(self) -> None:
+        """New data arrived: ask again, at most once per ``LIVE_REDRAW_S``.
+
+        Charts are the costly part of a live screen (a query and a plotext
+        build each); once a second keeps a new value on screen within the
+        live budget while writers log at any rate.
+        """
+        if self._live_timer is not None:
+            return
+        wait = LIVE_REDRAW_S - (time.monotonic() - self._last_live)
+        if self.view is None or not self.view.shown:
+            wait = 0  # nothing charted yet: the first metrics show at once
+        if wait <= 0:
+            self._live_now()
+        else:
+            self._live_timer = self.set_timer(wait, self._live_now)
+
+    def _live_now(self) -> None:
+        self._live_timer = None
+        self._last_live = time.monotonic()
+        self.request(force=True)
+
     def request(self, *, force: bool = False) -> None:
         """Ask the store again with the current runs and settings."""
         prefs = self.track.prefs
@@ -232,6 +276,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             run_ids=tuple(r.id for r in self.runs),
             chosen=tuple(prefs.metrics) if self.kind == "main" else (),
             kind=self.kind,
+            limit=self.limit,
             x=prefs.x_axis,
             smoothing=prefs.smoothing,
             strength=round(prefs.strength, 2),
@@ -256,7 +301,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         self._inflight = True
         self._query(req)
 
-    @work(thread=True, group="curves", exit_on_error=False)
+    @work(thread=True, group="curves", exit_on_error=False, description="query curves")
     def _query(self, req: CurvesRequest) -> None:
         try:
             view = query_curves(self.track, req)
@@ -341,9 +386,13 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         if height * rows > avail:
             height = max(MIN_CHART_HEIGHT, self.chart_height)
         grid = self.query_one(Grid)
-        grid.styles.grid_rows = str(height)
+        # Setting a style lays the screen out again: only on a change.
+        if self._chart_rows != height:
+            self._chart_rows = height
+            grid.styles.grid_rows = str(height)
         for plot in self.query(MetricPlot):
-            plot.styles.height = height
+            if plot.styles.height is None or plot.styles.height.value != height:
+                plot.styles.height = height
 
     def on_resize(self) -> None:
         if self.view is not None:
@@ -354,7 +403,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         legend = self.query_one(".curves--legend", Static)
         app = self.track
         if not self.runs:
-            legend.update(Text("No run highlighted.", style="dim"))
+            update_if_changed(legend, Text("No run highlighted.", style="dim"))
             return
         colours = app.colours_for(tuple(r.id for r in self.runs))
         t = Text(no_wrap=False, overflow="ellipsis")
@@ -374,4 +423,4 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             t.append("  loading…", style="dim italic")
         elif not self.view.shown:
             t.append("  no metrics logged yet", style="dim italic")
-        legend.update(t)
+        update_if_changed(legend, t)

@@ -198,7 +198,7 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
             self._build(key, self.spec, self.size.width, self.size.height)
         return self._picture if self._picture is not None else Text("")
 
-    @work(thread=True, exclusive=True, group="draw", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="draw", exit_on_error=False, description="draw chart")
     def _build(self, key: tuple[object, ...], spec: PlotSpec, width: int, height: int) -> None:
         with self._plt_lock:
             text = self._draw(spec, width, height)

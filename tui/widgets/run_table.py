@@ -193,7 +193,7 @@ class RunTable(DataTable[Text]):
             old = {r.id: r for r in self.rows_shown}
             self.rows_shown = rows
             for r in rows:
-                if old.get(r.id) is r:
+                if old.get(r.id) == r:
                     continue
                 new_cells = cells(r, columns, r.id in self.selected, now)
                 for key, cell in zip(columns, new_cells, strict=False):
