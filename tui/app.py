@@ -95,6 +95,8 @@ class TrackApp(App[int]):
         """Runs with metrics loaded, and runs."""
         self.scanned = False
         self.closing = False
+        self.generation = 0
+        """Counts index refreshes, so that a screen can tell new data from old."""
         """Set while the app shuts down: late store messages are dropped."""
         # Loading metrics holds the GIL in long stretches: it waits until the
         # table is on screen, so that the first paint does not wait for it.
@@ -248,6 +250,7 @@ class TrackApp(App[int]):
         if self.closing:
             return
         self.loaded = event.loaded
+        self.generation += 1
         if event.scan:
             self.scanned = True
         for screen in self.screen_stack:

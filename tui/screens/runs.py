@@ -99,6 +99,7 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         self._query_again = False
         self._querying = False
         self._highlight_timer: Any = None
+        self._last_query: tuple[object, ...] | None = None
 
     @property
     def track(self) -> TrackApp:
@@ -182,8 +183,18 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         if self._querying:
             self._query_again = True
             return
-        self._querying = True
         table = self.query_one(RunTable)
+        key = (
+            self.filter_text,
+            table.sort_column,
+            table.sort_descending,
+            tuple(self.track.prefs.columns),
+            self.track.generation,
+        )
+        if key == self._last_query:
+            return  # the same question of the same data: the answer is on screen
+        self._last_query = key
+        self._querying = True
         self._run_query(self.filter_text, table.sort_column, table.sort_descending)
 
     @work(thread=True, group="runs-query", exit_on_error=False, description="query runs")
