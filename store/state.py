@@ -40,19 +40,40 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def _pid_is_writer(pid: int, start_time: float | None) -> bool:
+_BOOT_TIME: list[float] = []
+
+
+def process_start_time(pid: int) -> float | None:
+    """When process ``pid`` started (Unix seconds), from ``/proc``; None where unknown.
+
+    The start time in ``/proc/<pid>/stat`` is the real one; the ctime of
+    ``/proc/<pid>`` is only when the kernel first built that entry.
+    """
+    try:
+        if not _BOOT_TIME:
+            with open("/proc/stat", "rb") as f:
+                for line in f:
+                    if line.startswith(b"btime "):
+                        _BOOT_TIME.append(float(line.split()[1]))
+                        break
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        # Field 22 of proc_pid_stat(5), counted after the command name (field 2).
+        return _BOOT_TIME[0] + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _pid_is_writer(pid: int, writer_start: float | None) -> bool:
     """Whether ``pid`` is alive and not a later process that reused the number."""
     if not pid_alive(pid):
         return False
-    if start_time is None:
+    if writer_start is None:
         return True
-    try:
-        # /proc/<pid> is created when the process starts: a process that
-        # started after the run did cannot be its writer.
-        started = os.stat(f"/proc/{pid}").st_ctime
-    except OSError:
-        return True
-    return started <= start_time + 5.0
+    started = process_start_time(pid)
+    # A process that started after the writer opened the run cannot be it
+    # (a few seconds of slack for clock ticks and a slow interpreter start).
+    return started is None or started <= writer_start + 5.0
 
 
 def derive_state(
@@ -71,7 +92,8 @@ def derive_state(
     host = _HOST if host is None else host
     if meta.get("host") == host:
         pid = meta.get("pid")
-        start = meta.get("start_time")
+        # A resumed run was reopened by a later process than the one that created it.
+        start = meta.get("resumed_time") or meta.get("start_time")
         if isinstance(pid, int) and not _pid_is_writer(
             pid, float(start) if isinstance(start, (int, float)) else None
         ):

@@ -214,3 +214,34 @@ def test_crashed_on_other_host_uses_heartbeat(root: Path) -> None:
     assert derive_state(meta, run.dir, now=now) == "running"
     os.utime(run.dir / layout.HEARTBEAT, (now - layout.STALE_HEARTBEAT_S - 1,) * 2)
     assert derive_state(meta, run.dir, now=now) == "crashed"
+
+
+def test_live_writer_is_running_and_a_reused_pid_is_not(root: Path) -> None:
+    from trackui.store.state import derive_state, process_start_time
+
+    run = trackui.init(dir=root)
+    meta = reader.read_run(run.dir).meta
+    # Looked at long after it started, the live writer is still running.
+    assert derive_state({**meta, "start_time": meta["start_time"] + 0}, run.dir) == "running"
+    started = process_start_time(os.getpid())
+    assert started is not None and started <= meta["start_time"]
+    # A run recorded as started long before this process: its pid was reused.
+    old = {**meta, "start_time": started - 3600}
+    assert derive_state(old, run.dir) == "crashed"
+    # A resumed run counts from when it was reopened.
+    assert derive_state({**old, "resumed_time": meta["start_time"]}, run.dir) == "running"
+    run.finish()
+
+
+def test_resumed_run_of_a_live_process_is_running(root: Path) -> None:
+    run = trackui.init(dir=root, id="r1")
+    run.finish()
+    meta_path = run.dir / layout.META
+    import json
+
+    meta = json.loads(meta_path.read_text())
+    meta["start_time"] -= 3600 * 24  # created a day ago by another process
+    meta_path.write_text(json.dumps(meta))
+    again = trackui.init(dir=root, id="r1", resume="allow")
+    assert reader.read_run(again.dir).state == "running"
+    again.finish()
