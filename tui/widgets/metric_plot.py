@@ -7,11 +7,12 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
+from rich.console import Console
 from rich.text import Text
 from textual import on, work
-from textual.app import RenderResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from trackui.store.models import Series
@@ -141,10 +142,10 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
             return self.plot
 
     class _Drawn(Message):
-        def __init__(self, key: tuple[object, ...], text: Text) -> None:
+        def __init__(self, key: tuple[object, ...], strips: list[Strip]) -> None:
             super().__init__()
             self.key = key
-            self.text = text
+            self.strips = strips
 
     def __init__(
         self,
@@ -158,7 +159,7 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.spec = PlotSpec(metric=metric, loading=True)
         """What the chart draws; replaced with ``show``."""
-        self._picture: Text | None = None
+        self._picture: list[Strip] | None = None
         self._picture_key: tuple[object, ...] | None = None
         self._wanted_key: tuple[object, ...] | None = None
         # plotext's figure is not thread-safe; draws of one chart never overlap.
@@ -191,23 +192,29 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
     def _picture_wanted(self) -> tuple[object, ...]:
         return (self.size.width, self.size.height, self.app.theme, *self.spec.key())
 
-    def render(self) -> RenderResult:
+    def render_line(self, y: int) -> Strip:
+        # The line API: the picture arrives as ready strips from the drawing
+        # thread, so the event loop only hands out lines (no Text to parse
+        # and wrap on every repaint of a live chart).
         key = self._picture_wanted()
-        if key != self._picture_key and key != self._wanted_key and self.size.area > 0:
+        if y == 0 and key != self._picture_key and key != self._wanted_key and self.size.area > 0:
             self._wanted_key = key
             self._build(key, self.spec, self.size.width, self.size.height)
-        return self._picture if self._picture is not None else Text("")
+        picture = self._picture
+        if picture is None or y >= len(picture):
+            return Strip.blank(self.size.width, self.rich_style)
+        return picture[y]
 
     @work(thread=True, exclusive=True, group="draw", exit_on_error=False, description="draw chart")
     def _build(self, key: tuple[object, ...], spec: PlotSpec, width: int, height: int) -> None:
         with self._plt_lock:
             text = self._draw(spec, width, height)
-        self.post_message(self._Drawn(key, text))
+        self.post_message(self._Drawn(key, to_strips(text, width, height)))
 
     @on(_Drawn)
     def _drawn(self, event: _Drawn) -> None:
         event.stop()
-        self._picture = event.text
+        self._picture = event.strips
         self._picture_key = event.key
         if self._wanted_key == event.key:
             self._wanted_key = None
@@ -269,6 +276,25 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
 
     def on_resize(self) -> None:
         self.refresh()
+
+
+def to_strips(text: Text, width: int, height: int) -> list[Strip]:
+    """A picture as one ``Strip`` per line, exactly ``width`` cells wide."""
+    console = Console(
+        width=width,
+        height=height,
+        color_system="truecolor",
+        force_terminal=True,
+        legacy_windows=False,
+        markup=False,
+        emoji=False,
+        highlight=False,
+    )
+    strips = []
+    for line in text.split("\n", allow_blank=True)[:height]:
+        segments = [s for s in line.render(console, end="") if s.text]
+        strips.append(Strip(segments).adjust_cell_length(width))
+    return strips
 
 
 def is_finite_number(v: object) -> bool:
