@@ -24,7 +24,7 @@ import orjson
 
 BUDGET_US = 5.0
 BUDGET_RATIO = 3.0
-PEERS = ("trackio", "wandb", "tensorboardX", "mlflow")
+PEERS = ("trackio", "wandb", "tensorboardX", "tensorboard", "mlflow")
 
 
 def _values(i: int) -> dict[str, float]:
