@@ -337,9 +337,9 @@ def main() -> int:
         label: str, value: float | None, budget: float | None, unit: str, note: str = ""
     ) -> None:
         v = "-" if value is None else f"{value:.3f}" if value < 10 else f"{value:.1f}"
-        b = "" if budget is None else f"{budget:g}"
+        b = "" if budget is None else f"budget {budget:g} {unit}"
         ok = "" if value is None or budget is None else ("ok" if value <= budget else "OVER")
-        print(f"{label:<46} {v:>9} {unit:<4} budget {b:>5} {unit:<4} {ok:<4} {note}")
+        print(f"{label:<46} {v:>9} {unit:<3} {b:<15} {ok:<4} {note}".rstrip())
 
     print()
     row("first paint, 1,000 runs, no cache", cold.get("first_paint_s"), 1.0, "s",

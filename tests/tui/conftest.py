@@ -1,4 +1,4 @@
-"""Fixtures for the UI tests (the helpers behind them are in ``tui_helpers``).
+"""Fixtures for the UI tests (the run roots and waiting logic behind them are in ``tui_support``).
 
 Async tests run on a fresh event loop each through ``asyncio.run``: Textual's
 ``run_test`` needs nothing more, and the suite needs no async plugin.
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tui_helpers import NOW, build_hostile_root, build_root
+from tui_support import NOW, build_hostile_root, build_root
 
 from trackui.tui.app import TrackApp, make_app
 

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from textual.widgets import DataTable, Log, TabbedContent, Tree
-from tui_helpers import settle
+from tui_support import settle
 
 from trackui.tui.screens.compare import CompareScreen
 from trackui.tui.screens.help import HelpScreen, binding_sections

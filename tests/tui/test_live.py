@@ -10,7 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from tui_helpers import settle
+from tui_support import settle
 
 from trackui.tui.messages import RunFilesChanged
 from trackui.tui.screens.run_detail import RunDetailScreen

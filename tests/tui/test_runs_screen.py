@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from textual.widgets import Input, Label
-from tui_helpers import settle
+from tui_support import settle
 
 from trackui.tui.messages import CurvesQueried, RunsQueried, StoreRefreshed
 from trackui.tui.prefs import load_prefs, prefs_path, save_prefs

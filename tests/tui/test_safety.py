@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rich.text import Text
-from tui_helpers import HOSTILE_NAMES, settle
+from tui_support import HOSTILE_NAMES, settle
 
 from trackui.store.models import Series
 from trackui.tui.fmt import clean, fmt_number, literal

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from tui_helpers import freeze_for_snapshot, settle
+from tui_support import freeze_for_snapshot, settle
 
 from trackui.tui.widgets.run_table import RunTable
 

@@ -1,4 +1,4 @@
-"""Helpers for the UI tests: deterministic run roots, and waiting for the app to settle.
+"""Support for the UI tests: deterministic run roots, and waiting for the app to settle.
 
 The fixture runs are written file by file (not through ``trackui.init``) so
 that every time, pid and value is fixed: snapshots must not change between
