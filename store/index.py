@@ -15,10 +15,12 @@ that reaches a caller has a one-line message.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -60,6 +62,8 @@ from trackui.store.state import derive_state, pid_alive, this_host
 __all__ = ["FilterError", "Index"]
 
 _SMALL = (layout.META, layout.CONFIG, layout.SUMMARY)
+_CURVE_CACHE = 256
+"""Curves kept for redraws (a few KB each)."""
 
 
 def _list_runs(root: Path) -> list[str]:
@@ -250,6 +254,13 @@ class Index:
         self._pending_summaries: set[int] = set()
         self._flush_lock = threading.RLock()
         """Serialises writes of run rows and summaries (DuckDB would reject overlapping ones)."""
+        self._gen: dict[int, int] = {}
+        """Per run, a number that changes whenever its points change (keys the curve cache)."""
+        self._gen_seq = itertools.count(1)
+        self._epoch = 0
+        """Bumped when the whole database is emptied (rids start again from 1)."""
+        self._curves: OrderedDict[tuple[Any, ...], Series] = OrderedDict()
+        """Recent curves; a redraw with nothing new does not read a million points again."""
         if not self._db.fresh:
             try:
                 self._load_cached()
@@ -279,6 +290,9 @@ class Index:
         self._mids, self._mnames = {}, {}
         self._st = _State()
         self._next_rid = 1
+        with self._lock:
+            self._epoch += 1
+            self._curves.clear()
 
     def _load_cached(self) -> None:
         """Rebuild the in-memory state from a cache file (validated on the first refresh)."""
@@ -721,14 +735,29 @@ class Index:
         if not rids:
             return
         cur.execute("DELETE FROM hist WHERE rid IN (SELECT unnest(?::INTEGER[]))", [rids])
-        cur.executemany(
-            "INSERT INTO hist VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (rid, h.off, h.size, h.mtime_ns, h.ino, h.head, h.tail, h.steps, h.last_step,
-                 h.first_t, h.last_t, _dumps({"warnings": h.warnings, "damaged": h.damaged}))
-                for rid, h in got.hist.items()
-            ],
-        )  # fmt: skip
+        import pyarrow as pa
+
+        # One columnar insert: executemany costs a statement per run.
+        hs = list(got.hist.values())
+        htbl = pa.table({
+            "rid": pa.array(rids, pa.int32()),
+            "off": pa.array([h.off for h in hs], pa.int64()),
+            "size": pa.array([h.size for h in hs], pa.int64()),
+            "mtime_ns": pa.array([h.mtime_ns for h in hs], pa.int64()),
+            "ino": pa.array([h.ino for h in hs], pa.int64()),
+            "head": pa.array([h.head for h in hs], pa.string()),
+            "tail": pa.array([h.tail for h in hs], pa.string()),
+            "steps": pa.array([h.steps for h in hs], pa.int64()),
+            "last_step": pa.array([h.last_step for h in hs], pa.int64()),
+            "first_t": pa.array([h.first_t for h in hs], pa.float64()),
+            "last_t": pa.array([h.last_t for h in hs], pa.float64()),
+            "warnings": pa.array(
+                [_dumps({"warnings": h.warnings, "damaged": h.damaged}) for h in hs], pa.string()
+            ),
+        })  # fmt: skip
+        cur.register("_hist_new", htbl)
+        cur.execute("INSERT INTO hist SELECT * FROM _hist_new")
+        cur.unregister("_hist_new")
         ms = [(rid, mid, s.n, s.first_step, s.last_step, s.last_v)
               for rid, d in got.mstats.items() for mid, s in d.items()]  # fmt: skip
         cur.execute(
@@ -775,6 +804,8 @@ class Index:
             for rid, t in got.texts.items():
                 texts[rid] = {**texts.get(rid, {}), **t}
             self._st = _State(old.runs, hist, mstats, texts)
+            for rid in set(resets) | set(got.hist) | set(got.mstats) | set(got.texts):
+                self._gen[rid] = next(self._gen_seq)
         touched = set(resets) | set(got.mstats) | set(got.texts)
         if touched:
             with self._flush_lock:
@@ -1006,22 +1037,47 @@ class Index:
             )
             for name in metrics:
                 tasks.append((rid_s, run.rid, name, start_f))
+        with self._lock:
+            # Read before the points are: a load committed meanwhile bumps it.
+            epoch, gens = self._epoch, {t[1]: self._gen.get(t[1], 0) for t in tasks}
+        xr_key = None if x_range is None else (float(x_range[0]), float(x_range[1]))
+        args = (x, mids.get(x), smoothing, float(strength), buckets, xr_key)
+        out: list[Series | None] = []
+        todo: list[int] = []
+        for i, (rid_s, rid, name, start_f) in enumerate(tasks):
+            with self._lock:
+                hit = self._curves.get((epoch, gens[rid], rid_s, rid, name, mids.get(name),
+                                        start_f, *args))  # fmt: skip
+            out.append(None if hit is None else _copy_series(hit))
+            if hit is None:
+                todo.append(i)
 
         def one(task: tuple[str, int, str, float | None]) -> Series:
             rid_s, rid, name, start_f = task
-            return make_series(
+            s = make_series(
                 self._cur(), rid_s, rid, name, mids.get(name),
                 x=x, x_mid=mids.get(x), start_time=start_f, smoothing=smoothing,
                 strength=strength, buckets=buckets, x_range=x_range,
             )  # fmt: skip
+            key = (epoch, gens[rid], rid_s, rid, name, mids.get(name), start_f, *args)
+            with self._lock:
+                self._curves[key] = _copy_series(s)
+                while len(self._curves) > _CURVE_CACHE:
+                    self._curves.popitem(last=False)
+            return s
 
-        if len(tasks) < 2:
-            return [one(t) for t in tasks]
-        # NumPy and DuckDB release the GIL: curves are computed two at a time.
-        from concurrent.futures import ThreadPoolExecutor
+        if len(todo) < 2:
+            for i in todo:
+                out[i] = one(tasks[i])
+        else:
+            # NumPy and DuckDB release the GIL: curves are computed two at a time.
+            from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1, 4)) as pool:
-            return list(pool.map(one, tasks))
+            workers = min(len(todo), os.cpu_count() or 1, 4)
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for i, s in zip(todo, pool.map(one, [tasks[i] for i in todo]), strict=True):
+                    out[i] = s
+        return [s for s in out if s is not None]
 
     def points(self, run_id: str, metric: str) -> tuple[Any, Any, Any]:
         """Full-resolution ``(step, t, value)`` arrays of one metric (one entry per step)."""
@@ -1101,6 +1157,13 @@ class Index:
         if run is None:
             raise LookupError(f"no run with id {_shown(run_id)}")
         return {k: v for k, (_, v) in sorted(st.texts.get(run.rid, {}).items())}
+
+
+def _copy_series(s: Series) -> Series:
+    """A Series with its own arrays (a cached one must not change under its caller)."""
+    return dataclasses.replace(
+        s, x=s.x.copy(), y=s.y.copy(), raw=s.raw.copy(), lo=s.lo.copy(), hi=s.hi.copy()
+    )
 
 
 def _pts(cur: Any, rid: int, mid: int) -> tuple[Any, Any, Any]:
