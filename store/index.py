@@ -1045,9 +1045,11 @@ class Index:
         out: list[Series | None] = []
         todo: list[int] = []
         for i, (rid_s, rid, name, start_f) in enumerate(tasks):
+            key = (epoch, gens[rid], rid_s, rid, name, mids.get(name), start_f, *args)
             with self._lock:
-                hit = self._curves.get((epoch, gens[rid], rid_s, rid, name, mids.get(name),
-                                        start_f, *args))  # fmt: skip
+                hit = self._curves.get(key)
+                if hit is not None:
+                    self._curves.move_to_end(key)
             out.append(None if hit is None else _copy_series(hit))
             if hit is None:
                 todo.append(i)
