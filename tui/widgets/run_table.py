@@ -235,6 +235,7 @@ class RunTable(DataTable[Text]):
     def _update_headers(self) -> None:
         """Mark the sort column's header with an arrow."""
         arrow = " ▼" if self.sort_descending else " ▲"
+        changed = False
         for key in self.columns_shown:
             col = self.columns.get(key)  # type: ignore[call-overload]
             if col is None:
@@ -242,8 +243,11 @@ class RunTable(DataTable[Text]):
             title = column_title(key) + (arrow if key == self.sort_column else "")
             if col.label.plain != title:
                 col.label = Text(title)
-                self._require_update_dimensions = True
-        self.refresh()
+                changed = True
+        if changed:
+            # Only then: a live table would otherwise repaint whole twice a second.
+            self._require_update_dimensions = True
+            self.refresh()
 
     def action_toggle_select(self) -> None:
         """Mark or unmark the highlighted run and move down."""
