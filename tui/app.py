@@ -424,14 +424,13 @@ def make_app(
 def run_app(root: Path, *, poll: bool = False) -> int:
     """Open the UI on ``root``; returns the process exit code.
 
-    A missing or unreadable root is a one-line error on stderr (exit 2),
-    never a traceback.
+    A root that does not exist yet is watched until a run creates it (so the
+    UI can be opened before the training job starts). A root that is not a
+    directory, or that cannot be opened, is a one-line error on stderr (exit
+    2), never a traceback.
     """
     root = Path(root)
-    if not root.exists():
-        print(f"trackui: {root}: no such directory", file=sys.stderr)
-        return 2
-    if not root.is_dir():
+    if root.exists() and not root.is_dir():
         print(f"trackui: {root}: not a directory", file=sys.stderr)
         return 2
     try:

@@ -117,3 +117,26 @@ async def test_live_writer_updates_table_and_curves(tmp_path: Path, app_factory)
                 proc.kill()
             proc.wait()
         assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
+
+
+async def test_root_created_after_the_ui_opened(tmp_path: Path, app_factory) -> None:
+    """`trackui` opened before the training job: the runs appear once it creates the root."""
+    root = tmp_path / "not-yet"
+    app = app_factory(root, watch=True, frozen=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(RunTable)
+        assert table.rows_shown == ()
+        assert not root.exists()  # the viewer never creates it
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys, trackui; r = trackui.init(dir=sys.argv[1], name='late'); "
+                "r.log({'loss': 1.0}); r.finish()",
+                str(root),
+            ],
+            check=True,
+        )
+        await wait_for(pilot, lambda: len(table.rows_shown) == 1)
+        assert table.rows_shown[0].name == "late"
