@@ -420,7 +420,13 @@ def _add_dir(p: argparse.ArgumentParser, positional: bool) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The subcommand parser (the UI form ``trackui [DIR]`` is handled before it)."""
-    p = _Parser(prog="trackui", description="Experiment tracking in the terminal.")
+    p = _Parser(
+        prog="trackui",
+        usage="trackui [DIR] [--poll]  |  trackui {ls,show,diff,export,train} ...",
+        description="Experiment tracking in the terminal. `trackui [DIR]` opens the UI on a "
+        "run root (default: $TRACKUI_DIR, else ./trackui-runs); the subcommands answer the "
+        "same questions without it.",
+    )
     sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
     ls = sub.add_parser("ls", help="list runs")
     _add_dir(ls, True)
