@@ -56,8 +56,8 @@ from trackui.store.queries import (
     make_series,
     sort_rows,
 )
-from trackui.store.reader import _META_DEFAULTS, decode_value, read_json_object
-from trackui.store.state import derive_state, pid_alive, this_host
+from trackui.store.reader import META_DEFAULTS, decode_value, read_json_object
+from trackui.store.state import derive_state
 
 __all__ = ["FilterError", "Index"]
 
@@ -99,47 +99,6 @@ def _sig(run_dir: str) -> str | None:
     return "|".join(parts)
 
 
-_BOOT: list[float] = []
-
-
-def _proc_start(pid: int) -> float | None:
-    """When process ``pid`` started (Unix seconds), from ``/proc/<pid>/stat``; None if unknown."""
-    try:
-        if not _BOOT:
-            with open("/proc/stat", "rb") as f:
-                for line in f:
-                    if line.startswith(b"btime "):
-                        _BOOT.append(float(line.split()[1]))
-                        break
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-        # Field 22 of stat(5), counted after the command name (field 2).
-        return _BOOT[0] + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _derive_state(meta: dict[str, Any], run_dir: Path, now: float) -> str:
-    """``store.state.derive_state``, with the writer's pid checked by its real start time.
-
-    The ctime of ``/proc/<pid>`` is when the kernel first built that entry
-    (often when someone first looks), not when the process started, so a
-    live writer looked at late would pass for a reused pid. The start time in
-    ``/proc/<pid>/stat`` is the real one.
-    """
-    state = derive_state(meta, run_dir, now=now)
-    if state != "crashed" or meta.get("state") != "running" or meta.get("host") != this_host():
-        return state
-    pid = meta.get("pid")
-    if not isinstance(pid, int) or not pid_alive(pid):
-        return state
-    started = _proc_start(pid)
-    start = meta.get("start_time")
-    if started is None or not isinstance(start, (int, float)) or started <= float(start) + 5.0:
-        return "running"
-    return state
-
-
 def _encode(v: Any) -> Any:
     """JSON-safe value: non-finite floats as the format's strings."""
     if isinstance(v, float) and not math.isfinite(v):
@@ -174,7 +133,7 @@ def _placeholder(run_dir: Path, why: str) -> RunInfo | None:
     parsed = layout.parse_run_dir_name(run_dir.name)
     if parsed is None:
         return None
-    meta = {**_META_DEFAULTS, "id": parsed[1], "state": "crashed"}
+    meta = {**META_DEFAULTS, "id": parsed[1], "state": "crashed"}
     return RunInfo(parsed[1], run_dir, meta, {}, {}, "crashed", (why,))
 
 
@@ -183,7 +142,7 @@ def _read_info(run_dir: Path, now: float) -> RunInfo | None:
 
     info = read_run(run_dir, now=now)
     if info is not None:
-        state = _derive_state(info.meta, run_dir, now)
+        state = derive_state(info.meta, run_dir, now=now)
         return info if state == info.state else dataclasses.replace(info, state=state)
     warns: list[str] = []
     meta = read_json_object(run_dir / layout.META, warns)
@@ -367,7 +326,7 @@ class Index:
             if prev is not None and prev.sig == sig:
                 run = prev
                 if run.readable and run.info.meta.get("state") == "running":
-                    state = _derive_state(run.info.meta, d, now)
+                    state = derive_state(run.info.meta, d, now=now)
                     if state != run.info.state:
                         run = _Run(
                             run.rid, run.dir, run.sig,

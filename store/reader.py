@@ -18,7 +18,7 @@ from trackui.store import layout
 from trackui.store.models import Record, RunInfo
 from trackui.store.state import derive_state
 
-_META_DEFAULTS: dict[str, Any] = {
+META_DEFAULTS: dict[str, Any] = {
     "format": layout.FORMAT_VERSION,
     "name": None,
     "project": None,
@@ -97,7 +97,7 @@ def read_run(run_dir: Path, *, now: float | None = None) -> RunInfo | None:
     run_id = meta.get("id") if isinstance(meta.get("id"), str) else None
     if run_id is None:
         run_id = parsed[1] if parsed else run_dir.name
-    full = {**_META_DEFAULTS, **meta, "id": run_id}
+    full = {**META_DEFAULTS, **meta, "id": run_id}
     if not isinstance(full["tags"], list):
         full["tags"] = []
     config = read_json_object(run_dir / layout.CONFIG, warnings) or {}
