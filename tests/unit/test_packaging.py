@@ -88,3 +88,21 @@ def test_python_dash_m(tmp_path: Path) -> None:
         [sys.executable, "-m", "trackui", "--help"], capture_output=True, text=True
     )
     assert out.returncode == 0 and "trackui" in out.stdout
+
+
+def test_store_never_imports_textual() -> None:
+    script = (
+        "import sys, pkgutil, importlib, trackui.store as s\n"
+        "for m in pkgutil.iter_modules(s.__path__):\n"
+        "    importlib.import_module('trackui.store.' + m.name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_plotext', 'plotext', 'torch')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_trainer_logs_only_through_the_public_api() -> None:
+    for path in (REPO / "trainer").glob("*.py"):
+        text = path.read_text()
+        for banned in ("trackui.store", "trackui.tui", "trackui.api", "from trackui.run"):
+            assert banned not in text, f"{path.name} reaches past the public API ({banned})"
