@@ -28,6 +28,8 @@ import orjson
 
 from trackui.store import layout
 
+_write = os.write  # bound once: append() runs for every log() call
+
 MAX_WARNINGS = 5
 """How many I/O warnings a writer prints before it goes quiet."""
 
@@ -124,7 +126,7 @@ class RunWriter:
         if self._torn:
             line = b"\n" + line
         try:
-            n = os.write(self._fd, line)
+            n = _write(self._fd, line)
         except OSError as e:
             self._torn = True  # we cannot know whether some bytes landed
             self._warn(f"could not write a record ({e.strerror or e}); training goes on")

@@ -33,6 +33,10 @@ from trackui.store.writer import RunWriter
 from trackui.values import convert
 
 _ID_ALPHABET = string.digits + string.ascii_lowercase
+# Bound once: log() is on the training loop's hot path.
+_now = time.time
+_dumps = orjson.dumps
+_LINE = orjson.OPT_APPEND_NEWLINE
 _RESUME = ("allow", "must", "never")
 
 
@@ -211,11 +215,11 @@ class Run:
                 )
                 return
             s = self._step = step
-        rec: dict[str, Any] = {"s": s, "t": time.time(), "m": m}
+        rec: dict[str, Any] = {"s": s, "t": _now(), "m": m}
         if x:
             rec["x"] = x
         # One record per call, in the OS before we return (docs/format.md).
-        self._writer.append(orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE))  # type: ignore[union-attr]
+        self._writer.append(_dumps(rec, option=_LINE))  # type: ignore[union-attr]
         if m:
             self.summary.observe(m)
         if commit:
