@@ -221,7 +221,11 @@ class Run:
         # One record per call, in the OS before we return (docs/format.md).
         self._writer.append(_dumps(rec, option=_LINE))  # type: ignore[union-attr]
         if m:
-            self.summary.observe(m)
+            summary = self.summary
+            if summary.aggregating:
+                summary.observe(m)
+            else:
+                summary._last.update(m)  # observe()'s whole work when nothing is aggregated
         if commit:
             self._step = s + 1
 

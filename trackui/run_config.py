@@ -146,6 +146,11 @@ class Summary:
         else:
             self._agg[pattern] = agg
 
+    @property
+    def aggregating(self) -> bool:
+        """Whether some metric keeps a min, max or mean (else only last values are kept)."""
+        return bool(self._agg or self._agg_globs)
+
     def observe(self, m: dict[str, Any]) -> None:
         """Record the values of one ``log()`` call (numeric, stored spellings).
 
