@@ -99,6 +99,16 @@ def _sig(run_dir: str) -> str | None:
     return "|".join(parts)
 
 
+def _kv_table(kv: dict[str, list[Any]]) -> Any:
+    """Key/value rows (``rid``, ``key``, ``num``, ``txt`` columns) as an Arrow table to insert."""
+    import pyarrow as pa
+
+    return pa.table({
+        "rid": pa.array(kv["rid"], pa.int32()), "key": pa.array(kv["key"], pa.string()),
+        "num": pa.array(kv["num"], pa.float64()), "txt": pa.array(kv["txt"], pa.string()),
+    })  # fmt: skip
+
+
 def _encode(v: Any) -> Any:
     """JSON-safe value: non-finite floats as the format's strings."""
     if isinstance(v, float) and not math.isfinite(v):
@@ -434,11 +444,7 @@ class Index:
                 )
                 cur.unregister("_runs_new")
                 if kv["rid"]:
-                    ktbl = pa.table({
-                        "rid": pa.array(kv["rid"], pa.int32()), "key": pa.array(kv["key"], pa.string()),
-                        "num": pa.array(kv["num"], pa.float64()), "txt": pa.array(kv["txt"], pa.string()),
-                    })  # fmt: skip
-                    cur.register("_kv_new", ktbl)
+                    cur.register("_kv_new", _kv_table(kv))
                     cur.execute("INSERT INTO config_kv SELECT rid, key, num, txt FROM _kv_new")
                     cur.unregister("_kv_new")
             cur.execute("COMMIT")
@@ -458,7 +464,6 @@ class Index:
 
     def _write_summaries(self, rids: Sequence[int]) -> None:
         """Refresh ``summary_kv`` (what filters on summary keys see) for ``rids``."""
-        import pyarrow as pa
 
         if not rids:
             return
@@ -482,11 +487,7 @@ class Index:
                 "DELETE FROM summary_kv WHERE rid IN (SELECT unnest(?::INTEGER[]))", [list(rids)]
             )
             if kv["rid"]:
-                tbl = pa.table({
-                    "rid": pa.array(kv["rid"], pa.int32()), "key": pa.array(kv["key"], pa.string()),
-                    "num": pa.array(kv["num"], pa.float64()), "txt": pa.array(kv["txt"], pa.string()),
-                })  # fmt: skip
-                cur.register("_skv_new", tbl)
+                cur.register("_skv_new", _kv_table(kv))
                 cur.execute("INSERT INTO summary_kv SELECT rid, key, num, txt FROM _skv_new")
                 cur.unregister("_skv_new")
             cur.execute("COMMIT")

@@ -139,18 +139,6 @@ def state_text(state: str, *, with_word: bool = True) -> Text:
     return Text(label, style=STATE_STYLES.get(state, ""), no_wrap=True)
 
 
-def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """A nested mapping as flat ``a/b`` keys (the way metrics are named)."""
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping) and v:
-            out.update(flatten(v, key + "/"))
-        else:
-            out[key] = v
-    return out
-
-
 def sort_key(v: Any) -> tuple[int, Any]:
     """A key that orders mixed values: numbers, then text, then missing (NaN last among numbers)."""
     if v is None:

@@ -15,8 +15,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from trackui.store.models import RunRow
+from trackui.store.queries import flatten
 from trackui.tui.errors import ReportsWorkerErrors
-from trackui.tui.fmt import clean, flatten, sort_key, update_if_changed
+from trackui.tui.fmt import clean, sort_key, update_if_changed
 from trackui.tui.messages import RunsQueried, RunsView
 from trackui.tui.screens.pickers import ChooseManyScreen, ChooseOneScreen, PromptScreen
 from trackui.tui.widgets.curves import CurvesPanel

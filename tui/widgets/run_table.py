@@ -14,9 +14,9 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from trackui.store.models import RunRow
+from trackui.store.queries import flatten
 from trackui.tui.fmt import (
     clean,
-    flatten,
     fmt_age,
     fmt_duration,
     fmt_value,
