@@ -273,3 +273,28 @@ async def test_command_palette_sorts_by_any_column(fixture_root: Path, app_facto
         table = app.screen.query_one(RunTable)
         assert table.sort_column == "name"
         assert names(table)[0] == "baseline"
+
+
+async def test_age_column_grows_with_its_text(tmp_path: Path) -> None:
+    """`59s` becoming `1h02m` widens the column instead of cutting the text."""
+    import time
+
+    import trackui
+    from trackui.tui.app import make_app
+
+    run = trackui.init(dir=tmp_path, name="x")
+    run.log({"a": 1.0})
+    run.finish()
+    clock = [time.time() + 50]
+    app = make_app(tmp_path, watch=False, now=lambda: clock[0])
+    app.animation_level = "none"
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.screen.query_one(RunTable)
+        while not table.rows_shown:
+            await pilot.pause(0.05)
+        assert str(table.get_cell(run.id, "created")) == "50s"
+        clock[0] += 3700
+        table.refresh_ages(clock[0])
+        await pilot.pause()
+        assert str(table.get_cell(run.id, "created")) == "1h02m"
+        assert table.columns["created"].content_width >= len("1h02m")

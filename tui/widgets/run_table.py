@@ -198,7 +198,7 @@ class RunTable(DataTable[Text]):
                 new_cells = cells(r, columns, r.id in self.selected, now)
                 for key, cell in zip(columns, new_cells, strict=False):
                     if self.get_cell(r.id, key) != cell:
-                        self.update_cell(r.id, key, cell)
+                        self.update_cell(r.id, key, cell, update_width=True)
             self._update_headers()
             return
         with self.app.batch_update():
@@ -230,7 +230,7 @@ class RunTable(DataTable[Text]):
             new_cells = cells(r, ("created", "runtime"), False, now)
             for key, cell in zip(("created", "runtime"), new_cells, strict=False):
                 if key in self.columns_shown and self.get_cell(r.id, key) != cell:
-                    self.update_cell(r.id, key, cell)
+                    self.update_cell(r.id, key, cell, update_width=True)
 
     def _update_headers(self) -> None:
         """Mark the sort column's header with an arrow."""
