@@ -343,6 +343,14 @@ class TrackApp(App[int]):
         self.curves_changed()
         self.notify(f"x axis: {clean(x)}", timeout=2, markup=False)
 
+    def cycle_x_axis(self, extra: Sequence[str] = ()) -> None:
+        """Move to the next x axis: step, relative time, wall time, then ``extra`` metrics."""
+        choices = ["step", "relative", "wall", *extra]
+        cur = self.prefs.x_axis
+        self.set_x_axis(
+            choices[(choices.index(cur) + 1) % len(choices)] if cur in choices else "step"
+        )
+
     def set_x_range(self, rng: tuple[float, float] | None) -> None:
         """Zoom every chart to an x range (None: everything)."""
         self.x_range = rng

@@ -154,9 +154,7 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         self.track.set_smoothing()
 
     def action_x_axis(self) -> None:
-        choices = ["step", "relative", "wall"]
-        cur = self.track.prefs.x_axis
-        self.track.set_x_axis(choices[(choices.index(cur) + 1) % 3] if cur in choices else "step")
+        self.track.cycle_x_axis()
 
     @on(MetricPlot.LogToggled)
     def _log_toggled(self, event: MetricPlot.LogToggled) -> None:

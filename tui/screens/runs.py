@@ -484,13 +484,9 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_x_axis(self) -> None:
         """Cycle the x axis: step, relative time, wall time, then logged metrics such as epoch."""
-        choices = ["step", "relative", "wall"]
         panel = self.query_one(CurvesPanel)
-        if panel.view is not None:
-            choices += [m.name for m in panel.view.metrics if m.name in ("epoch", "trainer/epoch")]
-        cur = self.track.prefs.x_axis
-        nxt = choices[(choices.index(cur) + 1) % len(choices)] if cur in choices else "step"
-        self.track.set_x_axis(nxt)
+        metrics = panel.view.metrics if panel.view is not None else ()
+        self.track.cycle_x_axis([m.name for m in metrics if m.name in ("epoch", "trainer/epoch")])
 
     def action_zoom(self) -> None:
         """Zoom every chart to an x range."""
