@@ -12,7 +12,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Footer, Header, Input, Label, Static
 
 from trackui.store.models import RunRow
 from trackui.store.queries import flatten
@@ -323,8 +323,8 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
     def _log_toggled(self, event: MetricPlot.LogToggled) -> None:
         self.track.toggle_log(event.metric, event.log)
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(RunTable.RunChosen)
+    def _run_chosen(self, event: RunTable.RunChosen) -> None:
         event.stop()
         self.action_open()
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events
 from textual.binding import Binding
-from textual.coordinate import Coordinate
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from trackui.store.models import RunRow
 from trackui.store.queries import flatten
@@ -38,6 +41,9 @@ BASE_COLUMNS: tuple[tuple[str, str], ...] = (
 SELECT_MARK = "✓"
 NAME_WIDTH = 36
 VALUE_WIDTH = 14
+PAD = 1
+"""Blank cells on each side of a cell."""
+_BLANK = Style(bold=False)
 
 
 def column_title(key: str) -> str:
@@ -102,15 +108,77 @@ def cells(row: RunRow, columns: Sequence[str], selected: bool, now: float) -> li
     return out
 
 
-class RunTable(DataTable[Text]):
-    """Runs, one per row, keyed by run id.
+class RunTable(ScrollView, can_focus=True):
+    """Runs, one per row, keyed by run id; only the rows on screen are rendered.
 
-    Space marks a row as selected; the highlighted row follows the cursor.
-    Updates keep the cursor on the same run, and when only values changed
-    (a live run logging) only those cells are redrawn.
+    A line-API widget rather than a ``DataTable``: adding a thousand rows to a
+    ``DataTable`` measures every cell on the event loop, which alone took
+    longer than the first-paint budget. Here a row's cells are built when the
+    row scrolls into view; column widths come from the text lengths, kept
+    per row so a live update re-measures only the rows that changed.
+
+    Space marks a row as selected; the highlighted row follows the cursor;
+    Enter (or a click on the highlighted row) posts ``RunChosen``. Updates
+    keep the cursor on the same run, and when only values changed (a live
+    run logging) only those rows are redrawn.
     """
 
-    BINDINGS = [Binding("space", "toggle_select", "Select", show=True)]
+    ALLOW_MAXIMIZE = True
+    COMPONENT_CLASSES = {
+        "run-table--header",
+        "run-table--cursor",
+        "run-table--even-row",
+    }
+    DEFAULT_CSS = """
+    RunTable {
+        background: $surface;
+        color: $foreground;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .run-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .run-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .run-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .run-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .run-table--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        &:dark > .run-table--even-row {
+            background: $surface-darken-1 40%;
+        }
+        & > .run-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
+
+    BINDINGS = [
+        Binding("space", "toggle_select", "Select", show=True),
+        Binding("enter", "choose", "Open", show=False),
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "cursor_to_end(0)", "First", show=False),
+        Binding("end", "cursor_to_end(1)", "Last", show=False),
+        Binding("left", "scroll_left", "Scroll left", show=False),
+        Binding("right", "scroll_right", "Scroll right", show=False),
+    ]
 
     class RunHighlighted(Message):
         """The cursor moved to another run (or off every run: ``run_id`` is None)."""
@@ -148,6 +216,18 @@ class RunTable(DataTable[Text]):
         def control(self) -> RunTable:
             return self.table
 
+    class RunChosen(Message):
+        """Enter on a run, or a click on the highlighted one: open it."""
+
+        def __init__(self, table: RunTable, run_id: str) -> None:
+            super().__init__()
+            self.table = table
+            self.run_id = run_id
+
+        @property
+        def control(self) -> RunTable:
+            return self.table
+
     def __init__(
         self,
         *,
@@ -156,14 +236,7 @@ class RunTable(DataTable[Text]):
         classes: str | None = None,
         disabled: bool = False,
     ) -> None:
-        super().__init__(
-            name=name,
-            id=id,
-            classes=classes,
-            disabled=disabled,
-            cursor_type="row",
-            zebra_stripes=True,
-        )
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.rows_shown: tuple[RunRow, ...] = ()
         """The runs in the table, in order."""
         self.columns_shown: tuple[str, ...] = ()
@@ -172,12 +245,27 @@ class RunTable(DataTable[Text]):
         """Ids of selected runs (kept when a filter hides them)."""
         self.sort_column = "created"
         self.sort_descending = True
+        self.cursor_row = 0
+        """Index of the highlighted row in ``rows_shown``."""
+        self._now = 0.0
+        self._row_of: dict[str, int] = {}
+        self._row_widths: list[tuple[int, ...]] = []
+        """Per row, the width of each cell's text (the columns' widths are the maxima)."""
+        self._widths: tuple[int, ...] = ()
+        self._strips: dict[int, Strip] = {}
+        """Rendered rows (uncropped, unstyled), by row index; dropped when a row changes."""
         self._last_highlight: str | None = None
+
+    # -- data -------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows_shown)
 
     @property
     def highlighted(self) -> RunRow | None:
         """The run under the cursor."""
-        if not self.rows_shown or not (0 <= self.cursor_row < len(self.rows_shown)):
+        if not (0 <= self.cursor_row < len(self.rows_shown)):
             return None
         return self.rows_shown[self.cursor_row]
 
@@ -186,68 +274,207 @@ class RunTable(DataTable[Text]):
         rows = tuple(rows)
         columns = tuple(columns)
         keep = self.highlighted.id if self.highlighted is not None else None
-        same_shape = columns == self.columns_shown and tuple(r.id for r in rows) == tuple(
-            r.id for r in self.rows_shown
-        )
+        self._now = now
+        same_shape = columns == self.columns_shown and len(rows) == len(self.rows_shown)
         if same_shape:
-            old = {r.id: r for r in self.rows_shown}
+            same_shape = all(a.id == b.id for a, b in zip(rows, self.rows_shown, strict=True))
+        if same_shape:
+            changed = [
+                i for i, (a, b) in enumerate(zip(rows, self.rows_shown, strict=True)) if a != b
+            ]
             self.rows_shown = rows
-            for r in rows:
-                if old.get(r.id) == r:
-                    continue
-                new_cells = cells(r, columns, r.id in self.selected, now)
-                for key, cell in zip(columns, new_cells, strict=False):
-                    if self.get_cell(r.id, key) != cell:
-                        self.update_cell(r.id, key, cell, update_width=True)
-            self._update_headers()
+            if not changed:
+                return
+            for i in changed:
+                self._row_widths[i] = self._measure(rows[i])
+                self._strips.pop(i, None)
+            if not self._set_widths():
+                for i in changed:
+                    self._refresh_row(i)
             return
-        with self.app.batch_update():
-            if columns != self.columns_shown:
-                self.clear(columns=True)
-                for key in columns:
-                    self.add_column(column_title(key), key=key)
-                self.columns_shown = columns
-            else:
-                self.clear()
-            self.rows_shown = rows
-            self.add_rows_keyed(rows, now)
-            self._update_headers()
-            if keep is not None:
-                try:
-                    index = self.get_row_index(keep)
-                except RowDoesNotExist:
-                    index = 0
-                self.move_cursor(row=index, animate=False, scroll=True)
+        self.rows_shown = rows
+        self.columns_shown = columns
+        self._row_of = {r.id: i for i, r in enumerate(rows)}
+        self._row_widths = [self._measure(r) for r in rows]
+        self._strips.clear()
+        self._set_widths(force=True)
+        row = self._row_of.get(keep, 0) if keep is not None else 0
+        self.cursor_row = min(row, max(0, len(rows) - 1))
+        self._scroll_to_cursor()
         self._announce_highlight()
-
-    def add_rows_keyed(self, rows: Sequence[RunRow], now: float) -> None:
-        for r in rows:
-            self.add_row(*cells(r, self.columns_shown, r.id in self.selected, now), key=r.id)
 
     def refresh_ages(self, now: float) -> None:
         """Redraw the age and runtime cells (the clock moved)."""
-        for r in self.rows_shown:
-            new_cells = cells(r, ("created", "runtime"), False, now)
-            for key, cell in zip(("created", "runtime"), new_cells, strict=False):
-                if key in self.columns_shown and self.get_cell(r.id, key) != cell:
-                    self.update_cell(r.id, key, cell, update_width=True)
-
-    def _update_headers(self) -> None:
-        """Mark the sort column's header with an arrow."""
-        arrow = " ▼" if self.sort_descending else " ▲"
-        changed = False
-        for key in self.columns_shown:
-            col = self.columns.get(key)  # type: ignore[call-overload]
-            if col is None:
-                continue
-            title = column_title(key) + (arrow if key == self.sort_column else "")
-            if col.label.plain != title:
-                col.label = Text(title)
-                changed = True
-        if changed:
-            # Only then: a live table would otherwise repaint whole twice a second.
-            self._require_update_dimensions = True
+        self._now = now
+        if not ({"created", "runtime"} & set(self.columns_shown)):
+            return
+        self._row_widths = [self._measure(r) for r in self.rows_shown]
+        self._strips.clear()
+        if not self._set_widths():
             self.refresh()
+
+    def set_selected(self, ids: Iterable[str]) -> None:
+        """Replace the selection."""
+        self.selected = set(ids)
+        self._strips.clear()
+        self.refresh()
+        self.post_message(self.SelectionChanged(self, frozenset(self.selected)))
+
+    def cursor_to(self, run_id: str) -> None:
+        """Put the cursor on ``run_id`` if it is shown."""
+        row = self._row_of.get(run_id)
+        if row is not None:
+            self._move_cursor(row)
+
+    def get_row(self, run_id: str) -> list[Text]:
+        """The cells of ``run_id``'s row as they are drawn (KeyError if it is not shown)."""
+        r = self.rows_shown[self._row_of[run_id]]
+        return cells(r, self.columns_shown, r.id in self.selected, self._now)
+
+    def get_cell(self, run_id: str, column: str) -> Text:
+        """One cell of ``run_id``'s row (KeyError if either is not shown)."""
+        return self.get_row(run_id)[self.columns_shown.index(column)]
+
+    def column_width(self, column: str) -> int:
+        """The width of a column's text (without the padding around it)."""
+        return self._widths[self.columns_shown.index(column)]
+
+    def get_row_index(self, run_id: str) -> int:
+        """The row of ``run_id`` (KeyError if it is not shown)."""
+        return self._row_of[run_id]
+
+    def _measure(self, row: RunRow) -> tuple[int, ...]:
+        return tuple(
+            c.cell_len for c in cells(row, self.columns_shown, row.id in self.selected, self._now)
+        )
+
+    def _titles(self) -> list[str]:
+        arrow = " ▼" if self.sort_descending else " ▲"
+        return [
+            column_title(k) + (arrow if k == self.sort_column else "") for k in self.columns_shown
+        ]
+
+    def _set_widths(self, force: bool = False) -> bool:
+        """Recompute the column widths; True if the whole table was redrawn."""
+        # Titles get room for the sort arrow wherever it moves.
+        widths = [cell_len(column_title(k)) + (0 if k == "sel" else 2) for k in self.columns_shown]
+        for rw in self._row_widths:
+            widths = [max(a, b) for a, b in zip(widths, rw, strict=True)]
+        widths = tuple(widths)
+        if not force and widths == self._widths:
+            return False
+        self._widths = widths
+        self._strips.clear()
+        total = sum(w + 2 * PAD for w in widths)
+        self.virtual_size = Size(total, len(self.rows_shown) + 1)
+        self.refresh()
+        return True
+
+    # -- rendering ----------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        base = self.rich_style
+        if y == 0:
+            style = base + self.get_component_rich_style("run-table--header")
+            strip = self._header_strip().apply_style(style)
+            return strip.crop_extend(scroll_x, scroll_x + width, style)
+        row = scroll_y + y - 1
+        if row >= len(self.rows_shown):
+            return Strip.blank(width, base)
+        if row == self.cursor_row:
+            style = base + self.get_component_rich_style("run-table--cursor")
+        elif row % 2 == 1:
+            style = base + self.get_component_rich_style("run-table--even-row")
+        else:
+            style = base
+        strip = self._row_strip(row).apply_style(style)
+        return strip.crop_extend(scroll_x, scroll_x + width, style)
+
+    def _header_strip(self) -> Strip:
+        return self._line([Text(t, no_wrap=True) for t in self._titles()])
+
+    def _row_strip(self, row: int) -> Strip:
+        strip = self._strips.get(row)
+        if strip is None:
+            r = self.rows_shown[row]
+            strip = self._line(cells(r, self.columns_shown, r.id in self.selected, self._now))
+            self._strips[row] = strip
+        return strip
+
+    def _line(self, texts: Sequence[Text]) -> Strip:
+        console = self.app.console
+        # Blanks carry a style of their own so that they stay apart from the
+        # text when the screen merges alike segments: SVG renderers drop the
+        # leading spaces of a text run, which shifted whole rows in screenshots.
+        pad = Segment(" " * PAD, _BLANK)
+        segments: list[Segment] = []
+        for text, w in zip(texts, self._widths, strict=False):
+            t = text
+            if t.cell_len > w:
+                t = t.copy()
+                t.truncate(w, overflow="ellipsis")
+            gap = Segment(" " * (w - t.cell_len), _BLANK)
+            segments.append(pad)
+            if t.justify == "right":
+                segments.append(gap)
+            # Text.render leaves out the text's own style when it has no spans.
+            style = console.get_style(t.style, default=None) if t.style else None
+            segments.extend(Segment.apply_style(t.render(console), style))
+            if t.justify != "right":
+                segments.append(gap)
+            segments.append(pad)
+        return Strip(segments, sum(w + 2 * PAD for w in self._widths))
+
+    def _refresh_row(self, row: int) -> None:
+        self.refresh_line(row + 1)
+
+    # -- cursor -------------------------------------------------------------------
+
+    def _move_cursor(self, row: int) -> None:
+        if not self.rows_shown:
+            return
+        row = max(0, min(row, len(self.rows_shown) - 1))
+        if row != self.cursor_row:
+            old, self.cursor_row = self.cursor_row, row
+            self._refresh_row(old)
+            self._refresh_row(row)
+        self._scroll_to_cursor()
+        self._announce_highlight()
+
+    def _scroll_to_cursor(self) -> None:
+        rows_visible = max(1, self.scrollable_content_region.height - 1)
+        top = int(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + rows_visible:
+            self.scroll_to(y=self.cursor_row - rows_visible + 1, animate=False, immediate=True)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._scroll_to_cursor()
+
+    def action_cursor(self, delta: int) -> None:
+        self._move_cursor(self.cursor_row + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move_cursor(
+            self.cursor_row + direction * max(1, self.scrollable_content_region.height - 2)
+        )
+
+    def action_cursor_to_end(self, last: int) -> None:
+        self._move_cursor(len(self.rows_shown) - 1 if last else 0)
+
+    def action_choose(self) -> None:
+        r = self.highlighted
+        if r is not None:
+            self.post_message(self.RunChosen(self, r.id))
 
     def action_toggle_select(self) -> None:
         """Mark or unmark the highlighted run and move down."""
@@ -258,26 +485,11 @@ class RunTable(DataTable[Text]):
             self.selected.discard(r.id)
         else:
             self.selected.add(r.id)
-        self.update_cell(
-            r.id, "sel", Text(SELECT_MARK if r.id in self.selected else " ", style="bold")
-        )
-        if self.cursor_row < self.row_count - 1:
-            self.move_cursor(row=self.cursor_row + 1, animate=False)
+        self._strips.pop(self.cursor_row, None)
+        self._refresh_row(self.cursor_row)
+        if self.cursor_row < len(self.rows_shown) - 1:
+            self._move_cursor(self.cursor_row + 1)
         self.post_message(self.SelectionChanged(self, frozenset(self.selected)))
-
-    def set_selected(self, ids: Iterable[str]) -> None:
-        """Replace the selection."""
-        self.selected = set(ids)
-        for r in self.rows_shown:
-            self.update_cell(
-                r.id, "sel", Text(SELECT_MARK if r.id in self.selected else " ", style="bold")
-            )
-        self.post_message(self.SelectionChanged(self, frozenset(self.selected)))
-
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        self._announce_highlight()
 
     def _announce_highlight(self) -> None:
         r = self.highlighted
@@ -286,22 +498,28 @@ class RunTable(DataTable[Text]):
             self._last_highlight = rid
             self.post_message(self.RunHighlighted(self, rid))
 
-    @on(DataTable.HeaderSelected)
-    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+    # -- mouse ----------------------------------------------------------------------
+
+    def _column_at(self, x: int) -> str | None:
+        x += int(self.scroll_x)
+        for key, w in zip(self.columns_shown, self._widths, strict=False):
+            x -= w + 2 * PAD
+            if x < 0:
+                return key
+        return None
+
+    def on_click(self, event: events.Click) -> None:
         event.stop()
-        key = event.column_key.value
-        if key and key != "sel":
-            self.post_message(self.SortRequested(self, key))
-
-    def cursor_to(self, run_id: str) -> None:
-        """Put the cursor on ``run_id`` if it is shown."""
-        try:
-            self.move_cursor(row=self.get_row_index(run_id), animate=False)
-        except RowDoesNotExist:
-            pass
-
-    def coordinate_of(self, run_id: str) -> Coordinate | None:
-        try:
-            return Coordinate(self.get_row_index(run_id), 0)
-        except RowDoesNotExist:
-            return None
+        self.focus()
+        if event.y == 0:
+            key = self._column_at(event.x)
+            if key and key != "sel":
+                self.post_message(self.SortRequested(self, key))
+            return
+        row = int(self.scroll_y) + event.y - 1
+        if not (0 <= row < len(self.rows_shown)):
+            return
+        if row == self.cursor_row:
+            self.action_choose()
+        else:
+            self._move_cursor(row)
