@@ -38,7 +38,7 @@ def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     from trackui.tui.screens.run_detail import RunDetailScreen
     from trackui.tui.screens.runs import RunsScreen
     from trackui.tui.widgets.metric_plot import MetricPlot
-    from trackui.tui.widgets.run_table import RunTable
+    from trackui.tui.widgets.run_table import NAV_BINDINGS, RunTable
 
     def rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
         out = []
@@ -51,11 +51,16 @@ def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
 
     nav = [
         ("↑ ↓ pgup pgdn home end", "Move in tables and lists"),
+        ("← →", "Scroll a wide table"),
         ("tab, shift+tab", "Move between table, charts and tabs"),
     ]
     return [
         ("Everywhere", rows(TrackApp.BINDINGS) + nav),
-        ("Runs", rows(RunsScreen.BINDINGS) + rows(RunTable.BINDINGS)),
+        (
+            "Runs",
+            rows(RunsScreen.BINDINGS)
+            + rows([b for b in RunTable.BINDINGS if b not in NAV_BINDINGS]),
+        ),
         ("Chart (focused with tab)", rows(MetricPlot.BINDINGS)),
         ("Run detail", rows(RunDetailScreen.BINDINGS)),
         ("Compare", rows(CompareScreen.BINDINGS)),

@@ -45,6 +45,19 @@ PAD = 1
 """Blank cells on each side of a cell."""
 _BLANK = Style(bold=False)
 
+NAV_BINDINGS = [
+    Binding("enter", "choose", "Open", show=False),
+    Binding("up", "cursor(-1)", "Up", show=False),
+    Binding("down", "cursor(1)", "Down", show=False),
+    Binding("pageup", "page(-1)", "Page up", show=False),
+    Binding("pagedown", "page(1)", "Page down", show=False),
+    Binding("home", "cursor_to_end(0)", "First", show=False),
+    Binding("end", "cursor_to_end(1)", "Last", show=False),
+    Binding("left", "scroll_left", "Scroll left", show=False),
+    Binding("right", "scroll_right", "Scroll right", show=False),
+]
+"""The table's moves (the help screen sums them up in one line)."""
+
 
 def column_title(key: str) -> str:
     """The header of a column key (``summary:val/acc`` shows as ``val/acc``)."""
@@ -167,18 +180,7 @@ class RunTable(ScrollView, can_focus=True):
     }
     """
 
-    BINDINGS = [
-        Binding("space", "toggle_select", "Select", show=True),
-        Binding("enter", "choose", "Open", show=False),
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "cursor_to_end(0)", "First", show=False),
-        Binding("end", "cursor_to_end(1)", "Last", show=False),
-        Binding("left", "scroll_left", "Scroll left", show=False),
-        Binding("right", "scroll_right", "Scroll right", show=False),
-    ]
+    BINDINGS = [Binding("space", "toggle_select", "Select", show=True), *NAV_BINDINGS]
 
     class RunHighlighted(Message):
         """The cursor moved to another run (or off every run: ``run_id`` is None)."""
