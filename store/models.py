@@ -6,6 +6,7 @@ thread in a message without either side mutating it afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,3 +134,15 @@ class Diff:
     run_ids: tuple[str, ...]
     baseline: str
     rows: tuple[DiffRow, ...]
+
+
+def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one level with ``/``-joined keys (``{"a": {"b": 1}}`` -> ``a/b``)."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping) and v:
+            out.update(flatten(v, key + "/"))
+        else:
+            out[key] = v
+    return out

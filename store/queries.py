@@ -13,25 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from trackui.store.models import Diff, DiffRow, RunRow, Series
+from trackui.store.models import Diff, DiffRow, RunRow, Series, flatten
 from trackui.store.smoothing import SMOOTHERS, smooth_bucket
 
 X_AXES = ("step", "relative", "wall")
 """Built-in x axes; any metric name is also accepted."""
 
 _ROW_FIELDS = {f.name for f in fields(RunRow)}
-
-
-def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested dicts as one level with ``/``-joined keys (``{"a": {"b": 1}}`` -> ``a/b``)."""
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping) and v:
-            out.update(flatten(v, key + "/"))
-        else:
-            out[key] = v
-    return out
 
 
 def fetch_points(

@@ -74,7 +74,8 @@ class TrackApp(App[int]):
         self,
         root: Path,
         *,
-        index: Index,
+        index: Index | None = None,
+        open_index: Callable[[], Index] | None = None,
         watch: bool = True,
         poll: bool = False,
         now: Callable[[], float] = time.time,
@@ -82,9 +83,14 @@ class TrackApp(App[int]):
         super().__init__()
         self.root = root
         """The directory of runs."""
-        self.index = index
-        """The store's index of ``root``; called only from worker threads (it is
-        thread-safe: one refresh at a time, queries alongside)."""
+        if index is None and open_index is None:
+            raise TypeError("TrackApp needs an index or a way to open one")
+        self._index = index
+        self._open_index = open_index
+        self._index_ready = threading.Event()
+        """Set once the index is open (or could not be)."""
+        if index is not None:
+            self._index_ready.set()
         self.now = now
         """The clock (frozen in snapshot tests)."""
         self.prefs: Prefs = load_prefs(root)
@@ -114,6 +120,21 @@ class TrackApp(App[int]):
         self.live_runs = 0
         """Runs shown as running (set by the runs screen)."""
         self.sub_title = clean(str(root))
+
+    @property
+    def index(self) -> Index:
+        """The store's index of ``root``; called only from worker threads (it is
+        thread-safe: one refresh at a time, queries alongside).
+
+        When the app was given ``open_index``, the first store worker opens it
+        while the screen is being drawn (DuckDB's import and the cache's load
+        overlap the UI's start); a worker that needs it sooner waits.
+        """
+        if self._index is None:
+            self._index_ready.wait()
+            if self._index is None:
+                raise RuntimeError("the index could not be opened")
+        return self._index
 
     # -- lifecycle --------------------------------------------------------
 
@@ -155,7 +176,7 @@ class TrackApp(App[int]):
             worker.cancel()
         # Closing waits for a refresh in flight (cancelled above: it stops
         # at its next batch) and keeps the cache file for the next start.
-        close = getattr(self.index, "close", None)
+        close = getattr(self._index, "close", None)
         if close is not None:
             try:
                 close()
@@ -170,6 +191,11 @@ class TrackApp(App[int]):
         cancel = worker.cancelled_event
         try:
             if first:
+                if self._index is None and self._open_index is not None:
+                    try:
+                        self._index = self._open_index()
+                    finally:
+                        self._index_ready.set()
                 changed = self.index.scan()
                 loaded = self.index.loaded
                 self.post_message(StoreRefreshed(frozenset(changed), loaded, scan=True))
@@ -422,11 +448,14 @@ def make_app(
     Returns:
         The app, not yet running.
     """
-    from trackui.store.index import Index
-
     root = Path(root)
-    index = Index(root, cache=True, now=now)
-    return TrackApp(root, index=index, watch=watch, poll=poll, now=now)
+
+    def open_index() -> Index:
+        from trackui.store.index import Index
+
+        return Index(root, cache=True, now=now)
+
+    return TrackApp(root, open_index=open_index, watch=watch, poll=poll, now=now)
 
 
 def run_app(root: Path, *, poll: bool = False) -> int:

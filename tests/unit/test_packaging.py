@@ -101,6 +101,19 @@ def test_store_never_imports_textual() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_the_first_screen_loads_without_the_data_stack() -> None:
+    # The run table must paint within a second: the modules it needs leave
+    # NumPy, DuckDB and Arrow to the store worker that opens the index.
+    script = (
+        "import sys\n"
+        "from trackui.tui.app import make_app\n"
+        "import trackui.tui.screens.runs\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'duckdb', 'pyarrow'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_trainer_logs_only_through_the_public_api() -> None:
     for path in (REPO / "trainer").glob("*.py"):
         text = path.read_text()

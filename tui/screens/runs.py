@@ -14,8 +14,7 @@ from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from trackui.store.models import RunRow
-from trackui.store.queries import flatten
+from trackui.store.models import RunRow, flatten
 from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, sort_key, update_if_changed
 from trackui.tui.messages import RunsQueried, RunsView

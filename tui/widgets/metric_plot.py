@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
 from rich.console import Console
 from rich.text import Text
 from textual import on, work
@@ -18,6 +18,9 @@ from textual_plotext import PlotextPlot
 from trackui.store.models import Series
 from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, shorten
+
+if TYPE_CHECKING:  # imported where used: the first paint does not wait for NumPy
+    import numpy as np
 
 RGB = tuple[int, int, int]
 
@@ -67,6 +70,8 @@ class PlotSpec:
 
 def series_digest(series: tuple[Series, ...]) -> int:
     """A hash of the drawn arrays of ``series`` (cheap: a few KB per chart)."""
+    import numpy as np
+
     parts: list[object] = []
     for s in series:
         parts.append(s.run_id)
@@ -93,6 +98,8 @@ def finite_segments(
     plotext cannot draw NaN or inf (it raises), and a log axis cannot take
     values at or below zero; those points split the curve instead.
     """
+    import numpy as np
+
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     ok = np.isfinite(x) & np.isfinite(y)

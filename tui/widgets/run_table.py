@@ -16,8 +16,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from trackui.store.models import RunRow
-from trackui.store.queries import flatten
+from trackui.store.models import RunRow, flatten
 from trackui.tui.fmt import (
     clean,
     fmt_age,
