@@ -173,3 +173,51 @@ async def test_unchanged_data_is_not_redrawn(fixture_root: Path, app_factory) ->
         app.schedule_refresh()
         await settle(pilot)
         assert {p.metric: p.builds for p in app.screen.query(MetricPlot)} == builds
+
+
+async def test_256_colours_keep_text_readable_and_runs_apart(
+    fixture_root: Path, app_factory
+) -> None:
+    # A 256-colour terminal gets every colour rounded to its palette: the run
+    # colours must stay apart, and no text may end up in its own background.
+    from rich.color import Color, ColorSystem
+    from rich.console import Console
+
+    from trackui.tui.app import PALETTE
+
+    def to_256(c: Color | None) -> int | None:
+        if c is None or c.is_default:
+            return None
+        return c.downgrade(ColorSystem.EIGHT_BIT).number
+
+    assert len({to_256(Color.from_rgb(*rgb)) for rgb in PALETTE}) == len(PALETTE)
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("space", "space", "space")
+        await settle(pilot)
+        update = app.screen._compositor.render_update(full=True)
+        console = Console(
+            width=120, height=36, color_system="256", force_terminal=True, legacy_windows=False
+        )
+        segments = list(console.render(update))
+        with console.capture() as cap:
+            console.print(update)
+    out = cap.get()
+    assert "\x1b[38;2;" not in out and "\x1b[38;5;" in out
+    shown = Text.from_ansi(out).plain
+    assert "baseline" in shown and "3 selected" in shown
+    fgs: set[int] = set()
+    checked = 0
+    for seg in segments:
+        if seg.style is None or not seg.text.strip():
+            continue
+        fg, bg = to_256(seg.style.color), to_256(seg.style.bgcolor)
+        if fg is not None:
+            fgs.add(fg)
+        if fg is not None and bg is not None and not seg.style.reverse:
+            assert fg != bg, f"{seg.text!r} drawn in its background colour"
+            checked += 1
+    assert checked > 50
+    # The three charted runs, the state glyphs and the footer keys differ.
+    assert len(fgs) >= 6
