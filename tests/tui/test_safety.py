@@ -157,9 +157,10 @@ async def test_metric_plot_never_crashes(values, log) -> None:
         ss = (series(values, points=len(values) * 10),)
         plot.show(PlotSpec("m", ss, ((200, 0, 0),), ("hd",), log=log, digest=series_digest(ss)))
         await pilot.pause(0.3)
-        text = plot.draw_now(60, 16)
-        assert isinstance(text, Text) and text.plain
-        assert ESC not in text.plain
+        strips = plot.draw_now(60, 16)
+        assert len(strips) == 16 and all(s.cell_length == 60 for s in strips)
+        text = "".join(s.text for s in strips)
+        assert text.strip() and ESC not in text
 
 
 async def test_unchanged_data_is_not_redrawn(fixture_root: Path, app_factory) -> None:
@@ -175,13 +176,39 @@ async def test_unchanged_data_is_not_redrawn(fixture_root: Path, app_factory) ->
         assert {p.metric: p.builds for p in app.screen.query(MetricPlot)} == builds
 
 
-async def test_256_colours_keep_text_readable_and_runs_apart(
-    fixture_root: Path, app_factory
-) -> None:
-    # A 256-colour terminal gets every colour rounded to its palette: the run
-    # colours must stay apart, and no text may end up in its own background.
+_SCREEN_IN_256_COLOURS = """
+import asyncio, sys
+from pathlib import Path
+from tui_support import settle
+from trackui.tui.app import make_app
+
+async def main():
+    app = make_app(Path(sys.argv[1]), watch=False)
+    app.animation_level = "none"
+    assert app.console.color_system == "256", app.console.color_system
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("space", "space", "space")
+        await settle(pilot)
+        update = app.screen._compositor.render_update(full=True)
+        with app.console.capture() as cap:
+            app.console.print(update)
+    sys.stdout.write(cap.get())
+
+asyncio.run(main())
+"""
+
+
+def test_256_colours_keep_text_readable_and_runs_apart(fixture_root: Path) -> None:
+    # In a 256-colour terminal every colour is rounded to the palette: the run
+    # colours must stay apart, and no text may land on its own background.
+    # A process of its own: rich caches a style's codes for the first colour
+    # system it was printed in, so earlier tests would leak true colour here.
+    import os
+    import subprocess
+    import sys
+
     from rich.color import Color, ColorSystem
-    from rich.console import Console
 
     from trackui.tui.app import PALETTE
 
@@ -191,32 +218,32 @@ async def test_256_colours_keep_text_readable_and_runs_apart(
         return c.downgrade(ColorSystem.EIGHT_BIT).number
 
     assert len({to_256(Color.from_rgb(*rgb)) for rgb in PALETTE}) == len(PALETTE)
-    app = app_factory(fixture_root)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("space", "space", "space")
-        await settle(pilot)
-        update = app.screen._compositor.render_update(full=True)
-        console = Console(
-            width=120, height=36, color_system="256", force_terminal=True, legacy_windows=False
-        )
-        segments = list(console.render(update))
-        with console.capture() as cap:
-            console.print(update)
-    out = cap.get()
+    env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "NO_COLOR")}
+    env["TERM"] = "xterm-256color"
+    env["PYTHONPATH"] = str(Path(__file__).parent)
+    proc = subprocess.run(
+        [sys.executable, "-c", _SCREEN_IN_256_COLOURS, str(fixture_root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
     assert "\x1b[38;2;" not in out and "\x1b[38;5;" in out
-    shown = Text.from_ansi(out).plain
-    assert "baseline" in shown and "3 selected" in shown
+    text = Text.from_ansi(out)
+    assert "baseline" in text.plain and "3 selected" in text.plain
     fgs: set[int] = set()
     checked = 0
-    for seg in segments:
-        if seg.style is None or not seg.text.strip():
+    for span in text.spans:
+        style = span.style
+        if isinstance(style, str) or not text.plain[span.start : span.end].strip():
             continue
-        fg, bg = to_256(seg.style.color), to_256(seg.style.bgcolor)
+        fg, bg = to_256(style.color), to_256(style.bgcolor)
         if fg is not None:
             fgs.add(fg)
-        if fg is not None and bg is not None and not seg.style.reverse:
-            assert fg != bg, f"{seg.text!r} drawn in its background colour"
+        if fg is not None and bg is not None and not style.reverse:
+            assert fg != bg, f"{text.plain[span.start : span.end]!r} in its background colour"
             checked += 1
     assert checked > 50
     # The three charted runs, the state glyphs and the footer keys differ.
