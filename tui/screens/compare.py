@@ -9,23 +9,21 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from trackui.store.models import RunRow
-from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, shorten, update_if_changed
 from trackui.tui.messages import DiffQueried
+from trackui.tui.screens.base import StoreScreen
 from trackui.tui.screens.pickers import ChooseOneScreen
 from trackui.tui.widgets.config_diff import ConfigDiff
 from trackui.tui.widgets.curves import CurvesPanel
-from trackui.tui.widgets.metric_plot import MetricPlot
 
 if TYPE_CHECKING:
-    from trackui.tui.app import TrackApp
+    pass
 
 
-class CompareScreen(ReportsWorkerErrors, Screen[None]):
+class CompareScreen(StoreScreen):
     """Config and summary diff against a baseline, above the runs' curves."""
 
     CSS_PATH = "compare.tcss"
@@ -46,12 +44,6 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         """The run the others are diffed against."""
         self.all_keys = False
         """Show every key, not only those that differ."""
-        self._dirty = False
-        self._ready = False
-
-    @property
-    def track(self) -> TrackApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -66,7 +58,7 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         self._query()
         self.query_one(CurvesPanel).show_runs(self.runs)
         self.query_one(ConfigDiff).focus()
-        self._ready = True
+        self.mark_ready()
 
     def _set_status(self, shown: int | None) -> None:
         names = {r.id: r.name for r in self.runs}
@@ -98,25 +90,12 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         )
         self._set_status(shown)
 
-    def store_changed(self, changed: frozenset[str], active: bool) -> None:
-        if not self._ready:
-            self._dirty = True
-            return
-        if not self.is_attached or not self.children:
-            return  # being torn down
-        ids = {r.id for r in self.runs}
-        if changed and not (changed & ids):
-            return
-        if not active:
-            self._dirty = True
-            return
+    def concerns(self, changed: frozenset[str]) -> bool:
+        return bool(changed & {r.id for r in self.runs})
+
+    def reload(self, changed: frozenset[str]) -> None:
         self._query()
         self.query_one(CurvesPanel).request_live()
-
-    def on_screen_resume(self) -> None:
-        if self._dirty:
-            self._dirty = False
-            self.store_changed(frozenset(), True)
 
     def action_back(self) -> None:
         self.dismiss()
@@ -149,16 +128,6 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         self.baseline = run_id
         self._set_status(None)
         self._query()
-
-    def action_smoothing(self) -> None:
-        self.track.set_smoothing()
-
-    def action_x_axis(self) -> None:
-        self.track.cycle_x_axis()
-
-    @on(MetricPlot.LogToggled)
-    def _log_toggled(self, event: MetricPlot.LogToggled) -> None:
-        self.track.toggle_log(event.metric, event.log)
 
     def system_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Toggle all keys", "Differing keys only, or all", self.action_all_keys)

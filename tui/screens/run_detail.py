@@ -13,19 +13,17 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Log, Static, TabbedContent, TabPane, Tree
 
 from trackui.store import layout
 from trackui.store.models import RunRow
-from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, fmt_duration, fmt_value, state_text, update_if_changed
 from trackui.tui.messages import DetailQueried
+from trackui.tui.screens.base import StoreScreen
 from trackui.tui.widgets.curves import CurvesPanel
-from trackui.tui.widgets.metric_plot import MetricPlot
 
 if TYPE_CHECKING:
-    from trackui.tui.app import TrackApp
+    pass
 
 OUTPUT_TAIL_BYTES = 256 * 1024
 OUTPUT_TAIL_LINES = 1000
@@ -174,7 +172,7 @@ def fill_tree(node: Any, value: Any) -> None:
                 node.add_leaf(label)
 
 
-class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
+class RunDetailScreen(StoreScreen):
     """Everything about one run. Escape goes back to the table."""
 
     CSS_PATH = "run_detail.tcss"
@@ -196,15 +194,9 @@ class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
         super().__init__()
         self.row = row
         """The run shown (replaced by fresh rows as it changes)."""
-        self._dirty = False
-        self._ready = False
         self._config_shown: Any = None
         self._summary_shown: tuple[tuple[str, str], ...] | None = None
         self._files_shown: tuple[tuple[str, int], ...] | None = None
-
-    @property
-    def track(self) -> TrackApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -234,7 +226,7 @@ class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
         self._query()
         for panel in self.query(CurvesPanel):
             panel.show_runs([self.row])
-        self._ready = True
+        self.mark_ready()
 
     def action_back(self) -> None:
         self.dismiss()
@@ -242,37 +234,15 @@ class RunDetailScreen(ReportsWorkerErrors, Screen[None]):
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
-    def action_smoothing(self) -> None:
-        self.track.set_smoothing()
-
-    def action_x_axis(self) -> None:
-        self.track.cycle_x_axis()
-
-    @on(MetricPlot.LogToggled)
-    def _log_toggled(self, event: MetricPlot.LogToggled) -> None:
-        self.track.toggle_log(event.metric, event.log)
-
     # -- data ---------------------------------------------------------------
 
-    def store_changed(self, changed: frozenset[str], active: bool) -> None:
-        if not self._ready:
-            self._dirty = True
-            return
-        if not self.is_attached or not self.children:
-            return  # being torn down
-        if changed and self.row.id not in changed:
-            return
-        if not active:
-            self._dirty = True
-            return
+    def concerns(self, changed: frozenset[str]) -> bool:
+        return self.row.id in changed
+
+    def reload(self, changed: frozenset[str]) -> None:
         self._query()
         for panel in self.query(CurvesPanel):
             panel.request_live()
-
-    def on_screen_resume(self) -> None:
-        if self._dirty:
-            self._dirty = False
-            self.store_changed(frozenset(), True)
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False, description="query run")
     def _query(self) -> None:

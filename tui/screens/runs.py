@@ -11,20 +11,18 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from trackui.store.models import RunRow, flatten
-from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, sort_key, update_if_changed
 from trackui.tui.messages import RunsQueried, RunsView
+from trackui.tui.screens.base import StoreScreen
 from trackui.tui.screens.pickers import ChooseManyScreen, ChooseOneScreen, PromptScreen
 from trackui.tui.widgets.curves import CurvesPanel
-from trackui.tui.widgets.metric_plot import MetricPlot
 from trackui.tui.widgets.run_table import BASE_COLUMNS, RunTable, column_title, column_value
 
 if TYPE_CHECKING:
-    from trackui.tui.app import TrackApp
+    pass
 
 FILTER_HELP = "name text, state:running, tag:x, lr>=0.001, val_accuracy>0.9, or, not, ( )"
 HIGHLIGHT_DELAY_S = 0.12
@@ -62,7 +60,7 @@ def parse_step_range(text: str) -> tuple[float, float] | None | str:
     return (lo, hi)
 
 
-class RunsScreen(ReportsWorkerErrors, Screen[None]):
+class RunsScreen(StoreScreen):
     """All runs in the root, filtered and sorted, with curves beside them."""
 
     CSS_PATH = "runs.tcss"
@@ -94,16 +92,10 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         self.view: RunsView | None = None
         """The last answer of the runs query."""
         self.filter_text = ""
-        self._dirty = False
-        self._ready = False
         self._query_again = False
         self._querying = False
         self._highlight_timer: Any = None
         self._last_query: tuple[object, ...] | None = None
-
-    @property
-    def track(self) -> TrackApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")
@@ -124,10 +116,7 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         table.focus()
         self._set_status()
         self._layout()
-        self._ready = True
-        if self._dirty or self.track.scanned:
-            self._dirty = False
-            self.store_changed(frozenset(), True)
+        self.mark_ready(catch_up=self.track.scanned)
 
     def on_resize(self) -> None:
         self._layout()
@@ -151,20 +140,11 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
 
     # -- store -> screen ------------------------------------------------------
 
-    def store_changed(self, changed: frozenset[str], active: bool) -> None:
-        """The index changed: re-query now if on top, else when shown again."""
-        if not self._ready:
-            self._dirty = True
-            return
-        if not self.is_attached or not self.children:
-            return  # being torn down
-        if active:
-            self.query_runs()
-            panel = self.query_one(CurvesPanel)
-            if not changed or any(r.id in changed for r in panel.runs) or panel.view is None:
-                panel.request_live()
-        else:
-            self._dirty = True
+    def reload(self, changed: frozenset[str]) -> None:
+        self.query_runs()
+        panel = self.query_one(CurvesPanel)
+        if not changed or any(r.id in changed for r in panel.runs) or panel.view is None:
+            panel.request_live()
 
     def ingest_progress(self, done: int, total: int) -> None:
         self._set_status()
@@ -172,11 +152,6 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
     def clock_tick(self) -> None:
         if self.is_current:
             self.query_one(RunTable).refresh_ages(self.track.now())
-
-    def on_screen_resume(self) -> None:
-        if self._dirty:
-            self._dirty = False
-            self.store_changed(frozenset(), True)
 
     def query_runs(self) -> None:
         """Ask the index for the table's rows (coalesced: one query at a time)."""
@@ -317,10 +292,6 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
     @on(RunTable.SortRequested)
     def _sort_requested(self, event: RunTable.SortRequested) -> None:
         self._sort_by(event.column)
-
-    @on(MetricPlot.LogToggled)
-    def _log_toggled(self, event: MetricPlot.LogToggled) -> None:
-        self.track.toggle_log(event.metric, event.log)
 
     @on(RunTable.RunChosen)
     def _run_chosen(self, event: RunTable.RunChosen) -> None:
@@ -472,10 +443,6 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
             ),
             done,
         )
-
-    def action_smoothing(self) -> None:
-        """Cycle smoothing: time-weighted EMA, EMA, none."""
-        self.track.set_smoothing()
 
     def action_strength(self, delta: float) -> None:
         """Smooth more or less."""
