@@ -6,8 +6,9 @@ Usage::
 
 The runs are a small learning-rate / width sweep, each logged by its own
 training-script process through ``trackui.init`` / ``log`` / ``finish`` (with
-console output, a saved file and system metrics), into a temporary root
-unless ``--root`` is given.
+console output, a saved file and system metrics), from
+``/tmp/trackui-demo/mnist`` into its ``trackui-runs`` (emptied first), unless
+``--root`` is given.
 Each screenshot drives the app with ``run_test`` and key presses, waits for
 every worker and chart, then calls ``save_screenshot``.
 """
@@ -19,14 +20,16 @@ import asyncio
 import math
 import os
 import random
+import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+DEMO_DIR = Path("/tmp/trackui-demo")
+"""Where the runs are logged (emptied first): ``mnist/`` holds the script and its ``trackui-runs``."""
 
 SWEEP: tuple[dict[str, Any], ...] = (
     {"name": "baseline", "lr": 1e-3, "hidden": 128, "epochs": 5},
@@ -41,10 +44,9 @@ STEPS_PER_EPOCH = 300
 
 def make_runs(root: Path) -> None:
     """Log the sweep into ``root``: one training-script process per run, as a user would."""
-    import shutil
     import subprocess
 
-    workdir = root.parent / "mnist"
+    workdir = root.parent
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(__file__, workdir / "train.py")
     env = {**os.environ, "TRACKUI_SILENT": "1"}
@@ -52,7 +54,7 @@ def make_runs(root: Path) -> None:
     for spec in SWEEP:
         argv = [sys.executable, "train.py", "--name", spec["name"], "--lr", str(spec["lr"])]
         argv += ["--hidden", str(spec["hidden"]), "--epochs", str(spec["epochs"])]
-        argv += ["--arch", spec.get("arch", "mlp"), "--root", str(root)]
+        argv += ["--arch", spec.get("arch", "mlp"), "--root", os.path.relpath(root, workdir)]
         if spec.get("fail"):
             argv.append("--diverge")
         subprocess.run(argv, cwd=workdir, env=env, check=False)
@@ -188,12 +190,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=None, help="reuse this root (made if missing)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = args.root or Path(tmp) / "trackui-runs"
-        if not root.exists() or not any(root.glob("run-*")):
-            make_runs(root)
-        for name, size, keys in SHOTS:
-            asyncio.run(shoot(root, args.out, name, size, keys))
+    if args.root is not None:
+        root = args.root
+    else:
+        # A fixed place rather than a random temporary one: the pictures show
+        # the root, the runs' command and working directory, which then read
+        # as a user's would (``cd mnist; python train.py``) and stay the same
+        # from one regeneration to the next.
+        shutil.rmtree(DEMO_DIR, ignore_errors=True)
+        root = DEMO_DIR / "mnist" / "trackui-runs"
+    if not root.exists() or not any(root.glob("run-*")):
+        make_runs(root)
+    for name, size, keys in SHOTS:
+        asyncio.run(shoot(root, args.out, name, size, keys))
     return 0
 
 
