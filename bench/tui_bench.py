@@ -8,15 +8,17 @@ Each measurement runs in a fresh process (imports and memory count), driving
 the real app headless through ``run_test`` (a terminal adds its own output
 cost, which Textual keeps to changed cells):
 
-* first paint: from the start of the process (imports included) to the run
-  table of the 1,000-run root on screen, without a cache (the index in
-  memory) and with the cache the previous open left; then all metrics loaded;
+* first paint: from the start of the process (imports included) to the first
+  frame written after a row of the run table was rendered, on the 1,000-run
+  root, without a cache (a fresh index file) and with the cache the previous
+  open left, with the CPU seconds spent by then; then all metrics loaded;
 * curves: 10 runs x 1,000,000 points selected to every chart drawn, with the
   store query and the plotext drawing timed apart;
 * CPU: the UI's process CPU over ``--idle-s`` on the 1,000-run root with no
   live run, and over ``--live-s`` with 3 writer processes logging 5 scalars at
   20 Hz each, all three runs selected so their curves redraw; with the live
-  latency (a value logged to the step on screen, p50/p95);
+  latency of every step logged meanwhile (its ``log()`` to the first table
+  update that shows it or a later step, p50/p95);
 * peak memory (RSS) of the process that opened the 1,000-run root.
 
 The roots come from ``bench/gen_root.py`` (``root-1000x10000x5`` and
@@ -383,9 +385,10 @@ def main() -> int:
 
     print()
     row("first paint, 1,000 runs, no cache", cold.get("first_paint_s"), 1.0, "s",
-        f"({cold.get('runs')} runs, index in {cold.get('index_storage')})")  # fmt: skip
+        f"({cold.get('runs')} runs, index in {cold.get('index_storage')}, "
+        f"CPU {cold.get('first_paint_cpu_s', 0):.2f} s)")  # fmt: skip
     row("first paint, 1,000 runs, cached index", warm.get("first_paint_s"), 1.0, "s",
-        f"(index in {warm.get('index_storage')})")  # fmt: skip
+        f"(index in {warm.get('index_storage')}, CPU {warm.get('first_paint_cpu_s', 0):.2f} s)")  # fmt: skip
     row("all metrics loaded, no cache (50M points)", cold.get("all_loaded_s"), 12.0, "s")
     row("all metrics loaded, cached index", warm.get("all_loaded_s"), 1.0, "s",
         "(includes process start)")  # fmt: skip
