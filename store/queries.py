@@ -34,6 +34,20 @@ def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _columns(cur: Any, sql: str) -> list[np.ndarray]:
+    """The columns of a query's result as NumPy arrays of their own.
+
+    Through Arrow: DuckDB hands over its buffers one row group at a time, and
+    one copy joins them, which costs a third of ``fetchnumpy`` on a million rows.
+    """
+    tbl = cur.sql(sql).to_arrow_table()
+    out = []
+    for col in tbl.columns:
+        chunks = [c.to_numpy(zero_copy_only=False) for c in col.chunks]
+        out.append(np.concatenate(chunks) if chunks else col.to_numpy())
+    return out
+
+
 def fetch_points(
     cur: Any, rid: int, mid: int, *, with_time: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -44,12 +58,10 @@ def fetch_points(
     cols = "step, t, v" if with_time else "step, v"
     # Literal ids rather than parameters: DuckDB then prunes the table's row
     # groups by rid before scanning (two to three times faster on 10M rows).
-    got = cur.sql(
-        f"SELECT {cols} FROM points WHERE rid = {int(rid)} AND mid = {int(mid)}"
-    ).fetchnumpy()
-    step = np.asarray(got["step"], dtype=np.int64)
-    t = np.asarray(got["t"], dtype=np.float64) if with_time else np.empty(0)
-    v = np.asarray(got["v"], dtype=np.float64)
+    got = _columns(cur, f"SELECT {cols} FROM points WHERE rid = {int(rid)} AND mid = {int(mid)}")
+    step = got[0].astype(np.int64, copy=False)
+    t = got[1].astype(np.float64, copy=False) if with_time else np.empty(0)
+    v = got[-1].astype(np.float64, copy=False)
     if len(step) > 1:
         d = np.diff(step)
         # One pass for the common case: steps strictly increasing.
@@ -93,7 +105,7 @@ def make_series(
         return Series(run_id, metric, e, e, e, e, e, 0)
     step, t, v = fetch_points(cur, rid, mid, with_time=x in ("wall", "relative"))
     if x == "step":
-        xs = step.astype(np.float64)
+        xs = step  # integers: smooth_bucket takes them as they are
     elif x == "wall":
         xs = t
     elif x == "relative":
@@ -115,7 +127,11 @@ def make_series(
         o = np.argsort(xs, kind="stable")
         xs, v = xs[o], v[o]
     b = smooth_bucket(xs, v, smoothing, strength, max(1, buckets), x_range)
-    n = len(xs) if x_range is None else int(((xs >= x_range[0]) & (xs <= x_range[1])).sum())
+    if x_range is None:
+        n = len(xs)
+    else:  # xs is sorted
+        lo = int(np.searchsorted(xs, x_range[0], side="left"))
+        n = max(0, int(np.searchsorted(xs, x_range[1], side="right")) - lo)
     return Series(run_id, metric, b.x, b.y, b.raw, b.lo, b.hi, n)
 
 
