@@ -186,6 +186,10 @@ def _even_spacing(x: np.ndarray) -> float | None:
     # O(1) rejection first; the full check is two passes over x.
     if x[-1] - x[0] != d * (m - 1):
         return None
+    if d == 1 and x.dtype.kind in "iu":
+        # Increasing integers spanning m - 1 are consecutive: a comparison
+        # per point instead of a difference (steps, the common case).
+        return 1.0 if bool((x[1:] > x[:-1]).all()) else None
     if not bool((np.diff(x) == d).all()):
         return None
     return float(d)
