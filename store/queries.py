@@ -7,7 +7,9 @@ can call them from any worker thread with its own cursor.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -35,16 +37,19 @@ def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _columns(cur: Any, sql: str) -> list[np.ndarray]:
-    """The columns of a query's result as NumPy arrays of their own.
+    """The columns of a query's result as read-only NumPy arrays.
 
     Through Arrow: DuckDB hands over its buffers one row group at a time, and
-    one copy joins them, which costs a third of ``fetchnumpy`` on a million rows.
+    one copy joins them into Arrow's memory pool (which keeps its pages, so a
+    million-point column costs no page faults), to be viewed without another.
+    On a million rows that is a third of what ``fetchnumpy`` costs.
     """
-    tbl = cur.sql(sql).to_arrow_table()
+    tbl = cur.sql(sql).to_arrow_table().combine_chunks()
     out = []
     for col in tbl.columns:
-        chunks = [c.to_numpy(zero_copy_only=False) for c in col.chunks]
-        out.append(np.concatenate(chunks) if chunks else col.to_numpy())
+        a = col.chunks[0].to_numpy(zero_copy_only=False) if col.num_chunks == 1 else col.to_numpy()
+        a.flags.writeable = False
+        out.append(a)
     return out
 
 
@@ -54,6 +59,7 @@ def fetch_points(
     """``(step, t, v)`` of one metric of one run, one entry per step (the last logged wins).
 
     With ``with_time=False`` the time column is not read and ``t`` is empty.
+    The arrays are read-only.
     """
     cols = "step, t, v" if with_time else "step, v"
     # Literal ids rather than parameters: DuckDB then prunes the table's row
@@ -82,7 +88,86 @@ def fetch_points(
             step, v = step[keep], v[keep]
             if with_time:
                 t = t[keep]
+        for a in (step, t, v):
+            a.flags.writeable = False
     return step, t, v
+
+
+PointsFn = Callable[[int, int, bool], tuple[np.ndarray, np.ndarray, np.ndarray]]
+"""``(rid, mid, with_time) -> (step, t, v)``, as :func:`fetch_points` answers."""
+
+
+class PointsCache:
+    """The full-resolution points of the curves drawn last, within a byte budget.
+
+    A new smoothing strength, zoom or x axis recomputes a curve from all of
+    its points; reading a million of them back from DuckDB costs more than
+    the smoothing does. Entries are stamped with the run's data generation:
+    a stamp that no longer matches is read again. Consecutive steps, the
+    common case, are kept as their first value only. The arrays handed out
+    are read-only (every caller shares them).
+
+    Callers number their requests (``tick``): an entry used by the current
+    request is never evicted for another of the same request, so a set of
+    curves larger than the budget keeps the part that fits instead of
+    evicting each curve just before it is needed again.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        # (rid, mid) -> [stamp, first step or steps, t or None, v, bytes, tick]
+        self._entries: OrderedDict[tuple[int, int], list[Any]] = OrderedDict()
+        self._bytes = 0
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of array data held now."""
+        return self._bytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def points(
+        self, cur: Any, rid: int, mid: int, with_time: bool, stamp: Any, tick: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``fetch_points(cur, rid, mid, with_time=with_time)``, from the cache when ``stamp`` matches."""
+        key = (rid, mid)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] == stamp and (hit[2] is not None or not with_time):
+                self._entries.move_to_end(key)
+                hit[5] = tick
+            else:
+                hit = None
+        if hit is not None:
+            _, step, t, v, _, _ = hit
+            if isinstance(step, int):
+                step = np.arange(step, step + len(v), dtype=np.int64)
+                step.flags.writeable = False
+            return step, (t if with_time else np.empty(0)), v
+        step, t, v = fetch_points(cur, rid, mid, with_time=with_time)
+        n = len(v)
+        # Steps are strictly increasing here: spanning n - 1 means consecutive.
+        compact = n > 1 and int(step[-1]) - int(step[0]) == n - 1
+        kept_step: Any = int(step[0]) if compact else step
+        size = v.nbytes + (0 if compact else step.nbytes) + (t.nbytes if with_time else 0)
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[4]
+            # Make room from the least recently used entries of earlier requests.
+            for k in list(self._entries):
+                if self._bytes + size <= self.max_bytes:
+                    break
+                if self._entries[k][5] != tick:
+                    self._bytes -= self._entries.pop(k)[4]
+            if self._bytes + size <= self.max_bytes:
+                self._entries[key] = [stamp, kept_step, t if with_time else None, v, size, tick]
+                self._bytes += size
+        return step, t, v
 
 
 def make_series(
@@ -99,12 +184,22 @@ def make_series(
     strength: float,
     buckets: int,
     x_range: tuple[float, float] | None,
+    points: PointsFn | None = None,
 ) -> Series:
-    """One run's curve of one metric, smoothed on full data and bucketed."""
+    """One run's curve of one metric, smoothed on full data and bucketed.
+
+    ``points`` reads the points (default: :func:`fetch_points` on ``cur``);
+    the arrays it returns are not modified.
+    """
     if mid is None:
         e = np.empty(0)
         return Series(run_id, metric, e, e, e, e, e, 0)
-    step, t, v = fetch_points(cur, rid, mid, with_time=x in ("wall", "relative"))
+    if points is None:
+
+        def points(r: int, m: int, with_time: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return fetch_points(cur, r, m, with_time=with_time)
+
+    step, t, v = points(rid, mid, x in ("wall", "relative"))
     if x == "step":
         xs = step  # integers: smooth_bucket takes them as they are
     elif x == "wall":
@@ -113,10 +208,11 @@ def make_series(
         base = start_time if start_time is not None else (float(np.nanmin(t)) if len(t) else 0.0)
         xs = t - base
     else:
-        if x_mid is None:
+        xstep, _, xv = points(rid, x_mid, False) if x_mid is not None else (step, t, v[:0])
+        if len(xv) == 0:
+            # The run never logged the x metric: no point has an x.
             xs = np.full(len(step), np.nan)
         else:
-            xstep, _, xv = fetch_points(cur, rid, x_mid, with_time=False)
             # The x metric's latest value at or before each step (as-of join).
             idx = np.searchsorted(xstep, step, side="right") - 1
             xs = np.where(idx >= 0, xv[np.maximum(idx, 0)], np.nan)

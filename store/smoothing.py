@@ -183,15 +183,24 @@ def _even_spacing(x: np.ndarray) -> float | None:
     if m < 2:
         return 0.0
     d = x[1] - x[0]
-    # O(1) rejection first; the full check is two passes over x.
-    if x[-1] - x[0] != d * (m - 1):
+    # O(1) rejection first.
+    if d < 0 or x[-1] - x[0] != d * (m - 1):
         return None
-    if d == 1 and x.dtype.kind in "iu":
-        # Increasing integers spanning m - 1 are consecutive: a comparison
-        # per point instead of a difference (steps, the common case).
-        return 1.0 if bool((x[1:] > x[:-1]).all()) else None
-    if not bool((np.diff(x) == d).all()):
-        return None
+    # Increasing integers spanning m - 1 are consecutive: a comparison per
+    # point suffices (steps, the common case).
+    consecutive = d == 1 and x.dtype.kind in "iu"
+    # Block by block: no million-point temporary, and uneven x stops early.
+    blk = 1 << 16
+    buf = np.empty(min(blk, m - 1), dtype=x.dtype)
+    for s in range(0, m - 1, blk):
+        e = min(s + blk, m - 1)
+        if consecutive:
+            ok = bool((x[s + 1 : e + 1] > x[s:e]).all())
+        else:
+            part = np.subtract(x[s + 1 : e + 1], x[s:e], out=buf[: e - s])
+            ok = bool((part == d).all())
+        if not ok:
+            return None
     return float(d)
 
 
