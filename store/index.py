@@ -1056,7 +1056,7 @@ class Index:
         return [s for s in out if s is not None]
 
     def points(self, run_id: str, metric: str) -> tuple[Any, Any, Any]:
-        """Full-resolution ``(step, t, value)`` arrays of one metric (one entry per step)."""
+        """Full-resolution ``(step, t, value)`` arrays of one metric (one entry per step, read-only)."""
         from trackui.store.queries import fetch_points
 
         run = self._st.runs.get(run_id)
