@@ -119,11 +119,28 @@ class PointsCache:
         # (rid, mid) -> [stamp, first step or steps, t or None, v, bytes, tick]
         self._entries: OrderedDict[tuple[int, int], list[Any]] = OrderedDict()
         self._bytes = 0
+        # 0, 1, 2, ...: consecutive steps handed out as views of it (an eighth of the budget).
+        self._arange = np.arange(0, dtype=np.int64)
 
     @property
     def nbytes(self) -> int:
         """Bytes of array data held now."""
         return self._bytes
+
+    def _consecutive(self, first: int, n: int) -> np.ndarray:
+        """``first, first + 1, ..., first + n - 1`` as a read-only array."""
+        end = first + n
+        cap = self.max_bytes // 64  # entries: an eighth of the budget
+        if first >= 0 and end <= cap:
+            a = self._arange
+            if len(a) < end:
+                a = np.arange(min(cap, 1 << (end - 1).bit_length()), dtype=np.int64)
+                a.flags.writeable = False
+                self._arange = a
+            return a[first:end]
+        out = np.arange(first, end, dtype=np.int64)
+        out.flags.writeable = False
+        return out
 
     def clear(self) -> None:
         with self._lock:
@@ -145,8 +162,7 @@ class PointsCache:
         if hit is not None:
             _, step, t, v, _, _ = hit
             if isinstance(step, int):
-                step = np.arange(step, step + len(v), dtype=np.int64)
-                step.flags.writeable = False
+                step = self._consecutive(step, len(v))
             return step, (t if with_time else np.empty(0)), v
         step, t, v = fetch_points(cur, rid, mid, with_time=with_time)
         n = len(v)
@@ -223,7 +239,11 @@ def make_series(
     if x != "step" and len(xs) > 1 and bool((xs[1:] < xs[:-1]).any()):
         o = np.argsort(xs, kind="stable")
         xs, v = xs[o], v[o]
-    b = smooth_bucket(xs, v, smoothing, strength, max(1, buckets), x_range)
+    # Steps are strictly increasing: spanning len - 1 means consecutive.
+    consecutive = x == "step" and len(xs) > 1 and int(xs[-1]) - int(xs[0]) == len(xs) - 1
+    b = smooth_bucket(
+        xs, v, smoothing, strength, max(1, buckets), x_range, 1.0 if consecutive else None
+    )
     if x_range is None:
         n = len(xs)
     else:  # xs is sorted

@@ -238,7 +238,12 @@ def _chain(s: list[float], t: list[float], dk: list[float]) -> np.ndarray:
 
 
 def smooth_at(
-    x: np.ndarray, y: np.ndarray, kind: str, strength: float, idx: np.ndarray
+    x: np.ndarray,
+    y: np.ndarray,
+    kind: str,
+    strength: float,
+    idx: np.ndarray,
+    spacing: float | None = None,
 ) -> np.ndarray:
     """The smoothed value at positions ``idx`` of finite ``y`` over sorted ``x``.
 
@@ -256,6 +261,8 @@ def smooth_at(
         kind: one of :data:`SMOOTHERS`.
         strength: the smoothing parameter.
         idx: increasing positions into ``x``/``y``.
+        spacing: the common difference of ``x``, when the caller knows that
+            its points are evenly spaced (checked here otherwise).
     """
     if kind not in SMOOTHERS:
         raise ValueError(f"smoothing: unknown kind {kind!r} (one of {', '.join(SMOOTHERS)})")
@@ -269,7 +276,7 @@ def smooth_at(
             return y[idx].astype(np.float64)
         span = float(x[-1] - x[0])
         lam = math.log(w) * VIEWPORT_SCALE / span if span > 0 else 0.0
-        d = _even_spacing(x) if geometric else None
+        d = (spacing if spacing is not None else _even_spacing(x)) if geometric else None
         if d is not None:
             return _geometric_at(y, lam * d, idx)
         # The cumulative log-weight telescopes: lam * (x[i] - x[0]).
@@ -334,32 +341,38 @@ def smooth_bucket(
     strength: float,
     n: int,
     x_range: tuple[float, float] | None = None,
+    spacing: float | None = None,
 ) -> Buckets:
     """Smooth ``raw`` over sorted ``x`` on all points, then bucket it as :func:`bucket` does.
 
-    ``x`` may be integers (steps) or floats. The same result as ``bucket(x, smooth(x, raw, kind, strength), raw, n, x_range)``,
-    computing the smoothed curve only at the points the buckets report.
+    The same result as ``bucket(x, smooth(x, raw, kind, strength), raw, n, x_range)``,
+    computing the smoothed curve only at the points the buckets report. ``x``
+    may be integers (steps) or floats; ``spacing`` is its common difference
+    when the caller knows that its points are evenly spaced.
     """
-    fin = np.isfinite(raw)
-    allfin = bool(fin.all())
-    xf = x if allfin else x[fin]
-    yf = raw if allfin else raw[fin]
+    # A finite sum means no NaN or inf among the values (either would carry
+    # into it); an overflowing sum of finite values is checked point by point.
+    allfin = math.isfinite(float(raw.sum())) or bool(np.isfinite(raw).all())
+    fin = None if allfin else np.isfinite(raw)
+    xf = x if fin is None else x[fin]
+    yf = raw if fin is None else raw[fin]
     if x_range is not None:
         # x is sorted: the points in range are one slice (views, no copies).
         i0 = int(np.searchsorted(x, x_range[0], side="left"))
         i1 = max(i0, int(np.searchsorted(x, x_range[1], side="right")))
         base = i0
-        xb, rb, finb = x[i0:i1], raw[i0:i1], fin[i0:i1]
+        xb, rb = x[i0:i1], raw[i0:i1]
     else:
-        base = 0
-        xb, rb, finb = x, raw, fin
+        base, i0, i1 = 0, 0, len(x)
+        xb, rb = x, raw
+    finb = None if fin is None else fin[i0:i1]
     m = len(xb)
     nan = np.nan
     if m == 0:
         e = np.empty(0)
         return Buckets(e, e, e, e, e)
     if m <= n:
-        has = finb
+        has = finb = np.ones(m, dtype=bool) if finb is None else finb
         rep = np.arange(m)
         r = np.where(finb, rb, nan)
         lo_v, hi_v = r, r.copy()
@@ -368,7 +381,7 @@ def smooth_bucket(
         b = float(x_range[1]) if x_range is not None else float(xb[-1])
         starts = _bucket_starts(xb, a, b, n)
         ends = np.concatenate((starts[1:], [m]))
-        if allfin:
+        if finb is None:
             rep = ends - 1
             has = np.ones(len(starts), dtype=bool)
             lo_v = np.minimum.reduceat(rb, starts)
@@ -383,10 +396,10 @@ def smooth_bucket(
             hi_v = np.fmax.reduceat(masked, starts)
     local = rep[has]
     full = local + base if base else local
-    fi = full if allfin else (np.cumsum(fin) - 1)[full]
+    fi = full if fin is None else (np.cumsum(fin) - 1)[full]
     ys = np.full(len(has), nan)
     if len(fi):
-        ys[has] = smooth_at(xf, yf, kind, strength, fi)
+        ys[has] = smooth_at(xf, yf, kind, strength, fi, spacing if fin is None else None)
     return Buckets(
         np.where(has, xb[rep], nan).astype(np.float64),
         ys,
