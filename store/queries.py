@@ -110,11 +110,15 @@ class PointsCache:
     Callers number their requests (``tick``): an entry used by the current
     request is never evicted for another of the same request, so a set of
     curves larger than the budget keeps the part that fits instead of
-    evicting each curve just before it is needed again.
+    evicting each curve just before it is needed again; and an entry that
+    none of the last ``keep_ticks`` requests used is dropped, so that the
+    cache holds the curves on screen, not all that were ever shown.
     """
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, keep_ticks: int = 8) -> None:
         self.max_bytes = max_bytes
+        self.keep_ticks = keep_ticks
+        self._purged = 0
         self._lock = threading.Lock()
         # (rid, mid) -> [stamp, first step or steps, t or None, v, bytes, tick]
         self._entries: OrderedDict[tuple[int, int], list[Any]] = OrderedDict()
@@ -153,6 +157,10 @@ class PointsCache:
         """``fetch_points(cur, rid, mid, with_time=with_time)``, from the cache when ``stamp`` matches."""
         key = (rid, mid)
         with self._lock:
+            if tick > self._purged:
+                self._purged = tick
+                for k in [k for k, e in self._entries.items() if e[5] < tick - self.keep_ticks]:
+                    self._bytes -= self._entries.pop(k)[4]
             hit = self._entries.get(key)
             if hit is not None and hit[0] == stamp and (hit[2] is not None or not with_time):
                 self._entries.move_to_end(key)

@@ -107,4 +107,12 @@ def test_points_cache_follows_data_and_keeps_within_its_budget(root: Path) -> No
     cache.max_bytes = 100
     cache.points(cur, rid, mid, False, "other stamp", 3)
     assert cache.nbytes == 0
+    # Entries no recent request used are dropped.
+    cache.max_bytes = 1 << 20
+    cache.points(cur, rid, mid, False, "stamp", 4)
+    assert cache.nbytes == 1010 * 8
+    cache.points(cur, rid, mid + 99, False, "stamp", 4 + cache.keep_ticks)
+    assert cache.nbytes == 1010 * 8
+    cache.points(cur, rid, mid + 99, False, "stamp", 5 + cache.keep_ticks)
+    assert cache.nbytes == 0
     ix.close()
