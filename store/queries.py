@@ -234,7 +234,9 @@ def make_series(
         base = start_time if start_time is not None else (float(np.nanmin(t)) if len(t) else 0.0)
         xs = t - base
     else:
-        xstep, _, xv = points(rid, x_mid, False) if x_mid is not None else (step, t, v[:0])
+        xstep, xv = step[:0], v[:0]
+        if x_mid is not None:
+            xstep, _, xv = points(rid, x_mid, False)
         if len(xv) == 0:
             # The run never logged the x metric: no point has an x.
             xs = np.full(len(step), np.nan)
