@@ -36,23 +36,71 @@ def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _columns(cur: Any, sql: str) -> list[np.ndarray]:
-    """The columns of a query's result as read-only NumPy arrays.
+_RANGE_MAX = 1 << 21
+"""Longest run of consecutive steps served from the shared range (16 MB of int64)."""
+_range = np.arange(0, dtype=np.int64)
 
-    Through Arrow: DuckDB hands over its buffers one row group at a time,
-    viewed without a copy, and one copy joins them. On a million rows that
-    is a third of what ``fetchnumpy`` costs. The join is NumPy's: Arrow's
-    own (``combine_chunks``) is faster only once its memory pool has the
-    pages, and several times slower before, as on a first draw.
+
+def consecutive_steps(first: int, n: int) -> np.ndarray:
+    """``first, first + 1, ..., first + n - 1`` as a read-only int64 array.
+
+    Most curves' steps are exactly that, and a million of them written out
+    per curve costs as much as reading the values: they are views of one
+    shared range where it covers them.
+    """
+    global _range
+    end = first + n
+    if first >= 0 and end <= _RANGE_MAX:
+        r = _range
+        if len(r) < end:
+            r = np.arange(min(_RANGE_MAX, 1 << max(0, end - 1).bit_length()), dtype=np.int64)
+            r.flags.writeable = False
+            _range = r
+        return r[first:end]
+    out = np.arange(first, end, dtype=np.int64)
+    out.flags.writeable = False
+    return out
+
+
+def _chunks(cur: Any, sql: str) -> list[list[np.ndarray]]:
+    """The columns of a query's result, each as the NumPy views of its Arrow chunks.
+
+    Through Arrow: DuckDB hands over its buffers one row group at a time, and
+    they are viewed without a copy (``fetchnumpy`` costs three times as
+    much on a million rows).
     """
     tbl = cur.sql(sql).to_arrow_table()
-    out = []
-    for col in tbl.columns:
-        parts = [c.to_numpy(zero_copy_only=False) for c in col.chunks]
-        a = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else col.to_numpy())
-        a.flags.writeable = False
-        out.append(a)
-    return out
+    return [[c.to_numpy(zero_copy_only=False) for c in col.chunks] for col in tbl.columns]
+
+
+def _join(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    """One read-only array of ``parts`` (no copy for one part).
+
+    NumPy's concatenate, not Arrow's ``combine_chunks``: that one is faster
+    only once Arrow's memory pool has the pages, and several times slower
+    before, as on a first draw.
+    """
+    if not parts:
+        a = np.empty(0, dtype=dtype)
+    elif len(parts) == 1:
+        a = parts[0].astype(dtype, copy=False)
+    else:
+        a = np.concatenate(parts).astype(dtype, copy=False)
+    a.flags.writeable = False
+    return a
+
+
+def _increasing(parts: list[np.ndarray]) -> bool:
+    """Whether the parts, one after the other, are strictly increasing."""
+    prev = None
+    for p in parts:
+        if not len(p):
+            continue
+        # A comparison writes a byte per point where a difference writes eight.
+        if (prev is not None and not prev < p[0]) or not bool((p[1:] > p[:-1]).all()):
+            return False
+        prev = p[-1]
+    return True
 
 
 def fetch_points(
@@ -66,32 +114,35 @@ def fetch_points(
     cols = "step, t, v" if with_time else "step, v"
     # Literal ids rather than parameters: DuckDB then prunes the table's row
     # groups by rid before scanning (two to three times faster on 10M rows).
-    got = _columns(cur, f"SELECT {cols} FROM points WHERE rid = {int(rid)} AND mid = {int(mid)}")
-    step = got[0].astype(np.int64, copy=False)
-    t = got[1].astype(np.float64, copy=False) if with_time else np.empty(0)
-    v = got[-1].astype(np.float64, copy=False)
-    if len(step) > 1:
-        # One pass for the common case, steps strictly increasing (a comparison
-        # writes a byte per point where a difference writes eight).
-        if bool((step[1:] > step[:-1]).all()):
-            return step, t, v
+    got = _chunks(cur, f"SELECT {cols} FROM points WHERE rid = {int(rid)} AND mid = {int(mid)}")
+    t = _join(got[1], np.float64) if with_time else np.empty(0)
+    v = _join(got[-1], np.float64)
+    if _increasing(got[0]):
+        # The common case, in one pass and without writing the steps out
+        # when they are consecutive.
+        n = len(v)
+        parts = [p for p in got[0] if len(p)]
+        if n and int(parts[-1][-1]) - int(parts[0][0]) == n - 1:
+            return consecutive_steps(int(parts[0][0]), n), t, v
+        return _join(got[0], np.int64), t, v
+    step = _join(got[0], np.int64)
+    d = np.diff(step)
+    if (d < 0).any():
+        # Not in file order (a rewritten file): order by step, keeping
+        # the scan order among equal steps.
+        o = np.argsort(step, kind="stable")
+        step, v = step[o], v[o]
+        if with_time:
+            t = t[o]
         d = np.diff(step)
-        if (d < 0).any():
-            # Not in file order (a rewritten file): order by step, keeping
-            # the scan order among equal steps.
-            o = np.argsort(step, kind="stable")
-            step, v = step[o], v[o]
-            if with_time:
-                t = t[o]
-            d = np.diff(step)
-        if (d == 0).any():
-            keep = np.ones(len(step), dtype=bool)
-            keep[:-1] = d != 0
-            step, v = step[keep], v[keep]
-            if with_time:
-                t = t[keep]
-        for a in (step, t, v):
-            a.flags.writeable = False
+    if (d == 0).any():
+        keep = np.ones(len(step), dtype=bool)
+        keep[:-1] = d != 0
+        step, v = step[keep], v[keep]
+        if with_time:
+            t = t[keep]
+    for a in (step, t, v):
+        a.flags.writeable = False
     return step, t, v
 
 
@@ -125,28 +176,11 @@ class PointsCache:
         # (rid, mid) -> [stamp, first step or steps, t or None, v, bytes, tick]
         self._entries: OrderedDict[tuple[int, int], list[Any]] = OrderedDict()
         self._bytes = 0
-        # 0, 1, 2, ...: consecutive steps handed out as views of it (an eighth of the budget).
-        self._arange = np.arange(0, dtype=np.int64)
 
     @property
     def nbytes(self) -> int:
         """Bytes of array data held now."""
         return self._bytes
-
-    def _consecutive(self, first: int, n: int) -> np.ndarray:
-        """``first, first + 1, ..., first + n - 1`` as a read-only array."""
-        end = first + n
-        cap = self.max_bytes // 64  # entries: an eighth of the budget
-        if first >= 0 and end <= cap:
-            a = self._arange
-            if len(a) < end:
-                a = np.arange(min(cap, 1 << (end - 1).bit_length()), dtype=np.int64)
-                a.flags.writeable = False
-                self._arange = a
-            return a[first:end]
-        out = np.arange(first, end, dtype=np.int64)
-        out.flags.writeable = False
-        return out
 
     def clear(self) -> None:
         with self._lock:
@@ -172,7 +206,7 @@ class PointsCache:
         if hit is not None:
             _, step, t, v, _, _ = hit
             if isinstance(step, int):
-                step = self._consecutive(step, len(v))
+                step = consecutive_steps(step, len(v))
             return step, (t if with_time else np.empty(0)), v
         step, t, v = fetch_points(cur, rid, mid, with_time=with_time)
         n = len(v)
