@@ -50,6 +50,7 @@ from trackui.store.ingest import (
 )
 from trackui.store.models import Diff, MetricInfo, RunInfo, RunRow, Series
 from trackui.store.queries import (
+    PointsCache,
     check_series_args,
     compute_diff,
     flatten,
@@ -64,6 +65,8 @@ __all__ = ["FilterError", "Index"]
 _SMALL = (layout.META, layout.CONFIG, layout.SUMMARY)
 _CURVE_CACHE = 256
 """Curves kept for redraws (a few KB each)."""
+_POINTS_CACHE_BYTES = 96 << 20
+"""Full-resolution points kept for recomputing curves: 10 runs x 1M points of one metric."""
 
 
 def _list_runs(root: Path) -> list[str]:
@@ -230,6 +233,9 @@ class Index:
         """Bumped when the whole database is emptied (rids start again from 1)."""
         self._curves: OrderedDict[tuple[Any, ...], Series] = OrderedDict()
         """Recent curves; a redraw with nothing new does not read a million points again."""
+        self._points = PointsCache(_POINTS_CACHE_BYTES)
+        """Their points, for a new smoothing, zoom or x axis over the same data."""
+        self._ticks = itertools.count(1)
         if not self._db.fresh:
             try:
                 self._load_cached()
@@ -1014,12 +1020,20 @@ class Index:
             if hit is None:
                 todo.append(i)
 
+        tick = next(self._ticks)
+
         def one(task: tuple[str, int, str, float | None]) -> Series:
             rid_s, rid, name, start_f = task
+            cur = self._cur()
+            stamp = (epoch, gens[rid])
+
+            def points(r: int, m: int, with_time: bool) -> Any:
+                return self._points.points(cur, r, m, with_time, stamp, tick)
+
             s = make_series(
-                self._cur(), rid_s, rid, name, mids.get(name),
+                cur, rid_s, rid, name, mids.get(name),
                 x=x, x_mid=mids.get(x), start_time=start_f, smoothing=smoothing,
-                strength=strength, buckets=buckets, x_range=x_range,
+                strength=strength, buckets=buckets, x_range=x_range, points=points,
             )  # fmt: skip
             key = (epoch, gens[rid], rid_s, rid, name, mids.get(name), start_f, *args)
             with self._lock:
@@ -1042,7 +1056,7 @@ class Index:
         return [s for s in out if s is not None]
 
     def points(self, run_id: str, metric: str) -> tuple[Any, Any, Any]:
-        """Full-resolution ``(step, t, value)`` arrays of one metric (one entry per step)."""
+        """Full-resolution ``(step, t, value)`` arrays of one metric (one entry per step, read-only)."""
         from trackui.store.queries import fetch_points
 
         run = self._st.runs.get(run_id)

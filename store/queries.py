@@ -7,7 +7,9 @@ can call them from any worker thread with its own cursor.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -22,42 +24,198 @@ X_AXES = ("step", "relative", "wall")
 _ROW_FIELDS = {f.name for f in fields(RunRow)}
 
 
+_RANGE_MAX = 1 << 21
+"""Longest run of consecutive steps served from the shared range (16 MB of int64)."""
+_range = np.arange(0, dtype=np.int64)
+
+
+def consecutive_steps(first: int, n: int) -> np.ndarray:
+    """``first, first + 1, ..., first + n - 1`` as a read-only int64 array.
+
+    Most curves' steps are exactly that, and a million of them written out
+    per curve costs as much as reading the values: they are views of one
+    shared range where it covers them.
+    """
+    global _range
+    end = first + n
+    if first >= 0 and end <= _RANGE_MAX:
+        r = _range
+        if len(r) < end:
+            r = np.arange(min(_RANGE_MAX, 1 << max(0, end - 1).bit_length()), dtype=np.int64)
+            r.flags.writeable = False
+            _range = r
+        return r[first:end]
+    out = np.arange(first, end, dtype=np.int64)
+    out.flags.writeable = False
+    return out
+
+
+def _chunks(cur: Any, sql: str) -> list[list[np.ndarray]]:
+    """The columns of a query's result, each as the NumPy views of its Arrow chunks.
+
+    Through Arrow: DuckDB hands over its buffers one row group at a time, and
+    they are viewed without a copy (``fetchnumpy`` costs three times as
+    much on a million rows).
+    """
+    tbl = cur.sql(sql).to_arrow_table()
+    return [[c.to_numpy(zero_copy_only=False) for c in col.chunks] for col in tbl.columns]
+
+
+def _join(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    """One read-only array of ``parts`` (no copy for one part).
+
+    NumPy's concatenate, not Arrow's ``combine_chunks``: that one is faster
+    only once Arrow's memory pool has the pages, and several times slower
+    before, as on a first draw.
+    """
+    if not parts:
+        a = np.empty(0, dtype=dtype)
+    elif len(parts) == 1:
+        a = parts[0].astype(dtype, copy=False)
+    else:
+        a = np.concatenate(parts).astype(dtype, copy=False)
+    a.flags.writeable = False
+    return a
+
+
+def _increasing(parts: list[np.ndarray]) -> bool:
+    """Whether the parts, one after the other, are strictly increasing."""
+    prev = None
+    for p in parts:
+        if not len(p):
+            continue
+        # A comparison writes a byte per point where a difference writes eight.
+        if (prev is not None and not prev < p[0]) or not bool((p[1:] > p[:-1]).all()):
+            return False
+        prev = p[-1]
+    return True
+
+
 def fetch_points(
     cur: Any, rid: int, mid: int, *, with_time: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(step, t, v)`` of one metric of one run, one entry per step (the last logged wins).
 
     With ``with_time=False`` the time column is not read and ``t`` is empty.
+    The arrays are read-only.
     """
     cols = "step, t, v" if with_time else "step, v"
     # Literal ids rather than parameters: DuckDB then prunes the table's row
     # groups by rid before scanning (two to three times faster on 10M rows).
-    got = cur.sql(
-        f"SELECT {cols} FROM points WHERE rid = {int(rid)} AND mid = {int(mid)}"
-    ).fetchnumpy()
-    step = np.asarray(got["step"], dtype=np.int64)
-    t = np.asarray(got["t"], dtype=np.float64) if with_time else np.empty(0)
-    v = np.asarray(got["v"], dtype=np.float64)
-    if len(step) > 1:
+    got = _chunks(cur, f"SELECT {cols} FROM points WHERE rid = {int(rid)} AND mid = {int(mid)}")
+    t = _join(got[1], np.float64) if with_time else np.empty(0)
+    v = _join(got[-1], np.float64)
+    if _increasing(got[0]):
+        # The common case, in one pass and without writing the steps out
+        # when they are consecutive.
+        n = len(v)
+        parts = [p for p in got[0] if len(p)]
+        if n and int(parts[-1][-1]) - int(parts[0][0]) == n - 1:
+            return consecutive_steps(int(parts[0][0]), n), t, v
+        return _join(got[0], np.int64), t, v
+    step = _join(got[0], np.int64)
+    d = np.diff(step)
+    if (d < 0).any():
+        # Not in file order (a rewritten file): order by step, keeping
+        # the scan order among equal steps.
+        o = np.argsort(step, kind="stable")
+        step, v = step[o], v[o]
+        if with_time:
+            t = t[o]
         d = np.diff(step)
-        # One pass for the common case: steps strictly increasing.
-        if d.min() > 0:
-            return step, t, v
-        if (d < 0).any():
-            # Not in file order (a rewritten file): order by step, keeping
-            # the scan order among equal steps.
-            o = np.argsort(step, kind="stable")
-            step, v = step[o], v[o]
-            if with_time:
-                t = t[o]
-            d = np.diff(step)
-        if (d == 0).any():
-            keep = np.ones(len(step), dtype=bool)
-            keep[:-1] = d != 0
-            step, v = step[keep], v[keep]
-            if with_time:
-                t = t[keep]
+    if (d == 0).any():
+        keep = np.ones(len(step), dtype=bool)
+        keep[:-1] = d != 0
+        step, v = step[keep], v[keep]
+        if with_time:
+            t = t[keep]
+    for a in (step, t, v):
+        a.flags.writeable = False
     return step, t, v
+
+
+PointsFn = Callable[[int, int, bool], tuple[np.ndarray, np.ndarray, np.ndarray]]
+"""``(rid, mid, with_time) -> (step, t, v)``, as :func:`fetch_points` answers."""
+
+
+class PointsCache:
+    """The full-resolution points of the curves drawn last, within a byte budget.
+
+    A new smoothing strength, zoom or x axis recomputes a curve from all of
+    its points; reading a million of them back from DuckDB costs more than
+    the smoothing does. Entries are stamped with the run's data generation:
+    a stamp that no longer matches is read again. Consecutive steps, the
+    common case, are kept as their first value only. The arrays handed out
+    are read-only (every caller shares them).
+
+    Callers number their requests (``tick``): an entry used by the current
+    request is never evicted for another of the same request, so a set of
+    curves larger than the budget keeps the part that fits instead of
+    evicting each curve just before it is needed again; and an entry that
+    none of the last ``keep_ticks`` requests used is dropped, so that the
+    cache holds the curves on screen, not all that were ever shown.
+    """
+
+    def __init__(self, max_bytes: int, keep_ticks: int = 8) -> None:
+        self.max_bytes = max_bytes
+        self.keep_ticks = keep_ticks
+        self._purged = 0
+        self._lock = threading.Lock()
+        # (rid, mid) -> [stamp, first step or steps, t or None, v, bytes, tick]
+        self._entries: OrderedDict[tuple[int, int], list[Any]] = OrderedDict()
+        self._bytes = 0
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of array data held now."""
+        return self._bytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def points(
+        self, cur: Any, rid: int, mid: int, with_time: bool, stamp: Any, tick: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``fetch_points(cur, rid, mid, with_time=with_time)``, from the cache when ``stamp`` matches."""
+        key = (rid, mid)
+        with self._lock:
+            if tick > self._purged:
+                self._purged = tick
+                for k in [k for k, e in self._entries.items() if e[5] < tick - self.keep_ticks]:
+                    self._bytes -= self._entries.pop(k)[4]
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] == stamp and (hit[2] is not None or not with_time):
+                self._entries.move_to_end(key)
+                hit[5] = tick
+            else:
+                hit = None
+        if hit is not None:
+            _, step, t, v, _, _ = hit
+            if isinstance(step, int):
+                step = consecutive_steps(step, len(v))
+            return step, (t if with_time else np.empty(0)), v
+        step, t, v = fetch_points(cur, rid, mid, with_time=with_time)
+        n = len(v)
+        # Steps are strictly increasing here: spanning n - 1 means consecutive.
+        compact = n > 1 and int(step[-1]) - int(step[0]) == n - 1
+        kept_step: Any = int(step[0]) if compact else step
+        size = v.nbytes + (0 if compact else step.nbytes) + (t.nbytes if with_time else 0)
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[4]
+            # Make room from the least recently used entries of earlier requests.
+            for k in list(self._entries):
+                if self._bytes + size <= self.max_bytes:
+                    break
+                if self._entries[k][5] != tick:
+                    self._bytes -= self._entries.pop(k)[4]
+            if self._bytes + size <= self.max_bytes:
+                self._entries[key] = [stamp, kept_step, t if with_time else None, v, size, tick]
+                self._bytes += size
+        return step, t, v
 
 
 def make_series(
@@ -74,24 +232,37 @@ def make_series(
     strength: float,
     buckets: int,
     x_range: tuple[float, float] | None,
+    points: PointsFn | None = None,
 ) -> Series:
-    """One run's curve of one metric, smoothed on full data and bucketed."""
+    """One run's curve of one metric, smoothed on full data and bucketed.
+
+    ``points`` reads the points (default: :func:`fetch_points` on ``cur``);
+    the arrays it returns are not modified.
+    """
     if mid is None:
         e = np.empty(0)
         return Series(run_id, metric, e, e, e, e, e, 0)
-    step, t, v = fetch_points(cur, rid, mid, with_time=x in ("wall", "relative"))
+    if points is None:
+
+        def points(r: int, m: int, with_time: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return fetch_points(cur, r, m, with_time=with_time)
+
+    step, t, v = points(rid, mid, x in ("wall", "relative"))
     if x == "step":
-        xs = step.astype(np.float64)
+        xs = step  # integers: smooth_bucket takes them as they are
     elif x == "wall":
         xs = t
     elif x == "relative":
         base = start_time if start_time is not None else (float(np.nanmin(t)) if len(t) else 0.0)
         xs = t - base
     else:
-        if x_mid is None:
+        xstep, xv = step[:0], v[:0]
+        if x_mid is not None:
+            xstep, _, xv = points(rid, x_mid, False)
+        if len(xv) == 0:
+            # The run never logged the x metric: no point has an x.
             xs = np.full(len(step), np.nan)
         else:
-            xstep, _, xv = fetch_points(cur, rid, x_mid, with_time=False)
             # The x metric's latest value at or before each step (as-of join).
             idx = np.searchsorted(xstep, step, side="right") - 1
             xs = np.where(idx >= 0, xv[np.maximum(idx, 0)], np.nan)
@@ -99,11 +270,19 @@ def make_series(
     ok = np.isfinite(xs) if x != "step" else None
     if ok is not None and not ok.all():
         xs, v = xs[ok], v[ok]
-    if x != "step" and len(xs) > 1 and (np.diff(xs) < 0).any():
+    if x != "step" and len(xs) > 1 and bool((xs[1:] < xs[:-1]).any()):
         o = np.argsort(xs, kind="stable")
         xs, v = xs[o], v[o]
-    b = smooth_bucket(xs, v, smoothing, strength, max(1, buckets), x_range)
-    n = len(xs) if x_range is None else int(((xs >= x_range[0]) & (xs <= x_range[1])).sum())
+    # Steps are strictly increasing: spanning len - 1 means consecutive.
+    consecutive = x == "step" and len(xs) > 1 and int(xs[-1]) - int(xs[0]) == len(xs) - 1
+    b = smooth_bucket(
+        xs, v, smoothing, strength, max(1, buckets), x_range, 1.0 if consecutive else None
+    )
+    if x_range is None:
+        n = len(xs)
+    else:  # xs is sorted
+        lo = int(np.searchsorted(xs, x_range[0], side="left"))
+        n = max(0, int(np.searchsorted(xs, x_range[1], side="right")) - lo)
     return Series(run_id, metric, b.x, b.y, b.raw, b.lo, b.hi, n)
 
 

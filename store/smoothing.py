@@ -171,8 +171,79 @@ def bucket(
     )
 
 
+_UNDERFLOW = -700.0
+"""Log-weights below this (weights under 1e-304) add nothing a float64 sum can keep."""
+_GEOMETRIC_MAX_SEGMENTS = 4096
+"""Above this many segments the per-point form is faster than a dot product per segment."""
+
+
+def _even_spacing(x: np.ndarray) -> float | None:
+    """The common difference of ``x`` when its points are evenly spaced, else None."""
+    m = len(x)
+    if m < 2:
+        return 0.0
+    d = x[1] - x[0]
+    # O(1) rejection first.
+    if d < 0 or x[-1] - x[0] != d * (m - 1):
+        return None
+    # Increasing integers spanning m - 1 are consecutive: a comparison per
+    # point suffices (steps, the common case).
+    consecutive = d == 1 and x.dtype.kind in "iu"
+    # Block by block: no million-point temporary, and uneven x stops early.
+    blk = 1 << 16
+    buf = np.empty(min(blk, m - 1), dtype=x.dtype)
+    for s in range(0, m - 1, blk):
+        e = min(s + blk, m - 1)
+        if consecutive:
+            ok = bool((x[s + 1 : e + 1] > x[s:e]).all())
+        else:
+            part = np.subtract(x[s + 1 : e + 1], x[s:e], out=buf[: e - s])
+            ok = bool((part == d).all())
+        if not ok:
+            return None
+    return float(d)
+
+
+def _geometric_at(y: np.ndarray, g: float, idx: np.ndarray) -> np.ndarray:
+    """:func:`smooth_at` when every point decays the average by the same ``exp(g)``.
+
+    The weight of point ``i`` at a segment's end ``e`` is then ``exp(g * (e - i))``:
+    one table of those powers serves every segment, and each segment's sum is one
+    dot product with the table's tail, with no ``exp`` per point.
+    """
+    starts = np.concatenate(([0], idx[:-1] + 1))
+    lengths = idx + 1 - starts
+    longest = int(lengths.max())
+    if g < 0.0:
+        # Powers below exp(_UNDERFLOW) are dropped: the segment's own last weight is 1.
+        longest = min(longest, int(_UNDERFLOW / g) + 1)
+    # pw[k] = exp(g * (longest - 1 - k)): the table reversed, ending in exp(0) = 1.
+    pw = np.exp(g * np.arange(longest - 1, -1, -1, dtype=np.float64))
+    tot = np.cumsum(pw[::-1])  # tot[j] = sum of the j + 1 largest weights
+    ends = (idx + 1).tolist()
+    used = np.minimum(lengths, longest).tolist()
+    dot = np.dot
+    s = [dot(y[e - k : e], pw[longest - k :]) for e, k in zip(ends, used, strict=True)]
+    t = tot[np.asarray(used) - 1]
+    decay = np.exp(g * np.diff(idx).astype(np.float64))
+    return _chain(s, t.tolist(), decay.tolist())
+
+
+def _chain(s: list[float], t: list[float], dk: list[float]) -> np.ndarray:
+    """Chain segment sums: each segment's totals carry the previous ones, decayed by ``dk``."""
+    for k in range(1, len(s)):
+        s[k] += s[k - 1] * dk[k - 1]
+        t[k] += t[k - 1] * dk[k - 1]
+    return np.asarray(s, dtype=np.float64) / np.asarray(t, dtype=np.float64)
+
+
 def smooth_at(
-    x: np.ndarray, y: np.ndarray, kind: str, strength: float, idx: np.ndarray
+    x: np.ndarray,
+    y: np.ndarray,
+    kind: str,
+    strength: float,
+    idx: np.ndarray,
+    spacing: float | None = None,
 ) -> np.ndarray:
     """The smoothed value at positions ``idx`` of finite ``y`` over sorted ``x``.
 
@@ -180,7 +251,9 @@ def smooth_at(
     runs over every point before them), in fewer passes over the data: the
     points are summed segment by segment, each weighted by its decay to the
     segment's end, and the segments are chained. A chart needs the smoothed
-    value only at each bucket's last point.
+    value only at each bucket's last point. When every point decays the
+    average alike (``ema``, or ``twema`` over evenly spaced x such as steps),
+    the weights are powers of one number and no ``exp`` per point is needed.
 
     Args:
         x: x values of the finite points, nondecreasing.
@@ -188,18 +261,24 @@ def smooth_at(
         kind: one of :data:`SMOOTHERS`.
         strength: the smoothing parameter.
         idx: increasing positions into ``x``/``y``.
+        spacing: the common difference of ``x``, when the caller knows that
+            its points are evenly spaced (checked here otherwise).
     """
     if kind not in SMOOTHERS:
         raise ValueError(f"smoothing: unknown kind {kind!r} (one of {', '.join(SMOOTHERS)})")
     idx = np.asarray(idx, dtype=np.int64)
     if len(idx) == 0 or kind == "none":
         return y[idx].astype(np.float64)
+    geometric = len(idx) <= _GEOMETRIC_MAX_SEGMENTS
     if kind == "twema":
         w = min(math.sqrt(max(strength, 0.0)), 0.999)
         if w == 0.0:
             return y[idx].astype(np.float64)
         span = float(x[-1] - x[0])
         lam = math.log(w) * VIEWPORT_SCALE / span if span > 0 else 0.0
+        d = (spacing if spacing is not None else _even_spacing(x)) if geometric else None
+        if d is not None:
+            return _geometric_at(y, lam * d, idx)
         # The cumulative log-weight telescopes: lam * (x[i] - x[0]).
         c = (x - x[0]).astype(np.float64, copy=False)
         c *= lam
@@ -207,6 +286,8 @@ def smooth_at(
         w = min(max(strength, 0.0), 0.999999)
         if w == 0.0:
             return y[idx].astype(np.float64)
+        if geometric:
+            return _geometric_at(y, math.log(w), idx)
         c = math.log(w) * np.arange(len(y), dtype=np.float64)
     end = int(idx[-1]) + 1
     lengths = np.diff(np.concatenate(([-1], idx)))
@@ -220,12 +301,7 @@ def smooth_at(
     np.multiply(e, y[:end], out=e)
     s = np.add.reduceat(e, starts)
     decay = np.exp(np.diff(ce))
-    L, D = s.tolist(), t.tolist()
-    dk = decay.tolist()
-    for k in range(1, len(L)):
-        L[k] += L[k - 1] * dk[k - 1]
-        D[k] += D[k - 1] * dk[k - 1]
-    return np.asarray(L) / np.asarray(D)
+    return _chain(s.tolist(), t.tolist(), decay.tolist())
 
 
 def _bucket_starts(x: np.ndarray, a: float, b: float, n: int) -> np.ndarray:
@@ -265,30 +341,38 @@ def smooth_bucket(
     strength: float,
     n: int,
     x_range: tuple[float, float] | None = None,
+    spacing: float | None = None,
 ) -> Buckets:
     """Smooth ``raw`` over sorted ``x`` on all points, then bucket it as :func:`bucket` does.
 
     The same result as ``bucket(x, smooth(x, raw, kind, strength), raw, n, x_range)``,
-    computing the smoothed curve only at the points the buckets report.
+    computing the smoothed curve only at the points the buckets report. ``x``
+    may be integers (steps) or floats; ``spacing`` is its common difference
+    when the caller knows that its points are evenly spaced.
     """
-    fin = np.isfinite(raw)
-    allfin = bool(fin.all())
-    xf = x if allfin else x[fin]
-    yf = raw if allfin else raw[fin]
+    # A finite sum means no NaN or inf among the values (either would carry
+    # into it); an overflowing sum of finite values is checked point by point.
+    allfin = math.isfinite(float(raw.sum())) or bool(np.isfinite(raw).all())
+    fin = None if allfin else np.isfinite(raw)
+    xf = x if fin is None else x[fin]
+    yf = raw if fin is None else raw[fin]
     if x_range is not None:
-        keep = (x >= x_range[0]) & (x <= x_range[1])
-        base = np.flatnonzero(keep)
-        xb, rb, finb = x[keep], raw[keep], fin[keep]
+        # x is sorted: the points in range are one slice (views, no copies).
+        i0 = int(np.searchsorted(x, x_range[0], side="left"))
+        i1 = max(i0, int(np.searchsorted(x, x_range[1], side="right")))
+        base = i0
+        xb, rb = x[i0:i1], raw[i0:i1]
     else:
-        base = None
-        xb, rb, finb = x, raw, fin
+        base, i0, i1 = 0, 0, len(x)
+        xb, rb = x, raw
+    finb = None if fin is None else fin[i0:i1]
     m = len(xb)
     nan = np.nan
     if m == 0:
         e = np.empty(0)
         return Buckets(e, e, e, e, e)
     if m <= n:
-        has = finb
+        has = finb = np.ones(m, dtype=bool) if finb is None else finb
         rep = np.arange(m)
         r = np.where(finb, rb, nan)
         lo_v, hi_v = r, r.copy()
@@ -297,7 +381,7 @@ def smooth_bucket(
         b = float(x_range[1]) if x_range is not None else float(xb[-1])
         starts = _bucket_starts(xb, a, b, n)
         ends = np.concatenate((starts[1:], [m]))
-        if allfin:
+        if finb is None:
             rep = ends - 1
             has = np.ones(len(starts), dtype=bool)
             lo_v = np.minimum.reduceat(rb, starts)
@@ -311,11 +395,11 @@ def smooth_bucket(
             lo_v = np.fmin.reduceat(masked, starts)
             hi_v = np.fmax.reduceat(masked, starts)
     local = rep[has]
-    full = local if base is None else base[local]
-    fi = full if allfin else (np.cumsum(fin) - 1)[full]
+    full = local + base if base else local
+    fi = full if fin is None else (np.cumsum(fin) - 1)[full]
     ys = np.full(len(has), nan)
     if len(fi):
-        ys[has] = smooth_at(xf, yf, kind, strength, fi)
+        ys[has] = smooth_at(xf, yf, kind, strength, fi, spacing if fin is None else None)
     return Buckets(
         np.where(has, xb[rep], nan).astype(np.float64),
         ys,

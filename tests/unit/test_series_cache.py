@@ -36,3 +36,83 @@ def test_cached_curves_follow_appends_and_rewrites(root: Path) -> None:
     (rewritten,) = ix.series(["r1"], ["loss"], smoothing="none", buckets=100)
     assert rewritten.points == 1 and rewritten.raw[-1] == 7.0
     ix.close()
+
+
+def _equal(a: object, b: object) -> bool:
+    return all(np.array_equal(x, y, equal_nan=True) for x, y in zip(a, b, strict=True))
+
+
+def test_points_kept_for_new_strength_zoom_and_axis_give_the_same_curves(root: Path) -> None:
+    # Two runs: consecutive steps, and steps with gaps and a rewrite (kept whole).
+    a = trackui.init(dir=root, id="a")
+    for i in range(3000):
+        a.log({"loss": float(np.sin(i / 50)), "lr": 1.0 / (i + 1)})
+    a.finish()
+    b = trackui.init(dir=root, id="b")
+    for i in range(0, 6000, 3):
+        b.log({"loss": float(np.cos(i / 70))}, step=i)
+    b.finish()
+    ix = Index(root, cache=False)
+    ix.refresh()
+    fresh = Index(root, cache=False)
+    fresh.refresh()
+    for kw in (
+        {"smoothing": "twema", "strength": 0.6},
+        {"smoothing": "twema", "strength": 0.9},
+        {"smoothing": "ema", "strength": 0.9, "x_range": (100.0, 2500.0)},
+        {"smoothing": "twema", "strength": 0.5, "x": "relative"},
+        {"smoothing": "twema", "strength": 0.5, "x": "lr"},
+    ):
+        got = ix.series(["a", "b"], ["loss"], buckets=64, **kw)
+        fresh._points.clear()
+        fresh._curves.clear()
+        want = fresh.series(["a", "b"], ["loss"], buckets=64, **kw)
+        for g, w in zip(got, want, strict=True):
+            assert g.points == w.points
+            assert _equal((g.x, g.y, g.raw, g.lo, g.hi), (w.x, w.y, w.raw, w.lo, w.hi))
+    assert ix._points.nbytes > 0
+    ix.close()
+    fresh.close()
+
+
+def test_points_cache_follows_data_and_keeps_within_its_budget(root: Path) -> None:
+    run = trackui.init(dir=root, id="r")
+    for i in range(1000):
+        run.log({"loss": float(i)})
+    ix = Index(root, cache=False)
+    ix.refresh()
+    (s,) = ix.series(["r"], ["loss"], smoothing="none", buckets=10)
+    assert s.raw[-1] == 999.0
+    # Consecutive steps are kept as their first value: only the values count.
+    assert ix._points.nbytes == 1000 * 8
+    for i in range(1000, 1010):
+        run.log({"loss": float(i)})
+    run.finish()
+    ix.refresh()
+    (s,) = ix.series(["r"], ["loss"], smoothing="none", buckets=10)
+    assert s.points == 1010 and s.raw[-1] == 1009.0
+    cache = ix._points
+    cur = ix._cur()
+    rid, mid = ix._st.runs["r"].rid, ix._mids["loss"]
+    step, _, v = cache.points(cur, rid, mid, False, "stamp", 1)
+    assert not v.flags.writeable and not step.flags.writeable
+    assert step.tolist() == list(range(1010))
+    # The time column is read when asked for, and replaces the entry.
+    _, t, _ = cache.points(cur, rid, mid, True, "stamp", 2)
+    assert len(t) == 1010 and cache.nbytes == 1010 * 16
+    # Over budget: entries of the same request stay, the newcomer is not kept.
+    cache.max_bytes = 1010 * 16
+    cache.points(cur, rid, ix._mids["loss"] + 99, False, "stamp", 2)  # no such metric: 0 bytes
+    assert cache.nbytes == 1010 * 16
+    cache.max_bytes = 100
+    cache.points(cur, rid, mid, False, "other stamp", 3)
+    assert cache.nbytes == 0
+    # Entries no recent request used are dropped.
+    cache.max_bytes = 1 << 20
+    cache.points(cur, rid, mid, False, "stamp", 4)
+    assert cache.nbytes == 1010 * 8
+    cache.points(cur, rid, mid + 99, False, "stamp", 4 + cache.keep_ticks)
+    assert cache.nbytes == 1010 * 8
+    cache.points(cur, rid, mid + 99, False, "stamp", 5 + cache.keep_ticks)
+    assert cache.nbytes == 0
+    ix.close()

@@ -134,3 +134,43 @@ def test_smooth_bucket_equals_smooth_then_bucket(kind: str, strength: float) -> 
         got = smooth_bucket(x, raw, kind, strength, n, rng_x)
         for a, b in zip(want, got, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["twema", "ema"])
+@pytest.mark.parametrize("strength", [0.01, 0.6, 0.999])
+def test_smooth_bucket_on_evenly_spaced_steps_matches_reference(kind: str, strength: float) -> None:
+    # Steps 0, 1, 2, ... (as integers, the way the index hands them over) and
+    # an even float spacing: every point decays the average alike there.
+    rng = np.random.default_rng(5)
+    steps = np.arange(100, 30_100, dtype=np.int64)
+    raw = np.sin(steps / 700) + rng.normal(0, 0.2, size=len(steps))
+    for x in (steps, steps * 0.5):
+        xs = np.asarray(x, dtype=float).tolist()
+        ys = raw.tolist()
+        if kind == "twema":
+            want_all = np.array(ref_twema(xs, ys, strength))
+        else:
+            want_all = np.array(ref_ema(ys, strength))
+        for n, x_range in ((200, None), (7, None), (64, (float(x[5000]), float(x[9000])))):
+            got = smooth_bucket(x, raw, kind, strength, n, x_range)
+            want = bucket(np.asarray(x, dtype=float), want_all, raw, n, x_range)
+            for a, b in zip(want, got, strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+            # The caller may pass the spacing it knows: the same answer.
+            hinted = smooth_bucket(x, raw, kind, strength, n, x_range, float(x[1] - x[0]))
+            for a, b in zip(got, hinted, strict=True):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_smooth_bucket_with_many_buckets_and_gaps_on_steps() -> None:
+    # More buckets than the per-segment form takes, and NaN among evenly spaced steps.
+    rng = np.random.default_rng(6)
+    x = np.arange(12_000, dtype=np.int64)
+    raw = rng.normal(size=len(x))
+    raw[rng.integers(0, len(x), size=50)] = np.nan
+    for kind in ("twema", "ema"):
+        for n in (5000, 300):
+            want = bucket(x.astype(float), smooth(x.astype(float), raw, kind, 0.9), raw, n)
+            got = smooth_bucket(x, raw, kind, 0.9, n)
+            for a, b in zip(want, got, strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
