@@ -1006,6 +1006,7 @@ class Index:
         with self._lock:
             # Read before the points are: a load committed meanwhile bumps it.
             epoch, gens = self._epoch, {t[1]: self._gen.get(t[1], 0) for t in tasks}
+            spans = self._st.mstats  # what the index knew at those generations
         xr_key = None if x_range is None else (float(x_range[0]), float(x_range[1]))
         args = (x, mids.get(x), smoothing, float(strength), buckets, xr_key)
         out: list[Series | None] = []
@@ -1028,7 +1029,9 @@ class Index:
             stamp = (epoch, gens[rid])
 
             def points(r: int, m: int, with_time: bool) -> Any:
-                return self._points.points(cur, r, m, with_time, stamp, tick)
+                ms = spans.get(r, {}).get(m)
+                span = None if ms is None else (ms.n, ms.first_step, ms.last_step)
+                return self._points.points(cur, r, m, with_time, stamp, tick, span)
 
             s = make_series(
                 cur, rid_s, rid, name, mids.get(name),

@@ -92,17 +92,35 @@ def _increasing(parts: list[np.ndarray]) -> bool:
 
 
 def fetch_points(
-    cur: Any, rid: int, mid: int, *, with_time: bool = True
+    cur: Any,
+    rid: int,
+    mid: int,
+    *,
+    with_time: bool = True,
+    span: tuple[int, int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(step, t, v)`` of one metric of one run, one entry per step (the last logged wins).
 
     With ``with_time=False`` the time column is not read and ``t`` is empty.
-    The arrays are read-only.
+    ``span`` is what the index knows of the metric: ``(distinct steps, first,
+    last)``. When those steps are consecutive and the table holds exactly that
+    many rows, the rows are those steps in order (a file's steps never go
+    down) and the step column is not read: a third less to read. The arrays
+    are read-only.
     """
-    cols = "step, t, v" if with_time else "step, v"
     # Literal ids rather than parameters: DuckDB then prunes the table's row
     # groups by rid before scanning (two to three times faster on 10M rows).
-    got = _chunks(cur, f"SELECT {cols} FROM points WHERE rid = {int(rid)} AND mid = {int(mid)}")
+    where = f"WHERE rid = {int(rid)} AND mid = {int(mid)}"
+    if span is not None and span[0] > 1 and span[2] - span[1] == span[0] - 1:
+        rows = cur.sql(f"SELECT count(*) FROM points {where}").fetchall()[0][0]
+        if rows == span[0]:
+            got = _chunks(cur, f"SELECT {'t, v' if with_time else 'v'} FROM points {where}")
+            v = _join(got[-1], np.float64)
+            if len(v) == span[0]:  # not changed in between
+                t = _join(got[0], np.float64) if with_time else np.empty(0)
+                return consecutive_steps(span[1], span[0]), t, v
+    cols = "step, t, v" if with_time else "step, v"
+    got = _chunks(cur, f"SELECT {cols} FROM points {where}")
     t = _join(got[1], np.float64) if with_time else np.empty(0)
     v = _join(got[-1], np.float64)
     if _increasing(got[0]):
@@ -176,9 +194,16 @@ class PointsCache:
             self._bytes = 0
 
     def points(
-        self, cur: Any, rid: int, mid: int, with_time: bool, stamp: Any, tick: int = 0
+        self,
+        cur: Any,
+        rid: int,
+        mid: int,
+        with_time: bool,
+        stamp: Any,
+        tick: int = 0,
+        span: tuple[int, int, int] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``fetch_points(cur, rid, mid, with_time=with_time)``, from the cache when ``stamp`` matches."""
+        """``fetch_points(cur, rid, mid, with_time=, span=)``, from the cache when ``stamp`` matches."""
         key = (rid, mid)
         with self._lock:
             if tick > self._purged:
@@ -196,7 +221,7 @@ class PointsCache:
             if isinstance(step, int):
                 step = consecutive_steps(step, len(v))
             return step, (t if with_time else np.empty(0)), v
-        step, t, v = fetch_points(cur, rid, mid, with_time=with_time)
+        step, t, v = fetch_points(cur, rid, mid, with_time=with_time, span=span)
         n = len(v)
         # Steps are strictly increasing here: spanning n - 1 means consecutive.
         compact = n > 1 and int(step[-1]) - int(step[0]) == n - 1

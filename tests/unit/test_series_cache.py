@@ -116,3 +116,36 @@ def test_points_cache_follows_data_and_keeps_within_its_budget(root: Path) -> No
     cache.points(cur, rid, mid + 99, False, "stamp", 5 + cache.keep_ticks)
     assert cache.nbytes == 0
     ix.close()
+
+
+def test_known_consecutive_steps_skip_the_step_column_only_when_exact(root: Path) -> None:
+    from trackui.store.queries import fetch_points
+
+    run = trackui.init(dir=root, id="c")
+    for i in range(50):
+        run.log({"loss": float(i)}, step=i + 10)
+    # The same step twice: 50 distinct steps 10..59 but 51 rows (the last wins).
+    dup = trackui.init(dir=root, id="d", reinit=True)
+    for i in range(50):
+        dup.log({"loss": float(i)}, step=i + 10)
+    dup.log({"loss": -1.0}, step=59)
+    dup.finish()
+    run.finish()
+    ix = Index(root, cache=False)
+    ix.refresh()
+    cur = ix._cur()
+    for rid_s, last in (("c", 49.0), ("d", -1.0)):
+        rid = ix._st.runs[rid_s].rid
+        mid = ix._mids["loss"]
+        ms = ix._st.mstats[rid][mid]
+        assert (ms.n, ms.first_step, ms.last_step) == (50, 10, 59)
+        plain = fetch_points(cur, rid, mid)
+        known = fetch_points(cur, rid, mid, span=(ms.n, ms.first_step, ms.last_step))
+        assert _equal(plain, known)
+        assert known[0].tolist() == list(range(10, 60)) and known[2][-1] == last
+        # A stale span (fewer steps than the table now holds) reads the steps.
+        stale = fetch_points(cur, rid, mid, span=(40, 10, 49))
+        assert _equal(plain, stale)
+    (s,) = ix.series(["d"], ["loss"], smoothing="none", buckets=100)
+    assert s.points == 50 and s.raw[-1] == -1.0
+    ix.close()
