@@ -11,12 +11,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from trackui.store.models import Diff, DiffRow, RunRow, Series, flatten
-from trackui.store.smoothing import SMOOTHERS, smooth_bucket
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# NumPy is imported by the functions that compute curves: the run list (the
+# first thing on screen) needs none of it, and it takes a tenth of a second.
 
 X_AXES = ("step", "relative", "wall")
 """Built-in x axes; any metric name is also accepted."""
@@ -26,7 +29,7 @@ _ROW_FIELDS = {f.name for f in fields(RunRow)}
 
 _RANGE_MAX = 1 << 21
 """Longest run of consecutive steps served from the shared range (16 MB of int64)."""
-_range = np.arange(0, dtype=np.int64)
+_range: Any = None
 
 
 def consecutive_steps(first: int, n: int) -> np.ndarray:
@@ -36,11 +39,13 @@ def consecutive_steps(first: int, n: int) -> np.ndarray:
     per curve costs as much as reading the values: they are views of one
     shared range where it covers them.
     """
+    import numpy as np
+
     global _range
     end = first + n
     if first >= 0 and end <= _RANGE_MAX:
         r = _range
-        if len(r) < end:
+        if r is None or len(r) < end:
             r = np.arange(min(_RANGE_MAX, 1 << max(0, end - 1).bit_length()), dtype=np.int64)
             r.flags.writeable = False
             _range = r
@@ -68,6 +73,8 @@ def _join(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
     only once Arrow's memory pool has the pages, and several times slower
     before, as on a first draw.
     """
+    import numpy as np
+
     if not parts:
         a = np.empty(0, dtype=dtype)
     elif len(parts) == 1:
@@ -108,6 +115,8 @@ def fetch_points(
     down) and the step column is not read: a third less to read. The arrays
     are read-only.
     """
+    import numpy as np
+
     # Literal ids rather than parameters: DuckDB then prunes the table's row
     # groups by rid before scanning (two to three times faster on 10M rows).
     where = f"WHERE rid = {int(rid)} AND mid = {int(mid)}"
@@ -152,7 +161,7 @@ def fetch_points(
     return step, t, v
 
 
-PointsFn = Callable[[int, int, bool], tuple[np.ndarray, np.ndarray, np.ndarray]]
+PointsFn = Callable[[int, int, bool], "tuple[np.ndarray, np.ndarray, np.ndarray]"]
 """``(rid, mid, with_time) -> (step, t, v)``, as :func:`fetch_points` answers."""
 
 
@@ -204,6 +213,8 @@ class PointsCache:
         span: tuple[int, int, int] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``fetch_points(cur, rid, mid, with_time=, span=)``, from the cache when ``stamp`` matches."""
+        import numpy as np
+
         key = (rid, mid)
         with self._lock:
             if tick > self._purged:
@@ -264,6 +275,10 @@ def make_series(
     ``points`` reads the points (default: :func:`fetch_points` on ``cur``);
     the arrays it returns are not modified.
     """
+    import numpy as np
+
+    from trackui.store.smoothing import smooth_bucket
+
     if mid is None:
         e = np.empty(0)
         return Series(run_id, metric, e, e, e, e, e, 0)
@@ -313,6 +328,8 @@ def make_series(
 
 def check_series_args(x: str, smoothing: str, buckets: int, metric_ids: Mapping[str, int]) -> None:
     """Raise a one-line ValueError for arguments ``series`` cannot honour."""
+    from trackui.store.smoothing import SMOOTHERS
+
     if smoothing not in SMOOTHERS:
         raise ValueError(f"series: unknown smoothing {smoothing!r} (one of {', '.join(SMOOTHERS)})")
     if buckets < 1:
