@@ -40,7 +40,7 @@ from trackui.store.ingest import (
     HistState,
     Loaded,
     MStat,
-    bulk_candidate,
+    bulk_sample,
     count_colons,
     history_warnings,
     load_bulk,
@@ -611,17 +611,17 @@ class Index:
             done += len(exact)
             if progress is not None:
                 progress(done, total)
-        groups: dict[tuple[str, ...], list[BulkFile]] = {}
+        groups: dict[tuple[tuple[str, ...], bool], list[BulkFile]] = {}
         for rid, path, size in bulk:
-            keys = bulk_candidate(path, size)
-            colons = count_colons(path, size) if keys is not None else None
-            if keys is None or colons is None:
+            sample = bulk_sample(path, size)
+            colons = count_colons(path, size) if sample is not None else None
+            if sample is None or colons is None:
                 h = hist_upd[rid]
                 changed |= self._load_exact_items([(rid, path.parent, h, size)])
                 done += 1
                 continue
-            groups.setdefault(keys, []).append(BulkFile(rid, path, size, keys, colons))
-        for keys, files in groups.items():
+            groups.setdefault(sample, []).append(BulkFile(rid, path, size, sample[0], colons))
+        for (keys, with_x), files in groups.items():
             i = 0
             while i < len(files):
                 if cancel is not None and cancel.is_set():
@@ -635,7 +635,7 @@ class Index:
                     batch.append(files[i])
                     nbytes += files[i].size
                     i += 1
-                changed |= self._load_bulk_batch(batch, keys, hist_upd)
+                changed |= self._load_bulk_batch(batch, keys, with_x, hist_upd)
                 done += len(batch)
                 if progress is not None:
                     progress(done, total)
@@ -664,12 +664,16 @@ class Index:
         return set(got.hist)
 
     def _load_bulk_batch(
-        self, batch: list[BulkFile], keys: tuple[str, ...], hist_upd: dict[int, HistState]
+        self,
+        batch: list[BulkFile],
+        keys: tuple[str, ...],
+        with_x: bool,
+        hist_upd: dict[int, HistState],
     ) -> set[int]:
         cur = self._cur()
         cur.execute("BEGIN")
         try:
-            got = load_bulk(cur, batch, keys, lambda n: self._mid(n, cur))
+            got = load_bulk(cur, batch, keys, lambda n: self._mid(n, cur), with_x=with_x)
             for rid, h in got.hist.items():
                 base = hist_upd[rid]
                 h.mtime_ns, h.ino, h.head = base.mtime_ns, base.ino, base.head
