@@ -237,6 +237,9 @@ class BulkFile:
     keys: tuple[str, ...]
     """Metric names sampled from the file's head and tail."""
     colons: int = 0
+    """Number of ``:`` bytes in the whole file (what the parsed rows must account for)."""
+    with_x: bool = True
+    """Whether the samples showed text values (``x``)."""
 
 
 def bulk_candidate(path: Path, size: int) -> tuple[str, ...] | None:
