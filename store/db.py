@@ -79,6 +79,11 @@ def user_cache_path(root: Path) -> Path:
 
 def _configure(con: Any, temp_dir: str | None) -> None:
     con.execute(f"SET memory_limit='{MEMORY_LIMIT}'")
+    # Buffers from one region kept for the connection's life: with the pool
+    # always full during a load, each evicted buffer otherwise goes back to
+    # the allocator and the next one is faulted in afresh (a cold load of
+    # 50M points took 1.8M page faults, 1.3M with this, and 5-15% less CPU).
+    con.execute(f"SET block_allocator_memory='{MEMORY_LIMIT}'")
     # The index is rebuilt from the files whenever in doubt: no need for the
     # extra ordering guarantees' cost on reads, but inserts must keep file
     # order (series rely on it to keep the last of duplicated steps).
