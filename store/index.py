@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 
 from trackui.store import layout
-from trackui.store.db import Opened, close_db, open_db
+from trackui.store.db import Opened, bulk_memory, close_db, open_db
 from trackui.store.filter import FilterError, compile_filter
 from trackui.store.ingest import (
     BATCH_BYTES,
@@ -704,6 +704,17 @@ class Index:
         hist_upd: dict[int, HistState],
     ) -> set[int]:
         cur = self._cur()
+        with bulk_memory(cur, self._db.path is not None):
+            return self._load_bulk_batch_in(cur, batch, keys, with_x, hist_upd)
+
+    def _load_bulk_batch_in(
+        self,
+        cur: Any,
+        batch: list[BulkFile],
+        keys: tuple[str, ...],
+        with_x: bool,
+        hist_upd: dict[int, HistState],
+    ) -> set[int]:
         cur.execute("BEGIN")
         try:
             got = load_bulk(cur, batch, keys, lambda n: self._mid(n, cur), with_x=with_x)
