@@ -634,7 +634,7 @@ class Index:
                     return None
                 return BulkFile(rid, path, size, sample[0], colons, sample[1])
 
-            groups: dict[tuple[tuple[str, ...], bool], tuple[list[BulkFile], list[int]]] = {}
+            groups: dict[tuple[tuple[str, ...], bool], tuple[list[BulkFile], int]] = {}
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackui-prep") as pool:
                 try:
                     ready = pool.map(prep, bulk)
@@ -646,18 +646,16 @@ class Index:
                             changed |= self._load_exact_items([(rid, path.parent, h, size)])
                             done += 1
                             continue
-                        batch, nbytes = groups.setdefault((f.keys, f.with_x), ([], [0]))
-                        if batch and (
-                            len(batch) >= BATCH_FILES or nbytes[0] + f.size > BATCH_BYTES
-                        ):
+                        key = (f.keys, f.with_x)
+                        batch, nbytes = groups.get(key, ([], 0))
+                        if batch and (len(batch) >= BATCH_FILES or nbytes + f.size > BATCH_BYTES):
                             changed |= self._load_bulk_batch(batch, f.keys, f.with_x, hist_upd)
                             done += len(batch)
                             if progress is not None:
                                 progress(done, total)
-                            batch.clear()
-                            nbytes[0] = 0
+                            batch, nbytes = [], 0
                         batch.append(f)
-                        nbytes[0] += f.size
+                        groups[key] = (batch, nbytes + f.size)
                     for (keys, with_x), (batch, _) in groups.items():
                         if cancel is not None and cancel.is_set():
                             return {id_of[r] for r in changed if r in id_of}
