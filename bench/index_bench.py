@@ -16,7 +16,8 @@ fresh process so that imports count:
   first after opening the index, and then with a new smoothing strength;
 * live latency: a writer process's ``log()`` to the value being queryable
   through the watcher and ``Index.refresh()`` (median and p95);
-* peak memory (RSS) of the cold-open process;
+* peak memory (RSS) of the cold-open process, and its page faults (memory
+  handed back and faulted in again costs CPU time in the kernel);
 * peers (TensorBoard's event reader, MLflow, trackio) reading back their own
   files, through ``bench/peers/read_back.py`` in ``/work/bench-venv``, as
   ratios to trackui's cold load rate.
@@ -61,9 +62,10 @@ OPEN_SCRIPT = textwrap.dedent(
     done, total = ix.loaded
     points = sum(s.n for d in ix._st.mstats.values() for s in d.values())
     ix.close()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    rss = ru.ru_maxrss / 1024
     print(json.dumps({"table_s": t_table, "all_s": t_all, "table_cpu": c_table, "all_cpu": c_all,
-                      "runs": len(rows),
+                      "faults": ru.ru_minflt + ru.ru_majflt, "runs": len(rows),
                       "loaded": done, "points": points, "rss_mb": rss, "storage": ix.storage}))
     """
 )
@@ -342,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(budget_line(f"cold open: all metrics loaded ({points / 1e6:.0f}M points)", c_all, "s", 12.0,
                       f"{points / c_all / 1e6:.2f}M points/s", cpu=cpu["c_all"]))  # fmt: skip
+    faults = statistics.median(r["faults"] for r in cold)
+    print(f"{'cold open: page faults (DuckDB memory churn)':<46} {faults / 1e6:>10.2f} M")
     print(budget_line("warm open: run table ready", w_table, "s", 1.0, cpu=cpu["w_table"]))
     print(budget_line("warm open: all metrics loaded", w_all, "s", 1.0, cpu=cpu["w_all"]))
     print(budget_line("trackui ls --json (warm)", ls_s, "s", None))

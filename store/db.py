@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ CACHE_FILE = "index.duckdb"
 
 MEMORY_LIMIT = "256MB"
 """DuckDB's buffer pool: a file-backed index spills to disk rather than grow past it."""
+LOAD_MEMORY_LIMIT = "384MB"
+"""The buffer pool while a batch of whole files loads (see :func:`bulk_memory`)."""
+LOAD_KEEP = "128MB"
+"""What a file-backed index keeps cached after each such batch."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS info(key VARCHAR, value VARCHAR);
@@ -79,12 +84,42 @@ def user_cache_path(root: Path) -> Path:
 
 def _configure(con: Any, temp_dir: str | None) -> None:
     con.execute(f"SET memory_limit='{MEMORY_LIMIT}'")
+    # Buffers from one region kept for the connection's life: with the pool
+    # always full during a load, each evicted buffer otherwise goes back to
+    # the allocator and the next one is faulted in afresh (a cold load of
+    # 50M points took 1.8M page faults, 1.3M with this, and 5-15% less CPU).
+    con.execute(f"SET block_allocator_memory='{MEMORY_LIMIT}'")
     # The index is rebuilt from the files whenever in doubt: no need for the
     # extra ordering guarantees' cost on reads, but inserts must keep file
     # order (series rely on it to keep the last of duplicated steps).
     con.execute("SET preserve_insertion_order=true")
     if temp_dir is not None:
         con.execute(f"SET temp_directory='{temp_dir}'")
+
+
+@contextlib.contextmanager
+def bulk_memory(con: Any, file_backed: bool) -> Iterator[None]:
+    """Room for one bulk batch, and the pool emptied of what it cached afterwards.
+
+    A batch needs its staged rows and DuckDB's JSON buffers; the blocks of
+    points written by earlier batches are not needed again during the load,
+    but they fill the pool, and every allocation then evicts and faults in
+    fresh pages (half the page faults of a cold load, about 10% of its CPU).
+    Lowering the limit for a moment drops them (they are on disk). Only for a
+    file-backed index: an in-memory one has nowhere to put its tables.
+    """
+    import duckdb
+
+    con.execute(f"SET memory_limit='{LOAD_MEMORY_LIMIT}'")
+    try:
+        yield
+    finally:
+        try:
+            if file_backed:
+                con.execute(f"SET memory_limit='{LOAD_KEEP}'")
+        except duckdb.Error:
+            pass  # could not drop that much: keep the cache, no harm
+        con.execute(f"SET memory_limit='{MEMORY_LIMIT}'")
 
 
 def _prepare(con: Any, root: Path) -> bool:

@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 
 from trackui.store import layout
-from trackui.store.db import Opened, close_db, open_db
+from trackui.store.db import Opened, bulk_memory, close_db, open_db
 from trackui.store.filter import FilterError, compile_filter
 from trackui.store.ingest import (
     BATCH_BYTES,
@@ -40,7 +40,7 @@ from trackui.store.ingest import (
     HistState,
     Loaded,
     MStat,
-    bulk_candidate,
+    bulk_sample,
     count_colons,
     history_warnings,
     load_bulk,
@@ -468,12 +468,18 @@ class Index:
         out.update(run.info.summary)
         return out
 
-    def _write_summaries(self, rids: Sequence[int]) -> None:
-        """Refresh ``summary_kv`` (what filters on summary keys see) for ``rids``."""
+    def _write_summaries(
+        self, rids: Sequence[int], cur: Any = None, st: _State | None = None
+    ) -> None:
+        """Refresh ``summary_kv`` (what filters on summary keys see) for ``rids``.
+
+        With ``cur``, inside the caller's transaction and from the state ``st``
+        that the caller is about to install; otherwise in a transaction of its own.
+        """
 
         if not rids:
             return
-        st = self._st
+        st = self._st if st is None else st
         by_rid = {r.rid: r for r in st.runs.values()}
         kv: dict[str, list[Any]] = {"rid": [], "key": [], "num": [], "txt": []}
         for rid in rids:
@@ -486,8 +492,10 @@ class Index:
                 kv["key"].append(key)
                 kv["num"].append(num)
                 kv["txt"].append(txt)
-        cur = self._cur()
-        cur.execute("BEGIN")
+        own = cur is None
+        if own:
+            cur = self._cur()
+            cur.execute("BEGIN")
         try:
             cur.execute(
                 "DELETE FROM summary_kv WHERE rid IN (SELECT unnest(?::INTEGER[]))", [list(rids)]
@@ -496,9 +504,11 @@ class Index:
                 cur.register("_skv_new", _kv_table(kv))
                 cur.execute("INSERT INTO summary_kv SELECT rid, key, num, txt FROM _skv_new")
                 cur.unregister("_skv_new")
-            cur.execute("COMMIT")
+            if own:
+                cur.execute("COMMIT")
         except Exception:
-            cur.execute("ROLLBACK")
+            if own:
+                cur.execute("ROLLBACK")
             raise
 
     # ----------------------------------------------------------------- ingest
@@ -617,34 +627,51 @@ class Index:
             done += len(exact)
             if progress is not None:
                 progress(done, total)
-        groups: dict[tuple[str, ...], list[BulkFile]] = {}
-        for rid, path, size in bulk:
-            keys = bulk_candidate(path, size)
-            colons = count_colons(path, size) if keys is not None else None
-            if keys is None or colons is None:
-                h = hist_upd[rid]
-                changed |= self._load_exact_items([(rid, path.parent, h, size)])
-                done += 1
-                continue
-            groups.setdefault(keys, []).append(BulkFile(rid, path, size, keys, colons))
-        for keys, files in groups.items():
-            i = 0
-            while i < len(files):
-                if cancel is not None and cancel.is_set():
-                    return {id_of[r] for r in changed if r in id_of}
-                batch, nbytes = [], 0
-                while (
-                    i < len(files)
-                    and len(batch) < BATCH_FILES
-                    and (not batch or nbytes + files[i].size <= BATCH_BYTES)
-                ):
-                    batch.append(files[i])
-                    nbytes += files[i].size
-                    i += 1
-                changed |= self._load_bulk_batch(batch, keys, hist_upd)
-                done += len(batch)
-                if progress is not None:
-                    progress(done, total)
+        if bulk:
+            # The files are sampled and their colons counted in a thread while
+            # DuckDB loads the batches already formed (it releases the GIL).
+            from concurrent.futures import ThreadPoolExecutor
+
+            def prep(item: tuple[int, Path, int]) -> BulkFile | None:
+                rid, path, size = item
+                sample = bulk_sample(path, size)
+                colons = count_colons(path, size) if sample is not None else None
+                if sample is None or colons is None:
+                    return None
+                return BulkFile(rid, path, size, sample[0], colons, sample[1])
+
+            groups: dict[tuple[tuple[str, ...], bool], tuple[list[BulkFile], int]] = {}
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackui-prep") as pool:
+                try:
+                    ready = pool.map(prep, bulk)
+                    for (rid, path, size), f in zip(bulk, ready, strict=True):
+                        if cancel is not None and cancel.is_set():
+                            return {id_of[r] for r in changed if r in id_of}
+                        if f is None:
+                            h = hist_upd[rid]
+                            changed |= self._load_exact_items([(rid, path.parent, h, size)])
+                            done += 1
+                            continue
+                        key = (f.keys, f.with_x)
+                        batch, nbytes = groups.get(key, ([], 0))
+                        if batch and (len(batch) >= BATCH_FILES or nbytes + f.size > BATCH_BYTES):
+                            changed |= self._load_bulk_batch(batch, f.keys, f.with_x, hist_upd)
+                            done += len(batch)
+                            if progress is not None:
+                                progress(done, total)
+                            batch, nbytes = [], 0
+                        batch.append(f)
+                        groups[key] = (batch, nbytes + f.size)
+                    for (keys, with_x), (batch, _) in groups.items():
+                        if cancel is not None and cancel.is_set():
+                            return {id_of[r] for r in changed if r in id_of}
+                        if batch:
+                            changed |= self._load_bulk_batch(batch, keys, with_x, hist_upd)
+                            done += len(batch)
+                            if progress is not None:
+                                progress(done, total)
+                finally:
+                    pool.shutdown(wait=True, cancel_futures=True)
         # Files that only had their stat refreshed (no new bytes).
         rest = {rid: h for rid, h in hist_upd.items() if rid not in changed}
         if rest:
@@ -662,29 +689,52 @@ class Index:
                 got.hist[rid].ino = h.ino
                 got.hist[rid].head = h.head
             self._persist(cur, got)
+            with self._flush_lock:
+                self._write_summaries(
+                    sorted(self._touched(got, [])), cur, self._merged_state(got, [])
+                )
             cur.execute("COMMIT")
         except Exception:
             cur.execute("ROLLBACK")
             raise
-        self._apply(got, [], {})
+        self._apply(got, [], {}, summaries=False)
         return set(got.hist)
 
     def _load_bulk_batch(
-        self, batch: list[BulkFile], keys: tuple[str, ...], hist_upd: dict[int, HistState]
+        self,
+        batch: list[BulkFile],
+        keys: tuple[str, ...],
+        with_x: bool,
+        hist_upd: dict[int, HistState],
     ) -> set[int]:
         cur = self._cur()
+        with bulk_memory(cur, self._db.path is not None):
+            return self._load_bulk_batch_in(cur, batch, keys, with_x, hist_upd)
+
+    def _load_bulk_batch_in(
+        self,
+        cur: Any,
+        batch: list[BulkFile],
+        keys: tuple[str, ...],
+        with_x: bool,
+        hist_upd: dict[int, HistState],
+    ) -> set[int]:
         cur.execute("BEGIN")
         try:
-            got = load_bulk(cur, batch, keys, lambda n: self._mid(n, cur))
+            got = load_bulk(cur, batch, keys, lambda n: self._mid(n, cur), with_x=with_x)
             for rid, h in got.hist.items():
                 base = hist_upd[rid]
                 h.mtime_ns, h.ino, h.head = base.mtime_ns, base.ino, base.head
             self._persist(cur, got)
+            with self._flush_lock:
+                self._write_summaries(
+                    sorted(self._touched(got, [])), cur, self._merged_state(got, [])
+                )
             cur.execute("COMMIT")
         except Exception:
             cur.execute("ROLLBACK")
             raise
-        self._apply(got, [], {})
+        self._apply(got, [], {}, summaries=False)
         changed = set(got.hist)
         if got.failed:
             by_rid = {f.rid: f for f in batch}
@@ -742,8 +792,34 @@ class Index:
             cur.execute("INSERT INTO mstats SELECT * FROM _ms_new")
             cur.unregister("_ms_new")
 
-    def _apply(self, got: Loaded, resets: list[int], _unused: dict[int, Any]) -> None:
-        """Install loaded state; ``resets`` lose their points first."""
+    def _merged_state(self, got: Loaded, resets: list[int]) -> _State:
+        """The state with ``got`` installed and ``resets`` forgotten (not installed here)."""
+        old = self._st
+        hist = dict(old.hist)
+        mstats = dict(old.mstats)
+        texts = dict(old.texts)
+        for rid in resets:
+            hist.pop(rid, None)
+            mstats.pop(rid, None)
+            texts.pop(rid, None)
+        hist.update(got.hist)
+        mstats.update(got.mstats)
+        for rid, t in got.texts.items():
+            texts[rid] = {**texts.get(rid, {}), **t}
+        return _State(old.runs, hist, mstats, texts)
+
+    @staticmethod
+    def _touched(got: Loaded, resets: list[int]) -> set[int]:
+        """Runs whose merged summary may change with ``got`` and ``resets``."""
+        return set(resets) | set(got.mstats) | set(got.texts)
+
+    def _apply(
+        self, got: Loaded, resets: list[int], _unused: dict[int, Any], *, summaries: bool = True
+    ) -> None:
+        """Install loaded state; ``resets`` lose their points first.
+
+        ``summaries=False`` when the caller wrote the summaries already.
+        """
         if resets:
             cur = self._cur()
             cur.execute("BEGIN")
@@ -757,23 +833,11 @@ class Index:
                 cur.execute("ROLLBACK")
                 raise
         with self._lock:
-            old = self._st
-            hist = dict(old.hist)
-            mstats = dict(old.mstats)
-            texts = dict(old.texts)
-            for rid in resets:
-                hist.pop(rid, None)
-                mstats.pop(rid, None)
-                texts.pop(rid, None)
-            hist.update(got.hist)
-            mstats.update(got.mstats)
-            for rid, t in got.texts.items():
-                texts[rid] = {**texts.get(rid, {}), **t}
-            self._st = _State(old.runs, hist, mstats, texts)
+            self._st = self._merged_state(got, resets)
             for rid in set(resets) | set(got.hist) | set(got.mstats) | set(got.texts):
                 self._gen[rid] = next(self._gen_seq)
-        touched = set(resets) | set(got.mstats) | set(got.texts)
-        if touched:
+        touched = self._touched(got, resets)
+        if touched and summaries:
             with self._flush_lock:
                 self._write_summaries(sorted(touched))
 

@@ -237,17 +237,30 @@ class BulkFile:
     keys: tuple[str, ...]
     """Metric names sampled from the file's head and tail."""
     colons: int = 0
+    """Number of ``:`` bytes in the whole file (what the parsed rows must account for)."""
+    with_x: bool = True
+    """Whether the samples showed text values (``x``)."""
 
 
 def bulk_candidate(path: Path, size: int) -> tuple[str, ...] | None:
     """The metric names a whole file seems to use, or None if it must go the exact way.
 
+    See :func:`bulk_sample` (this is its metric names only).
+    """
+    got = bulk_sample(path, size)
+    return None if got is None else got[0]
+
+
+def bulk_sample(path: Path, size: int) -> tuple[tuple[str, ...], bool] | None:
+    """The metric names a whole file seems to use and whether it has text values.
+
     Reads its head, its tail and a few slices in between (metrics logged now
     and then, such as validation ones, show up in some). A name the samples
     miss is caught by the check after loading, which sends the file the
-    exact way. None when the file does not end with a newline (a record is
-    being written or was torn), when its path would be read as a glob
-    pattern, or when the samples do not parse.
+    exact way; so is an ``x`` (text values) that no sample showed, since the
+    bulk query then does not read ``x`` at all. None when the file does not
+    end with a newline (a record is being written or was torn), when its path
+    would be read as a glob pattern, or when the samples do not parse.
     """
     s = str(path)
     if _GLOB_CHARS & set(s) or size < 2:
@@ -279,6 +292,7 @@ def bulk_candidate(path: Path, size: int) -> tuple[str, ...] | None:
         return None
     keys: dict[str, None] = {}
     ok = 0
+    has_x = False
     for chunk in chunks:
         for line in chunk.split(b"\n"):
             if not line.strip():
@@ -287,14 +301,18 @@ def bulk_candidate(path: Path, size: int) -> tuple[str, ...] | None:
                 obj = orjson.loads(line)
             except orjson.JSONDecodeError:
                 continue
-            m = obj.get("m") if isinstance(obj, dict) else None
+            if not isinstance(obj, dict):
+                continue
+            m = obj.get("m")
             if isinstance(m, dict):
                 ok += 1
                 for k in m:
                     keys[k] = None
+            if "x" in obj:
+                has_x = True
     if ok == 0:
         return None
-    return tuple(keys)
+    return tuple(keys), has_x
 
 
 def count_colons(path: Path, size: int) -> int | None:
@@ -331,17 +349,21 @@ def load_bulk(
     files: Sequence[BulkFile],
     keys: Sequence[str],
     mid_of: Callable[[str], int],
+    *,
+    with_x: bool = True,
 ) -> Loaded:
     """Load whole files with one ``read_json`` query; the caller holds a transaction.
 
     Files that fail the checks are left out (``Loaded.failed``) with nothing
-    of theirs inserted.
+    of theirs inserted. ``with_x=False`` does not read text values (``x``): a
+    file that has some then fails the check.
     """
     import duckdb
 
     out = Loaded()
     struct = "STRUCT(" + ", ".join(f"{_ident(k)} DOUBLE" for k in keys) + ")"
-    columns = "{'s': 'DOUBLE', 't': 'DOUBLE', 'm': " + _sql_str(struct) + ", 'x': 'JSON'}"
+    columns = "{'s': 'DOUBLE', 't': 'DOUBLE', 'm': " + _sql_str(struct)
+    columns += ", 'x': 'JSON'}" if with_x else "}"
     paths = [str(f.path) for f in files]
     try:
         # The run id comes from a scalar lookup of the file name, not a join:
@@ -349,7 +371,8 @@ def load_bulk(
         # table must (a later duplicate step wins).
         cur.execute(
             "CREATE OR REPLACE TEMP TABLE _stage AS SELECT "
-            "(?::INTEGER[])[list_position(?::VARCHAR[], r.filename)] AS rid, r.s, r.t, r.m, r.x "
+            "(?::INTEGER[])[list_position(?::VARCHAR[], r.filename)] AS rid, r.s, r.t, r.m"
+            f"{', r.x' if with_x else ''} "
             f"FROM read_json(?, format='newline_delimited', columns={columns}, "
             "filename=true, maximum_object_size=16777216) r",
             [[f.rid for f in files], paths, paths],
@@ -368,9 +391,13 @@ def load_bulk(
         per_key.append(
             f"count({c}), min({when} s END), max({when} s END), arg_max({c}, {when} rowid END)"
         )
+    xcols = (
+        "count(x), coalesce(sum(length(x::VARCHAR) - length(replace(x::VARCHAR, ':', ''))), 0)"
+        if with_x
+        else "0, 0"
+    )
     q = (
-        "SELECT rid, count(*), count(t), count(x), "
-        "coalesce(sum(length(x::VARCHAR) - length(replace(x::VARCHAR, ':', ''))), 0), "
+        f"SELECT rid, count(*), count(t), {xcols}, "
         "count(*) FILTER (WHERE s IS NULL OR s < 0 OR s != trunc(s) OR m IS NULL), "
         f"min(t), max(t) {', ' if per_key else ''}{', '.join(per_key)} FROM _stage GROUP BY rid"
     )
@@ -394,12 +421,9 @@ def load_bulk(
         return out
     # Distinct steps per run, from the records in file order (steps never
     # decrease within a file, so a repeat is always next to its twin).
-    arr = cur.execute(f"SELECT rid, s::BIGINT AS s, ({nonnull}) AS has FROM _stage").fetchnumpy()
-    rids = np.asarray(arr["rid"], dtype=np.int64)
-    steps = np.asarray(arr["s"], dtype=np.int64)
-    has = np.asarray(arr["has"], dtype=bool)
-    sel = has
-    r_h, s_h = rids[sel], steps[sel]
+    arr = cur.execute(f"SELECT rid, s::BIGINT AS s FROM _stage WHERE {nonnull}").fetchnumpy()
+    r_h = np.asarray(arr["rid"], dtype=np.int64)
+    s_h = np.asarray(arr["s"], dtype=np.int64)
     new = np.ones(len(r_h), dtype=bool)
     if len(r_h) > 1:
         new[1:] = (r_h[1:] != r_h[:-1]) | (s_h[1:] != s_h[:-1])
@@ -423,19 +447,26 @@ def load_bulk(
             for i, (_, mid) in enumerate(km):
                 distinct[(row[0], mid)] = row[1 + i]
     if km:
-        # One insert per metric (a quarter less work than an UNPIVOT); each
-        # keeps the stage's order, so every (run, metric) stays in file order.
-        for k, mid in km:
-            col = f"m.{_ident(k)}"
-            cur.execute(
-                f"INSERT INTO points SELECT rid, {int(mid)}, s::BIGINT, t, {col} "
-                f"FROM _stage WHERE {col} IS NOT NULL"
-            )
+        # One insert for all metrics, a record's values next to each other:
+        # each (run, metric) keeps the file's order, and the step and time
+        # columns, repeated from row to row, compress to a fraction.
+        mids = ", ".join(str(int(mid)) for _, mid in km)
+        vals = ", ".join(f"m.{_ident(k)}" for k, _ in km)
+        cur.execute(
+            "INSERT INTO points SELECT rid, mid, step, t, v FROM ("
+            f"SELECT rid, unnest([{mids}]::INTEGER[]) AS mid, s::BIGINT AS step, t, "
+            f"unnest([{vals}]::DOUBLE[]) AS v FROM _stage) WHERE v IS NOT NULL"
+        )
     texts: dict[int, dict[str, tuple[int, str]]] = {}
     trows: list[tuple[int, str, int, float, str]] = []
-    for rid, s, t, x in cur.execute(
-        "SELECT rid, s::BIGINT, t, x::VARCHAR FROM _stage WHERE x IS NOT NULL"
-    ).fetchall():
+    xrows = (
+        cur.execute(
+            "SELECT rid, s::BIGINT, t, x::VARCHAR FROM _stage WHERE x IS NOT NULL"
+        ).fetchall()
+        if with_x
+        else []
+    )
+    for rid, s, t, x in xrows:
         try:
             obj = orjson.loads(x)
         except orjson.JSONDecodeError:

@@ -107,6 +107,73 @@ def test_bulk_and_exact_agree_on_mixed_records(root: Path, write_run, monkeypatc
     assert warns == ()
 
 
+def _load_both_ways(root: Path, run_id: str, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Load ``root`` through the bulk and the exact path; what each saw, and exact loads."""
+    got = {}
+    real = index_mod.load_exact
+    calls: list[int] = []
+
+    def counted(cur, items, *args):
+        calls.append(len(items))
+        return real(cur, items, *args)
+
+    monkeypatch.setattr(index_mod, "load_exact", counted)
+    for mode, size in (("bulk", 1), ("exact", 1 << 60)):
+        monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", size)
+        calls.clear()
+        with Index(root, cache=False) as ix:
+            ix.refresh()
+            row = ix.run(run_id)
+            names = sorted(m.name for m in ix.metrics([run_id]))
+            got[mode] = (
+                (row.steps, row.last_step, row.warnings),
+                {n: [a.tolist() for a in ix.points(run_id, n)] for n in names},
+                {m.name: m.steps[run_id] for m in ix.metrics([run_id])},
+                ix.text_values(run_id),
+                {k: row.summary[k] for k in names},
+                sum(calls),
+            )
+    return got
+
+
+def test_bulk_path_keeps_file_order_across_metrics(root: Path, write_run, monkeypatch) -> None:
+    # A file the bulk path loads (every metric shows up in the samples):
+    # repeated steps with different metrics, the later value winning, and
+    # metrics that skip steps, loaded together in one insert.
+    recs = []
+    for s in range(4000):
+        m = {"loss": float(s), "acc": s / 4000}
+        if s % 50 == 0:
+            m["val"] = s / 10
+        recs.append((s, 100.0 + s, m))
+        if s % 7 == 0:
+            recs.append((s, 100.5 + s, {"loss": -float(s)}))  # same step again: replaces it
+    write_run(root, "order", records=recs)
+    got = _load_both_ways(root, "order", monkeypatch)
+    assert got["bulk"][:5] == got["exact"][:5]
+    assert got["bulk"][5] == 0, "the bulk path fell back to the exact one"
+    (steps, last, warns), pts, counts, _texts, summary = got["bulk"][:5]
+    assert (steps, last, warns) == (4000, 3999, ())
+    assert counts == {"acc": 4000, "loss": 4000, "val": 80}
+    step, t, v = pts["loss"]
+    assert step == list(range(4000))
+    assert v[7] == -7.0 and v[8] == 8.0 and t[7] == 107.5
+    assert pts["val"][0] == list(range(0, 4000, 50))
+    assert summary["loss"] == 3999.0
+
+
+def test_text_values_the_samples_miss_are_loaded(root: Path, write_run, monkeypatch) -> None:
+    # Text values only in the middle of a long file: the bulk query does not
+    # read them, the check notices and the file is loaded the exact way.
+    recs = [(s, float(s), {"loss": float(s)}, {"note": "mid"} if s == 2500 else None)
+            for s in range(5000)]  # fmt: skip
+    write_run(root, "notes", records=recs)
+    got = _load_both_ways(root, "notes", monkeypatch)
+    assert got["bulk"][:5] == got["exact"][:5]
+    assert got["bulk"][3] == {"note": "mid"}
+    assert got["bulk"][5] == 1  # the bulk path gave the file up
+
+
 @pytest.mark.parametrize("mode", ["bulk", "exact"])
 def test_damaged_records_and_bad_utf8_become_warnings(
     root: Path, write_run, monkeypatch, mode
