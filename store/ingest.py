@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 
 from trackui.store import layout
@@ -317,6 +316,8 @@ def bulk_sample(path: Path, size: int) -> tuple[tuple[str, ...], bool] | None:
 
 def count_colons(path: Path, size: int) -> int | None:
     """Number of ``:`` bytes in the first ``size`` bytes of a file (None if unreadable)."""
+    import numpy as np  # here: opening a cached index needs none of it
+
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -359,6 +360,7 @@ def load_bulk(
     file that has some then fails the check.
     """
     import duckdb
+    import numpy as np
 
     out = Loaded()
     struct = "STRUCT(" + ", ".join(f"{_ident(k)} DOUBLE" for k in keys) + ")"

@@ -114,6 +114,40 @@ def test_the_first_screen_loads_without_the_data_stack() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_the_run_list_from_a_cached_index_needs_no_numpy(tmp_path: Path) -> None:
+    # What the first paint waits for: open the cache, rescan, list the runs.
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from trackui.store.index import Index
+        ix = Index(Path({str(tmp_path)!r}))
+        ix.scan()
+        rows = ix.runs()
+        ix.keys()
+        assert len(rows) == 2, rows
+        print(sorted({{m.split(".")[0] for m in sys.modules}} & {{"numpy", "pyarrow"}}))
+        ix.close()
+        """
+    )
+    import trackui
+
+    for name in ("a", "b"):
+        run = trackui.init(dir=tmp_path, name=name, reinit=True)
+        for i in range(300):
+            run.log({"loss": 1.0 / (i + 1)})
+        run.finish()
+    from trackui.store.index import Index
+
+    with Index(tmp_path) as ix:  # leaves the cache
+        ix.refresh()
+    env = {"TRACKUI_SILENT": "1", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.strip() == "[]"
+
+
 def test_trainer_logs_only_through_the_public_api() -> None:
     for path in (REPO / "trainer").glob("*.py"):
         text = path.read_text()
