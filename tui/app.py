@@ -89,6 +89,7 @@ class TrackApp(App[int]):
         self._open_index = open_index
         self._index_ready = threading.Event()
         """Set once the index is open (or could not be)."""
+        self._index_error: BaseException | None = None
         if index is not None:
             self._index_ready.set()
         self.now = now
@@ -126,15 +127,30 @@ class TrackApp(App[int]):
         """The store's index of ``root``; called only from worker threads (it is
         thread-safe: one refresh at a time, queries alongside).
 
-        When the app was given ``open_index``, the first store worker opens it
-        while the screen is being drawn (DuckDB's import and the cache's load
-        overlap the UI's start); a worker that needs it sooner waits.
+        When the app was given ``open_index``, a thread opens it as the app
+        starts (DuckDB's import and the cache's load overlap the UI's start);
+        a worker that needs it sooner waits.
         """
         if self._index is None:
             self._index_ready.wait()
             if self._index is None:
-                raise RuntimeError("the index could not be opened")
+                raise RuntimeError(f"cannot open the index: {self._index_error}")
         return self._index
+
+    def on_load(self) -> None:
+        # Before the driver starts and the screen is composed: opening the
+        # index (importing DuckDB, loading its cache) overlaps all of that.
+        if self._index is None and self._open_index is not None:
+            threading.Thread(target=self._open_now, name="open-index", daemon=True).start()
+
+    def _open_now(self) -> None:
+        assert self._open_index is not None
+        try:
+            self._index = self._open_index()
+        except Exception as e:
+            self._index_error = e
+        finally:
+            self._index_ready.set()
 
     # -- lifecycle --------------------------------------------------------
 
@@ -176,6 +192,7 @@ class TrackApp(App[int]):
             worker.cancel()
         # Closing waits for a refresh in flight (cancelled above: it stops
         # at its next batch) and keeps the cache file for the next start.
+        self._index_ready.wait(30)
         close = getattr(self._index, "close", None)
         if close is not None:
             try:
@@ -191,11 +208,6 @@ class TrackApp(App[int]):
         cancel = worker.cancelled_event
         try:
             if first:
-                if self._index is None and self._open_index is not None:
-                    try:
-                        self._index = self._open_index()
-                    finally:
-                        self._index_ready.set()
                 changed = self.index.scan()
                 loaded = self.index.loaded
                 self.post_message(StoreRefreshed(frozenset(changed), loaded, scan=True))

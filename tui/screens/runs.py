@@ -229,7 +229,9 @@ class RunsScreen(StoreScreen):
         self.track.live_runs = sum(1 for r in view.rows if r.state == "running")
         self._set_status()
         self._layout()
-        self._chart_runs()
+        # The rows go to the screen first: the curves' worker imports NumPy
+        # and reads points, and would hold up the frame that shows them.
+        self.call_after_refresh(self._chart_runs)
         self.call_after_refresh(self.track.table_painted)
 
     def _set_status(self) -> None:
