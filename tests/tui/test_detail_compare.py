@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from typing import Any
 from pathlib import Path
 
 from textual.widgets import DataTable, Log, TabbedContent, Tree
@@ -182,3 +183,23 @@ async def test_store_errors_become_notifications(fixture_root: Path, app_factory
         await settle(pilot)
         names = [r.name for r in app.screen.query_one(RunTable).rows_shown]
         assert "baseline" not in names
+
+
+async def test_an_index_that_cannot_open_is_a_notification(tmp_path: Path) -> None:
+    from trackui.store.db import IndexOpenError
+    from trackui.tui.app import TrackApp
+
+    def fail() -> Any:
+        raise IndexOpenError("no place for the index: [bold]disk full[/]")
+
+    app = TrackApp(tmp_path, open_index=fail, watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            if app._notifications:
+                break
+            await pilot.pause(0.05)
+        (note,) = list(app._notifications)
+        assert "cannot open the index" in note.message and "[bold]disk full[/]" in note.message
+        assert note.markup is False
+        await pilot.press("q")
+    assert app.return_code in (None, 0)
