@@ -188,8 +188,19 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         if spec.key() == self.spec.key():
             return False
         self.spec = spec
+        if self.size.area > 0 and self.is_on_screen:
+            # On screen now: start drawing at once rather than on the next
+            # repaint's first line (a frame sooner). Charts scrolled out of
+            # view still wait until they are rendered.
+            self._request_picture()
         self.refresh()
         return True
+
+    def _request_picture(self) -> None:
+        key = self._picture_wanted()
+        if key != self._picture_key and key != self._wanted_key:
+            self._wanted_key = key
+            self._build(key, self.spec, self.size.width, self.size.height)
 
     @property
     def drawn(self) -> bool:
@@ -207,10 +218,8 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         # The line API: the picture arrives as ready strips from the drawing
         # thread, so the event loop only hands out lines (no Text to parse
         # and wrap on every repaint of a live chart).
-        key = self._picture_wanted()
-        if y == 0 and key != self._picture_key and key != self._wanted_key and self.size.area > 0:
-            self._wanted_key = key
-            self._build(key, self.spec, self.size.width, self.size.height)
+        if y == 0 and self.size.area > 0:
+            self._request_picture()
         picture = self._picture
         if picture is None or y >= len(picture):
             return Strip.blank(self.size.width, self.rich_style)
