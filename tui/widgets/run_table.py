@@ -307,9 +307,19 @@ class RunTable(ScrollView, can_focus=True):
     def refresh_ages(self, now: float) -> None:
         """Redraw the age and runtime cells (the clock moved)."""
         self._now = now
-        if not ({"created", "runtime"} & set(self.columns_shown)):
+        idx = [i for i, k in enumerate(self.columns_shown) if k in ("created", "runtime")]
+        if not idx:
             return
-        self._row_widths = [self._measure(r) for r in self.rows_shown]
+        # Only those two columns are measured again (every ten seconds, for
+        # every run: the rest of each row is as it was).
+        keys = tuple(self.columns_shown[i] for i in idx)
+        new = []
+        for r, old in zip(self.rows_shown, self._row_widths, strict=True):
+            w = list(old)
+            for i, c in zip(idx, cells(r, keys, False, now), strict=True):
+                w[i] = c.cell_len
+            new.append(tuple(w))
+        self._row_widths = new
         self._strips.clear()
         if not self._set_widths():
             self.refresh()
