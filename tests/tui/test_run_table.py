@@ -156,3 +156,22 @@ async def test_wide_rows_scroll_sideways_and_long_names_are_cut() -> None:
         assert table.scroll_x > 0
         assert table.render_line(1).text != first
         assert len(table.render_line(1).text) == table.size.width
+
+
+def test_measured_widths_match_the_drawn_cells() -> None:
+    from dataclasses import replace
+
+    from trackui.tui.widgets.run_table import cell_widths, cells
+
+    hostile = "[bold]x[/] \x1b[31mred\x1b[0m 表格 " + "n" * 60
+    rows = [
+        row(0),
+        replace(row(1, name=hostile), warnings=("damaged line",), group="g/[red]"),
+        replace(row(2), summary={"loss": float("nan")}, config={"lr": 1e-3, "tag": "é\t"}),
+    ]
+    columns = [*COLUMNS, "config:lr", "config:tag", "summary:missing"]
+    for r in rows:
+        for selected in (False, True):
+            assert cell_widths(r, columns, selected, NOW) == tuple(
+                c.cell_len for c in cells(r, columns, selected, NOW)
+            )

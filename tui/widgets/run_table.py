@@ -18,12 +18,13 @@ from textual.strip import Strip
 
 from trackui.store.models import RunRow, flatten
 from trackui.tui.fmt import (
+    STATE_GLYPHS,
+    STATE_STYLES,
     clean,
     fmt_age,
     fmt_duration,
     fmt_value,
     shorten,
-    state_text,
 )
 
 BASE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -89,34 +90,54 @@ def column_value(row: RunRow, key: str, now: float) -> Any:
     return None
 
 
-def cells(row: RunRow, columns: Sequence[str], selected: bool, now: float) -> list[Text]:
-    """The cells of one row, each a literal ``Text``."""
-    out: list[Text] = []
+Cell = tuple[str, str, str, str]
+"""A cell as plain parts: text, style, justification, and a warning mark."""
+
+
+def cell_parts(row: RunRow, columns: Sequence[str], selected: bool, now: float) -> list[Cell]:
+    """The cells of one row as plain strings (every one already cleaned)."""
+    out: list[Cell] = []
     for key in columns:
         if key == "sel":
-            out.append(Text(SELECT_MARK if selected else " ", style="bold"))
+            out.append((SELECT_MARK if selected else " ", "bold", "left", ""))
         elif key == "state":
-            out.append(state_text(row.state, with_word=False))
+            out.append(
+                (STATE_GLYPHS.get(row.state, "?"), STATE_STYLES.get(row.state, ""), "left", "")
+            )
         elif key == "name":
-            t = Text(shorten(clean(row.name), NAME_WIDTH), no_wrap=True)
-            if row.warnings:
-                t.append(" ⚠", style="yellow")
-            out.append(t)
+            mark = " ⚠" if row.warnings else ""
+            out.append((shorten(clean(row.name), NAME_WIDTH), "", "left", mark))
         elif key == "project":
             pg = clean(row.project or "")
             if row.group:
                 pg = f"{pg}/{clean(row.group)}" if pg else clean(row.group)
-            out.append(Text(shorten(pg, 24), style="dim", no_wrap=True))
+            out.append((shorten(pg, 24), "dim", "left", ""))
         elif key == "created":
-            out.append(Text(fmt_age(row.start_time, now), justify="right"))
+            out.append((fmt_age(row.start_time, now), "", "right", ""))
         elif key == "runtime":
-            out.append(Text(fmt_duration(row.runtime_s), justify="right"))
+            out.append((fmt_duration(row.runtime_s), "", "right", ""))
         elif key == "steps":
-            out.append(Text(str(row.steps), justify="right"))
+            out.append((str(row.steps), "", "right", ""))
         else:
             v = column_value(row, key, now)
             justify = "right" if isinstance(v, (int, float)) else "left"
-            out.append(Text(shorten(fmt_value(v), VALUE_WIDTH), justify=justify, no_wrap=True))
+            out.append((shorten(fmt_value(v), VALUE_WIDTH), "", justify, ""))
+    return out
+
+
+def cell_widths(row: RunRow, columns: Sequence[str], selected: bool, now: float) -> tuple[int, ...]:
+    """The width of each cell of one row, without building its ``Text``."""
+    return tuple(cell_len(t + m) for t, _, _, m in cell_parts(row, columns, selected, now))
+
+
+def cells(row: RunRow, columns: Sequence[str], selected: bool, now: float) -> list[Text]:
+    """The cells of one row, each a literal ``Text``."""
+    out: list[Text] = []
+    for text, style, justify, mark in cell_parts(row, columns, selected, now):
+        t = Text(text, style=style, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        if mark:
+            t.append(mark, style="yellow")
+        out.append(t)
     return out
 
 
@@ -316,8 +337,8 @@ class RunTable(ScrollView, can_focus=True):
         new = []
         for r, old in zip(self.rows_shown, self._row_widths, strict=True):
             w = list(old)
-            for i, c in zip(idx, cells(r, keys, False, now), strict=True):
-                w[i] = c.cell_len
+            for i, c in zip(idx, cell_widths(r, keys, False, now), strict=True):
+                w[i] = c
             new.append(tuple(w))
         self._row_widths = new
         self._strips.clear()
@@ -355,9 +376,7 @@ class RunTable(ScrollView, can_focus=True):
         return self._row_of[run_id]
 
     def _measure(self, row: RunRow) -> tuple[int, ...]:
-        return tuple(
-            c.cell_len for c in cells(row, self.columns_shown, row.id in self.selected, self._now)
-        )
+        return cell_widths(row, self.columns_shown, row.id in self.selected, self._now)
 
     def _titles(self) -> list[str]:
         arrow = " ▼" if self.sort_descending else " ▲"
