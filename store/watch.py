@@ -25,11 +25,19 @@ import math
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from trackui.store import layout
+
+# watchdog's inotify observer can meet a directory twice when it appears while
+# the recursive watch is being set up (a run's ``files/``); it says so with a
+# RuntimeWarning and keeps one watch. Nothing is lost: not worth a word.
+warnings.filterwarnings(
+    "ignore", message="Callback with id .* already exists", category=RuntimeWarning
+)
 
 POLL_S = 0.5
 """Longest interval between scans in polling mode (the live budget is 1 s)."""
