@@ -475,8 +475,9 @@ def run_app(root: Path, *, poll: bool = False) -> int:
 
     A root that does not exist yet is watched until a run creates it (so the
     UI can be opened before the training job starts). A root that is not a
-    directory, or that cannot be opened, is a one-line error on stderr (exit
-    2), never a traceback.
+    directory is a one-line error on stderr (exit 2), never a traceback; an
+    index that cannot be opened at all (not even in memory) is a
+    notification in the UI.
     """
     root = Path(root)
     if root.exists() and not root.is_dir():

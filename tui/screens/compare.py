@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -18,9 +17,6 @@ from trackui.tui.screens.base import StoreScreen
 from trackui.tui.screens.pickers import ChooseOneScreen
 from trackui.tui.widgets.config_diff import ConfigDiff
 from trackui.tui.widgets.curves import CurvesPanel
-
-if TYPE_CHECKING:
-    pass
 
 
 class CompareScreen(StoreScreen):

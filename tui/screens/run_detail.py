@@ -6,7 +6,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -21,9 +21,6 @@ from trackui.tui.fmt import clean, fmt_duration, fmt_value, state_text, update_i
 from trackui.tui.messages import DetailQueried
 from trackui.tui.screens.base import StoreScreen
 from trackui.tui.widgets.curves import CurvesPanel
-
-if TYPE_CHECKING:
-    pass
 
 OUTPUT_TAIL_BYTES = 256 * 1024
 OUTPUT_TAIL_LINES = 1000

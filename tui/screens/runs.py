@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -20,9 +20,6 @@ from trackui.tui.screens.base import StoreScreen
 from trackui.tui.screens.pickers import ChooseManyScreen, ChooseOneScreen, PromptScreen
 from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.run_table import BASE_COLUMNS, RunTable, column_title, column_value
-
-if TYPE_CHECKING:
-    pass
 
 FILTER_HELP = "name text, state:running, tag:x, lr>=0.001, val_accuracy>0.9, or, not, ( )"
 HIGHLIGHT_DELAY_S = 0.12

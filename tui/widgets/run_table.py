@@ -202,53 +202,44 @@ class RunTable(ScrollView, can_focus=True):
 
     BINDINGS = [Binding("space", "toggle_select", "Select", show=True), *NAV_BINDINGS]
 
-    class RunHighlighted(Message):
+    class _Message(Message):
+        """A message from the table (``control`` is the table, for ``@on`` selectors)."""
+
+        def __init__(self, table: RunTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> RunTable:
+            return self.table
+
+    class RunHighlighted(_Message):
         """The cursor moved to another run (or off every run: ``run_id`` is None)."""
 
         def __init__(self, table: RunTable, run_id: str | None) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.run_id = run_id
 
-        @property
-        def control(self) -> RunTable:
-            return self.table
-
-    class SelectionChanged(Message):
+    class SelectionChanged(_Message):
         """The set of selected runs changed."""
 
         def __init__(self, table: RunTable, selected: frozenset[str]) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.selected = selected
 
-        @property
-        def control(self) -> RunTable:
-            return self.table
-
-    class SortRequested(Message):
+    class SortRequested(_Message):
         """The user clicked a column header."""
 
         def __init__(self, table: RunTable, column: str) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.column = column
 
-        @property
-        def control(self) -> RunTable:
-            return self.table
-
-    class RunChosen(Message):
+    class RunChosen(_Message):
         """Enter on a run, or a click on the highlighted one: open it."""
 
         def __init__(self, table: RunTable, run_id: str) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.run_id = run_id
-
-        @property
-        def control(self) -> RunTable:
-            return self.table
 
     def __init__(
         self,
