@@ -7,7 +7,12 @@ passes an ``on_change`` that posts a message.
 Two sources feed it:
 
 * a watchdog observer (inotify on Linux) on the root, recursively, for
-  changes within a fraction of a second;
+  files and directories created, moved, deleted or closed after writing,
+  within a fraction of a second;
+* a stat of the live runs (those that changed in the last :data:`LIVE_S`)
+  every :data:`LIVE_POLL_S`, for appends: a run logging at 20 Hz would
+  otherwise cost an inotify event, and watchdog's Python handling of it,
+  per line written;
 * a rescan every ``rescan_s`` that compares a cheap stat snapshot of every
   run directory, which catches what events miss: writes from other hosts on
   a network filesystem, an exhausted inotify watch limit, a root that was
@@ -47,6 +52,11 @@ SWEEP_S = 30.0
 """Every run is looked at at least this often by the inotify-mode rescan."""
 POLL_SWEEP_S = 10.0
 """The same in polling mode."""
+
+LIVE_S = 60.0
+"""A run that changed within this many seconds counts as live (inotify mode)."""
+LIVE_POLL_S = 0.2
+"""How often live runs are stat'ed for appends in inotify mode."""
 
 _Snap = dict[str, tuple[int, ...]]
 
@@ -131,6 +141,8 @@ class RootWatcher:
         self._root_id: tuple[int, int] | None = None
         self._snap: _Snap = {}
         self._hot: dict[str, float] = {}
+        self._live: dict[str, float] = {}
+        """Run dir name -> when it last changed, for runs polled every LIVE_POLL_S."""
         self._cursor = 0
 
     # --------------------------------------------------------------- events
@@ -183,9 +195,31 @@ class RootWatcher:
                         return
                     watcher._event(event)
 
+            from watchdog.events import (
+                DirCreatedEvent,
+                DirDeletedEvent,
+                DirMovedEvent,
+                FileClosedEvent,
+                FileCreatedEvent,
+                FileDeletedEvent,
+                FileMovedEvent,
+            )
+
+            # No modify events: appends are found by stat'ing live runs.
+            # The filter narrows inotify's own mask, so the kernel does not
+            # even queue an event per line a writer appends.
+            kinds = [
+                FileCreatedEvent,
+                DirCreatedEvent,
+                FileMovedEvent,
+                DirMovedEvent,
+                FileDeletedEvent,
+                DirDeletedEvent,
+                FileClosedEvent,
+            ]
             obs = Observer()
             obs.daemon = True
-            obs.schedule(_Handler(), str(self.root), recursive=True)
+            obs.schedule(_Handler(), str(self.root), recursive=True, event_filter=kinds)
             obs.start()
             self._observer = obs
         except Exception:
@@ -242,8 +276,26 @@ class RootWatcher:
         changed |= {n for n in old if n not in snap}
         for n in changed:
             self._hot[n] = now
+            self._live[n] = now
         for n in [n for n in self._hot if n not in snap]:
             del self._hot[n]
+        self._touch({self.root / n for n in changed})
+
+    def _poll_live(self) -> None:
+        """Stat the runs that changed lately; report those that grew."""
+        now = time.monotonic()
+        root_s = str(self.root)
+        changed = set()
+        for n, since in list(self._live.items()):
+            if now - since > LIVE_S:
+                del self._live[n]
+                continue
+            st = run_stat(os.path.join(root_s, n))
+            if self._snap.get(n) != st:
+                self._snap[n] = st
+                self._live[n] = now
+                self._hot[n] = now
+                changed.add(n)
         self._touch({self.root / n for n in changed})
 
     def _interval(self) -> float:
@@ -251,11 +303,14 @@ class RootWatcher:
 
     def _loop(self) -> None:
         next_scan = time.monotonic() + self._interval()
+        next_live = time.monotonic() + LIVE_POLL_S
         while not self._stop.is_set():
             batch: set[Path] = set()
             with self._cv:
                 now = time.monotonic()
                 wait = next_scan - now
+                if self.mode == "inotify" and self._live:
+                    wait = min(wait, next_live - now)
                 if self._first_pending is not None:
                     wait = min(wait, self._first_pending + self.debounce_s - now)
                 if wait > 0:
@@ -267,7 +322,16 @@ class RootWatcher:
                     batch, self._pending = self._pending, set()
                     self._first_pending = None
             if batch:
+                now = time.monotonic()
+                for d in batch:
+                    self._live[d.name] = now  # created, moved: watch it for appends
                 self._call(batch)
+            if self.mode == "inotify" and time.monotonic() >= next_live:
+                try:
+                    self._poll_live()
+                except Exception as e:
+                    self._report(e)
+                next_live = time.monotonic() + LIVE_POLL_S
             if time.monotonic() >= next_scan:
                 try:
                     self._rescan()
@@ -298,6 +362,8 @@ class RootWatcher:
         recent = (time.time() - HOT_S) * 1e9
         now = time.monotonic()
         self._hot = {n: now for n, st in self._snap.items() if len(st) > 1 and st[1] >= recent}
+        live = (time.time() - LIVE_S) * 1e9
+        self._live = {n: now for n, st in self._snap.items() if len(st) > 1 and st[1] >= live}
         self._start_observer()
         self._thread = threading.Thread(target=self._loop, name="trackui-watch", daemon=True)
         self._thread.start()
