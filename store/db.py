@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 """Bump when the tables change: an index file with another version is rebuilt."""
 
 CACHE_DIR_NAME = ".trackui"
@@ -47,12 +47,19 @@ CREATE TABLE IF NOT EXISTS points(rid INTEGER, mid INTEGER, step BIGINT, t DOUBL
 CREATE TABLE IF NOT EXISTS texts(rid INTEGER, key VARCHAR, step BIGINT, t DOUBLE, val VARCHAR);
 CREATE TABLE IF NOT EXISTS hist(
     rid INTEGER, off BIGINT, size BIGINT, mtime_ns BIGINT, ino BIGINT, head VARCHAR, tail VARCHAR,
-    steps BIGINT, last_step BIGINT, first_t DOUBLE, last_t DOUBLE, warnings VARCHAR);
-CREATE TABLE IF NOT EXISTS mstats(
-    rid INTEGER, mid INTEGER, n BIGINT, first_step BIGINT, last_step BIGINT, last_v DOUBLE);
+    steps BIGINT, last_step BIGINT, first_t DOUBLE, last_t DOUBLE, warnings VARCHAR,
+    stats STRUCT(mid INTEGER, n BIGINT, first_step BIGINT, last_step BIGINT, last_v DOUBLE)[],
+    summary_ok BOOLEAN);
 """
+"""``hist`` is one row per run's history file: how far it is loaded, and the
+stats of each metric so far (one row to rewrite per live refresh, not one per
+metric). ``summary_ok`` is false while the run's ``summary_kv`` rows lag its
+stats: they are written when a filter needs them or at close, and an index
+opened after a crash rewrites the ones left behind."""
 
-_TABLES = ("runs", "config_kv", "summary_kv", "metric_names", "points", "texts", "hist", "mstats")
+_TABLES = ("runs", "config_kv", "summary_kv", "metric_names", "points", "texts", "hist")
+_OLD_TABLES = ("mstats",)
+"""Tables of earlier versions, dropped with them."""
 
 
 class IndexOpenError(OSError):
@@ -128,7 +135,7 @@ def _prepare(con: Any, root: Path) -> bool:
     rows = dict(con.execute("SELECT key, value FROM info").fetchall())
     ok = rows.get("schema") == SCHEMA_VERSION and rows.get("root") == str(root.resolve())
     if not ok:
-        for t in _TABLES:
+        for t in (*_TABLES, *_OLD_TABLES):
             con.execute(f"DROP TABLE IF EXISTS {t}")
         con.execute("DELETE FROM info")
     con.execute(SCHEMA)

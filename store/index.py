@@ -259,7 +259,6 @@ class Index:
             "points",
             "texts",
             "hist",
-            "mstats",
         ):
             cur.execute(f"DELETE FROM {t}")
         self._mids, self._mnames = {}, {}
@@ -291,8 +290,10 @@ class Index:
             )
             st.runs[rid_id] = _Run(rid, d, sig, info, readable=sig != "")
             self._next_rid = max(self._next_rid, rid + 1)
+        lagging = set()
         for row in cur.execute(
-            "SELECT rid, off, size, mtime_ns, ino, head, steps, last_step, first_t, last_t, warnings, tail FROM hist"
+            "SELECT rid, off, size, mtime_ns, ino, head, steps, last_step, first_t, last_t, "
+            "warnings, tail, summary_ok FROM hist"
         ).fetchall():
             w = orjson.loads(row[10])
             st.hist[row[0]] = HistState(
@@ -300,8 +301,11 @@ class Index:
                 steps=row[6], last_step=row[7], first_t=row[8], last_t=row[9],
                 warnings=w["warnings"], damaged=w["damaged"], tail=row[11],
             )  # fmt: skip
+            if not row[12]:
+                lagging.add(row[0])
         for rid, mid, n, lo, hi, last_v in cur.execute(
-            "SELECT rid, mid, n, first_step, last_step, last_v FROM mstats"
+            "SELECT rid, s.mid, s.n, s.first_step, s.last_step, s.last_v "
+            "FROM (SELECT rid, unnest(stats) AS s FROM hist)"
         ).fetchall():
             st.mstats.setdefault(rid, {})[mid] = MStat(n, lo, hi, last_v)
         for rid, key, step, val in cur.execute(
@@ -309,6 +313,9 @@ class Index:
         ).fetchall():
             st.texts.setdefault(rid, {})[key] = (step, val)
         self._st = st
+        # Summaries left behind by a viewer that did not close: rewritten
+        # before the next filter.
+        self._pending_summaries |= {r for r in lagging if r in st.hist}
 
     # ------------------------------------------------------------------- scan
 
@@ -399,13 +406,11 @@ class Index:
             drop = [r.rid for r in upserts] + [r.rid for r in gone]
             if drop:
                 for t in ("runs", "config_kv"):
-                    cur.execute(
-                        f"DELETE FROM {t} WHERE rid IN (SELECT unnest(?::INTEGER[]))", [drop]
-                    )
+                    cur.execute(f"DELETE FROM {t} WHERE list_contains(?::INTEGER[], rid)", [drop])
             if gone:
                 g = [r.rid for r in gone]
-                for t in ("summary_kv", "points", "texts", "hist", "mstats"):
-                    cur.execute(f"DELETE FROM {t} WHERE rid IN (SELECT unnest(?::INTEGER[]))", [g])
+                for t in ("summary_kv", "points", "texts", "hist"):
+                    cur.execute(f"DELETE FROM {t} WHERE list_contains(?::INTEGER[], rid)", [g])
             for r in state_updates:
                 cur.execute("UPDATE runs SET state = ? WHERE rid = ?", [r.info.state, r.rid])
             if upserts:
@@ -498,12 +503,15 @@ class Index:
             cur.execute("BEGIN")
         try:
             cur.execute(
-                "DELETE FROM summary_kv WHERE rid IN (SELECT unnest(?::INTEGER[]))", [list(rids)]
+                "DELETE FROM summary_kv WHERE list_contains(?::INTEGER[], rid)", [list(rids)]
             )
             if kv["rid"]:
-                cur.register("_skv_new", _kv_table(kv))
-                cur.execute("INSERT INTO summary_kv SELECT rid, key, num, txt FROM _skv_new")
-                cur.unregister("_skv_new")
+                cur.from_arrow(_kv_table(kv)).insert_into("summary_kv")
+            cur.execute(
+                "UPDATE hist SET summary_ok = true WHERE list_contains(?::INTEGER[], rid) "
+                "AND NOT summary_ok",
+                [list(rids)],
+            )
             if own:
                 cur.execute("COMMIT")
         except Exception:
@@ -541,12 +549,16 @@ class Index:
         with self._refresh_lock:
             return self._ingest(cancel, progress)
 
-    def _flush(self) -> None:
-        """Write the run changes found by ``scan()`` to DuckDB."""
+    def _flush(self, *, summaries: bool = True) -> None:
+        """Write the run changes found by ``scan()`` to DuckDB, and with
+        ``summaries`` the summaries that filters read (pending since then or
+        since live appends)."""
         with self._flush_lock:
             with self._lock:
                 pending, self._pending = self._pending, []
-                sums, self._pending_summaries = self._pending_summaries, set()
+                sums: set[int] = set()
+                if summaries:
+                    sums, self._pending_summaries = self._pending_summaries, set()
             for upserts, state_updates, gone in pending:
                 self._write_runs(upserts, state_updates, gone)
             if sums:
@@ -555,7 +567,7 @@ class Index:
     def _ingest(
         self, cancel: threading.Event | None, progress: Callable[[int, int], None] | None
     ) -> set[str]:
-        self._flush()
+        self._flush(summaries=False)
         st = self._st
         validate = not self._validated
         resets: list[int] = []
@@ -688,16 +700,16 @@ class Index:
                 got.hist[rid].mtime_ns = h.mtime_ns
                 got.hist[rid].ino = h.ino
                 got.hist[rid].head = h.head
-            self._persist(cur, got)
-            with self._flush_lock:
-                self._write_summaries(
-                    sorted(self._touched(got, [])), cur, self._merged_state(got, [])
-                )
+            # Small appends (live runs): the summaries filters read are
+            # written when a filter next runs, not on every refresh.
+            self._persist(cur, got, summaries_written=False)
             cur.execute("COMMIT")
         except Exception:
             cur.execute("ROLLBACK")
             raise
         self._apply(got, [], {}, summaries=False)
+        with self._lock:
+            self._pending_summaries |= self._touched(got, [])
         return set(got.hist)
 
     def _load_bulk_batch(
@@ -725,7 +737,7 @@ class Index:
             for rid, h in got.hist.items():
                 base = hist_upd[rid]
                 h.mtime_ns, h.ino, h.head = base.mtime_ns, base.ino, base.head
-            self._persist(cur, got)
+            self._persist(cur, got, summaries_written=True)
             with self._flush_lock:
                 self._write_summaries(
                     sorted(self._touched(got, [])), cur, self._merged_state(got, [])
@@ -745,16 +757,35 @@ class Index:
             changed |= self._load_exact_items(items)
         return changed
 
-    def _persist(self, cur: Any, got: Loaded) -> None:
-        """Write the per-run ingest state (offsets, stats) in the caller's transaction."""
+    def _persist(self, cur: Any, got: Loaded, *, summaries_written: bool) -> None:
+        """Write the per-run ingest state (offsets, stats) in the caller's transaction.
+
+        One row per run (its metrics' stats in a list column): a live refresh
+        rewrites a row per run it touched, in two statements.
+        ``summaries_written``: whether the caller writes these runs'
+        ``summary_kv`` in the same transaction (else they are left pending).
+        """
         rids = list(got.hist)
         if not rids:
             return
-        cur.execute("DELETE FROM hist WHERE rid IN (SELECT unnest(?::INTEGER[]))", [rids])
         import pyarrow as pa
 
-        # One columnar insert: executemany costs a statement per run.
         hs = list(got.hist.values())
+        prev = self._st.mstats
+        stats = []
+        for rid in rids:
+            ms = got.mstats.get(rid)
+            if ms is None:
+                ms = prev.get(rid, {})
+            stats.append([
+                {"mid": mid, "n": m.n, "first_step": m.first_step, "last_step": m.last_step,
+                 "last_v": m.last_v}
+                for mid, m in ms.items()
+            ])  # fmt: skip
+        stat_type = pa.list_(
+            pa.struct([("mid", pa.int32()), ("n", pa.int64()), ("first_step", pa.int64()),
+                       ("last_step", pa.int64()), ("last_v", pa.float64())])
+        )  # fmt: skip
         htbl = pa.table({
             "rid": pa.array(rids, pa.int32()),
             "off": pa.array([h.off for h in hs], pa.int64()),
@@ -770,27 +801,11 @@ class Index:
             "warnings": pa.array(
                 [_dumps({"warnings": h.warnings, "damaged": h.damaged}) for h in hs], pa.string()
             ),
+            "stats": pa.array(stats, stat_type),
+            "summary_ok": pa.array([summaries_written] * len(rids), pa.bool_()),
         })  # fmt: skip
-        cur.register("_hist_new", htbl)
-        cur.execute("INSERT INTO hist SELECT * FROM _hist_new")
-        cur.unregister("_hist_new")
-        ms = [(rid, mid, s.n, s.first_step, s.last_step, s.last_v)
-              for rid, d in got.mstats.items() for mid, s in d.items()]  # fmt: skip
-        cur.execute(
-            "DELETE FROM mstats WHERE rid IN (SELECT unnest(?::INTEGER[]))", [list(got.mstats)]
-        )
-        if ms:
-            import pyarrow as pa
-
-            cols = list(zip(*ms, strict=True))
-            tbl = pa.table({
-                "rid": pa.array(cols[0], pa.int32()), "mid": pa.array(cols[1], pa.int32()),
-                "n": pa.array(cols[2], pa.int64()), "first_step": pa.array(cols[3], pa.int64()),
-                "last_step": pa.array(cols[4], pa.int64()), "last_v": pa.array(cols[5], pa.float64()),
-            })  # fmt: skip
-            cur.register("_ms_new", tbl)
-            cur.execute("INSERT INTO mstats SELECT * FROM _ms_new")
-            cur.unregister("_ms_new")
+        cur.execute("DELETE FROM hist WHERE list_contains(?::INTEGER[], rid)", [rids])
+        cur.from_arrow(htbl).insert_into("hist")
 
     def _merged_state(self, got: Loaded, resets: list[int]) -> _State:
         """The state with ``got`` installed and ``resets`` forgotten (not installed here)."""
@@ -824,10 +839,8 @@ class Index:
             cur = self._cur()
             cur.execute("BEGIN")
             try:
-                for t in ("points", "texts", "hist", "mstats"):
-                    cur.execute(
-                        f"DELETE FROM {t} WHERE rid IN (SELECT unnest(?::INTEGER[]))", [resets]
-                    )
+                for t in ("points", "texts", "hist"):
+                    cur.execute(f"DELETE FROM {t} WHERE list_contains(?::INTEGER[], rid)", [resets])
                 cur.execute("COMMIT")
             except Exception:
                 cur.execute("ROLLBACK")

@@ -444,6 +444,40 @@ def test_warm_open_uses_the_cache_and_validates_it(root: Path, write_run) -> Non
         assert len(ix.points("warm", "a")[2]) == 50
 
 
+CRASHING_VIEWER = """
+import os, sys
+from pathlib import Path
+from trackui.store.index import Index
+ix = Index(Path(sys.argv[1]))
+ix.refresh()
+with open(Path(sys.argv[2]) / "history.jsonl", "ab") as f:
+    f.write(b'{"s": 3, "t": 4.0, "m": {"acc": 0.9, "loss": "nan"}}\\n')
+ix.refresh()  # a live append: its summary is left for the next filter
+assert ix.run("crash").summary["acc"] == 0.9
+os._exit(0)  # no close(): as if the viewer were killed
+"""
+
+
+def test_summaries_left_pending_by_a_killed_viewer_are_rewritten(root: Path, write_run) -> None:
+    recs = [(s, float(s), {"acc": 0.1, "loss": 1.0}) for s in range(3)]
+    d = write_run(root, "crash", records=recs)
+    with Index(root) as ix:
+        ix.refresh()
+        assert ix.runs(filter="acc>0.5") == []
+    r = subprocess.run(
+        [sys.executable, "-c", CRASHING_VIEWER, str(root), str(d)], capture_output=True
+    )
+    assert r.returncode == 0, r.stderr.decode()
+    with Index(root) as ix:
+        assert ix.scan() == set()
+        assert ix.ingest() == set()  # nothing new on disk: the cache is used as is
+        # The stats came back from the cache (NaN kept), and the filter sees them.
+        assert ix.run("crash").steps == 4
+        assert ix.run("crash").summary["acc"] == 0.9
+        assert math.isnan(ix.run("crash").summary["loss"])
+        assert [r.id for r in ix.runs(filter="acc>0.5")] == ["crash"]
+
+
 def test_damaged_cache_is_rebuilt(root: Path, write_run) -> None:
     write_run(root, "dc", records=[(0, 1.0, {"a": 1.0})])
     (root / ".trackui").mkdir()
