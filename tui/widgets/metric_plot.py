@@ -190,10 +190,12 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         self.spec = spec
         if self.size.area > 0 and self.is_on_screen:
             # On screen now: start drawing at once rather than on the next
-            # repaint's first line (a frame sooner). Charts scrolled out of
-            # view still wait until they are rendered.
+            # repaint's first line (a frame sooner); the old picture stays up
+            # until the new one arrives, so there is nothing to repaint yet.
+            # Charts scrolled out of view wait until they are rendered.
             self._request_picture()
-        self.refresh()
+        else:
+            self.refresh()
         return True
 
     def _request_picture(self) -> None:
