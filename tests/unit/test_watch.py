@@ -278,3 +278,43 @@ def test_watcher_drives_the_index_while_a_writer_logs(root: Path, poll: bool) ->
         ix.close()
     assert seen == 40
     assert sorted(lags)[int(0.95 * (len(lags) - 1))] < 1.5  # generous: a shared CI machine
+
+
+def test_appends_to_a_live_run_come_from_its_stat_and_a_quiet_run_from_the_rescan(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trackui.store import watch
+
+    monkeypatch.setattr(watch, "LIVE_S", 1.0)
+    d = make_run(root, "quiet")
+    rec = Recorder()
+    # A rescan far away: only the live poll can see appends quickly.
+    w = RootWatcher(root, rec.on_change, rescan_s=60)
+    w.start()
+    # Held open like a writer's file (closing it after writing is an event).
+    f = open(d / "history.jsonl", "ab")  # noqa: SIM115
+    try:
+        f.write(b'{"s":0,"t":1,"m":{"a":1}}\n')
+        f.flush()
+        assert rec.wait_for(d) < 1.0
+        time.sleep(1.5)  # no longer live
+        assert w._live == {}
+        rec.clear()
+        f.write(b'{"s":1,"t":2,"m":{"a":1}}\n')
+        f.flush()
+        time.sleep(0.6)
+        assert rec.calls == []  # no inotify event for an append, by design
+    finally:
+        f.close()
+        w.stop()
+    # The rescan (runs changed lately are stat'ed every interval) finds it.
+    time.sleep(1.0)
+    w = RootWatcher(root, rec.on_change, rescan_s=0.3)
+    w.start()
+    try:
+        assert w._live == {}
+        with open(d / "history.jsonl", "ab") as f:
+            f.write(b'{"s":2,"t":3,"m":{"a":1}}\n')
+        assert rec.wait_for(d, timeout=3.0) < 3.0
+    finally:
+        w.stop()
