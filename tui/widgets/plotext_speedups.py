@@ -1,0 +1,177 @@
+"""NumPy versions of plotext's three per-point helpers, for live charts.
+
+plotext builds a chart in pure Python, point by point: scaling data to
+canvas cells (``get_matrix_data``), filling in the cells between points
+(``get_lines``), and grouping points into high-definition block characters
+(``hd_group``). Those three are most of a chart's build time: a screen of live
+charts redrawn every second would spend a tenth of a core on them.
+
+:func:`install` replaces them in ``plotext._utility`` (where plotext's build
+looks them up) with versions that compute the same thing on arrays. They
+return exactly what plotext's own return (``tests/tui/test_plotext_speedups.py``
+checks that, helper by helper and on whole charts); for any input that is
+not plain numbers (dates as strings, None or NaN gaps, mixed marker sizes,
+empty data) they hand over to plotext's own. plotext is pinned in
+``pyproject.toml``: a new version is checked by those tests before it is
+allowed in.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import plotext._utility as ut
+
+ORIGINAL: dict[str, Callable[..., Any]] = {
+    "get_matrix_data": ut.get_matrix_data,
+    "get_lines": ut.get_lines,
+    "hd_group": ut.hd_group,
+}
+"""plotext's own helpers (what the fast ones fall back to, and are tested against)."""
+
+_installed = False
+_install_lock = threading.Lock()
+
+
+def _plain(values: Sequence[Any], kinds: tuple[type, ...]) -> bool:
+    """Whether every value's type is exactly one of ``kinds`` (no bool, str or None)."""
+    return all(type(v) in kinds for v in values)
+
+
+def get_matrix_data(data: Sequence[Any], lim: Sequence[Any], bins: int) -> list[Any]:
+    """``plotext._utility.get_matrix_data``: values to canvas cell indices."""
+    lo, hi = lim[0], lim[1]
+    if (
+        len(data) < 8
+        or not _plain(data, (float, int))
+        or type(lo) not in (float, int)
+        or type(hi) not in (float, int)
+        or hi == lo
+    ):
+        return ORIGINAL["get_matrix_data"](data, lim, bins)
+    a = np.asarray(data, dtype=np.float64)
+    if not np.isfinite(a).all():
+        return ORIGINAL["get_matrix_data"](data, lim, bins)
+    # The same float operations in the same order as plotext's, then its
+    # rounding to 8 decimals (half up) and floor.
+    n = (0.5 + (bins - 1) * (a - lo) / (hi - lo)) * 100000000
+    f = np.floor(n)
+    r = np.where(n - f < 0.5, f, np.ceil(n)) * 10 ** (-8)
+    return np.floor(r).astype(np.int64).tolist()
+
+
+def get_lines(x: list[Any], y: list[Any], *other: list[Any]) -> list[list[Any]]:
+    """``plotext._utility.get_lines``: the cells on the segments between points."""
+    n = len(x)
+    if (
+        n < 2
+        or len(y) != n
+        or any(len(o) != n for o in other)
+        or not _plain(x, (int,))
+        or not _plain(y, (int,))
+    ):
+        return ORIGINAL["get_lines"](x, y, *other)
+    xa = np.asarray(x, dtype=np.int64)
+    ya = np.asarray(y, dtype=np.int64)
+    dx, dy = np.diff(xa), np.diff(ya)
+    a = np.maximum(np.abs(dx), np.abs(dy)) + 1  # points on each segment, both ends
+    k = a - 1  # each segment contributes all but its last point
+    seg = np.repeat(np.arange(n - 1), k)
+    i = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)  # index within its segment
+    # plotext's linspace: lower + i * (upper - lower) / (length - 1), truncated.
+    denom = np.where(a > 1, a - 1, 1).astype(np.float64)
+    sx = np.where(a > 1, dx / denom, 0.0)
+    sy = np.where(a > 1, dy / denom, 0.0)
+    xl = np.trunc(xa[seg] + i * sx[seg]).astype(np.int64).tolist()
+    yl = np.trunc(ya[seg] + i * sy[seg]).astype(np.int64).tolist()
+    xl.append(x[-1])
+    yl.append(y[-1])
+    idx = seg.tolist()
+    idx.append(n - 1)
+    rest = [[o[j] for j in idx] for o in other]
+    return [xl, yl, *rest]
+
+
+_CODES: dict[tuple[int, int], list[tuple[int, ...]]] = {}
+
+
+def _codes(xf: int, yf: int) -> list[tuple[int, ...]]:
+    """Every marker code of an ``xf`` x ``yf`` block, by its bit mask."""
+    codes = _CODES.get((xf, yf))
+    if codes is None:
+        codes = [tuple(int(b) for b in bits) for bits in itertools.product((0, 1), repeat=xf * yf)]
+        # Bit p of the mask is element p of the code: product() counts with
+        # the last element fastest, so reverse the bit order once.
+        by_mask = [(0,)] * len(codes)
+        for code in codes:
+            mask = sum(1 << p for p, b in enumerate(code) if b)
+            by_mask[mask] = code
+        codes = by_mask
+        _CODES[(xf, yf)] = codes
+    return codes
+
+
+def hd_group(
+    x: list[Any], y: list[Any], xf: list[int], yf: list[int]
+) -> tuple[list[int], list[int], list[tuple[int, ...]]]:
+    """``plotext._utility.hd_group``: points grouped into block-character cells."""
+    n = len(x)
+    if (
+        n == 0
+        or len(y) != n
+        or len(xf) != n
+        or len(yf) != n
+        or not _plain(x, (int,))
+        or not _plain(y, (int,))
+    ):
+        return ORIGINAL["hd_group"](x, y, xf, yf)
+    fx, fy = xf[0], yf[0]
+    if any(v != fx for v in xf) or any(v != fy for v in yf):
+        return ORIGINAL["hd_group"](x, y, xf, yf)
+    xa = np.asarray(x, dtype=np.int64)
+    ya = np.asarray(y, dtype=np.int64)
+    cx, cy = xa // fx, ya // fy
+    # Cells in order of their first point (plotext keeps them in a dict).
+    key = (cx - cx.min()) * (int(cy.max() - cy.min()) + 1) + (cy - cy.min())
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    cell = rank[inverse.reshape(-1)]
+    # Each point sets one element of its cell's code: rows from the top
+    # (plotext reverses them), columns left to right.
+    pos = (fy - 1 - ya % fy) * fx + xa % fx
+    masks = np.zeros(len(order), dtype=np.int64)
+    np.bitwise_or.at(masks, cell, np.left_shift(1, pos))
+    codes = _codes(fx, fy)
+    firsts = first[order]
+    return (
+        cx[firsts].tolist(),
+        cy[firsts].tolist(),
+        [codes[m] for m in masks.tolist()],
+    )
+
+
+def install() -> None:
+    """Put the fast helpers into plotext (once; safe from any thread)."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        ut.get_matrix_data = get_matrix_data
+        ut.get_lines = get_lines
+        ut.hd_group = hd_group
+        _installed = True
+
+
+def uninstall() -> None:
+    """Give plotext its own helpers back (tests compare both)."""
+    global _installed
+    with _install_lock:
+        for name, fn in ORIGINAL.items():
+            setattr(ut, name, fn)
+        _installed = False
