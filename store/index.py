@@ -707,10 +707,45 @@ class Index:
         except Exception:
             cur.execute("ROLLBACK")
             raise
+        before = self._st.mstats
+        with self._lock:
+            old_gens = {rid: self._gen.get(rid, 0) for rid in got.hist}
         self._apply(got, [], {}, summaries=False)
         with self._lock:
             self._pending_summaries |= self._touched(got, [])
+            epoch, new_gens = self._epoch, {rid: self._gen.get(rid, 0) for rid in got.hist}
+        self._extend_points(got, before, epoch, old_gens, new_gens)
         return set(got.hist)
+
+    def _extend_points(
+        self,
+        got: Loaded,
+        before: dict[int, dict[int, MStat]],
+        epoch: int,
+        old_gens: dict[int, int],
+        new_gens: dict[int, int],
+    ) -> None:
+        """Hand the points just loaded to the curves' point cache (live runs)."""
+        tbl = got.points
+        if tbl is None or not len(self._points):
+            return
+        import numpy as np
+
+        cols = {k: tbl.column(k).to_numpy() for k in ("rid", "mid", "step", "t", "v")}
+        for rid in got.hist:
+            spans = {
+                mid: (m.n, m.first_step, m.last_step) for mid, m in before.get(rid, {}).items()
+            }
+            sel = np.flatnonzero(cols["rid"] == rid)
+            appended: dict[int, tuple[Any, Any, Any]] = {}
+            if len(sel):
+                mids = cols["mid"][sel]
+                for mid in np.unique(mids).tolist():
+                    rows = sel[mids == mid]
+                    appended[mid] = (cols["step"][rows], cols["t"][rows], cols["v"][rows])
+            self._points.extend(
+                rid, appended, (epoch, old_gens[rid]), (epoch, new_gens[rid]), spans
+            )
 
     def _load_bulk_batch(
         self,

@@ -88,6 +88,8 @@ class Loaded:
     texts: dict[int, dict[str, tuple[int, str]]] = field(default_factory=dict)
     failed: list[int] = field(default_factory=list)
     """Runs the bulk path gave up on (to be loaded exactly)."""
+    points: Any = None
+    """The exact path's new points as an Arrow table (rid, mid, step, t, v), in file order."""
 
 
 def read_head(path: Path, n: int = 64) -> str:
@@ -206,6 +208,7 @@ def load_exact(
         cur.register("_exact_points", tbl)
         cur.execute("INSERT INTO points SELECT rid, mid, step, t, v FROM _exact_points")
         cur.unregister("_exact_points")
+        out.points = tbl
     if tcols["rid"]:
         ttbl = pa.table(
             {

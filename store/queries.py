@@ -192,6 +192,9 @@ class PointsCache:
         self._entries: OrderedDict[tuple[int, int], list[Any]] = OrderedDict()
         self._bytes = 0
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     @property
     def nbytes(self) -> int:
         """Bytes of array data held now."""
@@ -252,6 +255,66 @@ class PointsCache:
                 self._entries[key] = [stamp, kept_step, t if with_time else None, v, size, tick]
                 self._bytes += size
         return step, t, v
+
+    def extend(
+        self,
+        rid: int,
+        appended: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]],
+        old: Any,
+        new: Any,
+        spans: dict[int, tuple[int, int, int]],
+    ) -> None:
+        """Points just loaded for ``rid`` (``{mid: (step, t, v)}`` in file order):
+        entries stamped ``old`` take them and become ``new``.
+
+        A live run then redraws from memory instead of reading its curves
+        back from DuckDB every refresh. Only the exact case is extended: an
+        entry holding exactly what the index knew before the load (``spans``:
+        ``{mid: (distinct steps, first, last)}``) as consecutive steps,
+        continued by consecutive steps with no step twice. Any other entry of
+        the run is dropped (read again when next asked for).
+        """
+        import numpy as np
+
+        with self._lock:
+            for (r, mid), e in list(self._entries.items()):
+                if r != rid:
+                    continue
+                got = appended.get(mid)
+                span = spans.get(mid)
+                if (
+                    e[0] != old
+                    or not isinstance(e[1], int)
+                    or span is None
+                    or (len(e[3]), e[1], e[1] + len(e[3]) - 1) != span
+                ):
+                    # Stamped before the load but read after its commit, or
+                    # not consecutive: nothing to build on.
+                    self._bytes -= self._entries.pop((r, mid))[4]
+                    continue
+                if got is None:
+                    e[0] = new  # this metric had nothing new
+                    continue
+                step, t, v = got
+                nxt = e[1] + len(e[3])
+                n = len(step)
+                if (
+                    n == 0
+                    or int(step[0]) != nxt
+                    or int(step[-1]) != nxt + n - 1
+                    or (n > 1 and not bool((np.diff(step) == 1).all()))
+                ):
+                    self._bytes -= self._entries.pop((r, mid))[4]
+                    continue
+                e[3] = np.concatenate([e[3], v])
+                e[3].flags.writeable = False
+                if e[2] is not None:
+                    e[2] = np.concatenate([e[2], t])
+                    e[2].flags.writeable = False
+                size = e[3].nbytes + (e[2].nbytes if e[2] is not None else 0)
+                self._bytes += size - e[4]
+                e[4] = size
+                e[0] = new
 
 
 def make_series(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 import trackui
 from trackui.store.index import Index
@@ -148,4 +149,61 @@ def test_known_consecutive_steps_skip_the_step_column_only_when_exact(root: Path
         assert _equal(plain, stale)
     (s,) = ix.series(["d"], ["loss"], smoothing="none", buckets=100)
     assert s.points == 50 and s.raw[-1] == -1.0
+    ix.close()
+
+
+def _fresh(root: Path, ids: list[str], metrics: list[str], **kw: object) -> list[object]:
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        return ix.series(ids, metrics, **kw)
+
+
+def test_live_appends_extend_the_cached_points_and_curves_stay_exact(root: Path, write_run) -> None:
+    # Hand-written appends of every kind a file can hold: consecutive steps,
+    # a gap, a step logged again (the last value wins), a step going back.
+    d = write_run(
+        root, "live", records=[(s, float(s), {"a": float(s), "b": 1.0}) for s in range(20)]
+    )
+    history = d / "history.jsonl"
+    appends = [
+        [(s, {"a": float(s) * 2}) for s in range(20, 25)],  # consecutive: extended
+        [(s, {"a": 1.5, "b": 2.0}) for s in range(25, 27)],
+        [(30, {"a": 3.0})],  # a gap: read again
+        [(31, {"a": 4.0}), (31, {"a": 5.0})],  # the same step twice: the last wins
+        [(32, {"a": 6.0})],
+        [(10, {"a": -1.0})],  # an old step again: its value changes
+        [(33, {"b": 9.0})],
+    ]
+    ix = Index(root, cache=False)
+    ix.refresh()
+    kw = {"smoothing": "ema", "strength": 0.5, "buckets": 8}
+    ix.series(["live"], ["a", "b"], **kw)
+    rid, mid_a = ix._st.runs["live"].rid, ix._mids["a"]
+    extended = 0
+    for lines in appends:
+        with open(history, "ab") as f:
+            for s, m in lines:
+                f.write(orjson.dumps({"s": s, "t": float(s), "m": m}) + b"\n")
+        n_before = (
+            len(ix._points._entries[(rid, mid_a)][3])
+            if (rid, mid_a) in ix._points._entries
+            else None
+        )
+        ix.refresh()
+        entry = ix._points._entries.get((rid, mid_a))
+        if entry is not None and n_before is not None and len(entry[3]) > n_before:
+            extended += 1
+        got = ix.series(["live"], ["a", "b"], **kw)
+        want = _fresh(root, ["live"], ["a", "b"], **kw)
+        for g, w in zip(got, want, strict=True):
+            assert g.points == w.points
+            for x, y in zip(
+                (g.x, g.y, g.raw, g.lo, g.hi), (w.x, w.y, w.raw, w.lo, w.hi), strict=True
+            ):
+                assert np.array_equal(x, y, equal_nan=True)
+        for x_axis in ("wall", "relative"):  # the time column, extended too
+            got = ix.series(["live"], ["a"], x=x_axis, **kw)
+            want = _fresh(root, ["live"], ["a"], x=x_axis, **kw)
+            assert np.array_equal(got[0].x, want[0].x) and np.array_equal(got[0].y, want[0].y)
+    assert extended >= 2  # the consecutive appends did not read DuckDB again
     ix.close()
