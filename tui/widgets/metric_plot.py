@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from dataclasses import dataclass, field
@@ -335,21 +336,19 @@ def matrix_strips(
 
     strips = []
     for row in list(matrix.Rows)[::-1][:height]:
-        chars, fg, st, bg = (
-            matrix.marker[row],
-            matrix.fullground[row],
-            matrix.style[row],
-            matrix.background[row],
+        chars = matrix.marker[row]
+        # (foreground, style, background) of each cell; a segment per run of equal ones.
+        keys = list(
+            zip(matrix.fullground[row], matrix.style[row], matrix.background[row], strict=True)
         )
+        n = len(keys)
+        cuts = [0, *[c for c in range(1, n) if keys[c] != keys[c - 1]], n]
         segments = []
-        start = 0
-        key = (hashable(fg[0]), hashable(st[0]), hashable(bg[0]))
-        for col in range(1, len(chars)):
-            k = (hashable(fg[col]), hashable(st[col]), hashable(bg[col]))
-            if k != key:
-                segments.append(Segment("".join(chars[start:col]), style_of(key)))
-                start, key = col, k
-        segments.append(Segment("".join(chars[start:]), style_of(key)))
+        for a, b in itertools.pairwise(cuts):
+            fg, st, bg = keys[a]
+            segments.append(
+                Segment("".join(chars[a:b]), style_of((hashable(fg), hashable(st), hashable(bg))))
+            )
         strips.append(Strip(segments).adjust_cell_length(width))
     while len(strips) < height:
         strips.append(Strip.blank(width))

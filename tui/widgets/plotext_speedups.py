@@ -37,9 +37,13 @@ _installed = False
 _install_lock = threading.Lock()
 
 
-def _plain(values: Sequence[Any], kinds: tuple[type, ...]) -> bool:
+def _plain(values: Sequence[Any], kinds: frozenset[type]) -> bool:
     """Whether every value's type is exactly one of ``kinds`` (no bool, str or None)."""
-    return all(type(v) in kinds for v in values)
+    return set(map(type, values)) <= kinds
+
+
+_NUMBERS = frozenset((float, int))
+_INTS = frozenset((int,))
 
 
 def get_matrix_data(data: Sequence[Any], lim: Sequence[Any], bins: int) -> list[Any]:
@@ -47,7 +51,7 @@ def get_matrix_data(data: Sequence[Any], lim: Sequence[Any], bins: int) -> list[
     lo, hi = lim[0], lim[1]
     if (
         len(data) < 8
-        or not _plain(data, (float, int))
+        or not _plain(data, _NUMBERS)
         or type(lo) not in (float, int)
         or type(hi) not in (float, int)
         or hi == lo
@@ -71,8 +75,8 @@ def get_lines(x: list[Any], y: list[Any], *other: list[Any]) -> list[list[Any]]:
         n < 2
         or len(y) != n
         or any(len(o) != n for o in other)
-        or not _plain(x, (int,))
-        or not _plain(y, (int,))
+        or not _plain(x, _INTS)
+        or not _plain(y, _INTS)
     ):
         return ORIGINAL["get_lines"](x, y, *other)
     xa = np.asarray(x, dtype=np.int64)
@@ -125,8 +129,8 @@ def hd_group(
         or len(y) != n
         or len(xf) != n
         or len(yf) != n
-        or not _plain(x, (int,))
-        or not _plain(y, (int,))
+        or not _plain(x, _INTS)
+        or not _plain(y, _INTS)
     ):
         return ORIGINAL["hd_group"](x, y, xf, yf)
     fx, fy = xf[0], yf[0]
