@@ -134,7 +134,7 @@ def hd_group(
     ):
         return ORIGINAL["hd_group"](x, y, xf, yf)
     fx, fy = xf[0], yf[0]
-    if any(v != fx for v in xf) or any(v != fy for v in yf):
+    if len(set(xf)) != 1 or len(set(yf)) != 1:
         return ORIGINAL["hd_group"](x, y, xf, yf)
     xa = np.asarray(x, dtype=np.int64)
     ya = np.asarray(y, dtype=np.int64)
