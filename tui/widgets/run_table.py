@@ -267,6 +267,7 @@ class RunTable(ScrollView, can_focus=True):
         self._widths: tuple[int, ...] = ()
         self._strips: dict[int, Strip] = {}
         """Rendered rows (uncropped, unstyled), by row index; dropped when a row changes."""
+        self._header_cache: tuple[tuple[object, ...], Strip] | None = None
         self._last_highlight: str | None = None
 
     # -- data -------------------------------------------------------------------
@@ -414,7 +415,14 @@ class RunTable(ScrollView, can_focus=True):
         return strip.crop_extend(scroll_x, scroll_x + width, style)
 
     def _header_strip(self) -> Strip:
-        return self._line([Text(t, no_wrap=True) for t in self._titles()])
+        # Built again only when the titles (sort arrow) or the widths change:
+        # a live table repaints its header with every update.
+        key = (tuple(self._titles()), self._widths)
+        cached = self._header_cache
+        if cached is None or cached[0] != key:
+            cached = (key, self._line([Text(t, no_wrap=True) for t in key[0]]))
+            self._header_cache = cached
+        return cached[1]
 
     def _row_strip(self, row: int) -> Strip:
         strip = self._strips.get(row)
