@@ -11,7 +11,7 @@ import pytest
 from plotext._figure import _figure_class
 
 from trackui.tui.widgets import plotext_speedups as fast
-from trackui.tui.widgets.metric_plot import finite_segments
+from trackui.tui.widgets.plot_spec import finite_segments
 
 RNG = np.random.default_rng(7)
 

@@ -15,7 +15,8 @@ from trackui.tui.fmt import clean, fmt_number, literal
 from trackui.tui.screens.run_detail import RunDetailScreen
 from trackui.tui.screens.runs import RunsScreen
 from trackui.tui.widgets.curves import CurvesPanel
-from trackui.tui.widgets.metric_plot import MetricPlot, PlotSpec, finite_segments, series_digest
+from trackui.tui.widgets.metric_plot import MetricPlot
+from trackui.tui.widgets.plot_spec import PlotSpec, finite_segments, series_digest
 from trackui.tui.widgets.run_table import RunTable
 
 ESC = "\x1b"

@@ -103,12 +103,14 @@ def test_store_never_imports_textual() -> None:
 
 def test_the_first_screen_loads_without_the_data_stack() -> None:
     # The run table must paint within a second: the modules it needs leave
-    # NumPy, DuckDB and Arrow to the store worker that opens the index.
+    # NumPy, DuckDB and Arrow to the store worker that opens the index, and
+    # plotext to the first curves.
     script = (
         "import sys\n"
         "from trackui.tui.app import make_app\n"
         "import trackui.tui.screens.runs\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'duckdb', 'pyarrow'}))\n"
+        "heavy = {'numpy', 'duckdb', 'pyarrow', 'plotext', 'textual_plotext'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
 from textual.screen import Screen
 
 from trackui.tui.errors import ReportsWorkerErrors
-from trackui.tui.widgets.metric_plot import MetricPlot
 
 if TYPE_CHECKING:
     from trackui.tui.app import TrackApp
+    from trackui.tui.widgets.metric_plot import MetricPlot
 
 
 class StoreScreen(ReportsWorkerErrors, Screen[None]):
@@ -77,6 +76,7 @@ class StoreScreen(ReportsWorkerErrors, Screen[None]):
         """Cycle the x axis: step, relative time, wall time."""
         self.track.cycle_x_axis()
 
-    @on(MetricPlot.LogToggled)
-    def _log_toggled(self, event: MetricPlot.LogToggled) -> None:
+    def on_metric_plot_log_toggled(self, event: MetricPlot.LogToggled) -> None:
+        # Named for the message rather than decorated with it: the chart
+        # module (and plotext) need not be imported to lay this screen out.
         self.track.toggle_log(event.metric, event.log)

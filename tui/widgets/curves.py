@@ -18,15 +18,11 @@ from trackui.store.models import MetricInfo, RunRow
 from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, fmt_number, shorten, update_if_changed
 from trackui.tui.messages import CurvesQueried, CurvesView
-from trackui.tui.widgets.metric_plot import (
-    MONO_MARKERS,
-    MetricPlot,
-    PlotSpec,
-    series_digest,
-)
+from trackui.tui.widgets.plot_spec import MONO_MARKERS, PlotSpec, series_digest
 
 if TYPE_CHECKING:
     from trackui.tui.app import TrackApp
+    from trackui.tui.widgets.metric_plot import MetricPlot
 
 SYSTEM_PREFIX = "system/"
 """Metrics under this prefix are system metrics (GPU memory, utilisation)."""
@@ -336,6 +332,10 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             rid: (MONO_MARKERS[i % len(MONO_MARKERS)] if app.no_color else "hd")
             for i, rid in enumerate(view.run_ids)
         }
+        # Imported with the first data to chart: plotext is not needed to
+        # put the first screen up.
+        from trackui.tui.widgets.metric_plot import MetricPlot
+
         existing = {p.metric: p for p in grid.query(MetricPlot)}
         by_metric: dict[str, list[Any]] = {m: [] for m in view.shown}
         for s in view.series:
@@ -390,7 +390,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         if self._chart_rows != height:
             self._chart_rows = height
             grid.styles.grid_rows = str(height)
-        for plot in self.query(MetricPlot):
+        for plot in self.query("MetricPlot"):
             if plot.styles.height is None or plot.styles.height.value != height:
                 plot.styles.height = height
 
