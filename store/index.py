@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -82,6 +82,18 @@ def _list_runs(root: Path) -> list[str]:
         return []
     names.sort()
     return names
+
+
+def _names_in(root: Path, dirs: Iterable[str | os.PathLike[str]] | None) -> set[str] | None:
+    """The names of the run directories among ``dirs`` that lie directly under ``root``."""
+    if dirs is None:
+        return None
+    out = set()
+    for d in dirs:
+        p = Path(d)
+        if p.parent == root and layout.parse_run_dir_name(p.name) is not None:
+            out.add(p.name)
+    return out
 
 
 def _sig(run_dir: str) -> str | None:
@@ -319,16 +331,21 @@ class Index:
 
     # ------------------------------------------------------------------- scan
 
-    def scan(self) -> set[str]:
+    def scan(self, dirs: Iterable[str | os.PathLike[str]] | None = None) -> set[str]:
         """List run directories and (re)read the small files of new or changed runs.
+
+        Args:
+            dirs: Only these run directories may have changed (what a watcher
+                reported): the others are not looked at, except that the
+                state of running runs is derived again. None: all of them.
 
         Returns:
             Ids of runs that are new, changed (files or derived state) or vanished.
         """
         with self._refresh_lock:
-            return self._scan()
+            return self._scan(_names_in(self.root, dirs))
 
-    def _scan(self) -> set[str]:
+    def _scan(self, only: set[str] | None = None) -> set[str]:
         now = self._now()
         old = self._st
         by_dir = {r.dir: r for r in old.runs.values()}
@@ -337,15 +354,25 @@ class Index:
         upserts: list[_Run] = []
         state_updates: list[_Run] = []
         warnings: list[str] = []
-        if not self.root.is_dir():
-            warnings.append(f"{self.root}: not a directory (no runs)")
         root_s = str(self.root)
-        for name in _list_runs(self.root):
-            sig = _sig(root_s + os.sep + name)
+        if only is None:
+            if not self.root.is_dir():
+                warnings.append(f"{self.root}: not a directory (no runs)")
+            names = _list_runs(self.root)
+        else:
+            # The runs known already and the directories reported, in the
+            # order a full listing gives; warnings stay as the last full scan left them.
+            warnings = list(self.warnings)
+            names = sorted(set(by_dir) | {n for n in only if (self.root / n).is_dir()})
+        for name in names:
+            prev = by_dir.get(name)
+            if only is not None and name not in only and prev is not None:
+                sig: str | None = prev.sig  # not reported: unchanged on disk
+            else:
+                sig = _sig(root_s + os.sep + name)
             if sig is None:
                 continue
             d = self.root / name
-            prev = by_dir.get(name)
             if prev is not None and prev.sig == sig:
                 run = prev
                 if run.readable and run.info.meta.get("state") == "running":
@@ -368,6 +395,8 @@ class Index:
                 upserts.append(run)
                 changed.add(info.id)
             if run.info.id in runs:
+                if only is not None:
+                    continue  # said by the last full scan already
                 warnings.append(
                     f"{d.name}: run id {run.info.id!r} already used by "
                     f"{runs[run.info.id].dir}; skipped"
@@ -536,18 +565,21 @@ class Index:
         *,
         cancel: threading.Event | None = None,
         progress: Callable[[int, int], None] | None = None,
+        dirs: Iterable[str | os.PathLike[str]] | None = None,
     ) -> set[str]:
         """Load metric records appended since the last call (everything the first time).
 
         Args:
             cancel: Set it to stop between batches; what was loaded stays loaded.
             progress: Called with ``(runs done, runs to do)`` as batches finish.
+            dirs: Only the histories in these run directories may have
+                grown (see ``scan``); None: look at all of them.
 
         Returns:
             Ids of runs whose metrics changed.
         """
         with self._refresh_lock:
-            return self._ingest(cancel, progress)
+            return self._ingest(cancel, progress, _names_in(self.root, dirs))
 
     def _flush(self, *, summaries: bool = True) -> None:
         """Write the run changes found by ``scan()`` to DuckDB, and with
@@ -565,18 +597,23 @@ class Index:
                 self._write_summaries(sorted(sums))
 
     def _ingest(
-        self, cancel: threading.Event | None, progress: Callable[[int, int], None] | None
+        self,
+        cancel: threading.Event | None,
+        progress: Callable[[int, int], None] | None,
+        only: set[str] | None = None,
     ) -> set[str]:
         self._flush(summaries=False)
         st = self._st
         validate = not self._validated
+        if validate:
+            only = None  # the first ingest checks every file against the cache
         resets: list[int] = []
         exact: list[tuple[int, Path, HistState, int]] = []
         bulk: list[tuple[int, Path, int]] = []
         id_of = {r.rid: r.info.id for r in st.runs.values()}
         hist_upd: dict[int, HistState] = {}
         for run in st.runs.values():
-            if not run.readable:
+            if not run.readable or (only is not None and run.dir not in only):
                 continue
             path = run.info.path / layout.HISTORY
             h = st.hist.get(run.rid)
@@ -889,9 +926,11 @@ class Index:
             with self._flush_lock:
                 self._write_summaries(sorted(touched))
 
-    def refresh(self, **kw: Any) -> set[str]:
-        """``scan()`` then ``ingest(**kw)``; returns the ids either changed."""
-        return self.scan() | self.ingest(**kw)
+    def refresh(self, dirs: Iterable[str | os.PathLike[str]] | None = None, **kw: Any) -> set[str]:
+        """``scan(dirs)`` then ``ingest(dirs=dirs, **kw)``; returns the ids either changed."""
+        if dirs is not None:
+            dirs = list(dirs)
+        return self.scan(dirs) | self.ingest(dirs=dirs, **kw)
 
     def close(self) -> None:
         """Close DuckDB (a cache file is kept for the next start)."""

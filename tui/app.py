@@ -114,6 +114,9 @@ class TrackApp(App[int]):
         self._poll = poll
         self._colours: dict[str, int] = {}
         self._pending: set[str] = set()
+        """Run directories the watcher reported since the last refresh."""
+        self._full_refresh = False
+        """The next refresh looks at every run (a rescan, not only reported ones)."""
         self._refreshing = False
         self._again = False
         self._last_refresh = 0.0
@@ -203,7 +206,7 @@ class TrackApp(App[int]):
     # -- the store worker ---------------------------------------------------
 
     @work(thread=True, group="store-refresh", exit_on_error=False, description="refresh index")
-    def _load_store(self, first: bool) -> None:
+    def _load_store(self, first: bool, dirs: frozenset[str] | None = None) -> None:
         worker = get_current_worker()
         cancel = worker.cancelled_event
         try:
@@ -219,7 +222,7 @@ class TrackApp(App[int]):
                 changed = self.index.ingest(cancel=cancel, progress=progress)
                 loaded = self.index.loaded
             else:
-                changed = self.index.refresh()
+                changed = self.index.refresh(dirs)
                 loaded = self.index.loaded
             if not cancel.is_set():
                 self.post_message(StoreRefreshed(frozenset(changed), loaded))
@@ -245,8 +248,14 @@ class TrackApp(App[int]):
             self._again = False
             self.schedule_refresh()
 
-    def schedule_refresh(self) -> None:
-        """Bring the index up to date soon (coalescing bursts, never overlapping)."""
+    def schedule_refresh(self, *, full: bool = False) -> None:
+        """Bring the index up to date soon (coalescing bursts, never overlapping).
+
+        The run directories the watcher reported are looked at; with ``full``
+        every run is (a rescan).
+        """
+        if full:
+            self._full_refresh = True
         if self._refreshing:
             self._again = True
             return
@@ -257,7 +266,12 @@ class TrackApp(App[int]):
         def go() -> None:
             self._refresh_timer = None
             self._refreshing = True
-            self._load_store(first=False)
+            # Only the run directories the watcher reported, unless a full
+            # rescan was asked for: a thousand quiet runs cost nothing then.
+            dirs = None if self._full_refresh else frozenset(self._pending)
+            self._pending = set()
+            self._full_refresh = False
+            self._load_store(first=False, dirs=dirs)
 
         if wait <= 0:
             go()
@@ -304,7 +318,7 @@ class TrackApp(App[int]):
             if hook is not None:
                 hook()
         if self.live_runs:
-            self.schedule_refresh()
+            self.schedule_refresh(full=True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:

@@ -175,7 +175,7 @@ async def test_store_errors_become_notifications(fixture_root: Path, app_factory
         assert isinstance(app.screen, RunDetailScreen)
         # The run vanishes from disk while it is open.
         shutil.rmtree(next(fixture_root.glob("run-*-base0001")))
-        app.schedule_refresh()
+        app.schedule_refresh(full=True)
         await settle(pilot)
         assert any("no run with id" in n.message for n in app._notifications)
         assert all(n.markup is False for n in app._notifications if "no run" in n.message)

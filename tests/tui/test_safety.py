@@ -172,7 +172,7 @@ async def test_unchanged_data_is_not_redrawn(fixture_root: Path, app_factory) ->
         builds = {p.metric: p.builds for p in plots}
         assert all(b >= 1 for b in builds.values())
         # A store refresh with no new data re-queries but draws nothing new.
-        app.schedule_refresh()
+        app.schedule_refresh(full=True)
         await settle(pilot)
         assert {p.metric: p.builds for p in app.screen.query(MetricPlot)} == builds
 

@@ -726,3 +726,28 @@ def test_loaded_counts_torn_and_missing_histories(root: Path, write_run) -> None
         ix.ingest()
         assert ix.loaded == (2, 2)
         assert ix.run("torn").steps == 1 and ix.run("nohist").steps == 0
+
+
+def test_refresh_of_reported_directories_only(root: Path, write_run) -> None:
+    recs = [(s, float(s), {"a": float(s)}) for s in range(5)]
+    a = write_run(root, "ra", records=recs)
+    b = write_run(root, "rb", records=recs)
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        # Both grow, one is reported: only that one is looked at.
+        for d in (a, b):
+            with open(d / "history.jsonl", "ab") as f:
+                f.write(b'{"s": 5, "t": 6.0, "m": {"a": 50.0}}\n')
+        assert ix.refresh(dirs=[a]) == {"ra"}
+        assert ix.run("ra").steps == 6 and ix.run("rb").steps == 5
+        # A new run and a vanished one, reported: both seen; nothing else changes.
+        c = write_run(root, "rc", records=recs)
+        shutil.rmtree(a)
+        assert ix.refresh(dirs=[str(a), str(c), str(root / "not-a-run")]) == {"ra", "rc"}
+        assert sorted(r.id for r in ix.runs()) == ["rb", "rc"]
+        assert ix.run("rb").steps == 5
+        # Nothing reported: nothing read. A full refresh catches up.
+        assert ix.refresh(dirs=[]) == set()
+        assert ix.refresh() == {"rb"}
+        assert ix.run("rb").steps == 6
+        assert ix.points("rc", "a")[2].tolist() == [float(s) for s in range(5)]

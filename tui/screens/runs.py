@@ -485,7 +485,7 @@ class RunsScreen(StoreScreen):
 
     def action_reload(self) -> None:
         """Rescan the root now."""
-        self.track.schedule_refresh()
+        self.track.schedule_refresh(full=True)
 
     def system_commands(self) -> Iterable[SystemCommand]:
         """Commands for the palette that act on this screen."""
