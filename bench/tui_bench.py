@@ -16,7 +16,8 @@ cost, which Textual keeps to changed cells):
   store query and the plotext drawing timed apart;
 * CPU: the UI's process CPU over ``--idle-s`` on the 1,000-run root with no
   live run, and over ``--live-s`` with 3 writer processes logging 5 scalars at
-  20 Hz each, all three runs selected so their curves redraw; with the live
+  20 Hz each into a copy of a root of 1,000 finished runs (``root-1000x100x5``),
+  the three live runs selected so their curves redraw; with the live
   latency of every step logged meanwhile (its ``log()`` to the first table
   update that shows it or a later step, p50/p95);
 * peak memory (RSS) of the process that opened the 1,000-run root.
@@ -243,15 +244,26 @@ WRITER = textwrap.dedent(
 )
 
 
-def child_live(seconds: float) -> dict[str, Any]:
-    """3 writers at 20 Hz: the UI's CPU and the latency of a value to the screen."""
+def child_live(seconds: float, base: Path | None = None) -> dict[str, Any]:
+    """3 writers at 20 Hz: the UI's CPU and the latency of a value to the screen.
+
+    With ``base``, the writers log into a copy of that root (finished runs
+    beside the live ones, as in a real sweep directory).
+    """
+    import shutil
+
     from trackui.tui.app import make_app
     from trackui.tui.widgets.run_table import RunTable
 
     out: dict[str, Any] = {}
     tmp = Path(tempfile.mkdtemp(prefix="trackui-live-"))
     root = tmp / "runs"
-    root.mkdir()
+    if base is not None:
+        shutil.copytree(base, root, ignore=shutil.ignore_patterns(".trackui"))
+    else:
+        root.mkdir()
+    quiet = len(list(root.glob("run-*")))
+    out["live_root_runs"] = quiet + 3
     script = tmp / "writer.py"
     script.write_text(WRITER)
     env = {**os.environ, "TRACKUI_SILENT": "1", "TRACKUI_CONSOLE": "off"}
@@ -269,9 +281,20 @@ def child_live(seconds: float) -> dict[str, Any]:
             ]
             try:
                 table = app.screen.query_one(RunTable)
-                await wait(pilot, lambda: len(table.rows_shown) == 3, 30, 0.05)
-                await wait(pilot, lambda: all(r.steps > 0 for r in table.rows_shown), 30, 0.05)
-                table.set_selected([r.id for r in table.rows_shown])
+                await wait(pilot, lambda: len(table.rows_shown) == quiet + 3, 60, 0.05)
+                await wait(
+                    pilot, lambda: app.loaded[1] > 0 and app.loaded[0] >= app.loaded[1], 300, 0.05
+                )
+
+                def live_rows() -> list[Any]:
+                    # Newest first: the writers' runs lead the table.
+                    return [r for r in table.rows_shown[:3] if r.state == "running"]
+
+                await wait(
+                    pilot, lambda: len(live_rows()) == 3 and all(r.steps > 0 for r in live_rows()),
+                    60, 0.05,
+                )  # fmt: skip
+                table.set_selected([r.id for r in live_rows()])
                 await pilot.pause(2.0)
                 # Latency: for every step logged while measuring, the time from
                 # its log() to the first table update showing it or a later step.
@@ -284,7 +307,7 @@ def child_live(seconds: float) -> dict[str, Any]:
                     # the app do work (pause waits for it to go idle).
                     await asyncio.sleep(0.02)
                     now = time.time()
-                    for r in table.rows_shown:
+                    for r in live_rows():
                         if r.last_step is not None and r.last_step != seen.get(r.id):
                             seen[r.id] = r.last_step
                             lat.append((str(r.path), r.last_step, now))
@@ -365,7 +388,7 @@ def main() -> int:
         elif kind == "curves":
             res = child_curves(Path(a.child[1]))
         else:
-            res = child_live(float(a.child[1]))
+            res = child_live(float(a.child[1]), Path(a.child[2]) if len(a.child) > 2 else None)
         print(json.dumps(res))
         return 0
 
@@ -376,7 +399,8 @@ def main() -> int:
     warm_prep = run_child(["open", str(big), "cache", "0"])  # leaves (or refreshes) the cache
     warm = run_child(["open", str(big), "cache", str(a.idle_s)])
     curves = run_child(["curves", str(wide)])
-    live = run_child(["live", str(a.live_s)])
+    small = ensure_root(a.data, 1000, 100, 5)
+    live = run_child(["live", str(a.live_s), str(small)])
 
     def row(
         label: str, value: float | None, budget: float | None, unit: str, note: str = ""
@@ -402,7 +426,8 @@ def main() -> int:
     row("  of which: store series query", curves.get("series_query_s"), None, "s")
     row("  of which: one plotext build", curves.get("plot_build_s"), None, "s")
     row(f"idle CPU over {a.idle_s:g} s, 1,000-run root", warm.get("idle_cpu_pct"), 1.0, "%")
-    row(f"CPU over {a.live_s:g} s, 3 live runs at 20 Hz", live.get("live_cpu_pct"), 10.0, "%")
+    row(f"CPU over {a.live_s:g} s, 3 live runs at 20 Hz", live.get("live_cpu_pct"), 10.0, "%",
+        f"({live.get('live_root_runs')} runs in the root)")  # fmt: skip
     row("live latency p50 (every step, log to table)", live.get("live_latency_p50_s"), None, "s",
         f"({live.get('live_samples')} samples)")  # fmt: skip
     row("live latency p95 (every step, log to table)", live.get("live_latency_p95_s"), 1.0, "s")

@@ -367,7 +367,12 @@ class Index:
         for name in names:
             prev = by_dir.get(name)
             if only is not None and name not in only and prev is not None:
-                sig: str | None = prev.sig  # not reported: unchanged on disk
+                # Not reported: unchanged on disk. Only a running run's
+                # state can move (its writer may have died).
+                if not (prev.readable and prev.info.meta.get("state") == "running"):
+                    runs[prev.info.id] = prev
+                    continue
+                sig: str | None = prev.sig
             else:
                 sig = _sig(root_s + os.sep + name)
             if sig is None:

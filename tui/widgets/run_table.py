@@ -293,8 +293,12 @@ class RunTable(ScrollView, can_focus=True):
         if same_shape:
             same_shape = all(a.id == b.id for a, b in zip(rows, self.rows_shown, strict=True))
         if same_shape:
+            # The index hands back the same row object for a run that did not
+            # change: identity first, fields only for the others.
             changed = [
-                i for i, (a, b) in enumerate(zip(rows, self.rows_shown, strict=True)) if a != b
+                i
+                for i, (a, b) in enumerate(zip(rows, self.rows_shown, strict=True))
+                if a is not b and a != b
             ]
             self.rows_shown = rows
             if not changed:
@@ -379,10 +383,11 @@ class RunTable(ScrollView, can_focus=True):
     def _set_widths(self, force: bool = False) -> bool:
         """Recompute the column widths; True if the whole table was redrawn."""
         # Titles get room for the sort arrow wherever it moves.
-        widths = [cell_len(column_title(k)) + (0 if k == "sel" else 2) for k in self.columns_shown]
-        for rw in self._row_widths:
-            widths = [max(a, b) for a, b in zip(widths, rw, strict=True)]
-        widths = tuple(widths)
+        titles = [cell_len(column_title(k)) + (0 if k == "sel" else 2) for k in self.columns_shown]
+        # Column by column, each maximum in one call: a live update of a
+        # few rows of thousands costs little.
+        cols = zip(*self._row_widths, strict=True) if self._row_widths else [()] * len(titles)
+        widths = tuple(max((t, *col)) for t, col in zip(titles, cols, strict=True))
         if not force and widths == self._widths:
             return False
         self._widths = widths
