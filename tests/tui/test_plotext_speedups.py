@@ -58,6 +58,19 @@ def test_get_matrix_data_on_exact_halves_rounds_like_plotext() -> None:
         )
 
 
+@pytest.mark.parametrize("case", range(60))
+def test_get_lim_matches(case: int) -> None:
+    data = _values(int(RNG.integers(1, 300)))
+    if case % 4 == 0:
+        data = [data[0]] * len(data)  # one value: widened
+    if case % 7 == 0:
+        data = [0] * len(data)
+    if case % 5 == 0:  # NaN gaps, first or not: left out
+        data[int(RNG.integers(len(data)))] = math.nan
+        data[0] = math.nan if case % 10 == 0 else data[0]
+    assert fast.get_lim(data) == fast.ORIGINAL["get_lim"](data)
+
+
 @pytest.mark.parametrize("case", range(100))
 def test_get_lines_matches(case: int) -> None:
     n = int(RNG.integers(2, 200))

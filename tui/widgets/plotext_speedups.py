@@ -1,13 +1,15 @@
-"""NumPy versions of plotext's three per-point helpers, for live charts.
+"""Faster versions of plotext's per-point helpers, for live charts.
 
-plotext builds a chart in pure Python, point by point: scaling data to
-canvas cells (``get_matrix_data``), filling in the cells between points
-(``get_lines``), and grouping points into high-definition block characters
-(``hd_group``). Those three are most of a chart's build time: a screen of live
-charts redrawn every second would spend a tenth of a core on them.
+plotext builds a chart in pure Python, point by point: finding the data's
+range (``get_lim``), scaling data to canvas cells (``get_matrix_data``),
+filling in the cells between points (``get_lines``), and grouping points into
+high-definition block characters (``hd_group``). Those are most of a chart's
+build time: a screen of live charts redrawn every second would spend a tenth
+of a core on them.
 
 :func:`install` replaces them in ``plotext._utility`` (where plotext's build
-looks them up) with versions that compute the same thing on arrays. They
+looks them up) with versions that compute the same thing on arrays or in
+single C-level calls. They
 return exactly what plotext's own return (``tests/tui/test_plotext_speedups.py``
 checks that, helper by helper and on whole charts); for any input that is
 not plain numbers (dates as strings, None or NaN gaps, mixed marker sizes,
@@ -30,6 +32,7 @@ ORIGINAL: dict[str, Callable[..., Any]] = {
     "get_matrix_data": ut.get_matrix_data,
     "get_lines": ut.get_lines,
     "hd_group": ut.hd_group,
+    "get_lim": ut.get_lim,
 }
 """plotext's own helpers (what the fast ones fall back to, and are tested against)."""
 
@@ -66,6 +69,18 @@ def get_matrix_data(data: Sequence[Any], lim: Sequence[Any], bins: int) -> list[
     f = np.floor(n)
     r = np.where(n - f < 0.5, f, np.ceil(n)) * 10 ** (-8)
     return np.floor(r).astype(np.int64).tolist()
+
+
+def get_lim(data: Sequence[Any]) -> list[Any]:
+    """``plotext._utility.get_lim``: the data's range (widened when it is one value)."""
+    if not data or not _plain(data, _NUMBERS):
+        return ORIGINAL["get_lim"](data)
+    m, big = min(data), max(data)
+    if m != m or big != big:  # NaN: plotext leaves those out
+        return ORIGINAL["get_lim"](data)
+    if m != big:
+        return [m, big]
+    return [0.5 * m, 1.5 * m] if m != 0 else [-1, 1]
 
 
 def get_lines(x: list[Any], y: list[Any], *other: list[Any]) -> list[list[Any]]:
@@ -169,6 +184,7 @@ def install() -> None:
         ut.get_matrix_data = get_matrix_data
         ut.get_lines = get_lines
         ut.hd_group = hd_group
+        ut.get_lim = get_lim
         _installed = True
 
 
