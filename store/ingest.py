@@ -371,16 +371,17 @@ def load_bulk(
     columns += ", 'x': 'JSON'}" if with_x else "}"
     paths = [str(f.path) for f in files]
     try:
-        # The run id comes from a scalar lookup of the file name, not a join:
-        # a hash join does not keep the file's line order, which the points
-        # table must (a later duplicate step wins).
+        # The run id comes from the position of the file in the list (a
+        # scalar lookup, not a join: a hash join does not keep the file's
+        # line order, which the points table must, as a later duplicate step
+        # wins). The file name would cost a string per line and a search.
         cur.execute(
             "CREATE OR REPLACE TEMP TABLE _stage AS SELECT "
-            "(?::INTEGER[])[list_position(?::VARCHAR[], r.filename)] AS rid, r.s, r.t, r.m"
+            "(?::INTEGER[])[r.file_index::BIGINT + 1] AS rid, r.s, r.t, r.m"
             f"{', r.x' if with_x else ''} "
             f"FROM read_json(?, format='newline_delimited', columns={columns}, "
-            "filename=true, maximum_object_size=16777216) r",
-            [[f.rid for f in files], paths, paths],
+            "maximum_object_size=16777216) r",
+            [[f.rid for f in files], paths],
         )
     except duckdb.Error:
         out.failed = [f.rid for f in files]

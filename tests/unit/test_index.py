@@ -751,3 +751,89 @@ def test_refresh_of_reported_directories_only(root: Path, write_run) -> None:
         assert ix.refresh() == {"rb"}
         assert ix.run("rb").steps == 6
         assert ix.points("rc", "a")[2].tolist() == [float(s) for s in range(5)]
+
+
+def _many_runs(root: Path, write_run) -> list[str]:
+    """Runs with two sets of metric names, duplicated steps, text values and damage."""
+    ids = []
+    for i in range(9):
+        recs = []
+        keys = ("a", "b") if i % 3 else ("a", "c", "d")
+        for s in range(400 + 37 * i):
+            recs.append(
+                (s, 1000.0 + s / 2, {k: float(s * (j + 1) + i) for j, k in enumerate(keys)})
+            )
+            if i == 4 and s == 100:
+                recs.append((s, 1000.0 + s, {"a": -1.0}))  # same step again: replaces
+        rid = f"m{i}"
+        if i == 7:
+            lines = [
+                json.dumps({"s": s, "t": t, "m": m}).encode() for s, t, m in recs
+            ]  # a damaged line in the middle: this file goes the exact way
+            lines.insert(200, b'{"s": 5, "t": 1.0, "m": {"a": ')
+            write_run(root, rid, stamp=f"20231114_2213{i:02d}", history=b"\n".join(lines) + b"\n")
+        else:
+            if i == 5:
+                recs[10] = (*recs[10], {"note": "hello"})
+            write_run(root, rid, stamp=f"20231114_2213{i:02d}", records=recs)
+        ids.append(rid)
+    return ids
+
+
+def _everything(ix: Index, ids: list[str]) -> dict:
+    out = {}
+    for rid in ids:
+        row = ix.run(rid)
+        names = sorted(m.name for m in ix.metrics([rid]))
+        out[rid] = (
+            (row.steps, row.last_step, row.warnings),
+            {n: [a.tolist() for a in ix.points(rid, n)] for n in names},
+            {m.name: m.steps[rid] for m in ix.metrics([rid])},
+            ix.text_values(rid),
+        )
+    return out
+
+
+def test_bulk_batches_agree_with_exact(root: Path, write_run, monkeypatch) -> None:
+    # Batches of two files, two sets of metric names, a file that fails a check.
+    ids = _many_runs(root, write_run)
+    monkeypatch.setattr(index_mod, "BATCH_FILES", 2)
+    got = {}
+    for mode, size in (("bulk", 1), ("exact", 1 << 60)):
+        monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", size)
+        with Index(root, cache=False) as ix:
+            ix.refresh()
+            assert ix.loaded == (9, 9)
+            got[mode] = _everything(ix, ids)
+    assert got["bulk"] == got["exact"]
+    assert got["bulk"]["m4"][1]["a"][2][100] == -1.0
+    assert got["bulk"]["m5"][3] == {"note": "hello"}
+    assert got["bulk"]["m7"][0][2]  # the damaged line is a warning
+
+
+def test_bulk_load_cancelled_between_batches_resumes(root: Path, write_run, monkeypatch) -> None:
+    import threading
+
+    ids = _many_runs(root, write_run)
+    monkeypatch.setattr(index_mod, "BATCH_FILES", 2)
+    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 << 60)
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        want = _everything(ix, ids)
+    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1)
+    with Index(root, cache=True) as ix:
+        ix.scan()
+        ev = threading.Event()
+        seen = []
+
+        def progress(done: int, total: int) -> None:
+            seen.append(done)
+            if done >= 2:
+                ev.set()
+
+        ix.ingest(cancel=ev, progress=progress)
+        assert 0 < ix.loaded[0] < 9
+    with Index(root, cache=True) as ix:  # what was loaded stays loaded; the rest follows
+        ix.refresh()
+        assert ix.loaded == (9, 9)
+        assert _everything(ix, ids) == want
