@@ -61,6 +61,7 @@ class RunsScreen(StoreScreen):
     """All runs in the root, filtered and sorted, with curves beside them."""
 
     CSS_PATH = "runs.tcss"
+    AUTO_FOCUS = "RunTable"
 
     BINDINGS = [
         Binding("enter", "open", "Open", show=True),
@@ -110,7 +111,6 @@ class RunsScreen(StoreScreen):
         table = self.query_one(RunTable)
         table.sort_column = self.track.prefs.sort
         table.sort_descending = self.track.prefs.descending
-        table.focus()
         self._set_status()
         self._layout()
         self.mark_ready(catch_up=self.track.scanned)
