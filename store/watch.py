@@ -4,7 +4,7 @@
 coalesced bursts, from its own thread. It knows nothing about Textual: the UI
 passes an ``on_change`` that posts a message.
 
-Two sources feed it:
+Three sources feed it:
 
 * a watchdog observer (inotify on Linux) on the root, recursively, for
   files and directories created, moved, deleted or closed after writing,
@@ -184,7 +184,16 @@ class RootWatcher:
         if not self.root.is_dir():
             return  # started by the rescan once the root exists
         try:
-            from watchdog.events import FileSystemEventHandler
+            from watchdog.events import (
+                DirCreatedEvent,
+                DirDeletedEvent,
+                DirMovedEvent,
+                FileClosedEvent,
+                FileCreatedEvent,
+                FileDeletedEvent,
+                FileMovedEvent,
+                FileSystemEventHandler,
+            )
             from watchdog.observers import Observer
 
             watcher = self
@@ -194,16 +203,6 @@ class RootWatcher:
                     if event.event_type in ("opened", "closed_no_write"):
                         return
                     watcher._event(event)
-
-            from watchdog.events import (
-                DirCreatedEvent,
-                DirDeletedEvent,
-                DirMovedEvent,
-                FileClosedEvent,
-                FileCreatedEvent,
-                FileDeletedEvent,
-                FileMovedEvent,
-            )
 
             # No modify events: appends are found by stat'ing live runs.
             # The filter narrows inotify's own mask, so the kernel does not
