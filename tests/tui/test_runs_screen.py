@@ -298,3 +298,28 @@ async def test_age_column_grows_with_its_text(tmp_path: Path) -> None:
         await pilot.pause()
         assert str(table.get_cell(run.id, "created")) == "1h02m"
         assert table.column_width("created") >= len("1h02m")
+
+
+async def test_charts_out_of_view_are_drawn_when_scrolled_to(
+    fixture_root: Path, app_factory
+) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+
+        def shown(p: MetricPlot) -> bool:
+            return screen.find_widget(p).visible_region.area > 0
+
+        plots = list(screen.query(MetricPlot))
+        hidden = [p for p in plots if not shown(p)]
+        assert hidden and len(hidden) < len(plots)  # charts stacked below the fold
+        # Only the charts in view were built.
+        assert all(p.builds == 0 for p in hidden)
+        assert all(p.drawn for p in plots if shown(p))
+        # Scrolled into view (half of it, then all): drawn then.
+        last = hidden[-1]
+        scroller = screen.query_one("#runs-curves VerticalScroll")
+        scroller.scroll_to(y=last.virtual_region.y - scroller.size.height + 3, animate=False)
+        await settle(pilot)
+        assert shown(last) and last.drawn and last.builds == 1

@@ -12,6 +12,8 @@ from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
+from textual.dom import NoScreen
+from textual.errors import NoWidget
 from textual.message import Message
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
@@ -92,7 +94,7 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         if spec.key() == self.spec.key():
             return False
         self.spec = spec
-        if self.size.area > 0 and self.is_on_screen:
+        if self.size.area > 0 and self._in_view():
             # On screen now: start drawing at once rather than on the next
             # repaint's first line (a frame sooner); the old picture stays up
             # until the new one arrives, so there is nothing to repaint yet.
@@ -101,6 +103,13 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         else:
             self.refresh()
         return True
+
+    def _in_view(self) -> bool:
+        """Whether any of the chart shows now (a chart scrolled out of view is not drawn)."""
+        try:
+            return self.screen.find_widget(self).visible_region.area > 0
+        except (NoScreen, NoWidget):
+            return False
 
     def _request_picture(self) -> None:
         key = self._picture_wanted()
@@ -123,8 +132,10 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
     def render_line(self, y: int) -> Strip:
         # The line API: the picture arrives as ready strips from the drawing
         # thread, so the event loop only hands out lines (no Text to parse
-        # and wrap on every repaint of a live chart).
-        if y == 0 and self.size.area > 0:
+        # and wrap on every repaint of a live chart). Any line asked for
+        # means the chart shows: a chart scrolled half into view has its
+        # first line hidden.
+        if self.size.area > 0:
             self._request_picture()
         picture = self._picture
         if picture is None or y >= len(picture):
