@@ -938,11 +938,16 @@ class Index:
         return self.scan(dirs) | self.ingest(dirs=dirs, **kw)
 
     def close(self) -> None:
-        """Close DuckDB (a cache file is kept for the next start)."""
+        """Close DuckDB (a cache file is kept for the next start, with the
+        run list beside it: see ``store.snapshot``)."""
         with self._refresh_lock:
             if not self._closed:
                 try:
                     self._flush()
+                    if self.storage in ("root", "user") and self._db.path is not None:
+                        from trackui.store.snapshot import write_snapshot
+
+                        write_snapshot(self._db.path, self.root, self.runs())
                 finally:
                     self._closed = True
                     close_db(self._db)

@@ -35,6 +35,7 @@ from trackui.tui.prefs import SMOOTHINGS, Prefs, load_prefs, save_prefs
 
 if TYPE_CHECKING:
     from trackui.store.index import Index
+    from trackui.store.models import RunRow
     from trackui.store.watch import RootWatcher
 
 PALETTE: tuple[tuple[int, int, int], ...] = (
@@ -117,6 +118,8 @@ class TrackApp(App[int]):
         """Run directories the watcher reported since the last refresh."""
         self._full_refresh = False
         """The next refresh looks at every run (a rescan, not only reported ones)."""
+        self.snapshot_rows: list[RunRow] | None = None
+        """The rows the last viewer of this root left (``store.snapshot``), until the first scan."""
         self._refreshing = False
         self._again = False
         self._last_refresh = 0.0
@@ -144,6 +147,11 @@ class TrackApp(App[int]):
         # Before the driver starts and the screen is composed: opening the
         # index (importing DuckDB, loading its cache) overlaps all of that.
         if self._index is None and self._open_index is not None:
+            from trackui.store.snapshot import read_snapshot
+
+            # The run list the last viewer left: on screen before the index
+            # is open, replaced by the index's answer when it has one.
+            self.snapshot_rows = read_snapshot(self.root)
             threading.Thread(target=self._open_now, name="open-index", daemon=True).start()
 
     def _open_now(self) -> None:

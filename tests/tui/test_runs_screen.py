@@ -323,3 +323,33 @@ async def test_charts_out_of_view_are_drawn_when_scrolled_to(
         scroller.scroll_to(y=last.virtual_region.y - scroller.size.height + 3, animate=False)
         await settle(pilot)
         assert shown(last) and last.drawn and last.builds == 1
+
+
+async def test_the_last_run_list_shows_until_the_index_answers(fixture_root: Path) -> None:
+    import shutil
+    import threading
+
+    from trackui.store.index import Index
+    from trackui.tui.app import TrackApp
+
+    with Index(fixture_root) as ix:  # a viewer that came and went: it leaves its run list
+        ix.refresh()
+    shutil.rmtree(next(fixture_root.glob("run-*-base0001")))  # gone since
+    release = threading.Event()
+
+    def open_index() -> Index:
+        release.wait(30)  # the index takes its time to open
+        return Index(fixture_root)
+
+    app = TrackApp(fixture_root, open_index=open_index, watch=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause(0.3)
+        table = app.screen.query_one(RunTable)
+        assert "baseline" in names(table) and len(names(table)) == 5
+        assert "as last seen" in str(app.screen.query_one("#runs-status").render())
+        assert not list(app.screen.query(MetricPlot))  # curves wait for the index
+        release.set()
+        await settle(pilot)
+        assert names(table) == ["live-run", "unstable", "wide-mlp", "lr-high"]
+        assert "4 of 4 runs" in str(app.screen.query_one("#runs-status").render())
+        assert {p.metric for p in app.screen.query(MetricPlot)}

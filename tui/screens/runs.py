@@ -89,6 +89,8 @@ class RunsScreen(StoreScreen):
         super().__init__()
         self.view: RunsView | None = None
         """The last answer of the runs query."""
+        self._from_snapshot = False
+        """Whether the rows shown are the snapshot the last viewer left (not read again yet)."""
         self.filter_text = ""
         self._query_again = False
         self._querying = False
@@ -113,7 +115,26 @@ class RunsScreen(StoreScreen):
         table.sort_descending = self.track.prefs.descending
         self._set_status()
         self._layout()
+        if self.track.snapshot_rows and not self.track.scanned:
+            self._show_snapshot(self.track.snapshot_rows)
         self.mark_ready(catch_up=self.track.scanned)
+
+    def _show_snapshot(self, rows: list[RunRow]) -> None:
+        """The run list the last viewer left, until the index answers (``store.snapshot``)."""
+        table = self.query_one(RunTable)
+        config_keys: set[str] = set()
+        summary_keys: set[str] = set()
+        for r in rows:
+            config_keys.update(flatten(r.config))
+            summary_keys.update(r.summary)
+        ordered = sort_rows(rows, table.sort_column, table.sort_descending, self.track.now())
+        self.view = RunsView(tuple(ordered), len(rows), tuple(sorted(config_keys)),
+                             tuple(sorted(summary_keys)))  # fmt: skip
+        self._from_snapshot = True
+        columns = [k for k, _ in BASE_COLUMNS] + list(self.track.prefs.columns)
+        table.show(ordered, columns, self.track.now())
+        self._set_status()
+        self._layout()
 
     def on_resize(self) -> None:
         self._layout()
@@ -220,6 +241,7 @@ class RunsScreen(StoreScreen):
             return
         error.display = False
         self.view = view
+        self._from_snapshot = False
         table = self.query_one(RunTable)
         columns = [k for k, _ in BASE_COLUMNS] + list(self.track.prefs.columns)
         table.show(view.rows, columns, self.track.now())
@@ -237,6 +259,8 @@ class RunsScreen(StoreScreen):
         t = Text(no_wrap=True, overflow="ellipsis")
         if self.view is None:
             t.append("Reading runs…", style="italic")
+        elif self._from_snapshot:
+            t.append(f"{len(self.view.rows)} runs as last seen · reading…", style="italic")
         else:
             shown = len(self.view.rows)
             t.append(f"{shown}", style="bold")
@@ -272,6 +296,8 @@ class RunsScreen(StoreScreen):
         return [r] if r is not None else []
 
     def _chart_runs(self) -> None:
+        if self._from_snapshot:
+            return  # the curves wait for runs the index has read
         self.query_one(CurvesPanel).show_runs(self.charted_runs())
 
     @on(RunTable.RunHighlighted)
