@@ -135,6 +135,9 @@ class RunsScreen(StoreScreen):
         table.show(ordered, columns, self.track.now())
         self._set_status()
         self._layout()
+        # Something is on screen: the metric load need not wait for the
+        # index's own rows to be painted.
+        self.call_after_refresh(self.track.table_painted)
 
     def on_resize(self) -> None:
         self._layout()
