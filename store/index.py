@@ -57,7 +57,7 @@ from trackui.store.queries import (
     make_series,
     sort_rows,
 )
-from trackui.store.reader import META_DEFAULTS, decode_value, read_json_object
+from trackui.store.reader import META_DEFAULTS, decode_value, encode_value, read_json_object
 from trackui.store.state import derive_state
 
 __all__ = ["FilterError", "Index"]
@@ -124,19 +124,8 @@ def _kv_table(kv: dict[str, list[Any]]) -> Any:
     })  # fmt: skip
 
 
-def _encode(v: Any) -> Any:
-    """JSON-safe value: non-finite floats as the format's strings."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-    if isinstance(v, dict):
-        return {str(k): _encode(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_encode(x) for x in v]
-    return v
-
-
 def _dumps(v: Any) -> str:
-    return orjson.dumps(_encode(v), option=orjson.OPT_NON_STR_KEYS).decode()
+    return orjson.dumps(encode_value(v), option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _kv(v: Any) -> tuple[float | None, str | None]:
@@ -145,7 +134,9 @@ def _kv(v: Any) -> tuple[float | None, str | None]:
         return (1.0 if v else 0.0), ("true" if v else "false")
     if isinstance(v, (int, float)):
         f = float(v)
-        return (f if not math.isnan(f) else None), _encode(f) if not math.isfinite(f) else repr(v)
+        return (f if not math.isnan(f) else None), encode_value(f) if not math.isfinite(
+            f
+        ) else repr(v)
     if v is None:
         return None, None
     if isinstance(v, str):

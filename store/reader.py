@@ -57,6 +57,20 @@ def list_run_dirs(root: Path) -> list[Path]:
     return out
 
 
+def encode_value(v: Any) -> Any:
+    """``v`` made JSON-safe: non-finite floats as the format's spellings (see
+    ``decode_value``), paths as strings, tuples as lists, keys as strings."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    if isinstance(v, dict):
+        return {str(k): encode_value(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [encode_value(x) for x in v]
+    if isinstance(v, Path):
+        return str(v)
+    return v
+
+
 def decode_value(v: Any) -> Any:
     """A value from a JSON file with the non-finite spellings turned into floats."""
     if isinstance(v, str) and v in layout.NONFINITE:

@@ -15,7 +15,6 @@ is ignored (the viewer then waits for the index, as without one).
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import orjson
 
 from trackui.store.db import CACHE_DIR_NAME, CACHE_FILE, user_cache_path
 from trackui.store.models import RunRow
-from trackui.store.reader import decode_value
+from trackui.store.reader import decode_value, encode_value
 
 VERSION = 1
 """Bump when RunRow's fields change: another version is ignored."""
@@ -43,25 +42,13 @@ def candidate_paths(root: Path) -> list[Path]:
     ]
 
 
-def _encode(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-    if isinstance(v, dict):
-        return {str(k): _encode(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_encode(x) for x in v]
-    if isinstance(v, Path):
-        return str(v)
-    return v
-
-
 def write_snapshot(index_path: Path, root: Path, rows: list[RunRow]) -> None:
     """Write ``rows`` beside ``index_path`` (atomically: a reader sees the old file or the new)."""
     path = snapshot_path(index_path)
     data = {
         "version": VERSION,
         "root": str(root.resolve()),
-        "rows": [_encode(dataclasses.asdict(r)) for r in rows],
+        "rows": [encode_value(dataclasses.asdict(r)) for r in rows],
     }
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from trackui.store.reader import encode_value
+
 SUBCOMMANDS = ("ls", "show", "diff", "export", "train")
 _C1 = re.compile("[\x7f-\x9f]")
 
@@ -74,7 +76,7 @@ def fmt_value(v: Any) -> str:
     if isinstance(v, (dict, list, tuple)):
         import orjson
 
-        return orjson.dumps(_jsonable(v)).decode()
+        return orjson.dumps(encode_value(v)).decode()
     return str(v)
 
 
@@ -98,23 +100,11 @@ def fmt_time(start: float) -> str:
         return "-"
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, Path):
-        return str(v)
-    return v
-
-
 def dumps_json(obj: Any) -> str:
     """Plain JSON, with DEL and C1 controls escaped too (JSON allows them raw)."""
     import orjson
 
-    text = orjson.dumps(_jsonable(obj), option=orjson.OPT_INDENT_2).decode()
+    text = orjson.dumps(encode_value(obj), option=orjson.OPT_INDENT_2).decode()
     return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -397,7 +387,7 @@ def _to_jsonl(tbl: Any) -> str:
     lines = []
     for row in zip(*cols, strict=True):
         obj = {
-            k: (_jsonable(v) if isinstance(v, float) else v)
+            k: (encode_value(v) if isinstance(v, float) else v)
             for k, v in zip(names, row, strict=True)
         }
         lines.append(orjson.dumps(obj).decode())
