@@ -224,7 +224,10 @@ class Index:
         self._next_rid = 1
         self._validated = False
         self._closed = False
-        self._rows: dict[int, tuple[tuple[Any, ...], RunRow]] = {}
+        self._rows: dict[int, tuple[Any, Any, Any, Any, RunRow]] = {}
+        """Per run, its row and what it was built from (run, hist, stats, texts)."""
+        self._row_keys: dict[int, tuple[RunRow, frozenset[str], frozenset[str]]] = {}
+        """Per run, its config and summary keys and the row they were read from."""
         self._pending: list[tuple[list[_Run], list[_Run], list[_Run]]] = []
         self._pending_summaries: set[int] = set()
         self._flush_lock = threading.RLock()
@@ -408,6 +411,9 @@ class Index:
             texts = {k: v for k, v in old.texts.items() if k in kept_rids}
             self._st = _State(runs, hist, mstats, texts)
             self.warnings = warnings
+            for r in gone:
+                self._rows.pop(r.rid, None)
+                self._row_keys.pop(r.rid, None)
             # Written to DuckDB later (before the next ingest or filter): the
             # run table needs only the state above, and is on screen sooner.
             if upserts or state_updates or gone:
@@ -967,13 +973,14 @@ class Index:
     def _row(self, st: _State, run: _Run, now: float) -> RunRow:
         # Rows of runs that did not change are reused: the objects they were
         # built from are replaced (never mutated) whenever something changes.
-        parts = (run, st.hist.get(run.rid), st.mstats.get(run.rid), st.texts.get(run.rid))
-        hit = self._rows.get(run.rid)
-        if hit is not None and all(a is b for a, b in zip(hit[0], parts, strict=True)):
-            return hit[1]
+        rid = run.rid
+        h, m, t = st.hist.get(rid), st.mstats.get(rid), st.texts.get(rid)
+        hit = self._rows.get(rid)
+        if hit is not None and hit[0] is run and hit[1] is h and hit[2] is m and hit[3] is t:
+            return hit[4]
         row = self._build_row(st, run, now)
         if run.info.state != "running":
-            self._rows[run.rid] = (parts, row)
+            self._rows[rid] = (run, h, m, t, row)
         return row
 
     def _build_row(self, st: _State, run: _Run, now: float) -> RunRow:
@@ -1113,11 +1120,20 @@ class Index:
     def keys(self) -> tuple[list[str], list[str]]:
         """``(config flat keys, summary keys)`` over all runs, sorted."""
         st = self._st
+        now = self._now()
         ck: set[str] = set()
         sk: set[str] = set()
+        cache = self._row_keys
         for r in st.runs.values():
-            ck.update(flatten(r.info.config))
-            sk.update(self._merged_summary(st, r))
+            # A run's keys are read again only when its row was rebuilt (a
+            # live refresh touches a few runs of thousands).
+            row = self._row(st, r, now)
+            hit = cache.get(r.rid)
+            if hit is None or hit[0] is not row:
+                hit = (row, frozenset(flatten(row.config)), frozenset(row.summary))
+                cache[r.rid] = hit
+            ck |= hit[1]
+            sk |= hit[2]
         return sorted(ck), sorted(sk)
 
     def series(

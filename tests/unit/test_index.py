@@ -241,6 +241,28 @@ def test_runs_appear_change_and_vanish(root: Path, write_run) -> None:
         assert cur.execute("SELECT count(*) FROM points").fetchone()[0] == 1
 
 
+def test_keys_follow_appends_config_changes_and_vanished_runs(root: Path, write_run) -> None:
+    a = write_run(root, "live", state="running", config={"lr": 0.1}, records=[(0, 1.0, {"x": 1})])
+    b = write_run(root, "done", stamp="20231114_221321", config={"opt": {"b": 2}}, summary={"s": 1})
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        assert ix.keys() == (["lr", "opt/b"], ["s", "x"])
+        assert ix.keys() == (["lr", "opt/b"], ["s", "x"])  # the same answer from the cache
+        # A live run logs a new metric and a text value: both are summary keys.
+        with open(a / "history.jsonl", "a") as f:
+            f.write(json.dumps({"s": 1, "t": 2.0, "m": {"y": 2}, "x": {"note": "hi"}}) + "\n")
+        ix.refresh([a])
+        assert ix.keys() == (["lr", "opt/b"], ["note", "s", "x", "y"])
+        # A finished run's config is rewritten.
+        (b / "config.json").write_text(json.dumps({"opt": {"c": 3}}))
+        os.utime(b / "config.json", ns=(1, 10**18))
+        ix.refresh()
+        assert ix.keys() == (["lr", "opt/c"], ["note", "s", "x", "y"])
+        shutil.rmtree(b)
+        ix.refresh()
+        assert ix.keys() == (["lr"], ["note", "x", "y"])
+
+
 def test_run_without_meta_is_not_listed_and_damaged_meta_is_a_warning(
     root: Path, write_run
 ) -> None:
