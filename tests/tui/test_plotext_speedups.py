@@ -154,3 +154,102 @@ def test_whole_charts_are_identical(seed: int, plotext_own: None) -> None:
         finally:
             fast.uninstall()
         assert got == want
+
+
+def _layers(seed: int, *, log: bool) -> tuple[list[fast.Layer], tuple[float, float] | None]:
+    """Curves and scatters like a chart's: several markers, gaps, flat and one-point layers."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    x = np.arange(n) * float(rng.integers(1, 50)) - float(rng.integers(0, 100))
+    marker = ["hd", "braille", "fhd", "•", "+"][seed % 5]
+    layers = []
+    for k in range(int(rng.integers(1, 4))):
+        y = np.exp(-x / max(1.0, abs(x).max()) * (k + 1)) + rng.random(n) * 0.1
+        if seed % 7 == 3:
+            y[:] = 2.5  # a flat curve: plotext widens the range
+        y[rng.random(n) < 0.03] = np.nan  # gaps
+        colour = (40 * k, 200 - 30 * k, 90)
+        xs, ys = [], []
+        for arr in (y - 0.05, y + 0.05):
+            ok = np.isfinite(arr) & ((arr > 0) if log else True)
+            xs += x[ok].tolist()
+            ys += arr[ok].tolist()
+        if xs:
+            layers.append(fast.Layer(xs, ys, marker, (90, 90, 90), lines=False))
+        for sx, sy in finite_segments(x, y, log=log):
+            layers.append(fast.Layer(sx, sy, marker, colour, lines=True))
+    zoom = None
+    if seed % 4 == 1 and n > 4:
+        zoom = (float(x[n // 4]), float(x[3 * n // 4]))  # points beyond both edges
+    return layers, zoom
+
+
+def _layered_chart(seed: int, *, log: bool, own: bool, size: tuple[int, int]) -> list[object]:
+    layers, zoom = _layers(seed, log=log)
+    plt = _figure_class()
+    plt.plotsize(*size)
+    plt._set_size(*size)
+    plt.title("loss")
+    plt.xlabel("step")
+    plt.yscale("log" if log else "linear")
+    if zoom is not None:
+        plt.xlim(*zoom)
+    fits = fast.layers_fit(plt.monitor, layers)
+    if own:
+        assert fits
+        fast.place_layers(plt, layers, log=log)
+    else:
+        for la in layers:
+            (plt.plot if la.lines else plt.scatter)(la.x, la.y, marker=la.marker, color=la.color)
+    plt._set_sizes()
+    plt._build_matrix()
+    if own:
+        fast.paint_layers(plt.monitor, layers, log=log)
+    m = plt.monitor.matrix
+    return [m.marker, m.fullground, m.background, m.style]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_curves_drawn_onto_the_frame_are_plotext_pictures(seed: int) -> None:
+    size = [(58, 14), (120, 30), (20, 8), (9, 5)][seed % 4]
+    for log in (False, True):
+        if not _layers(seed, log=log)[0]:
+            continue
+        want = _layered_chart(seed, log=log, own=False, size=size)
+        got = _layered_chart(seed, log=log, own=True, size=size)
+        assert got == want, (seed, log, size)
+
+
+def test_curves_plotext_must_draw_itself_are_left_to_it() -> None:
+    plt = _figure_class()
+    ok = fast.Layer([0.0, 1.0], [1.0, 2.0], "hd", (1, 2, 3), lines=True)
+    assert fast.layers_fit(plt.monitor, [ok])
+    assert not fast.layers_fit(plt.monitor, [])
+    for bad in (
+        fast.Layer([0.0, 1.0], [1.0, math.nan], "hd", (1, 2, 3), lines=True),
+        fast.Layer([0.0, 1.0], [1.0, math.inf], "hd", (1, 2, 3), lines=True),
+        fast.Layer(["2024-01-01", "2024-01-02"], [1.0, 2.0], "hd", (1, 2, 3), lines=True),
+        fast.Layer([0.0, 1.0], [1.0], "hd", (1, 2, 3), lines=True),
+        fast.Layer([], [], "hd", (1, 2, 3), lines=True),
+    ):
+        assert not fast.layers_fit(plt.monitor, [ok, bad])
+    plt.grid(True, True)
+    assert not fast.layers_fit(plt.monitor, [ok])
+
+
+@pytest.mark.parametrize(
+    "area", [(0, 0, 0, 0), (5, 50, 3, 12), (-2, 70, -1, 20), (10, 8, 4, 2), (0, 58, 0, 14)]
+)
+def test_blank_matrices_match(area: tuple[int, int, int, int]) -> None:
+    from plotext._matrix import matrix_class
+
+    def blank(set_matrices: object) -> list[object]:
+        m = matrix_class()
+        m.set_size(58, 14)
+        m.set_axes_color((1, 2, 3))
+        m.set_canvas_area(*area)
+        m.set_canvas_color((4, 5, 6))
+        set_matrices(m)  # type: ignore[operator]
+        return [m.marker, m.fullground, m.background, m.style]
+
+    assert blank(fast.set_matrices) == blank(fast.ORIGINAL_SET_MATRICES)

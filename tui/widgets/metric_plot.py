@@ -20,7 +20,14 @@ from textual_plotext import PlotextPlot
 
 from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, shorten
-from trackui.tui.widgets.plot_spec import FAINT_LAYERS_MAX_RUNS, PlotSpec, fade, finite_segments
+from trackui.tui.widgets.plot_spec import (
+    FAINT_LAYERS_MAX_RUNS,
+    PlotSpec,
+    fade,
+    finite_points,
+    finite_segments,
+)
+from trackui.tui.widgets.plotext_speedups import Layer, layers_fit, paint_layers, place_layers
 
 
 class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
@@ -179,25 +186,38 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         else:
             plt.xlim(None, None)
         drew = False
-        # The faint layers cost a plotext line each; with many runs they
-        # also bury the curves, so they are drawn for a few runs only.
+        layers: list[Layer] = []
+        # The faint layers cost a line each; with many runs they also bury
+        # the curves, so they are drawn for a few runs only.
         few = len(spec.series) <= FAINT_LAYERS_MAX_RUNS
         for s, colour, marker in zip(spec.series, spec.colours, spec.markers, strict=False):
             many = s.points > len(s.x) and len(s.x) > 0
             if many and few:
                 # Each column's min and max: points, not lines (lines between
                 # them would cross the whole range and cost far more to draw).
-                faint = fade(colour, spec.background, 0.7)
-                for arr in (s.lo, s.hi):
-                    for xs, ys in finite_segments(s.x, arr, log=spec.log):
-                        plt.scatter(xs, ys, marker=marker, color=faint)
+                # One layer for both: a cell holding a low and a high dot
+                # shows both.
+                xs, ys = finite_points(s.x, (s.lo, s.hi), log=spec.log)
+                if xs:
+                    faint = fade(colour, spec.background, 0.7)
+                    layers.append(Layer(xs, ys, marker, faint, lines=False))
             if spec.show_raw and few and not many:
                 faint = fade(colour, spec.background, 0.6)
                 for xs, ys in finite_segments(s.x, s.raw, log=spec.log):
-                    plt.plot(xs, ys, marker=marker, color=faint)
+                    layers.append(Layer(xs, ys, marker, faint, lines=True))
             for xs, ys in finite_segments(s.x, s.y, log=spec.log):
-                plt.plot(xs, ys, marker=marker, color=colour)
+                layers.append(Layer(xs, ys, marker, colour, lines=True))
                 drew = True
+        # plotext draws the frame; the curves themselves are drawn onto its
+        # matrix on arrays (the same cells plotext would fill, in a fraction
+        # of the time), unless they hold something only plotext handles.
+        own = drew and layers_fit(plt.monitor, layers)
+        if own:
+            place_layers(plt, layers, log=spec.log)
+        else:
+            for la in layers:
+                draw = plt.plot if la.lines else plt.scatter
+                draw(la.x, la.y, marker=la.marker, color=la.color)
         if not drew:
             # An empty frame with a word in it says more than a blank box.
             plt.plot([0.0, 1.0], [0.0, 0.0], marker=" ")
@@ -209,6 +229,8 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
             # and colour matrices directly costs a fifth of that.
             plt._set_sizes()
             plt._build_matrix()
+            if own:
+                paint_layers(plt.monitor, layers, log=spec.log)
             strips = matrix_strips(plt.monitor.matrix, width, height, self._styles)
         except (ValueError, ZeroDivisionError, OverflowError, IndexError) as e:
             # plotext has corner cases (a single point on a log axis, huge

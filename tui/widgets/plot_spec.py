@@ -6,6 +6,7 @@ screen can be laid out before any chart library is imported.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -105,3 +106,25 @@ def finite_segments(
     for chunk in np.split(idx, breaks):
         out.append((x[chunk].tolist(), y[chunk].tolist()))
     return out
+
+
+def finite_points(
+    x: np.ndarray, ys: Sequence[np.ndarray], *, log: bool = False
+) -> tuple[list[float], list[float]]:
+    """The drawable points of several y arrays over one x, as one scatter layer.
+
+    As ``finite_segments`` but without the splitting (points are not joined).
+    """
+    import numpy as np
+
+    x = np.asarray(x, dtype=np.float64)
+    out_x: list[float] = []
+    out_y: list[float] = []
+    for y in ys:
+        y = np.asarray(y, dtype=np.float64)
+        ok = np.isfinite(x) & np.isfinite(y)
+        if log:
+            ok &= y > 0
+        out_x += x[ok].tolist()
+        out_y += y[ok].tolist()
+    return out_x, out_y

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import plotext._utility as ut
+from plotext._matrix import matrix_class
 
 ORIGINAL: dict[str, Callable[..., Any]] = {
     "get_matrix_data": ut.get_matrix_data,
@@ -35,6 +36,7 @@ ORIGINAL: dict[str, Callable[..., Any]] = {
     "get_lim": ut.get_lim,
 }
 """plotext's own helpers (what the fast ones fall back to, and are tested against)."""
+ORIGINAL_SET_MATRICES = matrix_class.set_matrices
 
 _installed = False
 _install_lock = threading.Lock()
@@ -63,12 +65,17 @@ def get_matrix_data(data: Sequence[Any], lim: Sequence[Any], bins: int) -> list[
     a = np.asarray(data, dtype=np.float64)
     if not np.isfinite(a).all():
         return ORIGINAL["get_matrix_data"](data, lim, bins)
+    return _dots(a, lo, hi, bins).tolist()
+
+
+def _dots(a: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+    """``get_matrix_data`` on an array of finite numbers (``hi != lo``)."""
     # The same float operations in the same order as plotext's, then its
     # rounding to 8 decimals (half up) and floor.
     n = (0.5 + (bins - 1) * (a - lo) / (hi - lo)) * 100000000
     f = np.floor(n)
     r = np.where(n - f < 0.5, f, np.ceil(n)) * 10 ** (-8)
-    return np.floor(r).astype(np.int64).tolist()
+    return np.floor(r).astype(np.int64)
 
 
 def get_lim(data: Sequence[Any]) -> list[Any]:
@@ -94,8 +101,19 @@ def get_lines(x: list[Any], y: list[Any], *other: list[Any]) -> list[list[Any]]:
         or not _plain(y, _INTS)
     ):
         return ORIGINAL["get_lines"](x, y, *other)
-    xa = np.asarray(x, dtype=np.int64)
-    ya = np.asarray(y, dtype=np.int64)
+    seg, xl, yl = _line_dots(np.asarray(x, dtype=np.int64), np.asarray(y, dtype=np.int64))
+    idx = seg.tolist()
+    rest = [[o[j] for j in idx] for o in other]
+    return [xl.tolist(), yl.tolist(), *rest]
+
+
+def _line_dots(xa: np.ndarray, ya: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``get_lines`` on integer arrays of two or more points.
+
+    Returns, for every dot, the index of the point its segment starts at,
+    and the dot's x and y (the last point closes the last segment).
+    """
+    n = len(xa)
     dx, dy = np.diff(xa), np.diff(ya)
     a = np.maximum(np.abs(dx), np.abs(dy)) + 1  # points on each segment, both ends
     k = a - 1  # each segment contributes all but its last point
@@ -105,14 +123,13 @@ def get_lines(x: list[Any], y: list[Any], *other: list[Any]) -> list[list[Any]]:
     denom = np.where(a > 1, a - 1, 1).astype(np.float64)
     sx = np.where(a > 1, dx / denom, 0.0)
     sy = np.where(a > 1, dy / denom, 0.0)
-    xl = np.trunc(xa[seg] + i * sx[seg]).astype(np.int64).tolist()
-    yl = np.trunc(ya[seg] + i * sy[seg]).astype(np.int64).tolist()
-    xl.append(x[-1])
-    yl.append(y[-1])
-    idx = seg.tolist()
-    idx.append(n - 1)
-    rest = [[o[j] for j in idx] for o in other]
-    return [xl, yl, *rest]
+    xl = np.trunc(xa[seg] + i * sx[seg]).astype(np.int64)
+    yl = np.trunc(ya[seg] + i * sy[seg]).astype(np.int64)
+    return (
+        np.append(seg, n - 1),
+        np.append(xl, xa[-1]),
+        np.append(yl, ya[-1]),
+    )
 
 
 _CODES: dict[tuple[int, int], list[tuple[int, ...]]] = {}
@@ -151,8 +168,15 @@ def hd_group(
     fx, fy = xf[0], yf[0]
     if len(set(xf)) != 1 or len(set(yf)) != 1:
         return ORIGINAL["hd_group"](x, y, xf, yf)
-    xa = np.asarray(x, dtype=np.int64)
-    ya = np.asarray(y, dtype=np.int64)
+    cx, cy, masks = _hd_cells(np.asarray(x, dtype=np.int64), np.asarray(y, dtype=np.int64), fx, fy)
+    codes = _codes(fx, fy)
+    return cx.tolist(), cy.tolist(), [codes[m] for m in masks.tolist()]
+
+
+def _hd_cells(
+    xa: np.ndarray, ya: np.ndarray, fx: int, fy: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``hd_group`` on integer arrays: each cell once, with the bit mask of its dots."""
     cx, cy = xa // fx, ya // fy
     # Cells in order of their first point (plotext keeps them in a dict).
     key = (cx - cx.min()) * (int(cy.max() - cy.min()) + 1) + (cy - cy.min())
@@ -166,13 +190,137 @@ def hd_group(
     pos = (fy - 1 - ya % fy) * fx + xa % fx
     masks = np.zeros(len(order), dtype=np.int64)
     np.bitwise_or.at(masks, cell, np.left_shift(1, pos))
-    codes = _codes(fx, fy)
     firsts = first[order]
-    return (
-        cx[firsts].tolist(),
-        cy[firsts].tolist(),
-        [codes[m] for m in masks.tolist()],
-    )
+    return cx[firsts], cy[firsts], masks
+
+
+_CHARS: dict[tuple[int, int], list[str]] = {}
+
+
+def _hd_chars(fx: int, fy: int) -> list[str]:
+    """The block character of every bit mask of an ``fx`` x ``fy`` cell."""
+    chars = _CHARS.get((fx, fy))
+    if chars is None:
+        chars = _CHARS[(fx, fy)] = [ut.get_hd_marker(code) for code in _codes(fx, fy)]
+    return chars
+
+
+# ---------------------------------------------------------------- data layers
+
+
+class Layer:
+    """One curve or scatter of a chart: plain numbers, one marker, one colour."""
+
+    __slots__ = ("x", "y", "marker", "color", "lines")
+
+    def __init__(
+        self, x: list[float], y: list[float], marker: str, color: Any, lines: bool
+    ) -> None:
+        self.x, self.y, self.marker, self.color, self.lines = x, y, marker, color, lines
+
+
+_FACTORS = {"hd": (2, 2), "fhd": (2, 3), "braille": (2, 4)}
+"""Dots per cell (columns, rows) of plotext's high-definition markers."""
+
+
+def layers_fit(monitor: Any, layers: Sequence[Layer]) -> bool:
+    """Whether :func:`place_layers` draws ``layers`` exactly as plotext would.
+
+    That is plain finite numbers on the default axes, with no grid, fill,
+    dates or labels in the figure (anything else is left to plotext).
+    """
+    import math
+
+    if not layers or monitor.grid != [False, False] or monitor.signals or monitor.text:
+        return False
+    for la in layers:
+        if not la.x or len(la.x) != len(la.y):
+            return False
+        if not (_plain(la.x, _NUMBERS) and _plain(la.y, _NUMBERS)):
+            return False
+        if not all(map(math.isfinite, la.x)) or not all(map(math.isfinite, la.y)):
+            return False
+    return True
+
+
+def place_layers(plt: Any, layers: Sequence[Layer], *, log: bool) -> None:
+    """Set up ``plt`` so that its build draws the frame for ``layers`` alone.
+
+    Two empty texts at the corners of the data give plotext the axis limits
+    (and ticks) it would find from the layers themselves; the layers are
+    then drawn by :func:`paint_layers` after the build. A log y axis takes
+    positive values only.
+    """
+    xs = [min(la.x) for la in layers] + [max(la.x) for la in layers]
+    ys = [min(la.y) for la in layers] + [max(la.y) for la in layers]
+    plt.text("", min(xs), min(ys))
+    plt.text("", max(xs), max(ys))
+
+
+def paint_layers(monitor: Any, layers: Sequence[Layer], *, log: bool) -> None:
+    """Draw ``layers`` onto the matrix plotext just built, as plotext draws them.
+
+    The same steps as plotext's own build, on arrays: data to dots on the
+    canvas (``get_matrix_data``), the dots between points for lines
+    (``get_lines``), dots grouped into block characters (``hd_group``),
+    cells off the canvas dropped, then each layer's cells written over the
+    ones before.
+    """
+    import math
+
+    m = monitor.matrix
+    cols, rows = m.Cols_canvas, m.Rows_canvas
+    w, h = len(cols), len(rows)
+    if w <= 0 or h <= 0:
+        return
+    (xlo, xhi), (ylo, yhi) = monitor.xlim[0], monitor.ylim[0]
+    if xlo == xhi or ylo == yhi:
+        raise ValueError("empty axis range")  # (plotext fails there too)
+    c0, r0 = cols.start, rows.start
+    marker_rows, fg_rows, style_rows = m.marker, m.fullground, m.style
+    no_style = ut.no_color
+    for la in layers:
+        mk = monitor.check_marker(la.marker)
+        fx, fy = _FACTORS.get(mk, (1, 1))
+        y = [math.log10(v) for v in la.y] if log else la.y
+        xd = _dots(np.asarray(la.x, dtype=np.float64), xlo, xhi, w * fx)
+        yd = _dots(np.asarray(y, dtype=np.float64), ylo, yhi, h * fy)
+        if la.lines and len(xd) > 1:  # (one point is a line of one point)
+            _, xd, yd = _line_dots(xd, yd)
+        if fx * fy != 1:
+            cx, cy, masks = _hd_cells(xd, yd, fx, fy)
+        else:
+            cx, cy, masks = xd, yd, None
+        ok = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
+        cols_in = (cx[ok] + c0).tolist()
+        rows_in = (cy[ok] + r0).tolist()
+        if masks is None:
+            chars = [mk] * len(cols_in)
+        else:
+            table = _hd_chars(fx, fy)
+            chars = [table[b] for b in masks[ok].tolist()]
+        color = monitor.check_color(la.color)
+        for c, r, ch in zip(cols_in, rows_in, chars, strict=True):
+            marker_rows[r][c] = ch
+            fg_rows[r][c] = color
+            style_rows[r][c] = no_style
+
+
+def set_matrices(self: Any) -> None:
+    """``plotext._matrix.matrix_class.set_matrices``: a blank picture.
+
+    The background of a row is the canvas colour over the canvas columns
+    and the axes colour elsewhere, worked out once per row kind rather than
+    by a call per cell.
+    """
+    cols = self.cols
+    self.marker = [[ut.space] * cols for _ in self.Rows]
+    self.fullground = [[ut.no_color] * cols for _ in self.Rows]
+    canvas, axes, inside = self.canvas_color, self.axes_color, self.Cols_canvas
+    canvas_row = [canvas if col in inside else axes for col in self.Cols]
+    rows_in = self.Rows_canvas
+    self.background = [list(canvas_row) if row in rows_in else [axes] * cols for row in self.Rows]
+    self.style = [[ut.no_color] * cols for _ in self.Rows]
 
 
 def install() -> None:
@@ -185,6 +333,7 @@ def install() -> None:
         ut.get_lines = get_lines
         ut.hd_group = hd_group
         ut.get_lim = get_lim
+        matrix_class.set_matrices = set_matrices
         _installed = True
 
 
@@ -194,4 +343,5 @@ def uninstall() -> None:
     with _install_lock:
         for name, fn in ORIGINAL.items():
             setattr(ut, name, fn)
+        matrix_class.set_matrices = ORIGINAL_SET_MATRICES
         _installed = False
