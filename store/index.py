@@ -6,6 +6,11 @@ and then only the bytes appended since each file's last offset. Queries
 (``runs``, ``series``, ``diff``...) answer from DuckDB and from the small
 per-run state kept here.
 
+Appends to runs already loaded (live runs) go to that state, and to the
+curves' point cache, at once; their rows are written to DuckDB a few seconds
+later in one transaction (``_write_behind``), or before anything reads those
+tables or deletes from them. A live refresh then costs no DuckDB write.
+
 Methods may be called from worker threads: one refresh (``scan``/``ingest``)
 at a time, queries concurrently with each other and with a refresh. The
 index owns one DuckDB connection; every call uses its own cursor. Every error
@@ -43,6 +48,8 @@ from trackui.store.ingest import (
     bulk_sample,
     count_colons,
     history_warnings,
+    insert_points,
+    insert_texts,
     load_bulk,
     load_exact,
     read_before,
@@ -67,6 +74,12 @@ _CURVE_CACHE = 256
 """Curves kept for redraws (a few KB each)."""
 _POINTS_CACHE_BYTES = 96 << 20
 """Full-resolution points kept for recomputing curves: 10 runs x 1M points of one metric."""
+HEAD_HEX = 128
+"""A history's first 64 bytes, in hex: what tells a file rewritten from one appended to."""
+WRITE_BEHIND_S = 5.0
+"""Live appends wait in memory at most this long before they are written to DuckDB..."""
+WRITE_BEHIND_POINTS = 200_000
+"""...or until this many points wait."""
 
 
 def _list_runs(root: Path) -> list[str]:
@@ -242,6 +255,10 @@ class Index:
         self._points = PointsCache(_POINTS_CACHE_BYTES)
         """Their points, for a new smoothing, zoom or x axis over the same data."""
         self._ticks = itertools.count(1)
+        self._unwritten: list[Loaded] = []
+        """Live appends applied to the state above but not yet written to DuckDB."""
+        self._unwritten_n = 0
+        self._unwritten_since = 0.0
         if not self._db.fresh:
             try:
                 self._load_cached()
@@ -273,6 +290,7 @@ class Index:
         with self._lock:
             self._epoch += 1
             self._curves.clear()
+            self._unwritten, self._unwritten_n = [], 0
 
     def _load_cached(self) -> None:
         """Rebuild the in-memory state from a cache file (validated on the first refresh)."""
@@ -431,6 +449,8 @@ class Index:
             return
         import pyarrow as pa
 
+        if gone:
+            self._write_behind()  # (then deleted with the rest of those runs)
         cur = self._cur()
         cur.execute("BEGIN")
         try:
@@ -644,7 +664,8 @@ class Index:
                     fs.st_ino != h.ino
                     or fs.st_size < h.off
                     or (fs.st_size == h.size and fs.st_mtime_ns != h.mtime_ns)
-                    or read_head(path) != h.head
+                    # (a head read while the file was shorter is compared as far as it goes)
+                    or read_head(path, len(h.head) // 2) != h.head
                     or read_before(path, h.off) != h.tail
                 )
             )
@@ -654,7 +675,7 @@ class Index:
             base = h if h is not None else HistState()
             base = HistState(**{**base.__dict__, "warnings": list(base.warnings)})
             base.size, base.mtime_ns, base.ino = fs.st_size, fs.st_mtime_ns, fs.st_ino
-            if not base.head or base.off == 0:
+            if len(base.head) < HEAD_HEX or base.off == 0:
                 base.head = read_head(path)
             if fs.st_size <= base.off:
                 hist_upd[run.rid] = base
@@ -669,12 +690,18 @@ class Index:
         done = 0
         changed: set[int] = set(resets)
         if resets:
+            self._write_behind()  # (appends held for these runs go before their points do)
             self._apply(Loaded(), resets, {})
         if progress is not None and total:
             progress(0, total)
         # Small appends first: live runs show their newest values soonest.
         if exact:
-            changed |= self._load_exact_items(exact)
+            appends = [it for it in exact if it[2].off > 0]
+            firsts = [it for it in exact if it[2].off == 0]
+            if appends:
+                changed |= self._load_exact_items(appends, defer=True)
+            if firsts:
+                changed |= self._load_exact_items(firsts)
             done += len(exact)
             if progress is not None:
                 progress(done, total)
@@ -727,34 +754,89 @@ class Index:
         rest = {rid: h for rid, h in hist_upd.items() if rid not in changed}
         if rest:
             self._apply(Loaded(hist=rest), [], {})
+        if self._unwritten and (
+            time.monotonic() - self._unwritten_since >= WRITE_BEHIND_S
+            or self._unwritten_n >= WRITE_BEHIND_POINTS
+        ):
+            self._write_behind()
         return {id_of[r] for r in changed if r in id_of}
 
-    def _load_exact_items(self, items: list[tuple[int, Path, HistState, int]]) -> set[int]:
+    def _load_exact_items(
+        self, items: list[tuple[int, Path, HistState, int]], *, defer: bool = False
+    ) -> set[int]:
+        """Load the new lines of ``items``; with ``defer``, hold the rows for
+        ``_write_behind`` instead of writing them now."""
         cur = self._cur()
-        cur.execute("BEGIN")
+        if defer:
+            got = load_exact(cur, items, lambda n: self._mid(n, cur), self._st.mstats, insert=False)
+        else:
+            cur.execute("BEGIN")
         try:
-            got = load_exact(cur, items, lambda n: self._mid(n, cur), self._st.mstats)
+            if not defer:
+                got = load_exact(cur, items, lambda n: self._mid(n, cur), self._st.mstats)
             for rid, _, h, size in items:
                 got.hist[rid].size = size
                 got.hist[rid].mtime_ns = h.mtime_ns
                 got.hist[rid].ino = h.ino
                 got.hist[rid].head = h.head
-            # Small appends (live runs): the summaries filters read are
-            # written when a filter next runs, not on every refresh.
-            self._persist(cur, got, summaries_written=False)
-            cur.execute("COMMIT")
+            if not defer:
+                # Small appends (live runs): the summaries filters read are
+                # written when a filter next runs, not on every refresh.
+                self._persist(cur, got, summaries_written=False)
+                cur.execute("COMMIT")
         except Exception:
-            cur.execute("ROLLBACK")
+            if not defer:
+                cur.execute("ROLLBACK")
             raise
         before = self._st.mstats
         with self._lock:
             old_gens = {rid: self._gen.get(rid, 0) for rid in got.hist}
-        self._apply(got, [], {}, summaries=False)
+        self._apply(got, [], {}, summaries=False, pending=True, unwritten=got if defer else None)
         with self._lock:
-            self._pending_summaries |= self._touched(got, [])
             epoch, new_gens = self._epoch, {rid: self._gen.get(rid, 0) for rid in got.hist}
         self._extend_points(got, before, epoch, old_gens, new_gens)
         return set(got.hist)
+
+    def _write_behind(self) -> None:
+        """Write the live appends held in memory to DuckDB, in one transaction.
+
+        Their points and texts, and each run's offsets and stats as the state
+        holds them now: the state and the queue change together (under
+        ``_lock``), so the offsets written are those of the last rows written.
+        """
+        with self._flush_lock:
+            with self._lock:
+                queue, self._unwritten, self._unwritten_n = self._unwritten, [], 0
+                st = self._st
+                sums_ok = {rid for got in queue for rid in got.hist} - self._pending_summaries
+            if not queue:
+                return
+            rids = sorted({rid for got in queue for rid in got.hist} & st.hist.keys())
+            import pyarrow as pa
+
+            cur = self._cur()
+            cur.execute("BEGIN")
+            try:
+                pts = [got.points for got in queue if got.points is not None]
+                if pts:
+                    insert_points(cur, pa.concat_tables(pts))
+                txt = [got.text_rows for got in queue if got.text_rows is not None]
+                if txt:
+                    insert_texts(cur, pa.concat_tables(txt))
+                now = Loaded(
+                    hist={rid: st.hist[rid] for rid in rids},
+                    mstats={rid: st.mstats.get(rid, {}) for rid in rids},
+                )
+                self._persist(cur, now, summaries_written=sums_ok)
+                cur.execute("COMMIT")
+            except Exception:
+                cur.execute("ROLLBACK")
+                with self._lock:  # kept for the next try (the files stay the truth)
+                    self._unwritten[:0] = queue
+                    self._unwritten_n += sum(
+                        0 if g.points is None else len(g.points) for g in queue
+                    )
+                raise
 
     def _extend_points(
         self,
@@ -831,13 +913,14 @@ class Index:
             changed |= self._load_exact_items(items)
         return changed
 
-    def _persist(self, cur: Any, got: Loaded, *, summaries_written: bool) -> None:
+    def _persist(self, cur: Any, got: Loaded, *, summaries_written: bool | set[int]) -> None:
         """Write the per-run ingest state (offsets, stats) in the caller's transaction.
 
         One row per run (its metrics' stats in a list column): a live refresh
         rewrites a row per run it touched, in two statements.
         ``summaries_written``: whether the caller writes these runs'
-        ``summary_kv`` in the same transaction (else they are left pending).
+        ``summary_kv`` in the same transaction (else they are left pending),
+        or the runs whose ``summary_kv`` is up to date.
         """
         rids = list(got.hist)
         if not rids:
@@ -876,7 +959,12 @@ class Index:
                 [_dumps({"warnings": h.warnings, "damaged": h.damaged}) for h in hs], pa.string()
             ),
             "stats": pa.array(stats, stat_type),
-            "summary_ok": pa.array([summaries_written] * len(rids), pa.bool_()),
+            "summary_ok": pa.array(
+                [summaries_written] * len(rids)
+                if isinstance(summaries_written, bool)
+                else [rid in summaries_written for rid in rids],
+                pa.bool_(),
+            ),
         })  # fmt: skip
         cur.execute("DELETE FROM hist WHERE list_contains(?::INTEGER[], rid)", [rids])
         cur.from_arrow(htbl).insert_into("hist")
@@ -903,11 +991,20 @@ class Index:
         return set(resets) | set(got.mstats) | set(got.texts)
 
     def _apply(
-        self, got: Loaded, resets: list[int], _unused: dict[int, Any], *, summaries: bool = True
+        self,
+        got: Loaded,
+        resets: list[int],
+        _unused: dict[int, Any],
+        *,
+        summaries: bool = True,
+        pending: bool = False,
+        unwritten: Loaded | None = None,
     ) -> None:
         """Install loaded state; ``resets`` lose their points first.
 
-        ``summaries=False`` when the caller wrote the summaries already.
+        ``summaries=False`` when the caller wrote the summaries already, or
+        with ``pending`` leaves them for later. ``unwritten``: rows of this
+        load that ``_write_behind`` writes later (queued with the state change).
         """
         if resets:
             cur = self._cur()
@@ -919,11 +1016,18 @@ class Index:
             except Exception:
                 cur.execute("ROLLBACK")
                 raise
+        touched = self._touched(got, resets)
         with self._lock:
             self._st = self._merged_state(got, resets)
             for rid in set(resets) | set(got.hist) | set(got.mstats) | set(got.texts):
                 self._gen[rid] = next(self._gen_seq)
-        touched = self._touched(got, resets)
+            if pending:
+                self._pending_summaries |= touched
+            if unwritten is not None:
+                if not self._unwritten:
+                    self._unwritten_since = time.monotonic()
+                self._unwritten.append(unwritten)
+                self._unwritten_n += 0 if unwritten.points is None else len(unwritten.points)
         if touched and summaries:
             with self._flush_lock:
                 self._write_summaries(sorted(touched))
@@ -940,6 +1044,7 @@ class Index:
         with self._refresh_lock:
             if not self._closed:
                 try:
+                    self._write_behind()
                     self._flush()
                     if self.storage in ("root", "user") and self._db.path is not None:
                         from trackui.store.snapshot import write_snapshot
@@ -1199,7 +1304,9 @@ class Index:
             def points(r: int, m: int, with_time: bool) -> Any:
                 ms = spans.get(r, {}).get(m)
                 span = None if ms is None else (ms.n, ms.first_step, ms.last_step)
-                return self._points.points(cur, r, m, with_time, stamp, tick, span)
+                return self._points.points(
+                    cur, r, m, with_time, stamp, tick, span, before_read=self._write_behind
+                )
 
             s = make_series(
                 cur, rid_s, rid, name, mids.get(name),
@@ -1239,6 +1346,7 @@ class Index:
 
             e = np.empty(0)
             return e.astype(np.int64), e, e
+        self._write_behind()
         return fetch_points(self._cur(), run.rid, mid)
 
     def history_table(self, run_ids: Sequence[str]) -> Any:
@@ -1250,6 +1358,7 @@ class Index:
         """
         import pyarrow as pa
 
+        self._write_behind()
         st = self._st
         parts = []
         cur = self._cur()

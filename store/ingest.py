@@ -90,6 +90,8 @@ class Loaded:
     """Runs the bulk path gave up on (to be loaded exactly)."""
     points: Any = None
     """The exact path's new points as an Arrow table (rid, mid, step, t, v), in file order."""
+    text_rows: Any = None
+    """The exact path's new text values as an Arrow table (rid, key, step, t, val)."""
 
 
 def read_head(path: Path, n: int = 64) -> str:
@@ -135,6 +137,8 @@ def load_exact(
     items: Sequence[tuple[int, Path, HistState, int]],
     mid_of: Callable[[str], int],
     prev_stats: dict[int, dict[int, MStat]],
+    *,
+    insert: bool = True,
 ) -> Loaded:
     """Parse appended lines of each file and insert them (one transaction by the caller).
 
@@ -143,6 +147,8 @@ def load_exact(
         items: ``(rid, run_dir, state, size)`` with ``state.off`` the offset to read from.
         mid_of: Metric name to id (creates ids for new names).
         prev_stats: The runs' metric stats so far (merged with the new lines).
+        insert: False to leave the new rows in ``points`` and ``text_rows``
+            of the result for the caller to insert later.
     """
     import pyarrow as pa
 
@@ -205,9 +211,8 @@ def load_exact(
                 "v": pa.array(cols["v"], pa.float64()),
             }
         )
-        cur.register("_exact_points", tbl)
-        cur.execute("INSERT INTO points SELECT rid, mid, step, t, v FROM _exact_points")
-        cur.unregister("_exact_points")
+        if insert:
+            insert_points(cur, tbl)
         out.points = tbl
     if tcols["rid"]:
         ttbl = pa.table(
@@ -219,10 +224,24 @@ def load_exact(
                 "val": pa.array(tcols["val"], pa.string()),
             }
         )
-        cur.register("_exact_texts", ttbl)
-        cur.execute("INSERT INTO texts SELECT rid, key, step, t, val FROM _exact_texts")
-        cur.unregister("_exact_texts")
+        if insert:
+            insert_texts(cur, ttbl)
+        out.text_rows = ttbl
     return out
+
+
+def insert_points(cur: Any, tbl: Any) -> None:
+    """Append an Arrow table (rid, mid, step, t, v) to ``points``."""
+    cur.register("_exact_points", tbl)
+    cur.execute("INSERT INTO points SELECT rid, mid, step, t, v FROM _exact_points")
+    cur.unregister("_exact_points")
+
+
+def insert_texts(cur: Any, tbl: Any) -> None:
+    """Append an Arrow table (rid, key, step, t, val) to ``texts``."""
+    cur.register("_exact_texts", tbl)
+    cur.execute("INSERT INTO texts SELECT rid, key, step, t, val FROM _exact_texts")
+    cur.unregister("_exact_texts")
 
 
 # ---------------------------------------------------------------------- bulk path

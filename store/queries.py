@@ -214,8 +214,12 @@ class PointsCache:
         stamp: Any,
         tick: int = 0,
         span: tuple[int, int, int] | None = None,
+        before_read: Callable[[], None] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``fetch_points(cur, rid, mid, with_time=, span=)``, from the cache when ``stamp`` matches."""
+        """``fetch_points(cur, rid, mid, with_time=, span=)``, from the cache when ``stamp`` matches.
+
+        ``before_read`` is called before a read from DuckDB (a miss).
+        """
         import numpy as np
 
         key = (rid, mid)
@@ -235,6 +239,8 @@ class PointsCache:
             if isinstance(step, int):
                 step = consecutive_steps(step, len(v))
             return step, (t if with_time else np.empty(0)), v
+        if before_read is not None:
+            before_read()
         step, t, v = fetch_points(cur, rid, mid, with_time=with_time, span=span)
         n = len(v)
         # Steps are strictly increasing here: spanning n - 1 means consecutive.

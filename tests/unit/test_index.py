@@ -474,8 +474,10 @@ ix = Index(Path(sys.argv[1]))
 ix.refresh()
 with open(Path(sys.argv[2]) / "history.jsonl", "ab") as f:
     f.write(b'{"s": 3, "t": 4.0, "m": {"acc": 0.9, "loss": "nan"}}\\n')
-ix.refresh()  # a live append: its summary is left for the next filter
+ix.refresh()  # a live append: held in memory, its summary left for the next filter
 assert ix.run("crash").summary["acc"] == 0.9
+if sys.argv[3] == "written":
+    ix._write_behind()  # the append reached the cache file before the end
 os._exit(0)  # no close(): as if the viewer were killed
 """
 
@@ -487,7 +489,7 @@ def test_summaries_left_pending_by_a_killed_viewer_are_rewritten(root: Path, wri
         ix.refresh()
         assert ix.runs(filter="acc>0.5") == []
     r = subprocess.run(
-        [sys.executable, "-c", CRASHING_VIEWER, str(root), str(d)], capture_output=True
+        [sys.executable, "-c", CRASHING_VIEWER, str(root), str(d), "written"], capture_output=True
     )
     assert r.returncode == 0, r.stderr.decode()
     with Index(root) as ix:
@@ -497,6 +499,24 @@ def test_summaries_left_pending_by_a_killed_viewer_are_rewritten(root: Path, wri
         assert ix.run("crash").steps == 4
         assert ix.run("crash").summary["acc"] == 0.9
         assert math.isnan(ix.run("crash").summary["loss"])
+        assert [r.id for r in ix.runs(filter="acc>0.5")] == ["crash"]
+
+
+def test_live_appends_held_by_a_killed_viewer_are_read_again(root: Path, write_run) -> None:
+    recs = [(s, float(s), {"acc": 0.1, "loss": 1.0}) for s in range(3)]
+    d = write_run(root, "crash", records=recs)
+    with Index(root) as ix:
+        ix.refresh()
+    r = subprocess.run(
+        [sys.executable, "-c", CRASHING_VIEWER, str(root), str(d), "held"], capture_output=True
+    )
+    assert r.returncode == 0, r.stderr.decode()
+    with Index(root) as ix:
+        ix.scan()
+        # The cache stops where the last write ended; the files are the truth.
+        assert ix.ingest() == {"crash"}
+        assert ix.run("crash").steps == 4
+        assert ix.points("crash", "acc")[0].tolist() == [0, 1, 2, 3]  # none lost, none twice
         assert [r.id for r in ix.runs(filter="acc>0.5")] == ["crash"]
 
 
@@ -859,3 +879,111 @@ def test_bulk_load_cancelled_between_batches_resumes(root: Path, write_run, monk
         ix.refresh()
         assert ix.loaded == (9, 9)
         assert _everything(ix, ids) == want
+
+
+def _append(run_dir: Path, *records: tuple[int, float]) -> None:
+    with open(run_dir / "history.jsonl", "a") as f:
+        for step, v in records:
+            f.write(json.dumps({"s": step, "t": float(step), "m": {"a": v}, "x": {"n": str(v)}}))
+            f.write("\n")
+
+
+def _stored(ix: Index, table: str = "points") -> int:
+    return ix._db.con.cursor().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_live_appends_are_answered_at_once_and_written_behind(root: Path, write_run) -> None:
+    d = write_run(
+        root, "live", state="running", records=[(0, 0.0, {"a": 0.0}), (1, 1.0, {"a": 1.0})]
+    )
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        assert _stored(ix) == 2
+        ix.series(["live"], ["a"], smoothing="none", buckets=10)  # its points are cached
+        _append(d, (2, 2.0), (3, 3.0))
+        assert ix.refresh([d]) == {"live"}
+        # In the state and the curves at once (the cached points grow); not
+        # yet in DuckDB.
+        assert ix.run("live").steps == 4 and ix.run("live").summary["a"] == 3.0
+        assert ix.text_values("live") == {"n": "3.0"}
+        (s,) = ix.series(["live"], ["a"], smoothing="none", buckets=10)
+        assert s.raw.tolist() == [0.0, 1.0, 2.0, 3.0]
+        assert _stored(ix) == 2
+        assert [r.id for r in ix.runs(filter="a>2.5")] == ["live"]
+        # A read of the points writes them first; a second write adds nothing.
+        assert ix.points("live", "a")[2].tolist() == [0.0, 1.0, 2.0, 3.0]
+        assert (_stored(ix), _stored(ix, "texts")) == (4, 2)
+        ix._write_behind()
+        assert (_stored(ix), _stored(ix, "texts")) == (4, 2)
+        assert ix.history_table(["live"]).num_rows == 4
+
+
+def test_live_appends_are_written_after_a_while(root: Path, write_run, monkeypatch) -> None:
+    d = write_run(root, "live", state="running", records=[(0, 0.0, {"a": 0.0})])
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        monkeypatch.setattr(index_mod, "WRITE_BEHIND_S", 0.0)
+        _append(d, (1, 1.0))
+        ix.refresh([d])
+        assert _stored(ix) == 2
+
+
+def test_live_appends_held_then_file_rewritten_or_run_gone(root: Path, write_run) -> None:
+    d = write_run(root, "live", state="running", records=[(0, 0.0, {"a": 0.0})])
+    gone = write_run(root, "gone", state="running", stamp="20231114_221321",
+                     records=[(0, 0.0, {"a": 5.0})])  # fmt: skip
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        _append(d, (1, 1.0), (2, 2.0))
+        _append(gone, (1, 6.0))
+        ix.refresh()
+        # The history is replaced by a shorter one, the other run vanishes:
+        # nothing held for either may reach DuckDB afterwards.
+        (d / "history.jsonl").write_text(json.dumps({"s": 7, "t": 7.0, "m": {"a": 7.0}}) + "\n")
+        shutil.rmtree(gone)
+        ix.refresh()
+        assert ix.points("live", "a")[0].tolist() == [7]
+        cur = ix._db.con.cursor()
+        assert cur.execute("SELECT step, v FROM points ORDER BY step").fetchall() == [(7, 7.0)]
+        assert _stored(ix, "texts") == 0
+
+
+def test_live_appends_held_are_written_on_close(root: Path, write_run) -> None:
+    d = write_run(root, "live", state="running", records=[(0, 0.0, {"a": 0.0})])
+    with Index(root) as ix:
+        ix.refresh()
+        _append(d, (1, 1.0), (2, 2.0))
+        ix.refresh([d])
+        assert _stored(ix) == 1
+    with Index(root) as ix:
+        assert ix.scan() == set()
+        assert ix.ingest() == set()  # the cache holds everything on disk
+        assert ix.points("live", "a")[2].tolist() == [0.0, 1.0, 2.0]
+        assert ix.run("live").steps == 3
+
+
+def test_a_history_shorter_than_its_head_grows_without_a_reload(
+    root: Path, write_run, monkeypatch
+) -> None:
+    d = write_run(root, "short", state="running", records=[(0, 0.0, {"a": 0.0})])
+    assert (d / "history.jsonl").stat().st_size < 64
+    resets: list[list[int]] = []
+    apply = Index._apply
+
+    def spy(self: Index, got, reset: list[int], *a, **kw) -> None:  # type: ignore[no-untyped-def]
+        resets.extend(reset)
+        apply(self, got, reset, *a, **kw)
+
+    monkeypatch.setattr(Index, "_apply", spy)
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        for step in (1, 2):
+            _append(d, (step, float(step)))
+            ix.refresh([d])
+        assert resets == []  # read on from its offset each time
+        assert ix.points("short", "a")[0].tolist() == [0, 1, 2]
+        # A file rewritten from its first byte still reads again from there.
+        (d / "history.jsonl").write_text(json.dumps({"s": 9, "t": 9.0, "m": {"a": 9.0}}) + "\n")
+        ix.refresh([d])
+        assert len(resets) == 1
+        assert ix.points("short", "a")[0].tolist() == [9]
