@@ -296,6 +296,8 @@ def child_live(seconds: float, base: Path | None = None) -> dict[str, Any]:
             seen[kind][run_id] = step
             obs[kind].append((watching[run_id], step, now))
 
+    plots: list[MetricPlot] = []
+
     async def main() -> None:
         app = make_app(root, watch=True)
         display = app._display
@@ -308,7 +310,7 @@ def child_live(seconds: float, base: Path | None = None) -> dict[str, Any]:
             for r in table.rows_shown[:3]:
                 if r.id in watching:
                     observe("table", r.id, r.last_step, now)
-            for plot in app.screen.query(MetricPlot):
+            for plot in plots:
                 spec = drawn_specs.get(plot._picture_key)
                 if spec is None or spec.x_label != "step":
                     continue
@@ -343,6 +345,7 @@ def child_live(seconds: float, base: Path | None = None) -> dict[str, Any]:
                 )  # fmt: skip
                 table.set_selected([r.id for r in live_rows()])
                 await pilot.pause(2.0)
+                plots[:] = list(app.screen.query(MetricPlot))
                 c0, w0 = cpu_s(), time.perf_counter()
                 watching.update({r.id: str(r.path) for r in live_rows()})
                 # A plain sleep, not pilot.pause: the measurement must not

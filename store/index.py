@@ -76,6 +76,8 @@ _POINTS_CACHE_BYTES = 96 << 20
 """Full-resolution points kept for recomputing curves: 10 runs x 1M points of one metric."""
 HEAD_HEX = 128
 """A history's first 64 bytes, in hex: what tells a file rewritten from one appended to."""
+_PARALLEL_POINTS = 200_000
+"""Curves are computed in two threads when they hold more points than this together."""
 WRITE_BEHIND_S = 5.0
 """Live appends wait in memory at most this long before they are written to DuckDB..."""
 WRITE_BEHIND_POINTS = 200_000
@@ -1320,7 +1322,12 @@ class Index:
                     self._curves.popitem(last=False)
             return s
 
-        if len(todo) < 2:
+        def size(i: int) -> int:
+            rid, name = tasks[i][1], tasks[i][2]
+            ms = spans.get(rid, {}).get(mids.get(name, -1))
+            return 0 if ms is None else ms.n
+
+        if len(todo) < 2 or sum(size(i) for i in todo) < _PARALLEL_POINTS:
             for i in todo:
                 out[i] = one(tasks[i])
         else:

@@ -175,6 +175,8 @@ _UNDERFLOW = -700.0
 """Log-weights below this (weights under 1e-304) add nothing a float64 sum can keep."""
 _GEOMETRIC_MAX_SEGMENTS = 4096
 """Above this many segments the per-point form is faster than a dot product per segment."""
+_SHORT_SEGMENTS = 64
+"""Up to this many points per segment on average, segments are summed in one pass."""
 
 
 def _even_spacing(x: np.ndarray) -> float | None:
@@ -220,11 +222,23 @@ def _geometric_at(y: np.ndarray, g: float, idx: np.ndarray) -> np.ndarray:
     # pw[k] = exp(g * (longest - 1 - k)): the table reversed, ending in exp(0) = 1.
     pw = np.exp(g * np.arange(longest - 1, -1, -1, dtype=np.float64))
     tot = np.cumsum(pw[::-1])  # tot[j] = sum of the j + 1 largest weights
-    ends = (idx + 1).tolist()
-    used = np.minimum(lengths, longest).tolist()
-    dot = np.dot
-    s = [dot(y[e - k : e], pw[longest - k :]) for e, k in zip(ends, used, strict=True)]
-    t = tot[np.asarray(used) - 1]
+    used = np.minimum(lengths, longest)
+    end = int(idx[-1]) + 1
+    if end <= _SHORT_SEGMENTS * len(idx):
+        # Short segments (a few points per bucket): every point's weight at
+        # once, gathered from the table by its distance to its segment's end,
+        # and summed per segment; a dot product per segment would cost more
+        # in calls than in arithmetic.
+        dist = np.repeat(idx, lengths) - np.arange(end)
+        w = pw[np.maximum(longest - 1 - dist, 0)]
+        if longest < int(lengths.max()):
+            w[dist >= longest] = 0.0  # (weights that underflow)
+        s = np.add.reduceat(y[:end] * w, starts).tolist()
+    else:
+        ends = (idx + 1).tolist()
+        dot = np.dot
+        s = [dot(y[e - k : e], pw[longest - k :]) for e, k in zip(ends, used.tolist(), strict=True)]
+    t = tot[used - 1]
     decay = np.exp(g * np.diff(idx).astype(np.float64))
     return _chain(s, t.tolist(), decay.tolist())
 
@@ -379,7 +393,12 @@ def smooth_bucket(
     else:
         a = float(x_range[0]) if x_range is not None else float(xb[0])
         b = float(x_range[1]) if x_range is not None else float(xb[-1])
-        starts = _bucket_starts(xb, a, b, n)
+        if b > a and m <= _SHORT_SEGMENTS * n:
+            # Few points per bucket: each point's bucket, the same formula.
+            bk = np.minimum(((xb - a) / (b - a) * n).astype(np.int64), n - 1)
+            starts = np.concatenate(([0], np.flatnonzero(np.diff(bk)) + 1))
+        else:
+            starts = _bucket_starts(xb, a, b, n)
         ends = np.concatenate((starts[1:], [m]))
         if finb is None:
             rep = ends - 1

@@ -174,3 +174,38 @@ def test_smooth_bucket_with_many_buckets_and_gaps_on_steps() -> None:
             got = smooth_bucket(x, raw, kind, 0.9, n)
             for a, b in zip(want, got, strict=True):
                 np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("g", [-1e-4, -0.05, -3.0, -800.0])
+def test_short_segments_sum_as_the_dot_products_do(g: float, monkeypatch) -> None:
+    from trackui.store import smoothing
+
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        n = int(rng.integers(1, 3000))
+        y = rng.normal(size=n)
+        idx = np.unique(rng.integers(0, n, size=int(rng.integers(1, 200))))
+        monkeypatch.setattr(smoothing, "_SHORT_SEGMENTS", 10**9)
+        short = smoothing._geometric_at(y, g, idx)
+        monkeypatch.setattr(smoothing, "_SHORT_SEGMENTS", 0)
+        dots = smoothing._geometric_at(y, g, idx)
+        np.testing.assert_allclose(short, dots, rtol=1e-12, atol=1e-300)
+
+
+def test_buckets_of_few_points_start_where_the_search_finds_them(monkeypatch) -> None:
+    from trackui.store import smoothing
+
+    rng = np.random.default_rng(9)
+    for _ in range(30):
+        x = np.cumsum(rng.random(int(rng.integers(2, 2000))) * 3)
+        raw = rng.normal(size=len(x))
+        n = int(rng.integers(1, len(x)))
+        monkeypatch.setattr(smoothing, "_SHORT_SEGMENTS", 10**9)
+        direct = smooth_bucket(x, raw, "ema", 0.5, n)
+        monkeypatch.setattr(smoothing, "_SHORT_SEGMENTS", 0)
+        searched = smooth_bucket(x, raw, "ema", 0.5, n)
+        for a, b in ((direct.x, searched.x), (direct.raw, searched.raw)):
+            np.testing.assert_array_equal(a, b)  # the same buckets
+        for a, b in ((direct.lo, searched.lo), (direct.hi, searched.hi)):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(direct.y, searched.y, rtol=1e-12)

@@ -30,7 +30,7 @@ SYSTEM_PREFIX = "system/"
 EPOCH_NAMES = ("epoch", "epochs", "global_step")
 """Metric names that count progress rather than measure it."""
 
-LIVE_REDRAW_S = 1.0
+LIVE_REDRAW_S = 0.5
 """Live data redraws a panel's charts at most this often."""
 
 MIN_CHART_HEIGHT = 8
