@@ -257,6 +257,34 @@ def place_layers(plt: Any, layers: Sequence[Layer], *, log: bool) -> None:
     plt.text("", max(xs), max(ys))
 
 
+def _canvas_cells(
+    xd: np.ndarray, yd: np.ndarray, fx: int, fy: int, w: int, h: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The cells of a ``w`` x ``h`` canvas that dots fall in, with each cell's bit mask.
+
+    What ``hd_group`` then ``remove_outsiders`` give, in another order (the
+    cells of one layer are distinct, so the order draws the same picture):
+    a dot off the canvas is in a cell off the canvas. Masks are None for
+    one-dot cells (plain markers).
+    """
+    ok = (xd >= 0) & (xd < w * fx) & (yd >= 0) & (yd < h * fy)
+    xd, yd = xd[ok], yd[ok]
+    cell = (yd // fy) * w + xd // fx
+    bits = fx * fy
+    if bits == 1:
+        hit = np.zeros(w * h, dtype=bool)
+        hit[cell] = True
+        idx = np.flatnonzero(hit)
+        return idx % w, idx // w, None
+    # Bit p of a mask is element p of the cell's code: rows from the top
+    # (plotext reverses them), columns left to right.
+    present = np.zeros((w * h, 8), dtype=bool)
+    present[cell, (fy - 1 - yd % fy) * fx + xd % fx] = True
+    masks = np.packbits(present, axis=1, bitorder="little")[:, 0]
+    idx = np.flatnonzero(masks)
+    return idx % w, idx // w, masks[idx]
+
+
 def paint_layers(monitor: Any, layers: Sequence[Layer], *, log: bool) -> None:
     """Draw ``layers`` onto the matrix plotext just built, as plotext draws them.
 
@@ -287,18 +315,14 @@ def paint_layers(monitor: Any, layers: Sequence[Layer], *, log: bool) -> None:
         yd = _dots(np.asarray(y, dtype=np.float64), ylo, yhi, h * fy)
         if la.lines and len(xd) > 1:  # (one point is a line of one point)
             _, xd, yd = _line_dots(xd, yd)
-        if fx * fy != 1:
-            cx, cy, masks = _hd_cells(xd, yd, fx, fy)
-        else:
-            cx, cy, masks = xd, yd, None
-        ok = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
-        cols_in = (cx[ok] + c0).tolist()
-        rows_in = (cy[ok] + r0).tolist()
+        cols_in, rows_in, masks = _canvas_cells(xd, yd, fx, fy, w, h)
         if masks is None:
             chars = [mk] * len(cols_in)
         else:
             table = _hd_chars(fx, fy)
-            chars = [table[b] for b in masks[ok].tolist()]
+            chars = [table[b] for b in masks.tolist()]
+        cols_in = (cols_in + c0).tolist()
+        rows_in = (rows_in + r0).tolist()
         color = monitor.check_color(la.color)
         for c, r, ch in zip(cols_in, rows_in, chars, strict=True):
             marker_rows[r][c] = ch
