@@ -243,6 +243,8 @@ class Index:
         """Per run, its row and what it was built from (run, hist, stats, texts)."""
         self._row_keys: dict[int, tuple[RunRow, frozenset[str], frozenset[str]]] = {}
         """Per run, its config and summary keys and the row they were read from."""
+        self._keys: tuple[list[str], list[str]] | None = None
+        """The last answer of ``keys()``."""
         self._pending: list[tuple[list[_Run], list[_Run], list[_Run]]] = []
         self._pending_summaries: set[int] = set()
         self._flush_lock = threading.RLock()
@@ -434,6 +436,7 @@ class Index:
             for r in gone:
                 self._rows.pop(r.rid, None)
                 self._row_keys.pop(r.rid, None)
+                self._keys = None
             # Written to DuckDB later (before the next ingest or filter): the
             # run table needs only the state above, and is on screen sooner.
             if upserts or state_updates or gone:
@@ -1136,13 +1139,14 @@ class Index:
         )
 
     def runs(
-        self, filter: str = "", *, sort: str = "created", descending: bool = True
+        self, filter: str = "", *, sort: str | None = "created", descending: bool = True
     ) -> list[RunRow]:
         """The runs matching ``filter``, ordered by ``sort``.
 
         Args:
             filter: The filter language of ``store.filter`` (empty: all runs).
-            sort: A RunRow field, or ``config.<flat key>`` / ``summary.<flat key>``.
+            sort: A RunRow field, or ``config.<flat key>`` / ``summary.<flat key>``;
+                None for no particular order (a caller that sorts them itself).
             descending: Largest first; runs without a value come last either way.
 
         Raises:
@@ -1168,7 +1172,8 @@ class Index:
             runs = [r for r in st.runs.values() if r.info.id in ids]
         else:
             runs = list(st.runs.values())
-        return sort_rows([self._row(st, r, now) for r in runs], sort, descending)
+        rows = [self._row(st, r, now) for r in runs]
+        return rows if sort is None else sort_rows(rows, sort, descending)
 
     def run(self, run_id: str) -> RunRow:
         """One run by exact id.
@@ -1228,20 +1233,31 @@ class Index:
         """``(config flat keys, summary keys)`` over all runs, sorted."""
         st = self._st
         now = self._now()
-        ck: set[str] = set()
-        sk: set[str] = set()
         cache = self._row_keys
+        same = len(cache) == len(st.runs)
         for r in st.runs.values():
             # A run's keys are read again only when its row was rebuilt (a
-            # live refresh touches a few runs of thousands).
+            # live refresh touches a few runs of thousands), and the answer
+            # is put together again only when some run's keys changed.
             row = self._row(st, r, now)
             hit = cache.get(r.rid)
             if hit is None or hit[0] is not row:
-                hit = (row, frozenset(flatten(row.config)), frozenset(row.summary))
-                cache[r.rid] = hit
-            ck |= hit[1]
-            sk |= hit[2]
-        return sorted(ck), sorted(sk)
+                new = (row, frozenset(flatten(row.config)), frozenset(row.summary))
+                if hit is None or hit[1] != new[1] or hit[2] != new[2]:
+                    same = False
+                cache[r.rid] = new
+        if same and self._keys is not None:
+            return list(self._keys[0]), list(self._keys[1])
+        if len(cache) != len(st.runs):
+            for rid in set(cache) - {r.rid for r in st.runs.values()}:
+                del cache[rid]
+        ck: set[str] = set()
+        sk: set[str] = set()
+        for _, c, s in cache.values():
+            ck |= c
+            sk |= s
+        self._keys = (sorted(ck), sorted(sk))
+        return list(self._keys[0]), list(self._keys[1])
 
     def series(
         self,

@@ -201,7 +201,7 @@ class RunsScreen(StoreScreen):
         error: str | None = None
         try:
             try:
-                rows = app.index.runs(filter=filter_text)
+                rows = app.index.runs(filter=filter_text, sort=None)  # (sorted below)
             except FilterError as e:
                 error = str(e) or "bad filter"
                 rows = None

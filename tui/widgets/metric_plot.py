@@ -29,6 +29,10 @@ from trackui.tui.widgets.plot_spec import (
 )
 from trackui.tui.widgets.plotext_speedups import Layer, layers_fit, paint_layers, place_layers
 
+_DRAWING = threading.Lock()
+"""One chart is drawn at a time: drawing is pure Python, so charts drawn in
+parallel threads only take turns at the interpreter, and each costs more."""
+
 
 class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
     """A chart of one metric for one or more runs.
@@ -151,7 +155,7 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
 
     @work(thread=True, exclusive=True, group="draw", exit_on_error=False, description="draw chart")
     def _build(self, key: tuple[object, ...], spec: PlotSpec, width: int, height: int) -> None:
-        with self._plt_lock:
+        with _DRAWING, self._plt_lock:
             strips = self._draw(spec, width, height)
         self.post_message(self._Drawn(key, strips))
 
