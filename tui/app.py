@@ -53,7 +53,7 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
 )
 """Run colours: distinguishable on dark and light backgrounds, and colour-blind friendly first."""
 
-REFRESH_MIN_INTERVAL_S = 0.65
+REFRESH_MIN_INTERVAL_S = 0.75
 """At most two index refreshes a second however fast runs write (the live budget is 1 s)."""
 FIRST_PAINT_WAIT_S = 3.0
 """The metric load waits this long at most for the run table to be on screen first."""

@@ -169,6 +169,8 @@ def _layers(seed: int, *, log: bool) -> tuple[list[fast.Layer], tuple[float, flo
             y[:] = 2.5  # a flat curve: plotext widens the range
         y[rng.random(n) < 0.03] = np.nan  # gaps
         colour = (40 * k, 200 - 30 * k, 90)
+        if seed % 6 == 5:  # a marker per run, as without colour
+            marker = ["hd", "•", "braille", "+"][k % 4]
         xs, ys = [], []
         for arr in (y - 0.05, y + 0.05):
             ok = np.isfinite(arr) & ((arr > 0) if log else True)

@@ -278,17 +278,17 @@ def matrix_strips(
     for row in list(matrix.Rows)[::-1][:height]:
         chars = matrix.marker[row]
         # (foreground, style, background) of each cell; a segment per run of equal ones.
-        keys = list(
-            zip(matrix.fullground[row], matrix.style[row], matrix.background[row], strict=True)
-        )
-        n = len(keys)
-        cuts = [0, *[c for c in range(1, n) if keys[c] != keys[c - 1]], n]
+        keys = zip(matrix.fullground[row], matrix.style[row], matrix.background[row], strict=True)
         segments = []
-        for a, b in itertools.pairwise(cuts):
-            fg, st, bg = keys[a]
-            segments.append(
-                Segment("".join(chars[a:b]), style_of((hashable(fg), hashable(st), hashable(bg))))
-            )
+        a = 0
+        for key, run in itertools.groupby(keys):
+            b = a + sum(1 for _ in run)
+            try:
+                style = styles[key]
+            except (KeyError, TypeError):  # (new, or holding a list)
+                style = style_of(tuple(hashable(v) for v in key))
+            segments.append(Segment("".join(chars[a:b]), style))
+            a = b
         strips.append(Strip(segments).adjust_cell_length(width))
     while len(strips) < height:
         strips.append(Strip.blank(width))

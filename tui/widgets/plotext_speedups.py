@@ -257,77 +257,126 @@ def place_layers(plt: Any, layers: Sequence[Layer], *, log: bool) -> None:
     plt.text("", max(xs), max(ys))
 
 
-def _canvas_cells(
-    xd: np.ndarray, yd: np.ndarray, fx: int, fy: int, w: int, h: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """The cells of a ``w`` x ``h`` canvas that dots fall in, with each cell's bit mask.
+def _segment_dots(
+    xa: np.ndarray, ya: np.ndarray, use: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The dots ``get_lines`` puts on the segments ``i -> i + 1`` where ``use[i]``.
 
-    What ``hd_group`` then ``remove_outsiders`` give, in another order (the
-    cells of one layer are distinct, so the order draws the same picture):
-    a dot off the canvas is in a cell off the canvas. Masks are None for
-    one-dot cells (plain markers).
+    Returns each dot's x, y and the index of its segment's first point; the
+    points themselves are left to the caller (a segment's dots start with its
+    first point and stop before its last).
     """
+    start = np.flatnonzero(use)
+    dx = xa[start + 1] - xa[start]
+    dy = ya[start + 1] - ya[start]
+    a = np.maximum(np.abs(dx), np.abs(dy)) + 1  # points on each segment, both ends
+    k = a - 1
+    seg = np.repeat(np.arange(len(start)), k)
+    i = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)  # index within its segment
+    # plotext's linspace: lower + i * (upper - lower) / (length - 1), truncated.
+    denom = np.where(a > 1, a - 1, 1).astype(np.float64)
+    sx = np.where(a > 1, dx / denom, 0.0)
+    sy = np.where(a > 1, dy / denom, 0.0)
+    first = start[seg]
+    xl = np.trunc(xa[first] + i * sx[seg]).astype(np.int64)
+    yl = np.trunc(ya[first] + i * sy[seg]).astype(np.int64)
+    return xl, yl, first
+
+
+def _paint_group(monitor: Any, layers: Sequence[Layer], mk: str, log: bool, w: int, h: int) -> None:
+    """Paint layers that share one marker, all at once (see :func:`paint_layers`)."""
+    import math
+
+    m = monitor.matrix
+    (xlo, xhi), (ylo, yhi) = monitor.xlim[0], monitor.ylim[0]
+    fx, fy = _FACTORS.get(mk, (1, 1))
+    n_layers = len(layers)
+    lens = [len(la.x) for la in layers]
+    xs = np.concatenate([np.asarray(la.x, dtype=np.float64) for la in layers])
+    ys = np.concatenate([
+        np.asarray([math.log10(v) for v in la.y] if log else la.y, dtype=np.float64)
+        for la in layers
+    ])  # fmt: skip
+    lid = np.repeat(np.arange(n_layers), lens)
+    xd = _dots(xs, xlo, xhi, w * fx)
+    yd = _dots(ys, ylo, yhi, h * fy)
+    # Lines join the points of one layer, never the last of a layer to the
+    # first of the next.
+    lines = np.array([la.lines for la in layers], dtype=bool)
+    use = (lid[1:] == lid[:-1]) & lines[lid[:-1]]
+    if use.any():
+        sx, sy, first = _segment_dots(xd, yd, use)
+        xd = np.concatenate((xd, sx))
+        yd = np.concatenate((yd, sy))
+        lid = np.concatenate((lid, lid[first]))
+    # A dot off the canvas is in a cell off the canvas (plotext drops those).
     ok = (xd >= 0) & (xd < w * fx) & (yd >= 0) & (yd < h * fy)
-    xd, yd = xd[ok], yd[ok]
-    cell = (yd // fy) * w + xd // fx
+    xd, yd, lid = xd[ok], yd[ok], lid[ok]
+    cells = w * h
+    key = lid * cells + (yd // fy) * w + xd // fx  # (layer, cell)
     bits = fx * fy
     if bits == 1:
-        hit = np.zeros(w * h, dtype=bool)
-        hit[cell] = True
-        idx = np.flatnonzero(hit)
-        return idx % w, idx // w, None
-    # Bit p of a mask is element p of the cell's code: rows from the top
-    # (plotext reverses them), columns left to right.
-    present = np.zeros((w * h, 8), dtype=bool)
-    present[cell, (fy - 1 - yd % fy) * fx + xd % fx] = True
-    masks = np.packbits(present, axis=1, bitorder="little")[:, 0]
-    idx = np.flatnonzero(masks)
-    return idx % w, idx // w, masks[idx]
+        keys = np.unique(key)
+        masks = None
+    else:
+        # Bit p of a mask is element p of the cell's code: rows from the top
+        # (plotext reverses them), columns left to right.
+        pos = (fy - 1 - yd % fy) * fx + xd % fx
+        u = np.unique(key * 8 + pos)
+        ukey = u >> 3
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(ukey)) + 1))
+        keys = ukey[starts]
+        masks = np.add.reduceat(np.left_shift(1, u & 7), starts)
+    # Each layer's characters replace what the layers before put in a cell:
+    # per cell, the last layer that has dots there.
+    cell, layer = keys % cells, keys // cells
+    order = np.lexsort((layer, cell))
+    last = np.concatenate((np.flatnonzero(np.diff(cell[order])), [len(order) - 1]))
+    pick = order[last]
+    cols_in = (cell[pick] % w + m.Cols_canvas.start).tolist()
+    rows_in = (cell[pick] // w + m.Rows_canvas.start).tolist()
+    if masks is None:
+        chars = [mk] * len(pick)
+    else:
+        table = _hd_chars(fx, fy)
+        chars = [table[b] for b in masks[pick].tolist()]
+    colors = [monitor.check_color(la.color) for la in layers]
+    owners = layer[pick].tolist()
+    marker_rows, fg_rows, style_rows = m.marker, m.fullground, m.style
+    no_style = ut.no_color
+    for c, r, ch, o in zip(cols_in, rows_in, chars, owners, strict=True):
+        marker_rows[r][c] = ch
+        fg_rows[r][c] = colors[o]
+        style_rows[r][c] = no_style
 
 
 def paint_layers(monitor: Any, layers: Sequence[Layer], *, log: bool) -> None:
     """Draw ``layers`` onto the matrix plotext just built, as plotext draws them.
 
-    The same steps as plotext's own build, on arrays: data to dots on the
-    canvas (``get_matrix_data``), the dots between points for lines
-    (``get_lines``), dots grouped into block characters (``hd_group``),
-    cells off the canvas dropped, then each layer's cells written over the
-    ones before.
+    The same steps as plotext's own build, on arrays and for all layers at
+    once: data to dots on the canvas (``get_matrix_data``), the dots between
+    the points of each line (``get_lines``), dots grouped into block
+    characters (``hd_group``), cells off the canvas dropped, and each
+    layer's cells written over the ones before.
     """
-    import math
-
     m = monitor.matrix
-    cols, rows = m.Cols_canvas, m.Rows_canvas
-    w, h = len(cols), len(rows)
-    if w <= 0 or h <= 0:
+    w, h = len(m.Cols_canvas), len(m.Rows_canvas)
+    if w <= 0 or h <= 0 or not layers:
         return
     (xlo, xhi), (ylo, yhi) = monitor.xlim[0], monitor.ylim[0]
     if xlo == xhi or ylo == yhi:
         raise ValueError("empty axis range")  # (plotext fails there too)
-    c0, r0 = cols.start, rows.start
-    marker_rows, fg_rows, style_rows = m.marker, m.fullground, m.style
-    no_style = ut.no_color
+    # Layers are painted in order, a run of layers with one marker at a time.
+    group: list[Layer] = []
+    mk = None
     for la in layers:
-        mk = monitor.check_marker(la.marker)
-        fx, fy = _FACTORS.get(mk, (1, 1))
-        y = [math.log10(v) for v in la.y] if log else la.y
-        xd = _dots(np.asarray(la.x, dtype=np.float64), xlo, xhi, w * fx)
-        yd = _dots(np.asarray(y, dtype=np.float64), ylo, yhi, h * fy)
-        if la.lines and len(xd) > 1:  # (one point is a line of one point)
-            _, xd, yd = _line_dots(xd, yd)
-        cols_in, rows_in, masks = _canvas_cells(xd, yd, fx, fy, w, h)
-        if masks is None:
-            chars = [mk] * len(cols_in)
-        else:
-            table = _hd_chars(fx, fy)
-            chars = [table[b] for b in masks.tolist()]
-        cols_in = (cols_in + c0).tolist()
-        rows_in = (rows_in + r0).tolist()
-        color = monitor.check_color(la.color)
-        for c, r, ch in zip(cols_in, rows_in, chars, strict=True):
-            marker_rows[r][c] = ch
-            fg_rows[r][c] = color
-            style_rows[r][c] = no_style
+        lm = monitor.check_marker(la.marker)
+        if group and lm != mk:
+            _paint_group(monitor, group, mk, log, w, h)  # type: ignore[arg-type]
+            group = []
+        group.append(la)
+        mk = lm
+    _paint_group(monitor, group, mk, log, w, h)  # type: ignore[arg-type]
 
 
 def set_matrices(self: Any) -> None:
