@@ -140,3 +140,56 @@ async def test_root_created_after_the_ui_opened(tmp_path: Path, app_factory) -> 
         )
         await wait_for(pilot, lambda: len(table.rows_shown) == 1)
         assert table.rows_shown[0].name == "late"
+
+
+async def test_live_rows_are_put_in_place_and_sorted(
+    tmp_path: Path, app_factory, write_run
+) -> None:
+    from trackui.tui.messages import RunsQueried
+
+    root = tmp_path / "live"
+    root.mkdir()
+    write_run(root, "old", records=[(s, float(s), {"loss": 1.0}) for s in range(30)])
+    stop = tmp_path / "stop"
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    app = app_factory(root, watch=True, frozen=False)
+    seen: list[object] = []
+    async with app.run_test(size=(120, 36), message_hook=seen.append) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(RunTable)
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(root), str(stop)], stderr=subprocess.PIPE
+        )
+        try:
+            await wait_for(pilot, lambda: len(table.rows_shown) == 2)
+
+            def live() -> object:
+                return next(r for r in table.rows_shown if r.name == "writer")
+
+            await wait_for(pilot, lambda: live().steps >= 3)
+            queries = sum(isinstance(m, RunsQueried) for m in seen)
+            s0 = live().steps
+            await wait_for(pilot, lambda: live().steps >= s0 + 5)
+            # The live run's row was put in place: no query of every run.
+            assert sum(isinstance(m, RunsQueried) for m in seen) == queries
+            assert [r.name for r in table.rows_shown] == ["writer", "old"]  # newest first
+            # Sorted by steps, fewest first: the live run moves past the old
+            # one (30 steps) as it grows.
+            app.screen._sort_by("steps")
+            app.screen._sort_by("steps")
+            await wait_for(pilot, lambda: not table.sort_descending and live().steps < 30)
+            assert [r.name for r in table.rows_shown] == ["writer", "old"]
+            await wait_for(pilot, lambda: live().steps > 31, timeout=30)
+            assert [r.name for r in table.rows_shown] == ["old", "writer"]
+            # With a filter, live rows come from queries.
+            await pilot.press("slash")
+            await pilot.press(*"state:running")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: [r.name for r in table.rows_shown] == ["writer"])
+            s1 = live().steps
+            await wait_for(pilot, lambda: live().steps >= s1 + 5)
+        finally:
+            stop.write_text("")
+            await asyncio.to_thread(proc.wait, 20)
+        assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.text import Text
@@ -22,6 +22,8 @@ from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.run_table import BASE_COLUMNS, RunTable, column_title, column_value
 
 FILTER_HELP = "name text, state:running, tag:x, lr>=0.001, val_accuracy>0.9, or, not, ( )"
+FIXED_COLUMNS = frozenset(("created", "name", "project"))
+"""Sort columns whose order a live append cannot change."""
 HIGHLIGHT_DELAY_S = 0.12
 """Wait this long after the cursor stops before charting the highlighted run."""
 
@@ -162,10 +164,49 @@ class RunsScreen(StoreScreen):
     # -- store -> screen ------------------------------------------------------
 
     def reload(self, changed: frozenset[str]) -> None:
-        self.query_runs()
+        if not self._patch_rows(changed):
+            self.query_runs()
         panel = self.query_one(CurvesPanel)
         if not changed or any(r.id in changed for r in panel.runs) or panel.view is None:
             panel.request_live()
+
+    def _patch_rows(self, changed: frozenset[str]) -> bool:
+        """Put the new rows of ``changed`` runs in place, without a query.
+
+        For live runs: a few rows of thousands changed, and no filter could
+        let a run in or out. Returns False when a query is needed (a filter,
+        a run new or gone, a query in flight whose answer would be older).
+        """
+        view = self.view
+        app = self.track
+        if (
+            not changed
+            or view is None
+            or view.error is not None
+            or self._from_snapshot
+            or self._querying
+            or self.filter_text.strip()
+            or app.loaded[1] != view.total
+            or len(view.rows) != view.total
+        ):
+            return False
+        shown = {r.id for r in view.rows}
+        if not changed <= shown:
+            return False
+        try:  # (the index is open: it reported the change)
+            new = {run_id: app.index.run(run_id) for run_id in changed}
+        except LookupError:
+            return False
+        rows: Sequence[RunRow] = tuple(new.get(r.id, r) for r in view.rows)
+        table = self.query_one(RunTable)
+        now = app.now()
+        if table.sort_column not in FIXED_COLUMNS:
+            rows = sort_rows(rows, table.sort_column, table.sort_descending, now)
+        self.view = RunsView(tuple(rows), view.total, view.config_keys, view.summary_keys)
+        columns = [k for k, _ in BASE_COLUMNS] + list(app.prefs.columns)
+        table.show(rows, columns, now)
+        app.live_runs = sum(1 for r in rows if r.state == "running")
+        return True
 
     def ingest_progress(self, done: int, total: int) -> None:
         self._set_status()
@@ -432,8 +473,13 @@ class RunsScreen(StoreScreen):
         view = self.view
         if view is None:
             return
-        items = [(f"summary:{k}", f"summary  {k}") for k in view.summary_keys]
-        items += [(f"config:{k}", f"config   {k}") for k in view.config_keys]
+        config_keys, summary_keys = view.config_keys, view.summary_keys
+        if self.track.scanned:
+            # The index's keys now (rows patched in place by live refreshes
+            # leave the view's list as the last query found it).
+            config_keys, summary_keys = map(tuple, self.track.index.keys())
+        items = [(f"summary:{k}", f"summary  {k}") for k in summary_keys]
+        items += [(f"config:{k}", f"config   {k}") for k in config_keys]
 
         def done(chosen: list[str] | None) -> None:
             if chosen is None:
