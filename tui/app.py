@@ -128,6 +128,8 @@ class TrackApp(App[int]):
         self._last_refresh = 0.0
         self._refresh_timer: Any = None
         self.live_runs = 0
+        self.live_dirs: frozenset[str] = frozenset()
+        """The directories of the runs shown as running (set by the runs screen)."""
         """Runs shown as running (set by the runs screen)."""
         self.sub_title = clean(str(root))
 
@@ -333,13 +335,17 @@ class TrackApp(App[int]):
 
     def _live_check(self) -> None:
         # Ages move with the clock; a run killed by SIGKILL writes nothing, so
-        # its crash shows only on a rescan: do one while anything is live.
+        # its crash shows only when its state is derived again: do that for
+        # the running runs.
         for screen in self.screen_stack:
             hook = getattr(screen, "clock_tick", None)
             if hook is not None:
                 hook()
-        if self.live_runs:
-            self.schedule_refresh(full=True)
+        if self.live_dirs:
+            # Only the running runs can end unseen; the watcher's own rescan
+            # catches changes to the others.
+            self._pending |= self.live_dirs
+            self.schedule_refresh()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:

@@ -193,3 +193,31 @@ async def test_live_rows_are_put_in_place_and_sorted(
             stop.write_text("")
             await asyncio.to_thread(proc.wait, 20)
         assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
+
+
+async def test_a_writer_killed_shows_crashed(tmp_path: Path, app_factory, monkeypatch) -> None:
+    import signal
+
+    import trackui.tui.app as app_mod
+
+    monkeypatch.setattr(app_mod, "LIVE_CHECK_S", 0.5)
+    root = tmp_path / "live"
+    root.mkdir()
+    stop = tmp_path / "stop"
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    app = app_factory(root, watch=True, frozen=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(RunTable)
+        proc = subprocess.Popen([sys.executable, str(script), str(root), str(stop)])
+        try:
+            await wait_for(pilot, lambda: len(table.rows_shown) == 1)
+            await wait_for(pilot, lambda: table.rows_shown[0].steps >= 3)
+            assert table.rows_shown[0].state == "running"
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(proc.wait, 20)
+        # SIGKILL leaves no trace in the files: the state is derived again.
+        await wait_for(pilot, lambda: table.rows_shown[0].state == "crashed")
+        assert app.live_dirs == frozenset()

@@ -205,7 +205,8 @@ class RunsScreen(StoreScreen):
         self.view = RunsView(tuple(rows), view.total, view.config_keys, view.summary_keys)
         columns = [k for k, _ in BASE_COLUMNS] + list(app.prefs.columns)
         table.show(rows, columns, now)
-        app.live_runs = sum(1 for r in rows if r.state == "running")
+        app.live_dirs = frozenset(str(r.path) for r in rows if r.state == "running")
+        app.live_runs = len(app.live_dirs)
         return True
 
     def ingest_progress(self, done: int, total: int) -> None:
@@ -289,7 +290,8 @@ class RunsScreen(StoreScreen):
         table = self.query_one(RunTable)
         columns = [k for k, _ in BASE_COLUMNS] + list(self.track.prefs.columns)
         table.show(view.rows, columns, self.track.now())
-        self.track.live_runs = sum(1 for r in view.rows if r.state == "running")
+        self.track.live_dirs = frozenset(str(r.path) for r in view.rows if r.state == "running")
+        self.track.live_runs = len(self.track.live_dirs)
         self._set_status()
         self._layout()
         # The rows go to the screen first: the curves' worker imports NumPy
