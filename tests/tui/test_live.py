@@ -195,7 +195,20 @@ async def test_live_rows_are_put_in_place_and_sorted(
         assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
 
 
-async def test_a_writer_killed_shows_crashed(tmp_path: Path, app_factory, monkeypatch) -> None:
+QUIET_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    import trackui
+
+    run = trackui.init(project="live", name="quiet", dir=sys.argv[1])
+    for step in range(3):
+        run.log({"loss": 1.0 / (step + 1)}, step=step)
+    time.sleep(60)  # then nothing more: killed before it writes again
+    """
+)
+
+
+async def test_a_quiet_writer_killed_shows_crashed(tmp_path: Path, monkeypatch) -> None:
     import signal
 
     import trackui.tui.app as app_mod
@@ -203,21 +216,26 @@ async def test_a_writer_killed_shows_crashed(tmp_path: Path, app_factory, monkey
     monkeypatch.setattr(app_mod, "LIVE_CHECK_S", 0.5)
     root = tmp_path / "live"
     root.mkdir()
-    stop = tmp_path / "stop"
     script = tmp_path / "writer.py"
-    script.write_text(WRITER)
-    app = app_factory(root, watch=True, frozen=False)
+    script.write_text(QUIET_WRITER)
+    # Polling, as on a shared filesystem: nothing tells of the kill (with
+    # inotify, the kernel closing the writer's files is an event).
+    from trackui.tui.app import make_app
+
+    app = make_app(root, watch=True, poll=True)
+    app.animation_level = "none"
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(RunTable)
-        proc = subprocess.Popen([sys.executable, str(script), str(root), str(stop)])
+        proc = subprocess.Popen([sys.executable, str(script), str(root)])
         try:
             await wait_for(pilot, lambda: len(table.rows_shown) == 1)
-            await wait_for(pilot, lambda: table.rows_shown[0].steps >= 3)
+            await wait_for(pilot, lambda: table.rows_shown[0].steps == 3)
+            await pilot.pause(1.5)  # everything written has been read
             assert table.rows_shown[0].state == "running"
         finally:
             proc.send_signal(signal.SIGKILL)
             await asyncio.to_thread(proc.wait, 20)
         # SIGKILL leaves no trace in the files: the state is derived again.
-        await wait_for(pilot, lambda: table.rows_shown[0].state == "crashed")
+        await wait_for(pilot, lambda: table.rows_shown[0].state == "crashed", timeout=10)
         assert app.live_dirs == frozenset()
