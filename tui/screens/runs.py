@@ -167,7 +167,12 @@ class RunsScreen(StoreScreen):
         if not self._patch_rows(changed):
             self.query_runs()
         panel = self.query_one(CurvesPanel)
-        if not changed or any(r.id in changed for r in panel.runs) or panel.view is None:
+        # No run charted yet (the first load): the curves are asked for once
+        # the table's rows are up (``_chart_runs``), so that their query and
+        # plotext's import do not hold up the first rows.
+        if panel.runs and (
+            not changed or any(r.id in changed for r in panel.runs) or panel.view is None
+        ):
             panel.request_live()
 
     def _patch_rows(self, changed: frozenset[str]) -> bool:
