@@ -218,6 +218,11 @@ def _discard(path: Path, notes: list[str], why: BaseException) -> bool:
     return True
 
 
+def cache_paths(root: Path) -> list[Path]:
+    """Where ``open_db`` looks for a cache file of ``root``, in order."""
+    return [root / CACHE_DIR_NAME / CACHE_FILE, user_cache_path(root)]
+
+
 def open_db(root: Path, *, cache: bool = True) -> Opened:
     """Open the index database for ``root``, falling back as the module docstring says.
 

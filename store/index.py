@@ -35,7 +35,7 @@ from typing import Any
 import orjson
 
 from trackui.store import layout
-from trackui.store.db import Opened, bulk_memory, close_db, open_db
+from trackui.store.db import Opened, bulk_memory, cache_paths, close_db, open_db
 from trackui.store.filter import FilterError, compile_filter
 from trackui.store.ingest import (
     BATCH_BYTES,
@@ -70,6 +70,7 @@ from trackui.store.state import derive_state
 __all__ = ["FilterError", "Index"]
 
 _SMALL = (layout.META, layout.CONFIG, layout.SUMMARY)
+_TABLES = ("runs", "config_kv", "summary_kv", "metric_names", "points", "texts", "hist")
 _CURVE_CACHE = 256
 """Curves kept for redraws (a few KB each)."""
 _POINTS_CACHE_BYTES = 96 << 20
@@ -226,11 +227,9 @@ class Index:
         self._now = now
         self._refresh_lock = threading.Lock()
         self._lock = threading.Lock()
-        self._db: Opened = open_db(self.root, cache=cache)
-        self.storage: str = self._db.kind
-        """Where the index lives: ``root``, ``user``, ``temp`` or ``memory``."""
-        self.notes: tuple[str, ...] = self._db.notes
-        """Why a place for the index was passed over (one line each)."""
+        self._cache = cache
+        self._opened: Opened | None = None
+        self._open_lock = threading.Lock()
         self.warnings: list[str] = []
         """Root-level warnings (duplicate run ids, an unreadable root)."""
         self._mids: dict[str, int] = {}
@@ -263,11 +262,43 @@ class Index:
         """Live appends applied to the state above but not yet written to DuckDB."""
         self._unwritten_n = 0
         self._unwritten_since = 0.0
-        if not self._db.fresh:
-            try:
-                self._load_cached()
-            except Exception:
-                self._reset_db()
+        # Without a cache file to read, DuckDB is opened (and imported) when
+        # first needed: ``scan()`` lists the runs without it, so a first
+        # start shows the run table sooner.
+        if cache and any(p.exists() for p in cache_paths(self.root)):
+            self._opened = open_db(self.root, cache=cache)
+            if not self._opened.fresh:
+                try:
+                    self._load_cached()
+                except Exception:
+                    self._reset_db()
+
+    @property
+    def _db(self) -> Opened:
+        opened = self._opened
+        if opened is None:
+            with self._open_lock:
+                if self._opened is None:
+                    got = open_db(self.root, cache=self._cache)
+                    if not got.fresh:
+                        # A cache file made since this index started (by
+                        # another viewer): it does not hold this index's state.
+                        cur = got.con.cursor()
+                        for t in _TABLES:
+                            cur.execute(f"DELETE FROM {t}")
+                    self._opened = got
+                opened = self._opened
+        return opened
+
+    @property
+    def storage(self) -> str:
+        """Where the index lives: ``root``, ``user``, ``temp`` or ``memory``."""
+        return self._db.kind
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Why a place for the index was passed over (one line each)."""
+        return self._db.notes
 
     # ------------------------------------------------------------------ cache
 
@@ -278,15 +309,7 @@ class Index:
 
     def _reset_db(self) -> None:
         cur = self._cur()
-        for t in (
-            "runs",
-            "config_kv",
-            "summary_kv",
-            "metric_names",
-            "points",
-            "texts",
-            "hist",
-        ):
+        for t in _TABLES:
             cur.execute(f"DELETE FROM {t}")
         self._mids, self._mnames = {}, {}
         self._st = _State()

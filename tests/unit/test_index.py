@@ -987,3 +987,28 @@ def test_a_history_shorter_than_its_head_grows_without_a_reload(
         ix.refresh([d])
         assert len(resets) == 1
         assert ix.points("short", "a")[0].tolist() == [9]
+
+
+def test_duckdb_is_opened_after_the_first_scan_when_there_is_no_cache(
+    root: Path, write_run
+) -> None:
+    write_run(root, "a", records=[(s, float(s), {"x": float(s)}) for s in range(5)])
+    with Index(root) as ix:
+        assert ix.scan() == {"a"}
+        assert ix._opened is None  # the run table needs no DuckDB
+        assert [r.id for r in ix.runs()] == ["a"]
+        # Meanwhile another viewer makes the cache file, with its own rows.
+        write_run(root, "b", stamp="20231114_221321", records=[(0, 0.0, {"x": 9.0})])
+        with Index(root) as other:
+            other.refresh()
+        assert ix.ingest() == {"a"}
+        assert ix.storage == "root"
+        # This index's own state only, read from the files: nothing of the
+        # other viewer's rows (its ids would clash with this one's).
+        assert ix.points("a", "x")[2].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+        assert _stored(ix) == 5
+        assert ix.refresh() == {"b"}
+        assert ix.points("b", "x")[2].tolist() == [9.0]
+    with Index(root) as ix:
+        assert ix.scan() == set() and ix.ingest() == set()  # its cache is whole
+        assert sorted(r.id for r in ix.runs()) == ["a", "b"]
