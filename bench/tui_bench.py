@@ -109,9 +109,7 @@ def child_open(root: Path, cache: bool) -> dict[str, Any]:
     def open_index() -> Any:
         from trackui.store.index import Index
 
-        index = Index(root, cache=cache)
-        out["index_storage"] = index.storage
-        return index
+        return Index(root, cache=cache)  # (where it lives is asked once it has loaded)
 
     async def main() -> None:
         app = TrackApp(root, open_index=open_index, watch=False)
@@ -132,6 +130,7 @@ def child_open(root: Path, cache: bool) -> dict[str, Any]:
                 pilot, lambda: app.loaded[1] > 0 and app.loaded[0] >= app.loaded[1], 300, 0.05
             )
             out["all_loaded_s"] = time.perf_counter() - T0 if ok else None
+            out["index_storage"] = app.index.storage
             await wait(pilot, lambda: charts_drawn(app), 60)
             out["peak_rss_mb"] = peak_rss_mb()
             # Idle: nothing is live in this root.
