@@ -24,6 +24,7 @@ from textual.color import Color
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from trackui.tui import GC_THRESHOLDS
 from trackui.tui.fmt import clean
 from trackui.tui.messages import (
     IngestProgress,
@@ -217,6 +218,8 @@ class TrackApp(App[int]):
                 pass
         if self._settled:
             gc.unfreeze()  # (what this app kept alive may be collected again)
+        else:
+            gc.set_threshold(*GC_THRESHOLDS)
 
     # -- the store worker ---------------------------------------------------
 
@@ -328,6 +331,7 @@ class TrackApp(App[int]):
             # collection (a tenth of a second each, on a thousand runs).
             gc.collect()
             gc.freeze()
+            gc.set_threshold(*GC_THRESHOLDS)  # (raised while the viewer started)
         for screen in self.screen_stack:
             hook = getattr(screen, "store_changed", None)
             if hook is not None:
