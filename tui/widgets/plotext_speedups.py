@@ -114,22 +114,8 @@ def _line_dots(xa: np.ndarray, ya: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     and the dot's x and y (the last point closes the last segment).
     """
     n = len(xa)
-    dx, dy = np.diff(xa), np.diff(ya)
-    a = np.maximum(np.abs(dx), np.abs(dy)) + 1  # points on each segment, both ends
-    k = a - 1  # each segment contributes all but its last point
-    seg = np.repeat(np.arange(n - 1), k)
-    i = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)  # index within its segment
-    # plotext's linspace: lower + i * (upper - lower) / (length - 1), truncated.
-    denom = np.where(a > 1, a - 1, 1).astype(np.float64)
-    sx = np.where(a > 1, dx / denom, 0.0)
-    sy = np.where(a > 1, dy / denom, 0.0)
-    xl = np.trunc(xa[seg] + i * sx[seg]).astype(np.int64)
-    yl = np.trunc(ya[seg] + i * sy[seg]).astype(np.int64)
-    return (
-        np.append(seg, n - 1),
-        np.append(xl, xa[-1]),
-        np.append(yl, ya[-1]),
-    )
+    xl, yl, first = _segment_dots(xa, ya, np.ones(n - 1, dtype=bool))
+    return np.append(first, n - 1), np.append(xl, xa[-1]), np.append(yl, ya[-1])
 
 
 _CODES: dict[tuple[int, int], list[tuple[int, ...]]] = {}
