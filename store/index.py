@@ -795,13 +795,12 @@ class Index:
         """Load the new lines of ``items``; with ``defer``, hold the rows for
         ``_write_behind`` instead of writing them now."""
         cur = self._cur()
-        if defer:
-            got = load_exact(cur, items, lambda n: self._mid(n, cur), self._st.mstats, insert=False)
-        else:
+        if not defer:
             cur.execute("BEGIN")
         try:
-            if not defer:
-                got = load_exact(cur, items, lambda n: self._mid(n, cur), self._st.mstats)
+            got = load_exact(
+                cur, items, lambda n: self._mid(n, cur), self._st.mstats, insert=not defer
+            )
             for rid, _, h, size in items:
                 got.hist[rid].size = size
                 got.hist[rid].mtime_ns = h.mtime_ns

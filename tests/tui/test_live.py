@@ -38,6 +38,15 @@ WRITER = textwrap.dedent(
 )
 
 
+def live_root(tmp_path: Path, writer: str = WRITER) -> tuple[Path, Path, Path]:
+    """An empty root, the path whose existence stops ``WRITER``, and the writer script."""
+    root = tmp_path / "live"
+    root.mkdir()
+    script = tmp_path / "writer.py"
+    script.write_text(writer)
+    return root, tmp_path / "stop", script
+
+
 async def wait_for(pilot, predicate, timeout: float = 20.0) -> float:
     """Seconds until ``predicate()`` holds (pausing the app between checks)."""
     start = time.monotonic()
@@ -56,11 +65,7 @@ def test_files_changed_messages_coalesce() -> None:
 
 
 async def test_live_writer_updates_table_and_curves(tmp_path: Path, app_factory) -> None:
-    root = tmp_path / "live"
-    root.mkdir()
-    stop = tmp_path / "stop"
-    script = tmp_path / "writer.py"
-    script.write_text(WRITER)
+    root, stop, script = live_root(tmp_path)
     app = app_factory(root, watch=True, frozen=False)
     seen: list[object] = []
     async with app.run_test(size=(120, 36), message_hook=seen.append) as pilot:
@@ -147,12 +152,8 @@ async def test_live_rows_are_put_in_place_and_sorted(
 ) -> None:
     from trackui.tui.messages import RunsQueried
 
-    root = tmp_path / "live"
-    root.mkdir()
+    root, stop, script = live_root(tmp_path)
     write_run(root, "old", records=[(s, float(s), {"loss": 1.0}) for s in range(30)])
-    stop = tmp_path / "stop"
-    script = tmp_path / "writer.py"
-    script.write_text(WRITER)
     app = app_factory(root, watch=True, frozen=False)
     seen: list[object] = []
     async with app.run_test(size=(120, 36), message_hook=seen.append) as pilot:
@@ -214,10 +215,7 @@ async def test_a_quiet_writer_killed_shows_crashed(tmp_path: Path, monkeypatch) 
     import trackui.tui.app as app_mod
 
     monkeypatch.setattr(app_mod, "LIVE_CHECK_S", 0.5)
-    root = tmp_path / "live"
-    root.mkdir()
-    script = tmp_path / "writer.py"
-    script.write_text(QUIET_WRITER)
+    root, _, script = live_root(tmp_path, QUIET_WRITER)
     # Polling, as on a shared filesystem: nothing tells of the kill (with
     # inotify, the kernel closing the writer's files is an event).
     from trackui.tui.app import make_app

@@ -113,9 +113,9 @@ def _load_both_ways(root: Path, run_id: str, monkeypatch: pytest.MonkeyPatch) ->
     real = index_mod.load_exact
     calls: list[int] = []
 
-    def counted(cur, items, *args):
+    def counted(cur, items, *args, **kw):
         calls.append(len(items))
-        return real(cur, items, *args)
+        return real(cur, items, *args, **kw)
 
     monkeypatch.setattr(index_mod, "load_exact", counted)
     for mode, size in (("bulk", 1), ("exact", 1 << 60)):

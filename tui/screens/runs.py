@@ -37,6 +37,11 @@ def sort_rows(rows: Iterable[RunRow], column: str, descending: bool, now: float)
     return present + missing
 
 
+def running_dirs(rows: Iterable[RunRow]) -> frozenset[str]:
+    """The directories of the runs in ``rows`` that are running."""
+    return frozenset(str(r.path) for r in rows if r.state == "running")
+
+
 def _present(v: Any) -> bool:
     return v is not None and not (isinstance(v, float) and math.isnan(v))
 
@@ -210,8 +215,7 @@ class RunsScreen(StoreScreen):
         self.view = RunsView(tuple(rows), view.total, view.config_keys, view.summary_keys)
         columns = [k for k, _ in BASE_COLUMNS] + list(app.prefs.columns)
         table.show(rows, columns, now)
-        app.live_dirs = frozenset(str(r.path) for r in rows if r.state == "running")
-        app.live_runs = len(app.live_dirs)
+        app.live_dirs = running_dirs(rows)
         return True
 
     def ingest_progress(self, done: int, total: int) -> None:
@@ -295,8 +299,7 @@ class RunsScreen(StoreScreen):
         table = self.query_one(RunTable)
         columns = [k for k, _ in BASE_COLUMNS] + list(self.track.prefs.columns)
         table.show(view.rows, columns, self.track.now())
-        self.track.live_dirs = frozenset(str(r.path) for r in view.rows if r.state == "running")
-        self.track.live_runs = len(self.track.live_dirs)
+        self.track.live_dirs = running_dirs(view.rows)
         self._set_status()
         self._layout()
         # The rows go to the screen first: the curves' worker imports NumPy
