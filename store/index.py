@@ -174,8 +174,7 @@ def _read_info(run_dir: Path, now: float) -> RunInfo | None:
 
     info = read_run(run_dir, now=now)
     if info is not None:
-        state = derive_state(info.meta, run_dir, now=now)
-        return info if state == info.state else dataclasses.replace(info, state=state)
+        return info
     warns: list[str] = []
     meta = read_json_object(run_dir / layout.META, warns)
     if meta is None:

@@ -143,6 +143,30 @@ def test_damaged_small_files_are_warnings(root: Path) -> None:
     assert reader.read_run(run.dir) is None
 
 
+def test_small_files_are_read_whole(tmp_path: Path) -> None:
+    # Larger than one read, empty, and a file whose size says nothing (/proc).
+    big = tmp_path / "big.json"
+    big.write_bytes(b'{"k": "' + b"x" * 300_000 + b'"}')
+    assert reader.read_small(big) == big.read_bytes()
+    assert reader.read_json_object(str(big), []) == {"k": "x" * 300_000}
+    (tmp_path / "empty").write_bytes(b"")
+    assert reader.read_small(tmp_path / "empty") == b""
+    status = Path("/proc/self/status")
+    if status.exists():
+        assert reader.read_small(status).startswith(b"Name:")
+        assert len(reader.read_small(status)) > 100
+
+
+def test_unreadable_small_files_are_warnings(root: Path) -> None:
+    run = trackui.init(dir=root, config={"a": 1})
+    run.finish()
+    (run.dir / layout.CONFIG).unlink()
+    (run.dir / layout.CONFIG).mkdir()
+    info = reader.read_run(run.dir)
+    assert info is not None and info.config == {}
+    assert info.warnings == ("config.json: unreadable (Is a directory)",)
+
+
 @pytest.fixture
 def tiny_disk(tmp_path: Path):
     mnt = tmp_path / "tiny"
