@@ -487,6 +487,8 @@ def main(argv: list[str] | None = None) -> int:
             from trackui.trainer.train import main as train_main
 
             return int(train_main(argv[1:]) or 0)
+        # One BLAS thread (before NumPy loads): see trackui.tui's docstring.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         if not argv or argv[0] not in SUBCOMMANDS:
             if argv and argv[0] in ("-h", "--help"):
                 build_parser().print_help(out)

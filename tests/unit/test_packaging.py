@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 import zipfile
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = (
@@ -114,6 +117,25 @@ def test_the_first_screen_loads_without_the_data_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="BLAS starts no workers on one core")
+def test_the_viewer_starts_no_blas_workers() -> None:
+    # Each worker spins after a dot product, taking a core from the viewer.
+    # A training script importing trackui keeps NumPy's default.
+    count = "import os, numpy; print(len(os.listdir('/proc/self/task')))"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+
+    def threads(prelude: str) -> int:
+        out = subprocess.run(
+            [sys.executable, "-c", prelude + count], capture_output=True, text=True, env=env
+        )
+        return int(out.stdout)
+
+    plain = threads("import trackui; ")
+    assert threads("import trackui.tui; ") < plain
+    cli = "from trackui.cli import main; main(['ls', '/nonexistent-root']); "
+    assert threads(cli) < plain
 
 
 def test_the_run_list_from_a_cached_index_needs_no_numpy(tmp_path: Path) -> None:
