@@ -42,6 +42,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
+VIEWER_ENV = {"OPENBLAS_NUM_THREADS": "1", **os.environ}
+"""The index as the viewer and the CLI run it (see ``trackui.tui``)."""
 PEER_PY = Path(os.environ.get("TRACKUI_BENCH_VENV", "/work/bench-venv")) / "bin" / "python"
 
 OPEN_SCRIPT = textwrap.dedent(
@@ -157,15 +159,15 @@ def drop_cache(root: Path) -> None:
     shutil.rmtree(root / ".trackui", ignore_errors=True)
 
 
-def run_json(args: list[str]) -> dict:
-    p = subprocess.run(args, capture_output=True, text=True, check=False)
+def run_json(args: list[str], env: dict[str, str] | None = None) -> dict:
+    p = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
     if p.returncode != 0:
         raise RuntimeError(f"{args[1] if len(args) > 1 else args}: {p.stderr.strip()[-400:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 def open_root(root: Path) -> dict:
-    return run_json([PY, "-c", OPEN_SCRIPT, str(root)])
+    return run_json([PY, "-c", OPEN_SCRIPT, str(root)], VIEWER_ENV)
 
 
 def measure_ls(root: Path, reps: int) -> float:
@@ -302,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; root {a.only_series}"
         )
-        series = run_json([PY, "-c", SERIES_SCRIPT, str(a.only_series), str(max(a.reps, 3))])
+        series = run_json(
+            [PY, "-c", SERIES_SCRIPT, str(a.only_series), str(max(a.reps, 3))], VIEWER_ENV
+        )
         print_series(series)
         print(
             f"(reps {max(a.reps, 3)}; load average now {os.getloadavg()[0]:.1f}; CPU = process CPU time)"
@@ -327,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     points = cold[0]["points"]
     rss = max(r["rss_mb"] for r in cold + warm)
     ls_s = measure_ls(big, a.reps)
-    series = run_json([PY, "-c", SERIES_SCRIPT, str(wide), str(max(a.reps, 3))])
+    series = run_json([PY, "-c", SERIES_SCRIPT, str(wide), str(max(a.reps, 3))], VIEWER_ENV)
     live_med, live_p95, mode = measure_live(big)
     idle = measure_idle(big)
 
