@@ -10,6 +10,10 @@ steps x 5 metrics and one of 10 runs x 1,000,000 steps x 1 metric under
 fresh process so that imports count:
 
 * cold open: the run table ready (scan, no cache), and all metrics loaded;
+  after each, DuckDB's own ``read_json`` reads the same files (every value
+  converted, nothing kept): the reference DESIGN's cold budget was set
+  from (4.5M points/s), measured at the same moment as a yardstick of the
+  machine's speed;
 * warm open: the same with the index cached by the previous open;
 * ``trackui ls --json`` on the root (warm cache);
 * a series query (smoothing + bucketing) of 10 runs x 1,000,000 points: the
@@ -40,6 +44,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from gen_root import metric_names  # (bench/ is the script's directory)
+
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
 VIEWER_ENV = {"OPENBLAS_NUM_THREADS": "1", **os.environ}
@@ -69,6 +75,24 @@ OPEN_SCRIPT = textwrap.dedent(
     print(json.dumps({"table_s": t_table, "all_s": t_all, "table_cpu": c_table, "all_cpu": c_all,
                       "faults": ru.ru_minflt + ru.ru_majflt, "runs": len(rows),
                       "loaded": done, "points": points, "rss_mb": rss, "storage": ix.storage}))
+    """
+)
+
+REFERENCE_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    import duckdb
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    keys = sys.argv[2].split(",")
+    sums = ", ".join(f'sum(m."{k}"), count(m."{k}")' for k in keys)
+    t0, c0 = time.perf_counter(), time.process_time()
+    row = con.execute(
+        f"SELECT count(*), sum(s), sum(t), {sums} FROM read_json(?, format='newline_delimited')",
+        [sys.argv[1] + "/*/history.jsonl"],
+    ).fetchone()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"s": wall, "cpu": cpu, "points": sum(row[4::2])}))
     """
 )
 
@@ -319,10 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"root: {big}")
 
-    cold = []
+    cold, ref = [], []
     for _ in range(a.cold_reps):
         drop_cache(big)
         cold.append(open_root(big))
+        ref.append(run_json([PY, "-c", REFERENCE_SCRIPT, str(big), ",".join(metric_names(5))]))
     warm = [open_root(big) for _ in range(a.reps)]
     c_table = statistics.median(r["table_s"] for r in cold)
     c_all = statistics.median(r["all_s"] for r in cold)
@@ -348,6 +373,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(budget_line(f"cold open: all metrics loaded ({points / 1e6:.0f}M points)", c_all, "s", 12.0,
                       f"{points / c_all / 1e6:.2f}M points/s", cpu=cpu["c_all"]))  # fmt: skip
+    ref_s = statistics.median(r["s"] for r in ref)
+    ratio = statistics.median(c["all_s"] / r["s"] for c, r in zip(cold, ref, strict=True))
+    print(budget_line("  reference: DuckDB read_json of the same files", ref_s, "s", None,
+                      f"{ref[0]['points'] / ref_s / 1e6:.2f}M points/s; the cold load takes "
+                      f"{ratio:.2f}x its time", cpu=statistics.median(r["cpu"] for r in ref)))  # fmt: skip
     faults = statistics.median(r["faults"] for r in cold)
     print(f"{'cold open: page faults (DuckDB memory churn)':<46} {faults / 1e6:>10.2f} M")
     print(budget_line("warm open: run table ready", w_table, "s", 1.0, cpu=cpu["w_table"]))
