@@ -249,3 +249,23 @@ def test_256_colours_keep_text_readable_and_runs_apart(fixture_root: Path) -> No
     assert checked > 50
     # The three charted runs, the state glyphs and the footer keys differ.
     assert len(fgs) >= 6
+
+
+async def test_charts_of_one_update_go_on_screen_together(fixture_root: Path, app_factory) -> None:
+    # One repaint for all the charts an update redraws, not one per chart.
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        a, b = list(app.screen.query(MetricPlot))[:2]
+        assert a.parent is b.parent
+        strips = a.draw_now(a.size.width, a.size.height)
+        a._wanted_key, b._wanted_key = ("a",), ("b",)  # both being drawn again
+        a._drawn(MetricPlot._Drawn(("a",), strips))
+        assert a._picture_key == ("a",) and a._unshown  # held until b's arrives
+        b._drawn(MetricPlot._Drawn(("b",), None))  # b's drawing failed
+        assert not a._unshown and b._wanted_key is None  # a goes up, b keeps its picture
+        assert b._picture_key != ("b",)
+        # A chart with nothing pending beside it goes up at once.
+        a._wanted_key = ("a2",)
+        a._drawn(MetricPlot._Drawn(("a2",), strips))
+        assert not a._unshown and a._picture_key == ("a2",)

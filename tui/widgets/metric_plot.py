@@ -68,7 +68,9 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
             return self.plot
 
     class _Drawn(Message):
-        def __init__(self, key: tuple[object, ...], strips: list[Strip]) -> None:
+        """A picture built in the drawing thread (``strips`` None: the drawing failed)."""
+
+        def __init__(self, key: tuple[object, ...], strips: list[Strip] | None) -> None:
             super().__init__()
             self.key = key
             self.strips = strips
@@ -88,6 +90,9 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         self._picture: list[Strip] | None = None
         self._picture_key: tuple[object, ...] | None = None
         self._wanted_key: tuple[object, ...] | None = None
+        """The picture being built (None: none is)."""
+        self._unshown = False
+        """Whether a picture arrived that is not on screen yet (see ``_drawn``)."""
         # plotext's figure is not thread-safe; draws of one chart never overlap.
         self._plt_lock = threading.Lock()
         self.builds = 0
@@ -155,18 +160,38 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
 
     @work(thread=True, exclusive=True, group="draw", exit_on_error=False, description="draw chart")
     def _build(self, key: tuple[object, ...], spec: PlotSpec, width: int, height: int) -> None:
-        with _DRAWING, self._plt_lock:
-            strips = self._draw(spec, width, height)
-        self.post_message(self._Drawn(key, strips))
+        strips = None
+        try:
+            with _DRAWING, self._plt_lock:
+                strips = self._draw(spec, width, height)
+        finally:
+            # Also on failure (the error is reported as the worker's): the
+            # charts waiting for this one must not wait forever.
+            self.post_message(self._Drawn(key, strips))
 
     @on(_Drawn)
     def _drawn(self, event: _Drawn) -> None:
         event.stop()
-        self._picture = event.strips
-        self._picture_key = event.key
         if self._wanted_key == event.key:
             self._wanted_key = None
-        self.refresh()
+        if event.strips is not None:
+            self._picture = event.strips
+            self._picture_key = event.key
+            self._unshown = True
+        # Charts drawn for one update go on screen together, when the last
+        # of them arrives: one repaint of the screen rather than one per
+        # chart (with live runs, the repaints cost as much as the drawing).
+        siblings = (
+            [w for w in self.parent.children if isinstance(w, MetricPlot)]
+            if self.parent
+            else [self]
+        )
+        if any(w._wanted_key is not None for w in siblings):
+            return
+        for w in siblings:
+            if w._unshown:
+                w._unshown = False
+                w.refresh()
 
     def draw_now(self, width: int, height: int) -> list[Strip]:
         """Build the picture in this thread (benchmarks, tests)."""
