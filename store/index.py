@@ -225,6 +225,7 @@ class Index:
         self.root = Path(root)
         self._now = now
         self._refresh_lock = threading.Lock()
+        self._by_dir: tuple[dict[str, _Run], dict[str, _Run]] = ({}, {})
         self._lock = threading.Lock()
         self._cache = cache
         self._opened: Opened | None = None
@@ -383,10 +384,85 @@ class Index:
         with self._refresh_lock:
             return self._scan(_names_in(self.root, dirs))
 
-    def _scan(self, only: set[str] | None = None) -> set[str]:
+    def _dirs(self, st: _State) -> dict[str, _Run]:
+        """The runs of ``st`` by directory name (kept while its run table is)."""
+        if self._by_dir[0] is not st.runs:
+            self._by_dir = (st.runs, {r.dir: r for r in st.runs.values()})
+        return self._by_dir[1]
+
+    def _rederived(self, run: _Run, now: float) -> _Run | None:
+        """``run`` with its state derived again if it moved (a running run's writer may have died)."""
+        if not (run.readable and run.info.meta.get("state") == "running"):
+            return None
+        d = self.root / run.dir
+        state = derive_state(run.info.meta, d, now=now)
+        if state == run.info.state:
+            return None
+        i = run.info
+        return _Run(run.rid, run.dir, run.sig,
+                    RunInfo(i.id, d, i.meta, i.config, i.summary, state, i.warnings))  # fmt: skip
+
+    def _scan_reported(self, only: set[str]) -> set[str] | None:
+        """``_scan`` of a few reported runs, without a pass over every run.
+
+        A live refresh reports the few runs being written, in a root that may
+        hold thousands: their entries are replaced in a copy of the run
+        table, and the other running runs' states derived again. None (and
+        nothing changed) when a reported run is new, vanished or changed its
+        id: the caller then makes the full pass.
+        """
         now = self._now()
         old = self._st
-        by_dir = {r.dir: r for r in old.runs.values()}
+        by_dir = self._dirs(old)
+        if not only <= by_dir.keys():
+            return None
+        root_s = str(self.root)
+        runs = dict(old.runs)
+        changed: set[str] = set()
+        upserts: list[_Run] = []
+        state_updates: list[_Run] = []
+        for name in sorted(only):
+            prev = by_dir[name]
+            sig = _sig(root_s + os.sep + name)
+            if sig is None:
+                return None
+            if sig == prev.sig:
+                continue  # (its state is looked at below, with the other running runs)
+            info = _read_info(self.root / name, now)
+            if info is None or info.id != prev.info.id:
+                return None
+            readable = not (info.warnings and info.warnings[0].startswith(layout.META))
+            run = _Run(prev.rid, name, sig if readable else "", info, readable)
+            runs[info.id] = run
+            upserts.append(run)
+            changed.add(info.id)
+        touched = {r.info.id for r in upserts}
+        for run in old.runs.values():
+            if run.info.meta.get("state") == "running" and run.info.id not in touched:
+                moved = self._rederived(run, now)
+                if moved is not None:
+                    runs[moved.info.id] = moved
+                    state_updates.append(moved)
+                    changed.add(moved.info.id)
+        dirs = by_dir
+        if upserts or state_updates:
+            dirs = {**by_dir, **{r.dir: r for r in (*upserts, *state_updates)}}
+        with self._lock:
+            self._st = _State(runs, old.hist, old.mstats, old.texts)
+            self._by_dir = (runs, dirs)
+            if upserts or state_updates:
+                self._pending.append((upserts, state_updates, []))
+                self._pending_summaries.update(r.rid for r in upserts)
+        return changed
+
+    def _scan(self, only: set[str] | None = None) -> set[str]:
+        if only is not None:
+            got = self._scan_reported(only)
+            if got is not None:
+                return got
+        now = self._now()
+        old = self._st
+        by_dir = self._dirs(old)
         runs: dict[str, _Run] = {}
         changed: set[str] = set()
         upserts: list[_Run] = []
@@ -418,16 +494,11 @@ class Index:
             d = self.root / name
             if prev is not None and prev.sig == sig:
                 run = prev
-                if run.readable and run.info.meta.get("state") == "running":
-                    state = derive_state(run.info.meta, d, now=now)
-                    if state != run.info.state:
-                        run = _Run(
-                            run.rid, run.dir, run.sig,
-                            RunInfo(run.info.id, d, run.info.meta, run.info.config,
-                                    run.info.summary, state, run.info.warnings),
-                        )  # fmt: skip
-                        state_updates.append(run)
-                        changed.add(run.info.id)
+                moved = self._rederived(prev, now)
+                if moved is not None:
+                    run = moved
+                    state_updates.append(run)
+                    changed.add(run.info.id)
             else:
                 info = _read_info(d, now)
                 if info is None:
@@ -437,6 +508,8 @@ class Index:
                 run = _Run(rid, name, sig if readable else "", info, readable)
                 upserts.append(run)
                 changed.add(info.id)
+                if prev is not None:
+                    changed.add(prev.info.id)  # (the same, or the id it had before)
             if run.info.id in runs:
                 if only is not None:
                     continue  # said by the last full scan already
@@ -659,10 +732,15 @@ class Index:
         resets: list[int] = []
         exact: list[tuple[int, Path, HistState, int]] = []
         bulk: list[tuple[int, Path, int]] = []
-        id_of = {r.rid: r.info.id for r in st.runs.values()}
+        if only is None:
+            todo = list(st.runs.values())
+        else:  # (a live refresh: a few runs of maybe thousands)
+            by_dir = self._dirs(st)
+            todo = [by_dir[d] for d in sorted(only) if d in by_dir]
+        id_of = {r.rid: r.info.id for r in todo}
         hist_upd: dict[int, HistState] = {}
-        for run in st.runs.values():
-            if not run.readable or (only is not None and run.dir not in only):
+        for run in todo:
+            if not run.readable:
                 continue
             path = run.info.path / layout.HISTORY
             h = st.hist.get(run.rid)

@@ -795,6 +795,34 @@ def test_refresh_of_reported_directories_only(root: Path, write_run) -> None:
         assert ix.points("rc", "a")[2].tolist() == [float(s) for s in range(5)]
 
 
+def test_reported_runs_are_read_again_and_the_others_kept(root: Path, write_run) -> None:
+    recs = [(s, 1_700_000_000.0 + s, {"a": float(s)}) for s in range(3)]
+    a = write_run(root, "ra", state="running", records=recs)
+    b = write_run(root, "rb", records=recs, stamp="20231114_221321")
+    write_run(root, "far", state="running", host="elsewhere", stamp="20231114_221322")
+    clock = [1_700_000_010.0]
+    with Index(root, cache=False, now=lambda: clock[0]) as ix:
+        ix.refresh()
+        assert ix.run("far").state == "running"
+        kept = ix._st.runs["rb"]
+        # A reported run finishes: its files are read again, the others' entries kept.
+        meta = json.loads((a / "meta.json").read_text())
+        (a / "meta.json").write_text(json.dumps({**meta, "state": "finished", "exit_code": 0}))
+        assert ix.refresh(dirs=[a]) == {"ra"}
+        assert ix.run("ra").state == "finished" and ix._st.runs["rb"] is kept
+        assert [r.id for r in ix.runs(sort=None)] == ["ra", "rb", "far"]
+        # A running run not reported still has its state derived again.
+        clock[0] += 10**6
+        assert ix.refresh(dirs=[b]) == {"far"}
+        assert ix.run("far").state == "crashed"
+        # A reported run now naming another id: one run gone, one new.
+        meta = json.loads((a / "meta.json").read_text())
+        (a / "meta.json").write_text(json.dumps({**meta, "id": "ra2", "name": "renamed"}))
+        assert ix.refresh(dirs=[a]) == {"ra", "ra2"}
+        assert sorted(r.id for r in ix.runs()) == ["far", "ra2", "rb"]
+        assert ix.points("ra2", "a")[2].tolist() == [0.0, 1.0, 2.0]
+
+
 def _many_runs(root: Path, write_run) -> list[str]:
     """Runs with two sets of metric names, duplicated steps, text values and damage."""
     ids = []
