@@ -85,6 +85,11 @@ WRITE_BEHIND_POINTS = 200_000
 """...or until this many points wait."""
 
 
+def _points_in(got: Loaded) -> int:
+    """How many points a load holds (those held for ``Index._write_behind`` are counted)."""
+    return 0 if got.points is None else len(got.points)
+
+
 def _list_runs(root: Path) -> list[str]:
     """Names of run directories under ``root``, sorted (one ``scandir``, no stat per entry)."""
     try:
@@ -937,9 +942,7 @@ class Index:
                 cur.execute("ROLLBACK")
                 with self._lock:  # kept for the next try (the files stay the truth)
                     self._unwritten[:0] = queue
-                    self._unwritten_n += sum(
-                        0 if g.points is None else len(g.points) for g in queue
-                    )
+                    self._unwritten_n += sum(_points_in(g) for g in queue)
                 raise
 
     def _extend_points(
@@ -1131,7 +1134,7 @@ class Index:
                 if not self._unwritten:
                     self._unwritten_since = time.monotonic()
                 self._unwritten.append(unwritten)
-                self._unwritten_n += 0 if unwritten.points is None else len(unwritten.points)
+                self._unwritten_n += _points_in(unwritten)
         if touched and summaries:
             with self._flush_lock:
                 self._write_summaries(sorted(touched))

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from trackui.store.db import CACHE_DIR_NAME, CACHE_FILE, user_cache_path
+from trackui.store.db import cache_paths
 from trackui.store.models import RunRow
 from trackui.store.reader import decode_value, encode_value
 
@@ -38,10 +38,7 @@ def snapshot_path(index_path: Path) -> Path:
 
 def candidate_paths(root: Path) -> list[Path]:
     """Where a snapshot of ``root`` may be, in the order the index would be opened."""
-    return [
-        snapshot_path(root / CACHE_DIR_NAME / CACHE_FILE),
-        snapshot_path(user_cache_path(root)),
-    ]
+    return [snapshot_path(p) for p in cache_paths(root)]
 
 
 def write_snapshot(index_path: Path, root: Path, rows: list[RunRow]) -> None:

@@ -138,7 +138,7 @@ class RunsScreen(StoreScreen):
         self.view = RunsView(tuple(ordered), len(rows), tuple(sorted(config_keys)),
                              tuple(sorted(summary_keys)))  # fmt: skip
         self._from_snapshot = True
-        columns = [k for k, _ in BASE_COLUMNS] + list(self.track.prefs.columns)
+        columns = self._table_columns()
         table.show(ordered, columns, self.track.now())
         self._set_status()
         self._layout()
@@ -213,7 +213,7 @@ class RunsScreen(StoreScreen):
         if table.sort_column not in FIXED_COLUMNS:
             rows = sort_rows(rows, table.sort_column, table.sort_descending, now)
         self.view = RunsView(tuple(rows), view.total, view.config_keys, view.summary_keys)
-        columns = [k for k, _ in BASE_COLUMNS] + list(app.prefs.columns)
+        columns = self._table_columns()
         table.show(rows, columns, now)
         app.live_dirs = running_dirs(rows)
         return True
@@ -297,7 +297,7 @@ class RunsScreen(StoreScreen):
         self.view = view
         self._from_snapshot = False
         table = self.query_one(RunTable)
-        columns = [k for k, _ in BASE_COLUMNS] + list(self.track.prefs.columns)
+        columns = self._table_columns()
         table.show(view.rows, columns, self.track.now())
         self.track.live_dirs = running_dirs(view.rows)
         self._set_status()
@@ -446,6 +446,10 @@ class RunsScreen(StoreScreen):
         table = self.query_one(RunTable)
         ids = {r.id for r in table.rows_shown}
         table.set_selected(set() if ids <= table.selected else table.selected | ids)
+
+    def _table_columns(self) -> list[str]:
+        """The table's columns: the fixed ones, then the chosen summary and config keys."""
+        return [k for k, _ in BASE_COLUMNS] + list(self.track.prefs.columns)
 
     def _sort_columns(self) -> list[str]:
         return [k for k, _ in BASE_COLUMNS if k != "sel"] + list(self.track.prefs.columns)
