@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,9 @@ LOAD_KEEP = "128MB"
 """What a file-backed index keeps cached after each such batch."""
 LOAD_SKIP_COMPRESSION = "alp,alprd"
 """Compression methods not tried while whole files load (see :func:`bulk_memory`)."""
+UNSYNCED_SUFFIX = ".unsynced"
+"""Beside an index file written without syncing: the boot it was written in."""
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS info(key VARCHAR, value VARCHAR);
@@ -82,6 +86,8 @@ class Opened:
     """Whether the tables were (re)created empty, so nothing cached can be trusted."""
     notes: tuple[str, ...] = ()
     """One line for each place that was tried and could not be used."""
+    syncing: threading.Thread | None = None
+    """Syncing the file after a bulk load written unsynced (see :func:`unsynced`)."""
 
 
 def user_cache_path(root: Path) -> Path:
@@ -142,6 +148,120 @@ def bulk_memory(con: Any, file_backed: bool) -> Iterator[None]:
         con.execute(f"SET memory_limit='{MEMORY_LIMIT}'")
 
 
+def boot_id() -> str | None:
+    """What tells this boot of the machine from the others (None where unknown)."""
+    try:
+        return BOOT_ID.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name + UNSYNCED_SUFFIX)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_files(path: Path) -> None:
+    """Flush an index file and its WAL to disk (raises OSError)."""
+    for p in (path, path.with_name(path.name + ".wal")):
+        if p.exists():
+            _fsync(p)
+
+
+@contextlib.contextmanager
+def unsynced(opened: Opened) -> Iterator[None]:
+    """Write without syncing to disk, for a bulk load.
+
+    DuckDB syncs its file at every commit. A cold load of many files commits
+    once per batch, and those syncs cost about a tenth of its time. The index
+    is a cache of the files, so a sync only matters if the machine itself
+    goes down (a killed process loses nothing that the kernel was given).
+
+    While unsynced writes may be lost, a marker holding this boot's id lies
+    beside the index file. The marker is written and synced first. After the
+    load, a thread syncs the file and removes the marker; :func:`close_db`
+    waits for it. A process killed before that leaves the marker, and the
+    next open in the same boot syncs and removes it (the kernel still holds
+    every write). An index found with a marker from another boot is rebuilt
+    from the files (see :func:`_settle_marker`).
+
+    A temporary index never outlives its process, so it syncs nothing at all
+    (see :func:`open_db`). Without a boot id (not Linux), syncs stay on.
+    """
+    import duckdb
+
+    path, boot = opened.path, boot_id()
+    if opened.kind not in ("root", "user") or path is None or boot is None:
+        yield
+        return
+    if opened.syncing is not None:
+        opened.syncing.join()  # (it would remove the marker written next)
+    try:
+        marker = _marker(path)
+        with open(marker, "w", encoding="utf-8") as f:
+            f.write(boot)
+            f.flush()
+            os.fsync(f.fileno())
+        _fsync(marker.parent)
+    except OSError:
+        yield  # no marker, no shortcut
+        return
+    opened.con.execute("SET fsync_mode='NONE'")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            opened.con.execute("SET fsync_mode='STANDARD'")
+        opened.syncing = threading.Thread(
+            target=_sync_and_unmark, args=(path,), name="trackui-sync", daemon=True
+        )
+        opened.syncing.start()
+
+
+def _settle_marker(path: Path, notes: list[str]) -> bool:
+    """Deal with an unsynced marker before ``path`` is opened; False to rebuild it.
+
+    A marker from another boot means the machine went down with writes
+    possibly lost: the file cannot be trusted.
+    """
+    marker = _marker(path)
+    try:
+        written_in = marker.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        written_in = ""
+    if written_in and written_in == boot_id():
+        return True  # the kernel still holds every write: synced once opened
+    notes.append(f"{path}: not synced before the machine restarted, rebuilt")
+    try:
+        for p in (path, path.with_name(path.name + ".wal"), marker):
+            if p.exists():
+                p.unlink()
+    except OSError:
+        return False
+    return True
+
+
+def _sync_and_unmark(path: Path) -> None:
+    """Sync an index file written unsynced in this boot, then drop its marker."""
+    marker = _marker(path)
+    if not marker.exists():
+        return
+    try:
+        _sync_files(path)
+        marker.unlink()
+    except OSError:
+        pass  # kept: the next open after a restart rebuilds the index
+
+
 def _prepare(con: Any, root: Path) -> bool:
     """Create the schema; drop everything first if the file is from another version."""
     con.execute("CREATE TABLE IF NOT EXISTS info(key VARCHAR, value VARCHAR)")
@@ -175,6 +295,9 @@ def _try_file(path: Path, root: Path, notes: list[str]) -> tuple[Any, bool] | No
     if path.exists() and not os.access(path, os.W_OK):
         notes.append(f"{path}: not writable")
         return None
+    if not _settle_marker(path, notes):
+        notes.append(f"{path}: cannot be rebuilt")
+        return None
     for attempt in (1, 2):
         try:
             con = duckdb.connect(str(path))
@@ -202,6 +325,9 @@ def _try_file(path: Path, root: Path, notes: list[str]) -> tuple[Any, bool] | No
                 notes.append(f"{path}: unusable ({_short(e)})")
                 return None
             continue
+        # Held by this process now: a marker left by an earlier one that was
+        # killed in this boot can go once the file is synced.
+        _sync_and_unmark(path)
         return con, fresh
     return None
 
@@ -251,6 +377,7 @@ def open_db(root: Path, *, cache: bool = True) -> Opened:
         tmp = Path(tempfile.mkdtemp(prefix="trackui-index-"))
         con = duckdb.connect(str(tmp / CACHE_FILE))
         _configure(con, str(tmp / "tmp"))
+        con.execute("SET fsync_mode='NONE'")  # deleted on close, never opened again
         _prepare(con, root)
         return Opened(con, tmp / CACHE_FILE, "temp", True, tuple(notes))
     except (OSError, duckdb.Error) as e:
@@ -266,7 +393,11 @@ def open_db(root: Path, *, cache: bool = True) -> Opened:
 
 def close_db(opened: Opened) -> None:
     """Close the connection; a temporary index file is deleted."""
+    if opened.syncing is not None:
+        opened.syncing.join()
     with contextlib.suppress(Exception):
         opened.con.close()
     if opened.kind == "temp" and opened.path is not None:
         shutil.rmtree(opened.path.parent, ignore_errors=True)
+    elif opened.path is not None:
+        _sync_and_unmark(opened.path)

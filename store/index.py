@@ -35,7 +35,7 @@ from typing import Any
 import orjson
 
 from trackui.store import layout
-from trackui.store.db import Opened, bulk_memory, cache_paths, close_db, open_db
+from trackui.store.db import Opened, bulk_memory, cache_paths, close_db, open_db, unsynced
 from trackui.store.filter import FilterError, compile_filter
 from trackui.store.ingest import (
     BATCH_BYTES,
@@ -829,7 +829,10 @@ class Index:
                 return BulkFile(rid, path, size, sample[0], colons, sample[1])
 
             groups: dict[tuple[tuple[str, ...], bool], tuple[list[BulkFile], int]] = {}
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackui-prep") as pool:
+            with (
+                unsynced(self._db),
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackui-prep") as pool,
+            ):
                 try:
                     ready = pool.map(prep, bulk)
                     for (rid, path, size), f in zip(bulk, ready, strict=True):

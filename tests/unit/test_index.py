@@ -1040,3 +1040,75 @@ def test_duckdb_is_opened_after_the_first_scan_when_there_is_no_cache(
     with Index(root) as ix:
         assert ix.scan() == set() and ix.ingest() == set()  # its cache is whole
         assert sorted(r.id for r in ix.runs()) == ["a", "b"]
+
+
+def _fsync_mode(ix: Index) -> str:
+    return ix._cur().execute("SELECT current_setting('fsync_mode')").fetchone()[0]
+
+
+def test_a_bulk_load_writes_unsynced_behind_a_marker(
+    root: Path, write_run, force_bulk, tmp_path: Path, monkeypatch
+) -> None:
+    from trackui.store import db
+
+    boot = tmp_path / "boot_id"
+    boot.write_text("boot-1\n")
+    monkeypatch.setattr(db, "BOOT_ID", boot)
+    for i in range(3):
+        write_run(root, f"u{i}", stamp=f"20231114_22132{i}", records=[(0, 1.0, {"a": float(i)})])
+    marker = root / ".trackui" / "index.duckdb.unsynced"
+    during = []
+    with Index(root) as ix:
+        ix.scan()
+        ix.ingest(
+            progress=lambda a, b: during.append(
+                (marker.exists() and marker.read_text(), _fsync_mode(ix))
+            )
+        )
+        assert during[0] == (False, "STANDARD")  # (before the batches)
+        assert during[-1] == ("boot-1", "NONE")  # (after the last one)
+        assert _fsync_mode(ix) == "STANDARD"  # live appends are synced again
+        ix._db.syncing.join()
+        assert not marker.exists()  # synced after the load, in a thread
+
+
+def test_an_index_left_unsynced_is_kept_in_the_same_boot_and_rebuilt_after_a_restart(
+    root: Path, write_run, tmp_path: Path, monkeypatch
+) -> None:
+    from trackui.store import db
+
+    boot = tmp_path / "boot_id"
+    boot.write_text("boot-1\n")
+    monkeypatch.setattr(db, "BOOT_ID", boot)
+    write_run(root, "k", records=[(s, float(s), {"a": float(s)}) for s in range(5)])
+    with Index(root) as ix:
+        ix.refresh()
+    marker = root / ".trackui" / "index.duckdb.unsynced"
+    # A viewer killed before its sync (the kernel still has every write).
+    marker.write_text("boot-1")
+    with Index(root) as ix:
+        assert not marker.exists()  # synced once this viewer held the file
+        assert ix.scan() == set() and ix.ingest() == set()  # the cache was used
+        assert ix.points("k", "a")[2].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    # The machine went down after unsynced writes: the cache is not trusted.
+    marker.write_text("boot-1")
+    boot.write_text("boot-2\n")
+    with Index(root) as ix:
+        assert any("not synced before the machine restarted" in n for n in ix.notes)
+        assert ix.storage == "root"
+        assert ix.scan() == {"k"}  # everything read again from the files
+        ix.ingest()
+        assert ix.points("k", "a")[2].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert not marker.exists()
+
+
+def test_a_temporary_index_never_syncs(root: Path, write_run, monkeypatch) -> None:
+    write_run(root, "t", records=[(0, 1.0, {"a": 1.0})])
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        assert ix.storage == "temp"
+        assert _fsync_mode(ix) == "NONE"
+    with Index(root) as ix:
+        ix.refresh()
+        assert ix.storage == "root"
+        assert _fsync_mode(ix) == "STANDARD"
