@@ -88,6 +88,15 @@ class Opened:
     """One line for each place that was tried and could not be used."""
     syncing: threading.Thread | None = None
     """Syncing the file after a bulk load written unsynced (see :func:`unsynced`)."""
+    unsynced: bool = False
+    """Whether a load stopped part-way left writes that nothing is syncing."""
+
+
+@dataclass
+class BulkWrites:
+    """What :func:`unsynced` yields: the caller says when its load completed."""
+
+    done: bool = False
 
 
 def user_cache_path(root: Path) -> Path:
@@ -176,7 +185,7 @@ def _sync_files(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def unsynced(opened: Opened) -> Iterator[None]:
+def unsynced(opened: Opened) -> Iterator[BulkWrites]:
     """Write without syncing to disk, for a bulk load.
 
     DuckDB syncs its file at every commit. A cold load of many files commits
@@ -185,44 +194,53 @@ def unsynced(opened: Opened) -> Iterator[None]:
     goes down (a killed process loses nothing that the kernel was given).
 
     While unsynced writes may be lost, a marker holding this boot's id lies
-    beside the index file. The marker is written and synced first. After the
-    load, a thread syncs the file and removes the marker; :func:`close_db`
-    waits for it. A process killed before that leaves the marker, and the
-    next open in the same boot syncs and removes it (the kernel still holds
-    every write). An index found with a marker from another boot is rebuilt
-    from the files (see :func:`_settle_marker`).
+    beside the index file. The marker is written and synced first. After a
+    load that completed (``done`` set on what this yields), a thread syncs
+    the file and removes the marker; :func:`close_db` waits for it. A load
+    stopped part-way (a viewer quitting) leaves syncs off and the marker in
+    place, so that closing does not wait for the disk. So does a process
+    killed meanwhile. The next open in the same boot syncs the file and
+    removes the marker (the kernel still holds every write). An index found
+    with a marker from another boot is rebuilt from the files (see
+    :func:`_settle_marker`).
 
     A temporary index never outlives its process, so it syncs nothing at all
     (see :func:`open_db`). Without a boot id (not Linux), syncs stay on.
     """
     import duckdb
 
+    writes = BulkWrites()
     path, boot = opened.path, boot_id()
     if opened.kind not in ("root", "user") or path is None or boot is None:
-        yield
+        yield writes
         return
     if opened.syncing is not None:
         opened.syncing.join()  # (it would remove the marker written next)
+    if not opened.unsynced:
+        try:
+            marker = _marker(path)
+            with open(marker, "w", encoding="utf-8") as f:
+                f.write(boot)
+                f.flush()
+                os.fsync(f.fileno())
+            _fsync(marker.parent)
+        except OSError:
+            yield writes  # no marker, no shortcut
+            return
+        opened.con.execute("SET fsync_mode='NONE'")
+        opened.unsynced = True
     try:
-        marker = _marker(path)
-        with open(marker, "w", encoding="utf-8") as f:
-            f.write(boot)
-            f.flush()
-            os.fsync(f.fileno())
-        _fsync(marker.parent)
-    except OSError:
-        yield  # no marker, no shortcut
-        return
-    opened.con.execute("SET fsync_mode='NONE'")
-    try:
-        yield
+        yield writes
     finally:
-        with contextlib.suppress(duckdb.Error):
-            opened.con.execute("SET fsync_mode='STANDARD'")
-        opened.syncing = threading.Thread(
-            target=_sync_and_unmark, args=(path,), name="trackui-sync", daemon=True
-        )
-        opened.syncing.start()
+        if writes.done:
+            with contextlib.suppress(duckdb.Error):
+                opened.con.execute("SET fsync_mode='STANDARD'")
+                opened.unsynced = False
+        if not opened.unsynced:
+            opened.syncing = threading.Thread(
+                target=_sync_and_unmark, args=(path,), name="trackui-sync", daemon=True
+            )
+            opened.syncing.start()
 
 
 def _settle_marker(path: Path, notes: list[str]) -> bool:
@@ -399,5 +417,6 @@ def close_db(opened: Opened) -> None:
         opened.con.close()
     if opened.kind == "temp" and opened.path is not None:
         shutil.rmtree(opened.path.parent, ignore_errors=True)
-    elif opened.path is not None:
+    elif opened.path is not None and not opened.unsynced:
+        # (Left unsynced by a load stopped part-way: the marker stays for the next open.)
         _sync_and_unmark(opened.path)

@@ -830,7 +830,7 @@ class Index:
 
             groups: dict[tuple[tuple[str, ...], bool], tuple[list[BulkFile], int]] = {}
             with (
-                unsynced(self._db),
+                unsynced(self._db) as writes,
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackui-prep") as pool,
             ):
                 try:
@@ -861,6 +861,7 @@ class Index:
                             done += len(batch)
                             if progress is not None:
                                 progress(done, total)
+                    writes.done = True
                 finally:
                     pool.shutdown(wait=True, cancel_futures=True)
         # Files that only had their stat refreshed (no new bytes).

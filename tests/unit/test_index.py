@@ -1072,6 +1072,39 @@ def test_a_bulk_load_writes_unsynced_behind_a_marker(
         assert not marker.exists()  # synced after the load, in a thread
 
 
+def test_a_bulk_load_stopped_part_way_closes_without_syncing(
+    root: Path, write_run, tmp_path: Path, monkeypatch
+) -> None:
+    import threading
+
+    from trackui.store import db
+
+    boot = tmp_path / "boot_id"
+    boot.write_text("boot-1\n")
+    monkeypatch.setattr(db, "BOOT_ID", boot)
+    ids = _many_runs(root, write_run)
+    monkeypatch.setattr(index_mod, "BATCH_FILES", 2)
+    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1)
+    synced: list[Path] = []
+    real_sync = db._sync_files
+    monkeypatch.setattr(db, "_sync_files", lambda p: (synced.append(p), real_sync(p)))
+    marker = root / ".trackui" / "index.duckdb.unsynced"
+    with Index(root) as ix:  # a viewer quitting while its first load runs
+        ix.scan()
+        ev = threading.Event()
+        ix.ingest(cancel=ev, progress=lambda done, total: done >= 2 and ev.set())
+        assert 0 < ix.loaded[0] < 9
+        assert ix._db.syncing is None and _fsync_mode(ix) == "NONE"
+    assert marker.exists() and synced == []  # closing did not wait for the disk
+    with Index(root) as ix:  # the next open in this boot syncs, then goes on
+        assert not marker.exists() and len(synced) == 1
+        ix.refresh()
+        assert ix.loaded == (9, 9)
+        assert sorted(r.id for r in ix.runs()) == sorted(ids)
+        ix._db.syncing.join()
+    assert not marker.exists()
+
+
 def test_an_index_left_unsynced_is_kept_in_the_same_boot_and_rebuilt_after_a_restart(
     root: Path, write_run, tmp_path: Path, monkeypatch
 ) -> None:
