@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import Input, Label
 from tui_support import settle
@@ -353,3 +354,36 @@ async def test_the_last_run_list_shows_until_the_index_answers(fixture_root: Pat
         assert names(table) == ["live-run", "unstable", "wide-mlp", "lr-high"]
         assert "4 of 4 runs" in str(app.screen.query_one("#runs-status").render())
         assert {p.metric for p in app.screen.query(MetricPlot)}
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(
+    fixture_root: Path, app_factory
+) -> None:
+    from trackui.tui.widgets.keys_footer import KeysFooter
+
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeysFooter)
+        built: list[int] = []
+        compose = footer.compose
+
+        def counting() -> Any:
+            built.append(1)
+            return compose()
+
+        footer.compose = counting  # type: ignore[method-assign]
+
+        def keys() -> str:
+            return " ".join(str(k.render()) for k in footer.query("FooterKey"))
+
+        assert "Log scale" not in keys()
+        app.screen.refresh_bindings()  # as on every change of focus
+        await settle(pilot)
+        assert built == []
+        app.screen.query_one(MetricPlot).focus()  # a chart has a key of its own
+        await settle(pilot)
+        assert built == [1] and "Log scale" in keys()
+        app.screen.query_one(RunTable).focus()
+        await settle(pilot)
+        assert built == [1, 1] and "Log scale" not in keys()

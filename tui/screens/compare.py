@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from trackui.store.models import RunRow
 from trackui.tui.fmt import clean, shorten, update_if_changed
@@ -17,6 +17,7 @@ from trackui.tui.screens.base import StoreScreen
 from trackui.tui.screens.pickers import ChooseOneScreen
 from trackui.tui.widgets.config_diff import ConfigDiff
 from trackui.tui.widgets.curves import CurvesPanel
+from trackui.tui.widgets.keys_footer import KeysFooter
 
 
 class CompareScreen(StoreScreen):
@@ -46,7 +47,7 @@ class CompareScreen(StoreScreen):
         yield Static("", id="compare-status")
         yield ConfigDiff(id="config-diff")
         yield CurvesPanel(id="compare-curves", kind="main", chart_height=10)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"compare {len(self.runs)} runs"

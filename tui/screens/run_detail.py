@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Log, Static, TabbedContent, TabPane, Tree
+from textual.widgets import DataTable, Header, Log, Static, TabbedContent, TabPane, Tree
 
 from trackui.store import layout
 from trackui.store.models import RunRow
@@ -21,6 +21,7 @@ from trackui.tui.fmt import clean, fmt_duration, fmt_value, state_text, update_i
 from trackui.tui.messages import DetailQueried
 from trackui.tui.screens.base import StoreScreen
 from trackui.tui.widgets.curves import CurvesPanel
+from trackui.tui.widgets.keys_footer import KeysFooter
 
 OUTPUT_TAIL_BYTES = 256 * 1024
 OUTPUT_TAIL_LINES = 1000
@@ -212,7 +213,7 @@ class RunDetailScreen(StoreScreen):
                 yield DataTable(id="files-table", cursor_type="row", zebra_stripes=True)
             with TabPane("7 Output", id="output"):
                 yield Log(id="output-log", highlight=False, auto_scroll=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.sub_title = clean(self.row.name)

@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Vertical
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 
 from trackui.store.models import RunRow, flatten
 from trackui.tui.fmt import clean, sort_key, update_if_changed
@@ -19,6 +19,7 @@ from trackui.tui.messages import RunsQueried, RunsView
 from trackui.tui.screens.base import StoreScreen
 from trackui.tui.screens.pickers import ChooseManyScreen, ChooseOneScreen, PromptScreen
 from trackui.tui.widgets.curves import CurvesPanel
+from trackui.tui.widgets.keys_footer import KeysFooter
 from trackui.tui.widgets.run_table import BASE_COLUMNS, RunTable, column_title, column_value
 
 FILTER_HELP = "name text, state:running, tag:x, lr>=0.001, val_accuracy>0.9, or, not, ( )"
@@ -114,7 +115,7 @@ class RunsScreen(StoreScreen):
                 yield RunTable(id="run-table")
                 yield Static("", id="runs-status")
             yield CurvesPanel(id="runs-curves", kind="main")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(RunTable)
