@@ -255,3 +255,29 @@ def test_blank_matrices_match(area: tuple[int, int, int, int]) -> None:
         return [m.marker, m.fullground, m.background, m.style]
 
     assert blank(fast.set_matrices) == blank(fast.ORIGINAL_SET_MATRICES)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 1000])
+def test_unique_is_numpys(n: int) -> None:
+    a = RNG.integers(-5, 5 + n // 10, n)
+    got = fast._unique(a)
+    assert got.tolist() == np.unique(a).tolist() and got.dtype == a.dtype
+
+
+def test_drawing_a_chart_does_not_import_numpy_ma() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    # np.unique imports numpy.ma on its first call: a twentieth of a second
+    # of the viewer's start, for nothing it uses.
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import test_plotext_speedups as t\n"
+        "for seed in range(12):\n"
+        "    t._layered_chart(seed, log=False, own=True, size=(60, 15))\n"
+        "print('numpy.ma' in sys.modules)\n"
+    )
+    here = str(Path(__file__).parent)
+    r = subprocess.run([sys.executable, "-c", code, here], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"

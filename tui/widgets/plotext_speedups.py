@@ -107,6 +107,21 @@ def get_lines(x: list[Any], y: list[Any], *other: list[Any]) -> list[list[Any]]:
     return [xl.tolist(), yl.tolist(), *rest]
 
 
+def _unique(a: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an integer array.
+
+    As ``np.unique``, which imports ``numpy.ma`` on its first call (to check
+    for a masked array): 55 ms of the viewer's start.
+    """
+    a = np.sort(a)
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), dtype=bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
 def _line_dots(xa: np.ndarray, ya: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``get_lines`` on integer arrays of two or more points.
 
@@ -302,13 +317,13 @@ def _paint_group(monitor: Any, layers: Sequence[Layer], mk: str, log: bool, w: i
     key = lid * cells + (yd // fy) * w + xd // fx  # (layer, cell)
     bits = fx * fy
     if bits == 1:
-        keys = np.unique(key)
+        keys = _unique(key)
         masks = None
     else:
         # Bit p of a mask is element p of the cell's code: rows from the top
         # (plotext reverses them), columns left to right.
         pos = (fy - 1 - yd % fy) * fx + xd % fx
-        u = np.unique(key * 8 + pos)
+        u = _unique(key * 8 + pos)
         ukey = u >> 3
         starts = np.concatenate(([0], np.flatnonzero(np.diff(ukey)) + 1))
         keys = ukey[starts]
