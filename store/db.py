@@ -410,7 +410,11 @@ def open_db(root: Path, *, cache: bool = True) -> Opened:
 
 
 def close_db(opened: Opened) -> None:
-    """Close the connection; a temporary index file is deleted."""
+    """Close the connection; a temporary index file is deleted.
+
+    A file written unsynced by a completed load is synced first (see
+    :func:`unsynced`).
+    """
     if opened.syncing is not None:
         opened.syncing.join()
     with contextlib.suppress(Exception):

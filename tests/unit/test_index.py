@@ -1145,3 +1145,24 @@ def test_a_temporary_index_never_syncs(root: Path, write_run, monkeypatch) -> No
         ix.refresh()
         assert ix.storage == "root"
         assert _fsync_mode(ix) == "STANDARD"
+
+
+@pytest.mark.parametrize("path", ["bulk", "exact"])
+def test_a_record_without_time_reads_back_as_nan(
+    root: Path, write_run, path: str, monkeypatch
+) -> None:
+    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 if path == "bulk" else 1 << 60)
+    lines = [
+        b'{"s":0,"t":10.0,"m":{"a":1.0}}',
+        b'{"s":1,"m":{"a":2.0}}',
+        b'{"s":2,"t":12.0,"m":{"a":3.0}}',
+    ]
+    write_run(root, "not", history=b"\n".join(lines) + b"\n")
+    with Index(root) as ix:
+        ix.refresh()
+        step, t, v = ix.points("not", "a")
+        assert step.tolist() == [0, 1, 2] and v.tolist() == [1.0, 2.0, 3.0]
+        assert t[0] == 10.0 and math.isnan(t[1]) and t[2] == 12.0
+        assert not t.flags.writeable
+        (s,) = ix.series(["not"], ["a"], x="wall", smoothing="none", buckets=10)
+        assert s.x.tolist() == [10.0, 12.0] and s.points == 2  # no time, no place on that axis
