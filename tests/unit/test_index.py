@@ -1166,3 +1166,20 @@ def test_a_record_without_time_reads_back_as_nan(
         assert not t.flags.writeable
         (s,) = ix.series(["not"], ["a"], x="wall", smoothing="none", buckets=10)
         assert s.x.tolist() == [10.0, 12.0] and s.points == 2  # no time, no place on that axis
+
+
+def test_the_duckdb_settings_the_index_uses_exist() -> None:
+    import re
+
+    import duckdb
+
+    from trackui.store import db
+
+    # A setting DuckDB does not know fails every open of the index: the
+    # version pinned in pyproject.toml must have them all.
+    used = set(re.findall(r"\bSET (\w+)\s*=", Path(db.__file__).read_text()))
+    assert {"fsync_mode", "block_allocator_memory", "memory_limit"} <= used
+    known = {
+        r[0] for r in duckdb.connect().execute("SELECT name FROM duckdb_settings()").fetchall()
+    }
+    assert used <= known, used - known
