@@ -1042,18 +1042,24 @@ def test_duckdb_is_opened_after_the_first_scan_when_there_is_no_cache(
         assert sorted(r.id for r in ix.runs()) == ["a", "b"]
 
 
+@pytest.fixture
+def boot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A boot id file of the test's own (``db.BOOT_ID``), holding ``boot-1``."""
+    from trackui.store import db
+
+    path = tmp_path / "boot_id"
+    path.write_text("boot-1\n")
+    monkeypatch.setattr(db, "BOOT_ID", path)
+    return path
+
+
 def _fsync_mode(ix: Index) -> str:
     return ix._cur().execute("SELECT current_setting('fsync_mode')").fetchone()[0]
 
 
 def test_a_bulk_load_writes_unsynced_behind_a_marker(
-    root: Path, write_run, force_bulk, tmp_path: Path, monkeypatch
+    root: Path, write_run, force_bulk, boot: Path
 ) -> None:
-    from trackui.store import db
-
-    boot = tmp_path / "boot_id"
-    boot.write_text("boot-1\n")
-    monkeypatch.setattr(db, "BOOT_ID", boot)
     for i in range(3):
         write_run(root, f"u{i}", stamp=f"20231114_22132{i}", records=[(0, 1.0, {"a": float(i)})])
     marker = root / ".trackui" / "index.duckdb.unsynced"
@@ -1073,15 +1079,12 @@ def test_a_bulk_load_writes_unsynced_behind_a_marker(
 
 
 def test_a_bulk_load_stopped_part_way_closes_without_syncing(
-    root: Path, write_run, tmp_path: Path, monkeypatch
+    root: Path, write_run, boot: Path, monkeypatch
 ) -> None:
     import threading
 
     from trackui.store import db
 
-    boot = tmp_path / "boot_id"
-    boot.write_text("boot-1\n")
-    monkeypatch.setattr(db, "BOOT_ID", boot)
     ids = _many_runs(root, write_run)
     monkeypatch.setattr(index_mod, "BATCH_FILES", 2)
     monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1)
@@ -1106,13 +1109,8 @@ def test_a_bulk_load_stopped_part_way_closes_without_syncing(
 
 
 def test_an_index_left_unsynced_is_kept_in_the_same_boot_and_rebuilt_after_a_restart(
-    root: Path, write_run, tmp_path: Path, monkeypatch
+    root: Path, write_run, boot: Path
 ) -> None:
-    from trackui.store import db
-
-    boot = tmp_path / "boot_id"
-    boot.write_text("boot-1\n")
-    monkeypatch.setattr(db, "BOOT_ID", boot)
     write_run(root, "k", records=[(s, float(s), {"a": float(s)}) for s in range(5)])
     with Index(root) as ix:
         ix.refresh()
