@@ -33,6 +33,7 @@ WORKLOAD: dict[str, Any] = {
     "hidden": 128,
     "epochs": 5,
     "lr": 1e-3,
+    "lr_decay": 1.0,  # a constant learning rate: no schedule
     "batch_size": 64,
     "test_batch_size": 1000,
     "optimizer": "adam",

@@ -36,8 +36,24 @@ def make_optimizer(model: nn.Module, lr: float, device: torch.device) -> torch.o
     step count on the device so that a replayed graph advances it.
     """
     if device.type == "cuda":
-        return torch.optim.Adam(model.parameters(), lr=lr, fused=True, capturable=True)
+        # The learning rate as a device tensor: a float would be baked into the
+        # captured graph, and a schedule (see set_lr) could not change it.
+        lr_t = torch.tensor(lr, dtype=torch.float32, device=device)
+        return torch.optim.Adam(model.parameters(), lr=lr_t, fused=True, capturable=True)
     return torch.optim.Adam(model.parameters(), lr=lr)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Set every parameter group's learning rate, in place where it is a tensor.
+
+    In place, so that a replayed CUDA graph, which holds the tensor's address,
+    reads the new rate.
+    """
+    for group in optimizer.param_groups:
+        if isinstance(group["lr"], torch.Tensor):
+            group["lr"].fill_(lr)
+        else:
+            group["lr"] = lr
 
 
 @dataclass

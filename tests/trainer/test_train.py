@@ -50,7 +50,7 @@ def test_short_run_writes_a_complete_run_that_learns(root: Path, mnist: Path) ->
     assert run.meta["tags"] == ["a", "b"]
     assert run.config["train_size"] == 2000
     assert run.config["epochs"] == 2
-    assert run.config["cuda_graph"] is False
+    assert run.config["cuda_graph"] is (run.config["device"] == "cuda")  # on a GPU machine: auto
 
     steps = _history(run.path)
     per_epoch = math.ceil(2000 / 64)  # 32, the last batch short (16)
@@ -106,6 +106,33 @@ def test_defaults_are_the_reference_workload(
     args = build_parser().parse_args([])
     for key in ("epochs", "lr", "batch_size", "test_batch_size", "arch", "hidden"):
         assert getattr(args, key) == reference.WORKLOAD[key]
+
+
+def test_lr_decay_defaults_per_network_and_is_applied_each_epoch(
+    root: Path, mnist: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trackui.trainer import engine
+
+    seen: list[float] = []
+
+    def spy(optimizer: torch.optim.Optimizer, lr: float) -> None:
+        real_set_lr(optimizer, lr)
+        seen.append(float(optimizer.param_groups[0]["lr"]))
+
+    real_set_lr = engine.set_lr
+    monkeypatch.setattr(engine, "set_lr", spy)
+    common = ["--data-dir", str(mnist), "--dir", str(root), "--dry-run", "--epochs", "3"]
+    assert main([*common, "--arch", "cnn", "--name", "cnn", *FAST], out=io.StringIO()) == 0
+    assert seen == pytest.approx([7e-4, 4.9e-4])  # PyTorch's MNIST example: gamma 0.7
+    assert main([*common, "--name", "mlp", *FAST], out=io.StringIO()) == 0
+    assert seen == pytest.approx([7e-4, 4.9e-4])  # the reference MLP: a constant rate
+    assert main([*common, "--lr-decay", "0.5", "--name", "half", *FAST], out=io.StringIO()) == 0
+    assert seen[2:] == pytest.approx([5e-4, 2.5e-4])
+    for run in _runs(root):
+        want = {"cnn": 0.7, "mlp": 1.0, "half": 0.5}[run.meta["name"]]
+        assert run.config["lr_decay"] == want
+        logged = [m["lr"] for _, m in sorted(_history(run.path).items()) if "lr" in m]
+        assert logged == pytest.approx([1e-3 * want**e for e in range(3)])
 
 
 def test_missing_data_is_one_clear_error_and_no_run(
