@@ -548,9 +548,8 @@ def run_one(
         reinit=True,
     ) as run:
         run.define_metric("epoch")
-        for key in (
-            "train_loss", "train_accuracy", "val_loss", "val_accuracy", "samples_per_s", "lr",
-        ):  # fmt: skip
+        per_epoch = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "samples_per_s")
+        for key in (*per_epoch, "lr"):
             run.define_metric(key, step_metric="epoch")
         run.define_metric("val_accuracy", step_metric="epoch", summary="max", goal="maximize")
         run.define_metric("val_loss", step_metric="epoch", summary="min", goal="minimize")
