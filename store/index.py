@@ -35,7 +35,16 @@ from typing import Any
 import orjson
 
 from trackui.store import layout
-from trackui.store.db import Opened, bulk_memory, cache_paths, close_db, open_db, unsynced
+from trackui.store.db import (
+    Opened,
+    all_tables,
+    bulk_memory,
+    cache_paths,
+    close_db,
+    open_db,
+    run_tables,
+    unsynced,
+)
 from trackui.store.filter import FilterError, compile_filter
 from trackui.store.ingest import (
     BATCH_BYTES,
@@ -70,7 +79,6 @@ from trackui.store.state import derive_state
 __all__ = ["FilterError", "Index"]
 
 _SMALL = (layout.META, layout.CONFIG, layout.SUMMARY)
-_TABLES = ("runs", "config_kv", "summary_kv", "metric_names", "points", "texts", "hist")
 _CURVE_CACHE = 256
 """Curves kept for redraws (a few KB each)."""
 _POINTS_CACHE_BYTES = 96 << 20
@@ -289,7 +297,7 @@ class Index:
                         # A cache file made since this index started (by
                         # another viewer): it does not hold this index's state.
                         cur = got.con.cursor()
-                        for t in _TABLES:
+                        for t in all_tables(cur):
                             cur.execute(f"DELETE FROM {t}")
                     self._opened = got
                 opened = self._opened
@@ -314,7 +322,7 @@ class Index:
 
     def _reset_db(self) -> None:
         cur = self._cur()
-        for t in _TABLES:
+        for t in all_tables(cur):
             cur.execute(f"DELETE FROM {t}")
         self._mids, self._mnames = {}, {}
         self._st = _State()
@@ -565,7 +573,7 @@ class Index:
                     cur.execute(f"DELETE FROM {t} WHERE list_contains(?::INTEGER[], rid)", [drop])
             if gone:
                 g = [r.rid for r in gone]
-                for t in ("summary_kv", "points", "texts", "hist"):
+                for t in ("summary_kv", *run_tables(cur)):
                     cur.execute(f"DELETE FROM {t} WHERE list_contains(?::INTEGER[], rid)", [g])
             for r in state_updates:
                 cur.execute("UPDATE runs SET state = ? WHERE rid = ?", [r.info.state, r.rid])
@@ -1121,7 +1129,7 @@ class Index:
             cur = self._cur()
             cur.execute("BEGIN")
             try:
-                for t in ("points", "texts", "hist"):
+                for t in run_tables(cur):
                     cur.execute(f"DELETE FROM {t} WHERE list_contains(?::INTEGER[], rid)", [resets])
                 cur.execute("COMMIT")
             except Exception:

@@ -14,8 +14,11 @@ Two paths:
   parsed one by one by ``store.reader`` from the last offset, so a torn tail
   waits for its newline and every damaged line becomes a warning.
 
-Both keep each file's byte order in the ``points`` table (DuckDB preserves
-insertion order), which is what lets a later duplicate step win.
+Both keep each file's byte order (DuckDB preserves insertion order), which
+is what lets a later duplicate step win. The exact path writes a row per
+value to ``points``; the bulk path writes a row per record to ``wide<W>``
+where the records hold most of their batch's metrics, and a row per value
+otherwise (see ``store.db``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 import orjson
 
 from trackui.store import layout
+from trackui.store.db import ensure_wide_table
 from trackui.store.reader import read_records
 
 BULK_MIN_BYTES = 256 * 1024
@@ -37,6 +41,12 @@ BULK_MIN_BYTES = 256 * 1024
 BATCH_BYTES = 48 * 1024 * 1024
 """Bytes of JSON handed to one ``read_json`` query (bounds memory, paces progress)."""
 BATCH_FILES = 64
+WIDE_MAX_COLS = 32
+"""Most metrics a bulk batch may have to be stored a row per record (``wide<W>``)."""
+WIDE_MAX_CELLS = 4
+"""A batch goes a row per record when its rows' cells (run, step, time and a
+value or NULL per metric) are at most this many times its values: a NULL
+costs about as much to store as a value, and a row per value about five cells."""
 SAMPLE_BYTES = 32 * 1024
 """Bytes of a file read to guess its metric names: half at the ends, half in slices."""
 SAMPLE_SLICES = 16
@@ -311,24 +321,28 @@ def bulk_sample(path: Path, size: int) -> tuple[tuple[str, ...], bool] | None:
                 chunks.append(tail.split(b"\n", 1)[-1])
     except OSError:
         return None
-    keys: dict[str, None] = {}
+    keys: dict[str, Any] = {}
     ok = 0
     has_x = False
     for chunk in chunks:
-        for line in chunk.split(b"\n"):
-            if not line.strip():
-                continue
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
+        lines = [line for line in chunk.split(b"\n") if line.strip()]
+        try:
+            # The chunk's lines as one JSON array: one call instead of one per line.
+            objs = orjson.loads(b"[" + b",".join(lines) + b"]")
+        except orjson.JSONDecodeError:
+            objs = []
+            for line in lines:
+                try:
+                    objs.append(orjson.loads(line))
+                except orjson.JSONDecodeError:
+                    continue
+        for obj in objs:
             if not isinstance(obj, dict):
                 continue
             m = obj.get("m")
             if isinstance(m, dict):
                 ok += 1
-                for k in m:
-                    keys[k] = None
+                keys.update(m)
             if "x" in obj:
                 has_x = True
     if ok == 0:
@@ -471,12 +485,33 @@ def load_bulk(
         ).fetchall():
             for i, (_, mid) in enumerate(km):
                 distinct[(row[0], mid)] = row[1 + i]
-    if km:
-        # One insert for all metrics, a record's values next to each other:
-        # each (run, metric) keeps the file's order, and the step and time
-        # columns, repeated from row to row, compress to a fraction.
+    values = sum(row[8 + 4 * i] for row in good.values() for i in range(len(km)))
+    vals = ", ".join(f"m.{_ident(k)}" for k, _ in km)
+    if km and len(km) <= WIDE_MAX_COLS and len(r_h) * (3 + len(km)) <= WIDE_MAX_CELLS * values:
+        # A row per record (see store.db): a third of the CPU time of a row
+        # per value, for records that hold most of the batch's metrics.
+        table = ensure_wide_table(cur, len(km))
+        cur.execute(
+            f"INSERT INTO {table} SELECT rid, s::BIGINT, t, {vals} FROM _stage WHERE {nonnull}"
+        )
+        cols = [
+            (rid, mid, i)
+            for rid, row in good.items()
+            for i, (_, mid) in enumerate(km)
+            if row[8 + 4 * i]
+        ]
+        if cols:
+            r_c, m_c, i_c = (list(c) for c in zip(*cols, strict=True))
+            cur.execute(
+                "INSERT INTO wide_cols SELECT unnest(?::INTEGER[]), unnest(?::INTEGER[]), "
+                "?::SMALLINT, unnest(?::SMALLINT[])",
+                [r_c, m_c, len(km), i_c],
+            )
+    elif km:
+        # A row per value, a record's values next to each other: each (run,
+        # metric) keeps the file's order, and the step and time columns,
+        # repeated from row to row, compress to a fraction.
         mids = ", ".join(str(int(mid)) for _, mid in km)
-        vals = ", ".join(f"m.{_ident(k)}" for k, _ in km)
         cur.execute(
             "INSERT INTO points SELECT rid, mid, step, t, v FROM ("
             f"SELECT rid, unnest([{mids}]::INTEGER[]) AS mid, s::BIGINT AS step, t, "

@@ -99,6 +99,34 @@ def _increasing(parts: list[np.ndarray]) -> bool:
     return True
 
 
+def _sources(cur: Any, rid: int, mid: int) -> list[tuple[str, str]]:
+    """Where a metric's values of a run lie, in file order: ``(FROM ..., value column)``.
+
+    Literal ids rather than parameters: DuckDB then prunes the tables' row
+    groups by rid before scanning (two to three times faster on 10M rows).
+    """
+    from trackui.store.db import wide_table
+
+    out = []
+    for w, col in cur.execute(
+        f"SELECT w, col FROM wide_cols WHERE rid = {rid} AND mid = {mid}"
+    ).fetchall():
+        c = f"v{int(col)}"
+        out.append((f"{wide_table(w)} WHERE rid = {rid} AND {c} IS NOT NULL", c))
+    out.append((f"points WHERE rid = {rid} AND mid = {mid}", "v"))
+    return out
+
+
+def _read(cur: Any, sources: list[tuple[str, str]], *cols: str) -> list[list[np.ndarray]]:
+    """The columns ``cols`` (of step, t, v) from each source, their parts in file order."""
+    got: list[list[np.ndarray]] = []
+    for src, value in sources:
+        names = ", ".join(value if c == "v" else c for c in cols)
+        part = _chunks(cur, f"SELECT {names} FROM {src}")
+        got = part if not got else [a + b for a, b in zip(got, part, strict=True)]
+    return got
+
+
 def fetch_points(
     cur: Any,
     rid: int,
@@ -119,17 +147,14 @@ def fetch_points(
     """
     import numpy as np
 
-    # Literal ids rather than parameters: DuckDB then prunes the table's row
-    # groups by rid before scanning (two to three times faster on 10M rows).
-    where = f"WHERE rid = {int(rid)} AND mid = {int(mid)}"
+    sources = _sources(cur, int(rid), int(mid))
     if span is not None and span[0] > 1 and span[2] - span[1] == span[0] - 1:
-        got = _chunks(cur, f"SELECT {'t, v' if with_time else 'v'} FROM points {where}")
+        got = _read(cur, sources, *(("t", "v") if with_time else ("v",)))
         v = _join(got[-1], np.float64)
         if len(v) == span[0]:
             t = _join(got[0], np.float64) if with_time else np.empty(0)
             return consecutive_steps(span[1], span[0]), t, v
-    cols = "step, t, v" if with_time else "step, v"
-    got = _chunks(cur, f"SELECT {cols} FROM points {where}")
+    got = _read(cur, sources, *(("step", "t", "v") if with_time else ("step", "v")))
     t = _join(got[1], np.float64) if with_time else np.empty(0)
     v = _join(got[-1], np.float64)
     if _increasing(got[0]):

@@ -17,6 +17,7 @@ import pytest
 
 import trackui
 from trackui.store import index as index_mod
+from trackui.store import ingest as ingest_mod
 from trackui.store.index import FilterError, Index
 
 
@@ -37,6 +38,14 @@ def force_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def force_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 << 60)
+
+
+def force_layout(monkeypatch: pytest.MonkeyPatch, layout: str) -> None:
+    """Store bulk-loaded values a row per record (``wide``) or a row per value (``points``)."""
+    if layout == "wide":
+        monkeypatch.setattr(ingest_mod, "WIDE_MAX_CELLS", 1 << 30)
+    else:
+        monkeypatch.setattr(ingest_mod, "WIDE_MAX_COLS", 0)
 
 
 @pytest.mark.parametrize("path", ["bulk", "exact"])
@@ -63,7 +72,11 @@ def test_logged_values_come_back_exactly(
         assert ix.ingest() == set()  # nothing new
 
 
-def test_bulk_and_exact_agree_on_mixed_records(root: Path, write_run, monkeypatch) -> None:
+@pytest.mark.parametrize("layout", ["wide", "points"])
+def test_bulk_and_exact_agree_on_mixed_records(
+    root: Path, write_run, monkeypatch, layout: str
+) -> None:
+    force_layout(monkeypatch, layout)
     # Duplicated steps (the later value wins), a metric that appears only in
     # the middle (not in the sampled head or tail), text values, non-finite.
     recs = []
@@ -136,7 +149,11 @@ def _load_both_ways(root: Path, run_id: str, monkeypatch: pytest.MonkeyPatch) ->
     return got
 
 
-def test_bulk_path_keeps_file_order_across_metrics(root: Path, write_run, monkeypatch) -> None:
+@pytest.mark.parametrize("layout", ["wide", "points"])
+def test_bulk_path_keeps_file_order_across_metrics(
+    root: Path, write_run, monkeypatch, layout: str
+) -> None:
+    force_layout(monkeypatch, layout)
     # A file the bulk path loads (every metric shows up in the samples):
     # repeated steps with different metrics, the later value winning, and
     # metrics that skip steps, loaded together in one insert.
@@ -694,22 +711,41 @@ def test_unwritable_cache_place_falls_back(
         assert ix.points("fb", "a")[2].tolist() == [1.0]
 
 
-def test_bulk_load_keeps_file_order_across_many_files(root: Path, write_run, force_bulk) -> None:
+@pytest.mark.parametrize("layout", ["wide", "points"])
+def test_bulk_load_keeps_file_order_across_many_files(
+    root: Path, write_run, force_bulk, monkeypatch, layout: str
+) -> None:
     # Several files in one read_json query, big enough for DuckDB to split
-    # them over threads: every run's points must stay in file order.
+    # them over threads: every run's rows must stay in file order, a row per
+    # record (wide2) or a row per value (points).
+    force_layout(monkeypatch, layout)
     for i in range(3):
         recs = [(s, float(s), {"a": float(s), "b": -float(s)}) for s in range(50_000)]
         write_run(root, f"o{i}", stamp=f"20231114_22132{i}", records=recs)
     with Index(root, cache=False) as ix:
         ix.refresh()
         cur = ix._db.con.cursor()
-        for r in ix._st.runs.values():
-            for mid in ix._mids.values():
-                got = cur.execute(
-                    "SELECT step FROM points WHERE rid = ? AND mid = ? ORDER BY rowid", [r.rid, mid]
-                ).fetchnumpy()["step"]
-                assert len(got) == 50_000
-                assert (np.diff(got) == 1).all()
+        assert _stored(ix, "wide_cols") == (6 if layout == "wide" else 0)
+        assert _stored(ix) == (0 if layout == "wide" else 300_000)
+        for run_id, r in ix._st.runs.items():
+            for name, mid in ix._mids.items():
+                if layout == "wide":
+                    (col,) = cur.execute(
+                        "SELECT col FROM wide_cols WHERE rid = ? AND mid = ?", [r.rid, mid]
+                    ).fetchone()
+                    q = f"SELECT step, v{col} AS v FROM wide2 WHERE rid = ? ORDER BY rowid"
+                    got = cur.execute(q, [r.rid]).fetchnumpy()
+                else:
+                    got = cur.execute(
+                        "SELECT step, v FROM points WHERE rid = ? AND mid = ? ORDER BY rowid",
+                        [r.rid, mid],
+                    ).fetchnumpy()
+                assert len(got["step"]) == 50_000
+                assert (np.diff(got["step"]) == 1).all()
+                sign = 1.0 if name == "a" else -1.0
+                assert (got["v"] == sign * got["step"]).all()
+                step, _t, v = ix.points(run_id, name)
+                assert step.tolist() == got["step"].tolist() and v.tolist() == got["v"].tolist()
 
 
 def test_missing_root_is_not_created(tmp_path: Path, monkeypatch) -> None:
@@ -864,8 +900,10 @@ def _everything(ix: Index, ids: list[str]) -> dict:
     return out
 
 
-def test_bulk_batches_agree_with_exact(root: Path, write_run, monkeypatch) -> None:
+@pytest.mark.parametrize("layout", ["wide", "points"])
+def test_bulk_batches_agree_with_exact(root: Path, write_run, monkeypatch, layout: str) -> None:
     # Batches of two files, two sets of metric names, a file that fails a check.
+    force_layout(monkeypatch, layout)
     ids = _many_runs(root, write_run)
     monkeypatch.setattr(index_mod, "BATCH_FILES", 2)
     got = {}
@@ -974,6 +1012,48 @@ def test_live_appends_held_then_file_rewritten_or_run_gone(root: Path, write_run
         cur = ix._db.con.cursor()
         assert cur.execute("SELECT step, v FROM points ORDER BY step").fetchall() == [(7, 7.0)]
         assert _stored(ix, "texts") == 0
+
+
+def test_bulk_layout_follows_how_full_the_records_are(root: Path, write_run, force_bulk) -> None:
+    # Records holding every metric: a row each. A metric per record (four
+    # records a step): a row per value, as a row per record would be mostly NULLs.
+    dense = [(s, float(s), {"a": 1.0, "b": 2.0, "c": 3.0}) for s in range(300)]
+    sparse = [(s, float(s), {k: 1.0}) for s in range(300) for k in ("a", "b", "c", "d")]
+    write_run(root, "dense", records=dense)
+    write_run(root, "sparse", stamp="20231114_221321", records=sparse)
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        assert (_stored(ix, "wide3"), _stored(ix)) == (300, 1200)
+        assert [len(ix.points(r, "c")[0]) for r in ("dense", "sparse")] == [300, 300]
+
+
+def test_a_bulk_loaded_run_grows_is_rewritten_and_goes(root: Path, write_run, force_bulk) -> None:
+    # Loaded a row per record, then appended to line by line: read back as one
+    # history in file order (the appended value of a step already loaded
+    # wins); a rewritten file or a vanished run leaves none of its rows.
+    recs = [(s, float(s), {"a": float(s), "b": 2.0 * s}) for s in range(2000)]
+    d = write_run(root, "grow", state="running", records=recs)
+    other = write_run(root, "other", stamp="20231114_221321", records=recs)
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        assert (_stored(ix, "wide2"), _stored(ix, "wide_cols"), _stored(ix)) == (4000, 4, 0)
+        _append(d, (1999, -1.0), (2000, 2000.0))
+        ix.refresh([d])
+        step, _t, v = ix.points("grow", "a")
+        assert step.tolist() == list(range(2001))
+        assert v[1997:].tolist() == [1997.0, 1998.0, -1.0, 2000.0]
+        assert ix.points("grow", "b")[2].tolist() == [2.0 * s for s in range(2000)]
+        assert _stored(ix) == 2  # the appended values, a row each
+        (s,) = ix.series(["grow"], ["a"], smoothing="none", buckets=5000)
+        assert s.raw.tolist() == v.tolist()
+        (d / "history.jsonl").write_text(json.dumps({"s": 7, "t": 7.0, "m": {"a": 7.0}}) + "\n")
+        ix.refresh()
+        assert [a.tolist() for a in ix.points("grow", "a")] == [[7], [7.0], [7.0]]
+        assert ix.points("grow", "b")[0].tolist() == []
+        assert (_stored(ix, "wide2"), _stored(ix)) == (2000, 0)  # the other run's
+        shutil.rmtree(other)
+        ix.refresh()
+        assert (_stored(ix, "wide2"), _stored(ix, "wide_cols")) == (0, 1)
 
 
 def test_live_appends_held_are_written_on_close(root: Path, write_run) -> None:
