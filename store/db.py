@@ -35,6 +35,10 @@ LOAD_KEEP = "128MB"
 """What a file-backed index keeps cached after each such batch."""
 LOAD_SKIP_COMPRESSION = "alp,alprd"
 """Compression methods not tried while whole files load (see :func:`bulk_memory`)."""
+STAGE_DB = "_bulk"
+"""An in-memory database attached to the index's, where batches of whole files are
+staged (parsed) before they are written: a thread stages the next batch while the
+last one is written, which a TEMP table (one connection's own) would not allow."""
 UNSYNCED_SUFFIX = ".unsynced"
 """Beside an index file written without syncing: the boot it was written in."""
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
@@ -133,6 +137,7 @@ def _configure(con: Any, temp_dir: str | None) -> None:
     con.execute("SET preserve_insertion_order=true")
     if temp_dir is not None:
         con.execute(f"SET temp_directory='{temp_dir}'")
+    con.execute(f"ATTACH ':memory:' AS {STAGE_DB}")
 
 
 @contextlib.contextmanager

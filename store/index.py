@@ -19,6 +19,7 @@ that reaches a caller has a one-line message.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import math
@@ -36,6 +37,7 @@ import orjson
 
 from trackui.store import layout
 from trackui.store.db import (
+    STAGE_DB,
     Opened,
     all_tables,
     bulk_memory,
@@ -56,6 +58,7 @@ from trackui.store.ingest import (
     MStat,
     bulk_sample,
     count_colons,
+    drop_stage,
     history_warnings,
     insert_points,
     insert_texts,
@@ -63,6 +66,7 @@ from trackui.store.ingest import (
     load_exact,
     read_before,
     read_head,
+    stage_bulk,
 )
 from trackui.store.models import Diff, MetricInfo, RunInfo, RunRow, Series
 from trackui.store.queries import (
@@ -824,54 +828,9 @@ class Index:
             if progress is not None:
                 progress(done, total)
         if bulk:
-            # The files are sampled and their colons counted in a thread while
-            # DuckDB loads the batches already formed (it releases the GIL).
-            from concurrent.futures import ThreadPoolExecutor
-
-            def prep(item: tuple[int, Path, int]) -> BulkFile | None:
-                rid, path, size = item
-                sample = bulk_sample(path, size)
-                colons = count_colons(path, size) if sample is not None else None
-                if sample is None or colons is None:
-                    return None
-                return BulkFile(rid, path, size, sample[0], colons, sample[1])
-
-            groups: dict[tuple[tuple[str, ...], bool], tuple[list[BulkFile], int]] = {}
-            with (
-                unsynced(self._db) as writes,
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackui-prep") as pool,
-            ):
-                try:
-                    ready = pool.map(prep, bulk)
-                    for (rid, path, size), f in zip(bulk, ready, strict=True):
-                        if cancel is not None and cancel.is_set():
-                            return {id_of[r] for r in changed if r in id_of}
-                        if f is None:
-                            h = hist_upd[rid]
-                            changed |= self._load_exact_items([(rid, path.parent, h, size)])
-                            done += 1
-                            continue
-                        key = (f.keys, f.with_x)
-                        batch, nbytes = groups.get(key, ([], 0))
-                        if batch and (len(batch) >= BATCH_FILES or nbytes + f.size > BATCH_BYTES):
-                            changed |= self._load_bulk_batch(batch, f.keys, f.with_x, hist_upd)
-                            done += len(batch)
-                            if progress is not None:
-                                progress(done, total)
-                            batch, nbytes = [], 0
-                        batch.append(f)
-                        groups[key] = (batch, nbytes + f.size)
-                    for (keys, with_x), (batch, _) in groups.items():
-                        if cancel is not None and cancel.is_set():
-                            return {id_of[r] for r in changed if r in id_of}
-                        if batch:
-                            changed |= self._load_bulk_batch(batch, keys, with_x, hist_upd)
-                            done += len(batch)
-                            if progress is not None:
-                                progress(done, total)
-                    writes.done = True
-                finally:
-                    pool.shutdown(wait=True, cancel_futures=True)
+            changed |= self._ingest_bulk(bulk, hist_upd, cancel, progress, done, total)
+            if cancel is not None and cancel.is_set():
+                return {id_of[r] for r in changed if r in id_of}
         # Files that only had their stat refreshed (no new bytes).
         rest = {rid: h for rid, h in hist_upd.items() if rid not in changed}
         if rest:
@@ -882,6 +841,109 @@ class Index:
         ):
             self._write_behind()
         return {id_of[r] for r in changed if r in id_of}
+
+    def _ingest_bulk(
+        self,
+        bulk: list[tuple[int, Path, int]],
+        hist_upd: dict[int, HistState],
+        cancel: threading.Event | None,
+        progress: Callable[[int, int], None] | None,
+        done: int,
+        total: int,
+    ) -> set[int]:
+        """Load whole files in batches of the same metric names, three threads at work.
+
+        A thread samples the files and counts their colons; another stages
+        (parses) the next batch while this one writes the last. DuckDB
+        releases the GIL, and staging is the larger half of the work: the
+        two halves overlap rather than take turns (a cold load of 50M points
+        took a sixth less time).
+        """
+        from collections import deque
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        def prep(item: tuple[int, Path, int]) -> BulkFile | None:
+            rid, path, size = item
+            sample = bulk_sample(path, size)
+            colons = count_colons(path, size) if sample is not None else None
+            if sample is None or colons is None:
+                return None
+            return BulkFile(rid, path, size, sample[0], colons, sample[1])
+
+        changed: set[int] = set()
+        stage_cur = self._cur()  # the stager thread's own
+        cur = self._cur()
+        names = itertools.count()
+        staging: deque[tuple[Future[bool], list[BulkFile], tuple[str, ...], bool, str]] = deque()
+
+        def cancelled() -> bool:
+            return cancel is not None and cancel.is_set()
+
+        def write_oldest() -> None:
+            nonlocal done
+            fut, batch, keys, with_x, table = staging.popleft()
+            try:
+                # A second try here if DuckDB refused it (memory may have
+                # been short while the last batch was written).
+                staged = fut.result() or stage_bulk(cur, batch, keys, table, with_x=with_x)
+                if not cancelled():
+                    changed.update(
+                        self._load_bulk_batch(
+                            batch, keys, with_x, hist_upd, table if staged else None
+                        )
+                    )
+                    done += len(batch)
+                    if progress is not None:
+                        progress(done, total)
+            finally:
+                drop_stage(cur, table)
+
+        groups: dict[tuple[tuple[str, ...], bool], tuple[list[BulkFile], int]] = {}
+        with (
+            unsynced(self._db) as writes,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackui-prep") as prep_pool,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackui-stage") as stager,
+        ):
+
+            def submit(batch: list[BulkFile], keys: tuple[str, ...], with_x: bool) -> None:
+                table = f"{STAGE_DB}.s{next(names)}"
+                fut = stager.submit(stage_bulk, stage_cur, batch, keys, table, with_x=with_x)
+                staging.append((fut, batch, keys, with_x, table))
+                while len(staging) > 1 and not cancelled():
+                    write_oldest()
+
+            try:
+                ready = prep_pool.map(prep, bulk)
+                for (rid, path, size), f in zip(bulk, ready, strict=True):
+                    if cancelled():
+                        break
+                    if f is None:
+                        h = hist_upd[rid]
+                        changed.update(self._load_exact_items([(rid, path.parent, h, size)]))
+                        done += 1
+                        continue
+                    key = (f.keys, f.with_x)
+                    batch, nbytes = groups.get(key, ([], 0))
+                    if batch and (len(batch) >= BATCH_FILES or nbytes + f.size > BATCH_BYTES):
+                        submit(batch, f.keys, f.with_x)
+                        batch, nbytes = [], 0
+                    batch.append(f)
+                    groups[key] = (batch, nbytes + f.size)
+                for (keys, with_x), (batch, _) in groups.items():
+                    if batch and not cancelled():
+                        submit(batch, keys, with_x)
+                while staging:
+                    write_oldest()
+                writes.done = not cancelled()
+            finally:
+                prep_pool.shutdown(wait=True, cancel_futures=True)
+                while staging:  # (cancelled, or an error: what was staged is dropped)
+                    fut, *_, table = staging.popleft()
+                    with contextlib.suppress(Exception):
+                        fut.result()
+                    with contextlib.suppress(Exception):
+                        drop_stage(cur, table)
+        return changed
 
     def _load_exact_items(
         self, items: list[tuple[int, Path, HistState, int]], *, defer: bool = False
@@ -993,10 +1055,12 @@ class Index:
         keys: tuple[str, ...],
         with_x: bool,
         hist_upd: dict[int, HistState],
+        staged: str | None,
     ) -> set[int]:
+        """Write a batch staged in ``staged`` (None: DuckDB refused it, all go the exact way)."""
         cur = self._cur()
         with bulk_memory(cur, self._db.path is not None):
-            return self._load_bulk_batch_in(cur, batch, keys, with_x, hist_upd)
+            return self._load_bulk_batch_in(cur, batch, keys, with_x, hist_upd, staged)
 
     def _load_bulk_batch_in(
         self,
@@ -1005,10 +1069,15 @@ class Index:
         keys: tuple[str, ...],
         with_x: bool,
         hist_upd: dict[int, HistState],
+        staged: str | None,
     ) -> set[int]:
         cur.execute("BEGIN")
         try:
-            got = load_bulk(cur, batch, keys, lambda n: self._mid(n, cur), with_x=with_x)
+            if staged is None:
+                got = Loaded(failed=[f.rid for f in batch])
+            else:
+                mid_of = lambda n: self._mid(n, cur)  # noqa: E731
+                got = load_bulk(cur, batch, keys, mid_of, staged, with_x=with_x)
             for rid, h in got.hist.items():
                 base = hist_upd[rid]
                 h.mtime_ns, h.ino, h.head = base.mtime_ns, base.ino, base.head

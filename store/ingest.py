@@ -377,28 +377,26 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+def _int_list(xs: Sequence[int]) -> str:
+    return "[" + ", ".join(str(int(x)) for x in xs) + "]::INTEGER[]"
+
+
 def _ident(s: str) -> str:
     return '"' + s.replace('"', '""') + '"'
 
 
-def load_bulk(
-    cur: Any,
-    files: Sequence[BulkFile],
-    keys: Sequence[str],
-    mid_of: Callable[[str], int],
-    *,
-    with_x: bool = True,
-) -> Loaded:
-    """Load whole files with one ``read_json`` query; the caller holds a transaction.
+def stage_bulk(
+    cur: Any, files: Sequence[BulkFile], keys: Sequence[str], table: str, *, with_x: bool = True
+) -> bool:
+    """Parse whole files into ``table`` with one ``read_json`` query; False if DuckDB refuses.
 
-    Files that fail the checks are left out (``Loaded.failed``) with nothing
-    of theirs inserted. ``with_x=False`` does not read text values (``x``): a
-    file that has some then fails the check.
+    ``table`` is in the staging database (``store.db.STAGE_DB``): the index stages
+    the next batch in a thread while the previous one is written.
+    ``with_x=False`` does not read text values (``x``): a file that has some
+    then fails :func:`load_bulk`'s check.
     """
     import duckdb
-    import numpy as np
 
-    out = Loaded()
     struct = "STRUCT(" + ", ".join(f"{_ident(k)} DOUBLE" for k in keys) + ")"
     columns = "{'s': 'DOUBLE', 't': 'DOUBLE', 'm': " + _sql_str(struct)
     columns += ", 'x': 'JSON'}" if with_x else "}"
@@ -406,10 +404,10 @@ def load_bulk(
     try:
         # The run id comes from the position of the file in the list (a
         # scalar lookup, not a join: a hash join does not keep the file's
-        # line order, which the points table must, as a later duplicate step
-        # wins). The file name would cost a string per line and a search.
+        # line order, which the points must, as a later duplicate step wins).
+        # The file name would cost a string per line and a search.
         cur.execute(
-            "CREATE OR REPLACE TEMP TABLE _stage AS SELECT "
+            f"CREATE OR REPLACE TABLE {table} AS SELECT "
             "(?::INTEGER[])[r.file_index::BIGINT + 1] AS rid, r.s, r.t, r.m"
             f"{', r.x' if with_x else ''} "
             f"FROM read_json(?, format='newline_delimited', columns={columns}, "
@@ -417,8 +415,35 @@ def load_bulk(
             [[f.rid for f in files], paths],
         )
     except duckdb.Error:
-        out.failed = [f.rid for f in files]
-        return out
+        return False
+    return True
+
+
+def drop_stage(cur: Any, table: str) -> None:
+    """Drop a staged batch (outside the transaction that loaded it: one database per writer)."""
+    cur.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def load_bulk(
+    cur: Any,
+    files: Sequence[BulkFile],
+    keys: Sequence[str],
+    mid_of: Callable[[str], int],
+    staged: str,
+    *,
+    with_x: bool = True,
+) -> Loaded:
+    """Load whole files from the table :func:`stage_bulk` filled; the caller holds a transaction.
+
+    ``files``, ``keys`` and ``with_x`` are those the batch was staged with.
+    The staged table is only read (a transaction writes to one database):
+    :func:`drop_stage` drops it after. Files that fail the checks are left
+    out (``Loaded.failed``) with nothing of theirs inserted.
+    """
+    import numpy as np
+
+    out = Loaded()
+    stage = staged
     km = [(k, mid_of(k)) for k in keys]
     nonnull = " OR ".join(f"m.{_ident(k)} IS NOT NULL" for k in keys) or "FALSE"
     per_key = []
@@ -438,7 +463,7 @@ def load_bulk(
     q = (
         f"SELECT rid, count(*), count(t), {xcols}, "
         "count(*) FILTER (WHERE s IS NULL OR s < 0 OR s != trunc(s) OR m IS NULL), "
-        f"min(t), max(t) {', ' if per_key else ''}{', '.join(per_key)} FROM _stage GROUP BY rid"
+        f"min(t), max(t) {', ' if per_key else ''}{', '.join(per_key)} FROM {stage} GROUP BY rid"
     )
     by_rid = {f.rid: f for f in files}
     stats_rows = cur.execute(q).fetchall()
@@ -452,15 +477,14 @@ def load_bulk(
         if bad == 0 and expected == f.colons:
             good[rid] = row
     failed = [f.rid for f in files if f.rid not in good]
-    if failed:
-        cur.execute("DELETE FROM _stage WHERE rid IN (SELECT unnest(?::INTEGER[]))", [failed])
     out.failed = failed
     if not good:
-        cur.execute("DROP TABLE IF EXISTS _stage")
         return out
+    if failed:
+        nonnull = f"({nonnull}) AND NOT list_contains({_int_list(failed)}, rid)"
     # Distinct steps per run, from the records in file order (steps never
     # decrease within a file, so a repeat is always next to its twin).
-    arr = cur.execute(f"SELECT rid, s::BIGINT AS s FROM _stage WHERE {nonnull}").fetchnumpy()
+    arr = cur.execute(f"SELECT rid, s::BIGINT AS s FROM {stage} WHERE {nonnull}").fetchnumpy()
     r_h = np.asarray(arr["rid"], dtype=np.int64)
     s_h = np.asarray(arr["s"], dtype=np.int64)
     new = np.ones(len(r_h), dtype=bool)
@@ -480,7 +504,7 @@ def load_bulk(
             f"count(DISTINCT s) FILTER (WHERE m.{_ident(k)} IS NOT NULL)" for k, _ in km
         )
         for row in cur.execute(
-            f"SELECT rid, {parts} FROM _stage WHERE rid IN (SELECT unnest(?::INTEGER[])) GROUP BY rid",
+            f"SELECT rid, {parts} FROM {stage} WHERE rid IN (SELECT unnest(?::INTEGER[])) GROUP BY rid",
             [sorted(dup_rids)],
         ).fetchall():
             for i, (_, mid) in enumerate(km):
@@ -492,7 +516,7 @@ def load_bulk(
         # per value, for records that hold most of the batch's metrics.
         table = ensure_wide_table(cur, len(km))
         cur.execute(
-            f"INSERT INTO {table} SELECT rid, s::BIGINT, t, {vals} FROM _stage WHERE {nonnull}"
+            f"INSERT INTO {table} SELECT rid, s::BIGINT, t, {vals} FROM {stage} WHERE {nonnull}"
         )
         cols = [
             (rid, mid, i)
@@ -515,13 +539,14 @@ def load_bulk(
         cur.execute(
             "INSERT INTO points SELECT rid, mid, step, t, v FROM ("
             f"SELECT rid, unnest([{mids}]::INTEGER[]) AS mid, s::BIGINT AS step, t, "
-            f"unnest([{vals}]::DOUBLE[]) AS v FROM _stage) WHERE v IS NOT NULL"
+            f"unnest([{vals}]::DOUBLE[]) AS v FROM {stage} WHERE {nonnull}) WHERE v IS NOT NULL"
         )
     texts: dict[int, dict[str, tuple[int, str]]] = {}
     trows: list[tuple[int, str, int, float, str]] = []
     xrows = (
         cur.execute(
-            "SELECT rid, s::BIGINT, t, x::VARCHAR FROM _stage WHERE x IS NOT NULL"
+            f"SELECT rid, s::BIGINT, t, x::VARCHAR FROM {stage} WHERE x IS NOT NULL"
+            + (f" AND NOT list_contains({_int_list(failed)}, rid)" if failed else "")
         ).fetchall()
         if with_x
         else []
@@ -553,7 +578,6 @@ def load_bulk(
         cur.register("_bulk_texts", tbl)
         cur.execute("INSERT INTO texts SELECT rid, key, step, t, val FROM _bulk_texts")
         cur.unregister("_bulk_texts")
-    cur.execute("DROP TABLE IF EXISTS _stage")
     for rid, row in good.items():
         f = by_rid[rid]
         h = HistState(off=f.size, size=f.size, tail=read_before(f.path, f.size))

@@ -919,6 +919,55 @@ def test_bulk_batches_agree_with_exact(root: Path, write_run, monkeypatch, layou
     assert got["bulk"]["m7"][0][2]  # the damaged line is a warning
 
 
+def test_bulk_batches_are_staged_while_the_last_is_written(
+    root: Path, write_run, monkeypatch
+) -> None:
+    # The next batch is parsed in a thread while the last one is written:
+    # the spans overlap, and what is loaded is what the exact path loads.
+    import threading
+
+    ids = _many_runs(root, write_run)
+    monkeypatch.setattr(index_mod, "BATCH_FILES", 2)
+    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 << 60)
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        want = _everything(ix, ids)
+    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1)
+    spans: dict[str, list[tuple[float, float, str]]] = {"stage": [], "write": []}
+    real_stage, real_load = index_mod.stage_bulk, index_mod.load_bulk
+
+    def timed(kind: str, fn):
+        def run(*args, **kw):
+            t0 = time.perf_counter()
+            try:
+                if kind == "write":
+                    time.sleep(0.05)  # room for the next batch to be staged meanwhile
+                elif threading.current_thread().name != "MainThread":
+                    # A longer parse: its cursor stays busy while a batch is written.
+                    args[0].execute("SELECT sum(i) FROM range(20000000) t(i)").fetchall()
+                return fn(*args, **kw)
+            finally:
+                spans[kind].append((t0, time.perf_counter(), threading.current_thread().name))
+
+        return run
+
+    monkeypatch.setattr(index_mod, "stage_bulk", timed("stage", real_stage))
+    monkeypatch.setattr(index_mod, "load_bulk", timed("write", real_load))
+    with Index(root, cache=True) as ix:
+        ix.refresh()
+        assert ix.loaded == (9, 9)
+        assert _everything(ix, ids) == want
+        cur = ix._db.con.cursor()
+        left = cur.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = '_bulk'")
+        assert left.fetchone()[0] == 0  # every staged batch dropped
+    # The batch DuckDB refused (m7's damaged line) is staged again once, here.
+    threads = [name for *_, name in spans["stage"]]
+    assert threads.count("MainThread") == 1
+    assert len(threads) == len(spans["write"]) + 2
+    assert set(threads) == {"trackui-stage_0", "MainThread"}
+    assert any(s0 < w1 and w0 < s1 for s0, s1, _ in spans["stage"] for w0, w1, _ in spans["write"])
+
+
 def test_bulk_load_cancelled_between_batches_resumes(root: Path, write_run, monkeypatch) -> None:
     import threading
 
