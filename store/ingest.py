@@ -23,6 +23,7 @@ otherwise (see ``store.db``).
 
 from __future__ import annotations
 
+import itertools
 import mmap
 import os
 from collections.abc import Callable, Sequence
@@ -302,49 +303,50 @@ def bulk_sample(path: Path, size: int) -> tuple[tuple[str, ...], bool] | None:
         return None
     chunks: list[bytes] = []
     try:
-        with open(path, "rb") as f:
-            if size <= 2 * SAMPLE_BYTES:
-                whole = f.read()
-                if not whole.endswith(b"\n"):
-                    return None
-                chunks.append(whole)
-            else:
-                chunks.append(f.read(SAMPLE_BYTES // 2).rsplit(b"\n", 1)[0])
-                for k in range(1, SAMPLE_SLICES + 1):
-                    f.seek(size * k // (SAMPLE_SLICES + 1))
-                    part = f.read(SAMPLE_BYTES // (2 * SAMPLE_SLICES))
-                    chunks.append(part.split(b"\n", 1)[-1].rsplit(b"\n", 1)[0])
-                f.seek(size - SAMPLE_BYTES // 2)
-                tail = f.read()
-                if not tail.endswith(b"\n"):
-                    return None
-                chunks.append(tail.split(b"\n", 1)[-1])
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
-    keys: dict[str, Any] = {}
+    try:
+        # pread: a few small reads at offsets, without a buffered file's
+        # read-ahead of each.
+        if size <= 2 * SAMPLE_BYTES:
+            whole = os.pread(fd, size, 0)
+            if not whole.endswith(b"\n"):
+                return None
+            chunks.append(whole)
+        else:
+            half, part = SAMPLE_BYTES // 2, SAMPLE_BYTES // (2 * SAMPLE_SLICES)
+            chunks.append(os.pread(fd, half, 0).rsplit(b"\n", 1)[0])
+            for k in range(1, SAMPLE_SLICES + 1):
+                got = os.pread(fd, part, size * k // (SAMPLE_SLICES + 1))
+                chunks.append(got.split(b"\n", 1)[-1].rsplit(b"\n", 1)[0])
+            tail = os.pread(fd, half, size - half)
+            if not tail.endswith(b"\n"):
+                return None
+            chunks.append(tail.split(b"\n", 1)[-1])
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    keys: dict[str, None] = {}
     ok = 0
     has_x = False
     for chunk in chunks:
-        lines = [line for line in chunk.split(b"\n") if line.strip()]
         try:
             # The chunk's lines as one JSON array: one call instead of one per line.
-            objs = orjson.loads(b"[" + b",".join(lines) + b"]")
-        except orjson.JSONDecodeError:
+            objs = orjson.loads(b"[" + chunk.strip().replace(b"\n", b",") + b"]")
+        except orjson.JSONDecodeError:  # (a damaged or blank line: each on its own)
             objs = []
-            for line in lines:
+            for line in chunk.split(b"\n"):
                 try:
                     objs.append(orjson.loads(line))
                 except orjson.JSONDecodeError:
                     continue
-        for obj in objs:
-            if not isinstance(obj, dict):
-                continue
-            m = obj.get("m")
-            if isinstance(m, dict):
-                ok += 1
-                keys.update(m)
-            if "x" in obj:
-                has_x = True
+        dicts = [o for o in objs if type(o) is dict]
+        ms = [m for o in dicts if type(m := o.get("m")) is dict]
+        ok += len(ms)
+        keys.update(dict.fromkeys(itertools.chain.from_iterable(ms)))
+        has_x = has_x or any("x" in o for o in dicts)
     if ok == 0:
         return None
     return tuple(keys), has_x

@@ -1,0 +1,65 @@
+"""The bulk path's sampling of a history file (``store.ingest.bulk_sample``) on real files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from trackui.store import ingest
+from trackui.store.ingest import bulk_sample
+
+
+def _write(path: Path, lines: list[bytes]) -> int:
+    data = b"".join(line + b"\n" for line in lines)
+    path.write_bytes(data)
+    return len(data)
+
+
+def _rec(step: int, m: dict, x: dict | None = None) -> bytes:
+    rec = {"s": step, "t": float(step), "m": m}
+    if x is not None:
+        rec["x"] = x
+    return json.dumps(rec).encode()
+
+
+def test_names_in_order_of_appearance_and_text_values(tmp_path: Path) -> None:
+    lines = [_rec(s, {"loss": 1.0, "acc": 0.5}) for s in range(50)]
+    lines[20] = _rec(20, {"loss": 1.0, "lr": 0.1}, {"phase": "warm"})
+    size = _write(tmp_path / "h.jsonl", lines)
+    assert bulk_sample(tmp_path / "h.jsonl", size) == (("loss", "acc", "lr"), True)
+
+
+def test_blank_and_damaged_lines_do_not_hide_the_others(tmp_path: Path) -> None:
+    # A chunk that is not one JSON array once its lines are joined is read a
+    # line at a time: the good lines around a bad one still count.
+    lines = [_rec(0, {"a": 1.0}), b"", b'{"s": 1, "m": {"b": ', _rec(2, {"c": 2.0}), b"[1, 2]"]
+    size = _write(tmp_path / "h.jsonl", lines)
+    assert bulk_sample(tmp_path / "h.jsonl", size) == (("a", "c"), False)
+
+
+def test_slices_of_a_long_file_find_names_the_ends_lack(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(ingest, "SAMPLE_BYTES", 4096)
+    # "val" only in the middle tenth of the file: one of the slices falls there.
+    lines = [
+        _rec(s, {"loss": 1.0} | ({"val": 1.0} if 1400 <= s < 1600 else {})) for s in range(3000)
+    ]
+    size = _write(tmp_path / "h.jsonl", lines)
+    assert bulk_sample(tmp_path / "h.jsonl", size) == (("loss", "val"), False)
+    # Not read whole: a name on one line that no slice covers is missed (the
+    # check after loading sends such a file the exact way).
+    lines = [_rec(s, {"loss": 1.0} | ({"rare": 2.0} if s == 1500 else {})) for s in range(3000)]
+    size = _write(tmp_path / "h.jsonl", lines)
+    assert bulk_sample(tmp_path / "h.jsonl", size) == (("loss",), False)
+
+
+def test_files_the_bulk_path_must_not_take(tmp_path: Path) -> None:
+    torn = tmp_path / "torn.jsonl"
+    torn.write_bytes(_rec(0, {"a": 1.0}) + b"\n" + b'{"s": 1, "m"')
+    assert bulk_sample(torn, torn.stat().st_size) is None
+    glob = tmp_path / "a[1].jsonl"
+    size = _write(glob, [_rec(0, {"a": 1.0})])
+    assert bulk_sample(glob, size) is None
+    none = tmp_path / "none.jsonl"
+    size = _write(none, [b"[1]", b'{"s": 0, "t": 0.0}'])
+    assert bulk_sample(none, size) is None
+    assert bulk_sample(tmp_path / "missing.jsonl", 100) is None
