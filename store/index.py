@@ -883,18 +883,19 @@ class Index:
             nonlocal done
             fut, batch, keys, with_x, table = staging.popleft()
             try:
-                # A second try here if DuckDB refused it (memory may have
-                # been short while the last batch was written).
-                staged = fut.result() or stage_bulk(cur, batch, keys, table, with_x=with_x)
-                if not cancelled():
-                    changed.update(
-                        self._load_bulk_batch(
-                            batch, keys, with_x, hist_upd, table if staged else None
-                        )
-                    )
-                    done += len(batch)
-                    if progress is not None:
-                        progress(done, total)
+                staged = fut.result()
+                if cancelled():
+                    return
+                if not staged:
+                    # Once more here: memory may have been short while the
+                    # last batch was written. (A damaged file fails again.)
+                    staged = stage_bulk(cur, batch, keys, table, with_x=with_x)
+                changed.update(
+                    self._load_bulk_batch(batch, keys, with_x, hist_upd, table if staged else None)
+                )
+                done += len(batch)
+                if progress is not None:
+                    progress(done, total)
             finally:
                 drop_stage(cur, table)
 
