@@ -919,13 +919,9 @@ def test_bulk_batches_agree_with_exact(root: Path, write_run, monkeypatch, layou
     assert got["bulk"]["m7"][0][2]  # the damaged line is a warning
 
 
-def test_bulk_batches_are_staged_while_the_last_is_written(
-    root: Path, write_run, monkeypatch
-) -> None:
-    # The next batch is parsed in a thread while the last one is written:
-    # the spans overlap, and what is loaded is what the exact path loads.
-    import threading
-
+def _many_runs_then_bulk(root: Path, write_run, monkeypatch) -> tuple[list[str], dict]:
+    """:func:`_many_runs` loaded the exact way (what a bulk load must give), then
+    every whole file sent the bulk way, in batches of two."""
     ids = _many_runs(root, write_run)
     monkeypatch.setattr(index_mod, "BATCH_FILES", 2)
     monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 << 60)
@@ -933,6 +929,17 @@ def test_bulk_batches_are_staged_while_the_last_is_written(
         ix.refresh()
         want = _everything(ix, ids)
     monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1)
+    return ids, want
+
+
+def test_bulk_batches_are_staged_while_the_last_is_written(
+    root: Path, write_run, monkeypatch
+) -> None:
+    # The next batch is parsed in a thread while the last one is written:
+    # the spans overlap, and what is loaded is what the exact path loads.
+    import threading
+
+    ids, want = _many_runs_then_bulk(root, write_run, monkeypatch)
     spans: dict[str, list[tuple[float, float, str]]] = {"stage": [], "write": []}
     real_stage, real_load = index_mod.stage_bulk, index_mod.load_bulk
 
@@ -971,13 +978,7 @@ def test_bulk_batches_are_staged_while_the_last_is_written(
 def test_bulk_load_cancelled_between_batches_resumes(root: Path, write_run, monkeypatch) -> None:
     import threading
 
-    ids = _many_runs(root, write_run)
-    monkeypatch.setattr(index_mod, "BATCH_FILES", 2)
-    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 << 60)
-    with Index(root, cache=False) as ix:
-        ix.refresh()
-        want = _everything(ix, ids)
-    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1)
+    ids, want = _many_runs_then_bulk(root, write_run, monkeypatch)
     with Index(root, cache=True) as ix:
         ix.scan()
         ev = threading.Event()
