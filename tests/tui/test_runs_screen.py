@@ -387,3 +387,39 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change(
         app.screen.query_one(RunTable).focus()
         await settle(pilot)
         assert built == [1, 1] and "Log scale" not in keys()
+
+
+async def test_the_collector_settles_after_the_load_is_on_screen(
+    fixture_root: Path, app_factory, monkeypatch
+) -> None:
+    # Once everything is loaded, one full collection and a freeze, timed
+    # after the refresh that finished the load was handled (it holds the
+    # loop); undone when the app closes.
+    import gc
+    import inspect
+
+    from trackui.tui import GC_THRESHOLDS
+    from trackui.tui import app as app_mod
+
+    calls: list[tuple[str, bool]] = []
+    real_collect = gc.collect
+
+    class Gc:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(gc, name)
+
+        def collect(self, *args: Any) -> int:
+            inside = any(f.function == "_store_refreshed" for f in inspect.stack())
+            calls.append(("collect", inside))
+            return real_collect(*args)
+
+    monkeypatch.setattr(app_mod, "gc", Gc())
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.pause(app_mod.SETTLE_GC_S + 0.2)
+        assert calls == [("collect", False)]
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == GC_THRESHOLDS
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == GC_THRESHOLDS
