@@ -431,21 +431,20 @@ def load_bulk(
     files: Sequence[BulkFile],
     keys: Sequence[str],
     mid_of: Callable[[str], int],
-    staged: str,
+    stage: str,
     *,
     with_x: bool = True,
 ) -> Loaded:
     """Load whole files from the table :func:`stage_bulk` filled; the caller holds a transaction.
 
     ``files``, ``keys`` and ``with_x`` are those the batch was staged with.
-    The staged table is only read (a transaction writes to one database):
+    ``stage`` is only read (a transaction writes to one database):
     :func:`drop_stage` drops it after. Files that fail the checks are left
     out (``Loaded.failed``) with nothing of theirs inserted.
     """
     import numpy as np
 
     out = Loaded()
-    stage = staged
     km = [(k, mid_of(k)) for k in keys]
     nonnull = " OR ".join(f"m.{_ident(k)} IS NOT NULL" for k in keys) or "FALSE"
     per_key = []

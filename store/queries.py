@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
+from trackui.store.db import wide_table
 from trackui.store.models import Diff, DiffRow, RunRow, Series, flatten
 
 if TYPE_CHECKING:
@@ -105,8 +106,6 @@ def _sources(cur: Any, rid: int, mid: int) -> list[tuple[str, str]]:
     Literal ids rather than parameters: DuckDB then prunes the tables' row
     groups by rid before scanning (two to three times faster on 10M rows).
     """
-    from trackui.store.db import wide_table
-
     out = []
     for w, col in cur.execute(
         f"SELECT w, col FROM wide_cols WHERE rid = {rid} AND mid = {mid}"

@@ -423,3 +423,20 @@ async def test_the_collector_settles_after_the_load_is_on_screen(
         assert gc.get_threshold() == GC_THRESHOLDS
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == GC_THRESHOLDS
+
+
+def test_a_store_screen_without_reload_is_refused_when_defined() -> None:
+    import pytest
+
+    from trackui.tui.screens.base import StoreScreen
+
+    with pytest.raises(TypeError, match="defines reload"):
+
+        class Forgetful(StoreScreen):
+            pass
+
+    class Fine(StoreScreen):
+        def reload(self, changed: frozenset[str]) -> None:
+            pass
+
+    assert Fine.reload is not None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
@@ -20,8 +21,18 @@ class StoreScreen(ReportsWorkerErrors, Screen[None]):
     refresh. A screen that is not mounted yet, or not on top, remembers that
     it is behind and catches up when it is shown (``mark_ready``, resume);
     the one on top calls ``reload`` at once. Subclasses say which changes
-    concern them and what reloading means.
+    concern them (``concerns``) and what reloading means: each defines
+    ``reload(changed)``, which asks the store again (only called on the
+    screen on top, once mounted). A subclass without one is refused when
+    it is defined, not when the store first changes.
     """
+
+    reload: Callable[[frozenset[str]], None]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not callable(getattr(cls, "reload", None)):
+            raise TypeError(f"{cls.__name__}: a StoreScreen defines reload(changed)")
 
     def __init__(self) -> None:
         super().__init__()
@@ -35,10 +46,6 @@ class StoreScreen(ReportsWorkerErrors, Screen[None]):
     def concerns(self, changed: frozenset[str]) -> bool:
         """Whether a change of these run ids matters here (all of them by default)."""
         return True
-
-    def reload(self, changed: frozenset[str]) -> None:
-        """Ask the store again (only called on the screen on top, once mounted)."""
-        raise NotImplementedError
 
     def store_changed(self, changed: frozenset[str], active: bool) -> None:
         """The index changed (``changed``: run ids; empty means anything may have)."""
