@@ -387,6 +387,16 @@ def _ident(s: str) -> str:
     return '"' + s.replace('"', '""') + '"'
 
 
+def _int64(chunks: Sequence[Any]) -> Any:
+    """One int64 NumPy array of an Arrow column's chunks (no nulls)."""
+    import numpy as np
+
+    if not chunks:
+        return np.empty(0, dtype=np.int64)
+    parts = [c.to_numpy(zero_copy_only=False) for c in chunks]
+    return (parts[0] if len(parts) == 1 else np.concatenate(parts)).astype(np.int64, copy=False)
+
+
 def stage_bulk(
     cur: Any, files: Sequence[BulkFile], keys: Sequence[str], table: str, *, with_x: bool = True
 ) -> bool:
@@ -485,9 +495,10 @@ def load_bulk(
         nonnull = f"({nonnull}) AND NOT list_contains({_int_list(failed)}, rid)"
     # Distinct steps per run, from the records in file order (steps never
     # decrease within a file, so a repeat is always next to its twin).
-    arr = cur.execute(f"SELECT rid, s::BIGINT AS s FROM {stage} WHERE {nonnull}").fetchnumpy()
-    r_h = np.asarray(arr["rid"], dtype=np.int64)
-    s_h = np.asarray(arr["s"], dtype=np.int64)
+    # Through Arrow, not fetchnumpy: that one grows its arrays as it goes
+    # (twice the time, and three times the page faults, of a batch's 280K rows).
+    got = cur.sql(f"SELECT rid::BIGINT, s::BIGINT FROM {stage} WHERE {nonnull}").to_arrow_table()
+    r_h, s_h = (_int64(col.chunks) for col in got.columns)
     new = np.ones(len(r_h), dtype=bool)
     if len(r_h) > 1:
         new[1:] = (r_h[1:] != r_h[:-1]) | (s_h[1:] != s_h[:-1])
