@@ -89,6 +89,8 @@ _POINTS_CACHE_BYTES = 96 << 20
 """Full-resolution points kept for recomputing curves: 10 runs x 1M points of one metric."""
 HEAD_HEX = 128
 """A history's first 64 bytes, in hex: what tells a file rewritten from one appended to."""
+READ_AHEAD_MIN_POINTS = 100_000
+"""Curves shorter than this are not read ahead: read when charted, they take milliseconds."""
 _PARALLEL_POINTS = 200_000
 """Curves are computed in two threads when they hold more points than this together."""
 WRITE_BEHIND_S = 5.0
@@ -1539,6 +1541,62 @@ class Index:
                 for i, s in zip(todo, pool.map(one, [tasks[i] for i in todo]), strict=True):
                     out[i] = s
         return [s for s in out if s is not None]
+
+    def read_ahead(
+        self,
+        run_ids: Sequence[str],
+        metrics: Sequence[str],
+        *,
+        x: str = "step",
+        min_points: int | None = None,
+        cancel: threading.Event | None = None,
+    ) -> int:
+        """Read the points of long curves into the curves' point cache before they are asked for.
+
+        The runs' ``metrics`` (and ``x``, when it is a metric) as ``series``
+        would read them, in the order given, while each fits beside what the
+        cache holds: nothing is evicted for them, and the first that does not
+        fit ends the read. Curves of fewer than ``min_points`` points are
+        skipped (default ``READ_AHEAD_MIN_POINTS``). A later ``series`` over them starts from memory: a first
+        read of 10 runs x 1M points is most of the time it takes to draw
+        them. Stops when ``cancel`` is set; returns how many curves it read.
+        """
+        if min_points is None:
+            min_points = READ_AHEAD_MIN_POINTS
+        st = self._st
+        mids = dict(self._mids)
+        names = [*metrics, *([x] if x in mids and x not in metrics else [])]
+        with_time = x in ("relative", "wall")
+        cache = self._points
+        tick = next(self._ticks)
+        read = 0
+        for run_id in run_ids:
+            run = st.runs.get(run_id)
+            if run is None:
+                continue
+            with self._lock:
+                # As in ``series``: what the index knew at this generation.
+                stamp = (self._epoch, self._gen.get(run.rid, 0))
+                spans = self._st.mstats
+            for name in names:
+                if cancel is not None and cancel.is_set():
+                    return read
+                mid = mids.get(name)
+                ms = spans.get(run.rid, {}).get(mid) if mid is not None else None
+                if ms is None or ms.n < min_points:
+                    continue
+                consecutive = ms.last_step - ms.first_step == ms.n - 1
+                size = 8 * ms.n * (1 + with_time + (not consecutive))
+                if cache.has(run.rid, mid, with_time, stamp):
+                    continue
+                if cache.nbytes + size > cache.max_bytes:
+                    return read
+                cache.points(
+                    self._cur(), run.rid, mid, with_time, stamp, tick,
+                    (ms.n, ms.first_step, ms.last_step), before_read=self._write_behind,
+                )  # fmt: skip
+                read += 1
+        return read
 
     def points(self, run_id: str, metric: str) -> tuple[Any, Any, Any]:
         """Full-resolution ``(step, t, value)`` arrays of one metric (one entry per step, read-only)."""

@@ -229,6 +229,12 @@ class PointsCache:
             self._entries.clear()
             self._bytes = 0
 
+    def has(self, rid: int, mid: int, with_time: bool, stamp: Any) -> bool:
+        """Whether ``points`` would answer from memory (the entry's use is not recorded)."""
+        with self._lock:
+            hit = self._entries.get((rid, mid))
+            return hit is not None and hit[0] == stamp and (hit[2] is not None or not with_time)
+
     def points(
         self,
         cur: Any,

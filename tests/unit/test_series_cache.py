@@ -208,3 +208,60 @@ def test_live_appends_extend_the_cached_points_and_curves_stay_exact(root: Path,
             assert np.array_equal(got[0].x, want[0].x) and np.array_equal(got[0].y, want[0].y)
     assert extended >= 2  # the consecutive appends did not read DuckDB again
     ix.close()
+
+
+def test_read_ahead_fills_the_points_cache_within_its_room(root: Path, monkeypatch) -> None:
+    import threading
+
+    from trackui.store import queries
+
+    for name, n in (("a", 3000), ("b", 3000), ("c", 3000), ("short", 50)):
+        run = trackui.init(dir=root, id=name)
+        for i in range(n):
+            run.log({"loss": float(np.sin(i / 40)), "acc": i / n})
+        run.finish()
+    ix = Index(root, cache=False)
+    ix.refresh()
+    reads: list[tuple[int, int]] = []
+    fetch = queries.fetch_points
+
+    def counted(cur, rid, mid, **kw):
+        reads.append((rid, mid))
+        return fetch(cur, rid, mid, **kw)
+
+    monkeypatch.setattr(queries, "fetch_points", counted)
+    # The run charted now: its entry must survive what is read ahead.
+    ix.series(["c"], ["loss"], buckets=32)
+    assert len(reads) == 1
+    # Room for three curves more of 3,000 points (8 bytes each): a's two,
+    # then c's acc (its loss is held already); b's loss does not fit and
+    # ends the read. The short run is skipped.
+    ix._points.max_bytes = 4 * 3000 * 8
+    reads.clear()
+    got = ix.read_ahead(["short", "a", "c", "b"], ["loss", "acc"], min_points=1000)
+    assert got == 3
+    rid = {r: ix._st.runs[r].rid for r in "abc"}
+    loss, acc = ix._mids["loss"], ix._mids["acc"]
+    assert reads == [(rid["a"], loss), (rid["a"], acc), (rid["c"], acc)]
+    assert ix._points.nbytes == 4 * 3000 * 8
+    # What was read ahead is drawn without reading, and the same as read fresh.
+    reads.clear()
+    ahead = ix.series(["a", "c"], ["loss", "acc"], smoothing="ema", strength=0.7, buckets=32)
+    assert reads == []
+    fresh = Index(root, cache=False)
+    fresh.refresh()
+    want = fresh.series(["a", "c"], ["loss", "acc"], smoothing="ema", strength=0.7, buckets=32)
+    for g, w in zip(ahead, want, strict=True):
+        assert _equal((g.x, g.y, g.raw, g.lo, g.hi), (w.x, w.y, w.raw, w.lo, w.hi))
+    fresh.close()
+    # A second pass reads nothing again; a set event stops a pass at once;
+    # an x axis in time reads the time column too (replacing the entries).
+    reads.clear()
+    assert ix.read_ahead(["a", "c"], ["loss", "acc"], min_points=1000) == 0 and reads == []
+    stop = threading.Event()
+    stop.set()
+    ix._points.clear()
+    assert ix.read_ahead(["a"], ["loss"], min_points=1000, cancel=stop) == 0 and reads == []
+    assert ix.read_ahead(["a"], ["loss"], x="relative", min_points=1000) == 1
+    assert ix._points.nbytes == 3000 * 16
+    ix.close()
