@@ -136,6 +136,8 @@ class TrackApp(App[int]):
         self._refresh_timer: Any = None
         self.live_dirs: frozenset[str] = frozenset()
         """The directories of the runs shown as running (set by the runs screen)."""
+        self.read_ahead = True
+        """Whether the runs screen reads long curves ahead (``CurvesPanel.read_ahead``)."""
         self.sub_title = clean(str(root))
 
     @property

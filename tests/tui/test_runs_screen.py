@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -440,3 +441,97 @@ def test_a_store_screen_without_reload_is_refused_when_defined() -> None:
             pass
 
     assert Fine.reload is not None
+
+
+async def test_long_curves_of_the_table_are_read_ahead_once_loaded(
+    fixture_root: Path, app_factory, monkeypatch
+) -> None:
+    from trackui.store import index as index_mod
+    from trackui.store import queries
+
+    # The fixture's curves are short: count 100 points as long.
+    monkeypatch.setattr(index_mod, "READ_AHEAD_MIN_POINTS", 100)
+    asked: list[tuple[object, ...]] = []
+    real = index_mod.Index.read_ahead
+
+    def spy(self, run_ids, metrics, **kw):
+        asked.append((tuple(run_ids), tuple(metrics), kw["x"]))
+        return real(self, run_ids, metrics, **kw)
+
+    monkeypatch.setattr(index_mod.Index, "read_ahead", spy)
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        panel = app.screen.query_one(CurvesPanel)
+        # Once, for the finished runs in table order (not the live one) and
+        # the metrics charted.
+        assert asked == [
+            (("fail0004", "wide0003", "lrhi0002", "base0001"), panel.view.shown, "step")
+        ]
+        # Selecting them now reads only their short curves (epoch and
+        # val_accuracy, a point per 40 steps) from the index.
+        reads: list[tuple[int, int]] = []
+        fetch = queries.fetch_points
+
+        def counted(cur, rid, mid, **kw):
+            reads.append((rid, mid))
+            return fetch(cur, rid, mid, **kw)
+
+        monkeypatch.setattr(queries, "fetch_points", counted)
+        await pilot.press("down", "space", "space", "space")  # (space moves on)
+        await settle(pilot)
+        assert panel.view.run_ids == ("fail0004", "wide0003", "lrhi0002")
+        mids = app.index._mids
+        assert {"loss", "accuracy"} <= set(panel.view.shown)
+        assert {m for _, m in reads} == {mids["epoch"], mids["val_accuracy"]}
+        assert len(asked) == 1
+
+    # Off, nothing is read ahead.
+    asked.clear()
+    app = app_factory(fixture_root)
+    app.read_ahead = False
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert asked == []
+
+
+async def test_a_query_cancels_the_read_ahead_and_it_starts_again_after(
+    fixture_root: Path, app_factory, monkeypatch
+) -> None:
+    from trackui.store import index as index_mod
+
+    calls: list[tuple[str, ...]] = []
+    cancelled: list[bool] = []
+    events: list[str] = []
+
+    def blocking_first(self, run_ids, metrics, *, cancel, **kw):
+        calls.append(tuple(run_ids))
+        if len(calls) == 1:
+            cancelled.append(cancel.wait(10))
+            events.append("read-ahead cancelled")
+        return 0
+
+    series = index_mod.Index.series
+
+    def slow_series(self, *a, **kw):
+        got = series(self, *a, **kw)
+        time.sleep(0.3)
+        events.append("curves read")
+        return got
+
+    monkeypatch.setattr(index_mod.Index, "read_ahead", blocking_first)
+    monkeypatch.setattr(index_mod.Index, "series", slow_series)
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(200):
+            if calls:
+                break
+            await pilot.pause(0.05)
+        assert calls and not cancelled
+        await pilot.press("down")  # the cursor moves: a curves query
+        await settle(pilot)
+        # Cancelled as the query started, not once it was answered; asked
+        # again after it.
+        assert cancelled == [True]
+        assert events[-2:] == ["read-ahead cancelled", "curves read"]
+        assert len(calls) == 2 and calls[1] == calls[0]

@@ -119,6 +119,7 @@ class RunsScreen(StoreScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(RunTable)
+        self.query_one(CurvesPanel).read_ahead_from = lambda: table.rows_shown
         table.sort_column = self.track.prefs.sort
         table.sort_descending = self.track.prefs.descending
         self._set_status()
@@ -180,6 +181,8 @@ class RunsScreen(StoreScreen):
             not changed or any(r.id in changed for r in panel.runs) or panel.view is None
         ):
             panel.request_live()
+        else:
+            panel.read_ahead()  # (the load may have just finished)
 
     def _patch_rows(self, changed: frozenset[str]) -> bool:
         """Put the new rows of ``changed`` runs in place, without a query.
