@@ -2,19 +2,25 @@
 
 Usage::
 
-    python bench/tui_bench.py [--data /work/benchdata] [--idle-s 30] [--live-s 30]
+    python bench/tui_bench.py [--data /work/benchdata] [--reps 3] [--idle-s 30] [--live-s 30]
 
 Each measurement runs in a fresh process (imports and memory count), driving
 the real app headless through ``run_test`` (a terminal adds its own output
-cost, which Textual keeps to changed cells):
+cost, which Textual keeps to changed cells). The opens and the curves are
+measured in ``--reps`` processes each: a figure is their median, printed
+with every value beside it (these machines are shared, and one process's
+figure can be a third off its neighbour's):
 
 * first paint: from the start of the process (imports included) to the first
   frame written after a row of the run table was rendered, on the 1,000-run
   root, without a cache (a fresh index file, and the run list an earlier
   viewer left set aside) and with the cache and run list the previous open
   left, with the CPU seconds spent by then; then all metrics loaded;
-* curves: 10 runs x 1,000,000 points selected to every chart drawn, with the
-  store query and the plotext drawing timed apart;
+* curves: 10 runs x 1,000,000 points selected to every chart drawn, a second
+  after the first charts (the app reads long curves ahead meanwhile), and
+  again with the read-ahead off and the selection at once (every point read
+  from the index then), with the store query and the plotext drawing timed
+  apart;
 * CPU: the UI's process CPU over ``--idle-s`` on the 1,000-run root with no
   live run, and over ``--live-s`` with 3 writer processes logging 5 scalars at
   20 Hz each into a copy of a root of 1,000 finished runs (``root-1000x100x5``),
@@ -160,8 +166,22 @@ def child_open(root: Path, cache: bool) -> dict[str, Any]:
     return out
 
 
-def child_curves(root: Path) -> dict[str, Any]:
-    """10 runs x 1M points: selection to charts drawn, and its parts."""
+def reading_ahead(app: Any) -> bool:
+    from textual.worker import WorkerState
+
+    return any(
+        w.group == "read-ahead" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        for w in app.workers
+    )
+
+
+def child_curves(root: Path, ahead: bool) -> dict[str, Any]:
+    """10 runs x 1M points: selection to charts drawn, and its parts.
+
+    With ``ahead``, the selection comes a second after the first charts are
+    drawn, once the app's read-ahead is done; without, the read-ahead is off
+    and the selection comes at once (every curve is read from the index).
+    """
     from trackui.tui.app import make_app
     from trackui.tui.widgets.curves import CurvesPanel
     from trackui.tui.widgets.metric_plot import MetricPlot
@@ -171,11 +191,18 @@ def child_curves(root: Path) -> dict[str, Any]:
 
     async def main() -> None:
         app = make_app(root, watch=False)
+        app.read_ahead = ahead
         async with app.run_test(size=(120, 36)) as pilot:
             await wait(
                 pilot, lambda: app.loaded[1] > 0 and app.loaded[0] >= app.loaded[1], 600, 0.05
             )
             await wait(pilot, lambda: charts_drawn(app), 60)
+            if ahead:
+                # A user reads the table for a moment before selecting.
+                await asyncio.sleep(1.0)
+                t0 = time.perf_counter()
+                await wait(pilot, lambda: not reading_ahead(app), 60)
+                out["read_ahead_wait_s"] = time.perf_counter() - t0
             table = app.screen.query_one(RunTable)
             panel = app.screen.query_one(CurvesPanel)
             ids = [r.id for r in table.rows_shown]
@@ -394,6 +421,19 @@ def child_live(seconds: float, base: Path | None = None) -> dict[str, Any]:
 IDLE_S = 0.0
 
 
+def median_of(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per key, the median of the results' numbers (a failed process gave ``{}``)."""
+    out: dict[str, Any] = {}
+    for r in results:
+        for k, v in r.items():
+            out.setdefault(k, v)
+    for k in out:
+        vals = [r[k] for r in results if isinstance(r.get(k), (int, float))]
+        if vals and not isinstance(out[k], bool):
+            out[k] = statistics.median(vals)
+    return out
+
+
 def run_child(args: list[str]) -> dict[str, Any]:
     r = subprocess.run(
         [sys.executable, __file__, "--child", *args], capture_output=True, text=True, timeout=1800
@@ -419,6 +459,7 @@ def main() -> int:
     global IDLE_S
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=Path("/work/benchdata"))
+    p.add_argument("--reps", type=int, default=3, help="processes per open and curves figure")
     p.add_argument("--idle-s", type=float, default=30.0)
     p.add_argument("--live-s", type=float, default=30.0)
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -429,7 +470,7 @@ def main() -> int:
             IDLE_S = float(a.child[3])
             res = child_open(Path(a.child[1]), a.child[2] == "cache")
         elif kind == "curves":
-            res = child_curves(Path(a.child[1]))
+            res = child_curves(Path(a.child[1]), a.child[2] == "ahead")
         else:
             res = child_live(float(a.child[1]), Path(a.child[2]) if len(a.child) > 2 else None)
         print(json.dumps(res))
@@ -441,12 +482,17 @@ def main() -> int:
 
     compile_sources()  # (each figure is a process's start, as on a second start)
     print(f"roots: {big} and {wide}; machine: {os.cpu_count()} cores", flush=True)
-    cold = run_child(["open", str(big), "nocache", "0"])
+    reps = max(1, a.reps)
+    colds = [run_child(["open", str(big), "nocache", "0"]) for _ in range(reps)]
     warm_prep = run_child(["open", str(big), "cache", "0"])  # leaves (or refreshes) the cache
-    warm = run_child(["open", str(big), "cache", str(a.idle_s)])
-    curves = run_child(["curves", str(wide)])
+    warms = [run_child(["open", str(big), "cache", "0"]) for _ in range(reps - 1)]
+    warms.append(run_child(["open", str(big), "cache", str(a.idle_s)]))  # and the idle CPU
+    curves_all = [run_child(["curves", str(wide), "ahead"]) for _ in range(reps)]
+    firsts = [run_child(["curves", str(wide), "first"]) for _ in range(reps)]
     small = ensure_root(a.data, 1000, 100, 5)
     live = run_child(["live", str(a.live_s), str(small)])
+    cold, warm, curves, first = (median_of(rs) for rs in (colds, warms, curves_all, firsts))
+    warm["idle_cpu_pct"] = warms[-1].get("idle_cpu_pct")
 
     def row(
         label: str, value: float | None, budget: float | None, unit: str, note: str = ""
@@ -456,19 +502,29 @@ def main() -> int:
         ok = "" if value is None or budget is None else ("ok" if value <= budget else "OVER")
         print(f"{label:<46} {v:>9} {unit:<3} {b:<15} {ok:<4} {note}".rstrip())
 
-    print()
+    def each(results: list[dict[str, Any]], key: str) -> str:
+        vals = [r[key] for r in results if r.get(key) is not None]
+        return "each " + " ".join(f"{v:.3f}" if v < 10 else f"{v:.1f}" for v in vals)
+
+    print(f"\nmedians of {reps} processes each for the opens and the curves")
     row("first paint, 1,000 runs, no cache", cold.get("first_paint_s"), 1.0, "s",
-        f"({cold.get('runs')} runs, index in {cold.get('index_storage')}, "
-        f"CPU {cold.get('first_paint_cpu_s', 0):.2f} s)")  # fmt: skip
+        f"({each(colds, 'first_paint_s')}; {cold.get('runs')} runs, index in "
+        f"{cold.get('index_storage')}, CPU {cold.get('first_paint_cpu_s', 0):.2f} s)")  # fmt: skip
     row("first paint, 1,000 runs, cached index", warm.get("first_paint_s"), 1.0, "s",
-        f"(index in {warm.get('index_storage')}, CPU {warm.get('first_paint_cpu_s', 0):.2f} s)")  # fmt: skip
-    row("all metrics loaded, no cache (50M points)", cold.get("all_loaded_s"), 12.0, "s")
+        f"({each(warms, 'first_paint_s')}; index in {warm.get('index_storage')}, "
+        f"CPU {warm.get('first_paint_cpu_s', 0):.2f} s)")  # fmt: skip
+    row("all metrics loaded, no cache (50M points)", cold.get("all_loaded_s"), 12.0, "s",
+        f"({each(colds, 'all_loaded_s')})")  # fmt: skip
     row("all metrics loaded, cached index", warm.get("all_loaded_s"), 1.0, "s",
-        "(includes process start)")  # fmt: skip
+        f"({each(warms, 'all_loaded_s')}; includes process start)")  # fmt: skip
     row("curves of 10 runs x 1M points: select to drawn", curves.get("curves_10x1M_s"), 0.2, "s",
-        f"({curves.get('points')} points, read from the index)")  # fmt: skip
+        f"({each(curves_all, 'curves_10x1M_s')}; {curves.get('points')} points, "
+        "selected 1 s after the first charts, read ahead by then)")  # fmt: skip
+    row("  the same, nothing read ahead", first.get("curves_10x1M_s"), None, "s",
+        f"({each(firsts, 'curves_10x1M_s')}; read-ahead off, every point "
+        "read from the index on selection)")  # fmt: skip
     row("  the same, new smoothing strength", curves.get("curves_restyle_s"), 0.2, "s",
-        f"(all {curves.get('curves_10x1M_all_s')})")  # fmt: skip
+        f"({each(curves_all, 'curves_restyle_s')})")  # fmt: skip
     row("  of which: store series query", curves.get("series_query_s"), None, "s")
     row("  of which: one plotext build", curves.get("plot_build_s"), None, "s")
     row(f"idle CPU over {a.idle_s:g} s, 1,000-run root", warm.get("idle_cpu_pct"), 1.0, "%")
@@ -479,13 +535,10 @@ def main() -> int:
             "s", f"({live.get(f'live_{kind}_samples')} samples)")  # fmt: skip
         row(f"live latency p95 (every step, log to {kind})", live.get(f"live_{kind}_p95_s"), 1.0,
             "s")  # fmt: skip
-    peak = max(
-        cold.get("peak_rss_mb") or 0,
-        warm.get("peak_rss_mb") or 0,
-        warm_prep.get("peak_rss_mb") or 0,
-    )
-    row("peak RSS, UI on the 1,000-run root", peak or None, 500.0, "MB")
-    row("peak RSS, UI with 10 x 1M-point curves", curves.get("peak_rss_mb"), 500.0, "MB")
+    peak = max(r.get("peak_rss_mb") or 0 for r in [*colds, *warms, warm_prep])
+    row("peak RSS, UI on the 1,000-run root", peak or None, 500.0, "MB", "(the largest)")
+    peak = max(r.get("peak_rss_mb") or 0 for r in [*curves_all, *firsts])
+    row("peak RSS, UI with 10 x 1M-point curves", peak or None, 500.0, "MB", "(the largest)")
     return 0
 
 
