@@ -1556,10 +1556,11 @@ class Index:
         The runs' ``metrics`` (and ``x``, when it is a metric) as ``series``
         would read them, in the order given, while each fits beside what the
         cache holds: nothing is evicted for them, and the first that does not
-        fit ends the read. Curves of fewer than ``min_points`` points are
-        skipped (default ``READ_AHEAD_MIN_POINTS``). A later ``series`` over them starts from memory: a first
-        read of 10 runs x 1M points is most of the time it takes to draw
-        them. Stops when ``cancel`` is set; returns how many curves it read.
+        fit ends the read. Curves of fewer than ``min_points`` points
+        (default ``READ_AHEAD_MIN_POINTS``) are skipped. A later ``series``
+        over them starts from memory: a first read of 10 runs x 1M points is
+        most of the time it takes to draw them. Stops when ``cancel`` is set;
+        returns how many curves it read.
         """
         if min_points is None:
             min_points = READ_AHEAD_MIN_POINTS

@@ -302,7 +302,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
 
     def _start(self, req: CurvesRequest) -> None:
         ahead = self._ahead
-        if ahead is not None and ahead.is_running:
+        if ahead is not None and not ahead.is_finished:
             # The query asked for now comes first; the rest is read later.
             ahead.cancel()
             self._ahead_key = None
@@ -348,7 +348,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         key = (runs, view.shown, x)
         if not runs or key == self._ahead_key:
             return
-        if self._ahead is not None and self._ahead.is_running:
+        if self._ahead is not None and not self._ahead.is_finished:
             self._ahead.cancel()
         self._ahead_key = key
         self._ahead = self._read_ahead(runs, view.shown, x)
