@@ -444,10 +444,9 @@ def test_a_store_screen_without_reload_is_refused_when_defined() -> None:
 
 
 async def test_long_curves_of_the_table_are_read_ahead_once_loaded(
-    fixture_root: Path, app_factory, monkeypatch
+    fixture_root: Path, app_factory, monkeypatch, point_reads
 ) -> None:
     from trackui.store import index as index_mod
-    from trackui.store import queries
 
     # The fixture's curves are short: count 100 points as long.
     monkeypatch.setattr(index_mod, "READ_AHEAD_MIN_POINTS", 100)
@@ -470,20 +469,13 @@ async def test_long_curves_of_the_table_are_read_ahead_once_loaded(
         ]
         # Selecting them now reads only their short curves (epoch and
         # val_accuracy, a point per 40 steps) from the index.
-        reads: list[tuple[int, int]] = []
-        fetch = queries.fetch_points
-
-        def counted(cur, rid, mid, **kw):
-            reads.append((rid, mid))
-            return fetch(cur, rid, mid, **kw)
-
-        monkeypatch.setattr(queries, "fetch_points", counted)
+        point_reads.clear()
         await pilot.press("down", "space", "space", "space")  # (space moves on)
         await settle(pilot)
         assert panel.view.run_ids == ("fail0004", "wide0003", "lrhi0002")
         mids = app.index._mids
         assert {"loss", "accuracy"} <= set(panel.view.shown)
-        assert {m for _, m in reads} == {mids["epoch"], mids["val_accuracy"]}
+        assert {m for _, m in point_reads} == {mids["epoch"], mids["val_accuracy"]}
         assert len(asked) == 1
 
     # Off, nothing is read ahead.

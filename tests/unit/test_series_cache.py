@@ -210,10 +210,8 @@ def test_live_appends_extend_the_cached_points_and_curves_stay_exact(root: Path,
     ix.close()
 
 
-def test_read_ahead_fills_the_points_cache_within_its_room(root: Path, monkeypatch) -> None:
+def test_read_ahead_fills_the_points_cache_within_its_room(root: Path, point_reads) -> None:
     import threading
-
-    from trackui.store import queries
 
     for name, n in (("a", 3000), ("b", 3000), ("c", 3000), ("short", 50)):
         run = trackui.init(dir=root, id=name)
@@ -222,14 +220,7 @@ def test_read_ahead_fills_the_points_cache_within_its_room(root: Path, monkeypat
         run.finish()
     ix = Index(root, cache=False)
     ix.refresh()
-    reads: list[tuple[int, int]] = []
-    fetch = queries.fetch_points
-
-    def counted(cur, rid, mid, **kw):
-        reads.append((rid, mid))
-        return fetch(cur, rid, mid, **kw)
-
-    monkeypatch.setattr(queries, "fetch_points", counted)
+    reads = point_reads
     # The run charted now: its entry must survive what is read ahead.
     ix.series(["c"], ["loss"], buckets=32)
     assert len(reads) == 1
