@@ -229,11 +229,16 @@ class PointsCache:
             self._entries.clear()
             self._bytes = 0
 
+    @staticmethod
+    def _answers(entry: list[Any], stamp: Any, with_time: bool) -> bool:
+        """Whether ``entry`` holds what a request stamped ``stamp`` asks for."""
+        return bool(entry[0] == stamp and (entry[2] is not None or not with_time))
+
     def has(self, rid: int, mid: int, with_time: bool, stamp: Any) -> bool:
         """Whether ``points`` would answer from memory (the entry's use is not recorded)."""
         with self._lock:
             hit = self._entries.get((rid, mid))
-            return hit is not None and hit[0] == stamp and (hit[2] is not None or not with_time)
+            return hit is not None and self._answers(hit, stamp, with_time)
 
     def points(
         self,
@@ -259,7 +264,7 @@ class PointsCache:
                 for k in [k for k, e in self._entries.items() if e[5] < tick - self.keep_ticks]:
                     self._bytes -= self._entries.pop(k)[4]
             hit = self._entries.get(key)
-            if hit is not None and hit[0] == stamp and (hit[2] is not None or not with_time):
+            if hit is not None and self._answers(hit, stamp, with_time):
                 self._entries.move_to_end(key)
                 hit[5] = tick
             else:
