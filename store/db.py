@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trackui.store import layout
+
 SCHEMA_VERSION = "6"
 """Bump when the tables change: an index file with another version is rebuilt."""
 
-CACHE_DIR_NAME = ".trackui"
-CACHE_FILE = "index.duckdb"
+CACHE_DIR_NAME = layout.CACHE_DIR
+CACHE_FILE = layout.INDEX_FILE
 
 MEMORY_LIMIT = "256MB"
 """DuckDB's buffer pool: a file-backed index spills to disk rather than grow past it."""

@@ -40,6 +40,30 @@ SUMMARY_INTERVAL_S = 10.0
 
 STATES = ("running", "finished", "failed", "crashed")
 
+# Root-level names: what a viewer keeps beside the runs (never inside one).
+CACHE_DIR = ".trackui"
+"""The viewer's folder under a root: the cached index and the UI's preferences."""
+INDEX_FILE = "index.duckdb"
+"""The cached DuckDB index, in :data:`CACHE_DIR`."""
+PREFS_FILE = "ui.json"
+"""The UI's preferences for this root, in :data:`CACHE_DIR`."""
+
+# The axes a curve can be drawn against besides a logged metric.
+X_STEP = "step"
+X_RELATIVE = "relative"
+"""Seconds since the run's first record."""
+X_WALL = "wall"
+"""Unix time of each record."""
+X_AXES = (X_STEP, X_RELATIVE, X_WALL)
+X_TIME_AXES = (X_RELATIVE, X_WALL)
+"""The axes that need each record's time."""
+
+# Smoothing kinds: time-weighted EMA (wandb's default), plain EMA, none.
+SMOOTH_TWEMA = "twema"
+SMOOTH_EMA = "ema"
+SMOOTH_NONE = "none"
+SMOOTHERS = (SMOOTH_TWEMA, SMOOTH_EMA, SMOOTH_NONE)
+
 NONFINITE = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
 """How non-finite numbers are spelled in JSON files, and their values."""
 

@@ -24,7 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-SMOOTHERS = ("twema", "ema", "none")
+from trackui.store.layout import SMOOTHERS
+
 VIEWPORT_SCALE = 1000.0
 """TWEMA's x scale: the x range counts as this many unit steps."""
 _BLOCK = 300.0
