@@ -16,8 +16,10 @@ from textual.widgets import DataTable, Header, Log, Static, TabbedContent, TabPa
 
 from trackui.store.models import RunRow
 from trackui.store.reader import list_files, output_tail
+from trackui.tui.chart_settings import ChartSettings
 from trackui.tui.fmt import clean, fmt_duration, fmt_value, state_text, update_if_changed
 from trackui.tui.messages import DetailQueried
+from trackui.tui.refresher import StoreRefresher
 from trackui.tui.screens.base import StoreScreen
 from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.keys_footer import KeysFooter
@@ -151,8 +153,8 @@ class RunDetailScreen(StoreScreen):
         Binding("x", "x_axis", "X axis", show=False),
     ]
 
-    def __init__(self, row: RunRow) -> None:
-        super().__init__()
+    def __init__(self, settings: ChartSettings, store: StoreRefresher, row: RunRow) -> None:
+        super().__init__(settings, store)
         self.row = row
         """The run shown (replaced by fresh rows as it changes)."""
         self._config_shown: Any = None
@@ -169,9 +171,23 @@ class RunDetailScreen(StoreScreen):
             with TabPane("3 Summary", id="summary"):
                 yield DataTable(id="summary-table", cursor_type="row", zebra_stripes=True)
             with TabPane("4 Charts", id="charts"):
-                yield CurvesPanel(id="detail-curves", kind="main", chart_height=12, limit=None)
+                yield CurvesPanel(
+                    self.settings,
+                    self.store,
+                    id="detail-curves",
+                    kind="main",
+                    chart_height=12,
+                    limit=None,
+                )
             with TabPane("5 System", id="system"):
-                yield CurvesPanel(id="detail-system", kind="system", chart_height=10, limit=None)
+                yield CurvesPanel(
+                    self.settings,
+                    self.store,
+                    id="detail-system",
+                    kind="system",
+                    chart_height=10,
+                    limit=None,
+                )
             with TabPane("6 Files", id="files"):
                 yield DataTable(id="files-table", cursor_type="row", zebra_stripes=True)
             with TabPane("7 Output", id="output"):
@@ -207,10 +223,10 @@ class RunDetailScreen(StoreScreen):
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False, description="query run")
     def _query(self) -> None:
-        app = self.track
-        row = app.index.run(self.row.id)
+        store = self.store
+        row = store.index.run(self.row.id)
         try:
-            text_values = tuple(sorted(app.index.text_values(self.row.id).items()))
+            text_values = tuple(sorted(store.index.text_values(self.row.id).items()))
         except KeyError:
             text_values = ()
         files = list_files(row.path, MAX_FILES)

@@ -14,8 +14,11 @@ from textual.containers import Container, Vertical
 from textual.widgets import Header, Input, Label, Static
 
 from trackui.store.models import RunRow, flatten
+from trackui.tui.chart_settings import ChartSettings
 from trackui.tui.fmt import clean, sort_key, update_if_changed
+from trackui.tui.latest import LatestOnly
 from trackui.tui.messages import RunsQueried, RunsView
+from trackui.tui.refresher import StoreRefresher
 from trackui.tui.screens.base import StoreScreen
 from trackui.tui.screens.pickers import ChooseManyScreen, ChooseOneScreen, PromptScreen
 from trackui.tui.widgets.curves import CurvesPanel
@@ -93,17 +96,16 @@ class RunsScreen(StoreScreen):
         Binding("r", "reload", "Reload", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, settings: ChartSettings, store: StoreRefresher) -> None:
+        super().__init__(settings, store)
         self.view: RunsView | None = None
         """The last answer of the runs query."""
         self._from_snapshot = False
         """Whether the rows shown are the snapshot the last viewer left (not read again yet)."""
         self.filter_text = ""
-        self._query_again = False
-        self._querying = False
+        self._queries: LatestOnly[tuple[object, ...]] = LatestOnly(self._start_query)
+        """One runs query at a time (the request: filter, sort, columns, index generation)."""
         self._highlight_timer: Any = None
-        self._last_query: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")
@@ -114,19 +116,21 @@ class RunsScreen(StoreScreen):
                     yield Label("", id="filter-error", classes="error")
                 yield RunTable(id="run-table")
                 yield Static("", id="runs-status")
-            yield CurvesPanel(id="runs-curves", kind="main")
+            yield CurvesPanel(self.settings, self.store, id="runs-curves", kind="main")
         yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(RunTable)
         self.query_one(CurvesPanel).read_ahead_from = lambda: table.rows_shown
-        table.sort_column = self.track.prefs.sort
-        table.sort_descending = self.track.prefs.descending
+        table.sort_column = self.settings.prefs.sort
+        table.sort_descending = self.settings.prefs.descending
         self._set_status()
         self._layout()
-        if self.track.snapshot_rows and not self.track.scanned:
-            self._show_snapshot(self.track.snapshot_rows)
-        self.mark_ready(catch_up=self.track.scanned)
+        if self.store.snapshot_rows and not self.store.scanned:
+            self._show_snapshot(self.store.snapshot_rows)
+        self.store.progress.subscribe(self, self._progressed, immediate=True)
+        self.store.ticked.subscribe(self, self._clock_ticked, immediate=True)
+        self.mark_ready(catch_up=self.store.scanned)
 
     def _show_snapshot(self, rows: list[RunRow]) -> None:
         """The run list the last viewer left, until the index answers (``store.snapshot``)."""
@@ -136,17 +140,17 @@ class RunsScreen(StoreScreen):
         for r in rows:
             config_keys.update(flatten(r.config))
             summary_keys.update(r.summary)
-        ordered = sort_rows(rows, table.sort_column, table.sort_descending, self.track.now())
+        ordered = sort_rows(rows, table.sort_column, table.sort_descending, self.store.now())
         self.view = RunsView(tuple(ordered), len(rows), tuple(sorted(config_keys)),
                              tuple(sorted(summary_keys)))  # fmt: skip
         self._from_snapshot = True
         columns = self._table_columns()
-        table.show(ordered, columns, self.track.now())
+        table.show(ordered, columns, self.store.now())
         self._set_status()
         self._layout()
         # Something is on screen: the metric load need not wait for the
         # index's own rows to be painted.
-        self.call_after_refresh(self.track.table_painted)
+        self.call_after_refresh(self.store.table_painted)
 
     def on_resize(self) -> None:
         self._layout()
@@ -192,15 +196,15 @@ class RunsScreen(StoreScreen):
         a run new or gone, a query in flight whose answer would be older).
         """
         view = self.view
-        app = self.track
+        store = self.store
         if (
             not changed
             or view is None
             or view.error is not None
             or self._from_snapshot
-            or self._querying
+            or self._queries.busy
             or self.filter_text.strip()
-            or app.loaded[1] != view.total
+            or store.loaded[1] != view.total
             or len(view.rows) != view.total
         ):
             return False
@@ -208,77 +212,74 @@ class RunsScreen(StoreScreen):
         if not changed <= shown:
             return False
         try:  # (the index is open: it reported the change)
-            new = {run_id: app.index.run(run_id) for run_id in changed}
+            new = {run_id: store.index.run(run_id) for run_id in changed}
         except LookupError:
             return False
         rows: Sequence[RunRow] = tuple(new.get(r.id, r) for r in view.rows)
         table = self.query_one(RunTable)
-        now = app.now()
+        now = store.now()
         if table.sort_column not in FIXED_COLUMNS:
             rows = sort_rows(rows, table.sort_column, table.sort_descending, now)
         self.view = RunsView(tuple(rows), view.total, view.config_keys, view.summary_keys)
         columns = self._table_columns()
         table.show(rows, columns, now)
-        app.live_dirs = running_dirs(rows)
+        store.live_dirs = running_dirs(rows)
         return True
 
-    def ingest_progress(self, done: int, total: int) -> None:
+    def _progressed(self, loaded: tuple[int, int]) -> None:
         self._set_status()
 
-    def clock_tick(self) -> None:
+    def _clock_ticked(self, _: None) -> None:
         if self.is_current:
-            self.query_one(RunTable).refresh_ages(self.track.now())
+            self.query_one(RunTable).refresh_ages(self.store.now())
 
     def query_runs(self) -> None:
-        """Ask the index for the table's rows (coalesced: one query at a time)."""
-        if self._querying:
-            self._query_again = True
-            return
+        """Ask the index for the table's rows (one query at a time, the newest wins)."""
         table = self.query_one(RunTable)
         key = (
             self.filter_text,
             table.sort_column,
             table.sort_descending,
-            tuple(self.track.prefs.columns),
-            self.track.generation,
+            tuple(self.settings.prefs.columns),
+            self.store.generation,
         )
-        if key == self._last_query:
-            return  # the same question of the same data: the answer is on screen
-        self._last_query = key
-        self._querying = True
-        self._run_query(self.filter_text, table.sort_column, table.sort_descending)
+        if key == self._queries.wanted:
+            return  # the same question of the same data: the answer is (or will be) on screen
+        self._queries.ask(key)
+
+    def _start_query(self, key: tuple[object, ...]) -> None:
+        filter_text, sort, descending = key[0], key[1], key[2]
+        self._run_query(key, str(filter_text), str(sort), bool(descending))
 
     @work(thread=True, group="runs-query", exit_on_error=False, description="query runs")
-    def _run_query(self, filter_text: str, sort: str, descending: bool) -> None:
+    def _run_query(
+        self, key: tuple[object, ...], filter_text: str, sort: str, descending: bool
+    ) -> None:
         from trackui.store.index import FilterError
 
-        app = self.track
+        store = self.store
         error: str | None = None
         try:
             try:
-                rows = app.index.runs(filter=filter_text, sort=None)  # (sorted below)
+                rows = store.index.runs(filter=filter_text, sort=None)  # (sorted below)
             except FilterError as e:
                 error = str(e) or "bad filter"
                 rows = None
-            config_keys, summary_keys = app.index.keys()
-            total = app.index.loaded[1]
+            config_keys, summary_keys = store.index.keys()
+            total = store.index.loaded[1]
             if rows is None:
                 view = RunsView((), total, tuple(config_keys), tuple(summary_keys), error=error)
             else:
-                ordered = sort_rows(rows, sort, descending, app.now())
+                ordered = sort_rows(rows, sort, descending, store.now())
                 view = RunsView(tuple(ordered), total, tuple(config_keys), tuple(summary_keys))
-            self.post_message(RunsQueried(view))
+            self.post_message(RunsQueried(view, key))
         finally:
-            app.call_from_thread_safe(self._query_done)
-
-    def _query_done(self) -> None:
-        self._querying = False
-        if self._query_again:
-            self._query_again = False
-            self.query_runs()
+            self.call_later(self._queries.finished)  # (after the answer: one queue)
 
     @on(RunsQueried)
     def _on_runs(self, event: RunsQueried) -> None:
+        if self._queries.is_stale(event.request):
+            return  # a newer question is on its way
         view = event.view
         error = self.query_one("#filter-error", Label)
         if view.error is not None:
@@ -302,18 +303,17 @@ class RunsScreen(StoreScreen):
         self._from_snapshot = False
         table = self.query_one(RunTable)
         columns = self._table_columns()
-        table.show(view.rows, columns, self.track.now())
-        self.track.live_dirs = running_dirs(view.rows)
+        table.show(view.rows, columns, self.store.now())
+        self.store.live_dirs = running_dirs(view.rows)
         self._set_status()
         self._layout()
         # The rows go to the screen first: the curves' worker imports NumPy
         # and reads points, and would hold up the frame that shows them.
         self.call_after_refresh(self._chart_runs)
-        self.call_after_refresh(self.track.table_painted)
+        self.call_after_refresh(self.store.table_painted)
 
     def _set_status(self) -> None:
         table = self.query_one(RunTable)
-        app = self.track
         t = Text(no_wrap=True, overflow="ellipsis")
         if self.view is None:
             t.append("Reading runs…", style="italic")
@@ -331,7 +331,7 @@ class RunsScreen(StoreScreen):
                 t.append(clean(self.filter_text), style="italic")
             arrow = "▼" if table.sort_descending else "▲"
             t.append(f" · sort: {column_title(table.sort_column)} {arrow}", style="dim")
-        done, total = app.loaded
+        done, total = self.store.loaded
         if total and done < total:
             t.append(f" · loading metrics {done}/{total}", style="yellow")
         update_if_changed(self.query_one("#runs-status", Static), t)
@@ -430,7 +430,7 @@ class RunsScreen(StoreScreen):
 
         r = self.query_one(RunTable).highlighted
         if r is not None:
-            self.app.push_screen(RunDetailScreen(r))
+            self.app.push_screen(RunDetailScreen(self.settings, self.store, r))
 
     def action_compare(self) -> None:
         """Compare the selected runs (or the highlighted one with the selection)."""
@@ -443,7 +443,7 @@ class RunsScreen(StoreScreen):
                 "Select two or more runs with space, then press c.", severity="warning", timeout=3
             )
             return
-        self.app.push_screen(CompareScreen(rows))
+        self.app.push_screen(CompareScreen(self.settings, self.store, rows))
 
     def action_select_all(self) -> None:
         """Select every run shown (or clear the selection when all are selected)."""
@@ -453,10 +453,10 @@ class RunsScreen(StoreScreen):
 
     def _table_columns(self) -> list[str]:
         """The table's columns: the fixed ones, then the chosen summary and config keys."""
-        return [k for k, _ in BASE_COLUMNS] + list(self.track.prefs.columns)
+        return [k for k, _ in BASE_COLUMNS] + list(self.settings.prefs.columns)
 
     def _sort_columns(self) -> list[str]:
-        return [k for k, _ in BASE_COLUMNS if k != "sel"] + list(self.track.prefs.columns)
+        return [k for k, _ in BASE_COLUMNS if k != "sel"] + list(self.settings.prefs.columns)
 
     def action_sort(self) -> None:
         """Pick the column to sort by."""
@@ -477,9 +477,9 @@ class RunsScreen(StoreScreen):
             table.sort_column = column
             # Names read best A-Z; numbers and times best-first.
             table.sort_descending = column not in ("name", "project", "state")
-        self.track.prefs.sort = table.sort_column
-        self.track.prefs.descending = table.sort_descending
-        self.track.save_prefs()
+        self.settings.prefs.sort = table.sort_column
+        self.settings.prefs.descending = table.sort_descending
+        self.settings.save()
         self.query_runs()
 
     def action_reverse(self) -> None:
@@ -492,10 +492,10 @@ class RunsScreen(StoreScreen):
         if view is None:
             return
         config_keys, summary_keys = view.config_keys, view.summary_keys
-        if self.track.scanned:
+        if self.store.scanned:
             # The index's keys now (rows patched in place by live refreshes
             # leave the view's list as the last query found it).
-            config_keys, summary_keys = map(tuple, self.track.index.keys())
+            config_keys, summary_keys = map(tuple, self.store.index.keys())
         items = [(f"summary:{k}", f"summary  {k}") for k in summary_keys]
         items += [(f"config:{k}", f"config   {k}") for k in config_keys]
 
@@ -503,15 +503,15 @@ class RunsScreen(StoreScreen):
             if chosen is None:
                 return
             order = {v: i for i, (v, _) in enumerate(items)}
-            self.track.prefs.columns = sorted(chosen, key=lambda c: order.get(c, 0))
-            self.track.save_prefs()
+            self.settings.prefs.columns = sorted(chosen, key=lambda c: order.get(c, 0))
+            self.settings.save()
             if self.view is not None:
                 table = self.query_one(RunTable)
                 if table.sort_column not in self._sort_columns():
                     table.sort_column = "created"
                 self.query_runs()
 
-        self.app.push_screen(ChooseManyScreen("Columns", items, self.track.prefs.columns), done)
+        self.app.push_screen(ChooseManyScreen("Columns", items, self.settings.prefs.columns), done)
 
     def action_metrics(self) -> None:
         """Choose which metrics to chart."""
@@ -525,9 +525,7 @@ class RunsScreen(StoreScreen):
             if chosen is None:
                 return
             order = {v: i for i, (v, _) in enumerate(items)}
-            self.track.prefs.metrics = sorted(chosen, key=lambda c: order.get(c, 0))
-            self.track.save_prefs()
-            panel.request()
+            self.settings.set_metrics(sorted(chosen, key=lambda c: order.get(c, 0)))
 
         self.app.push_screen(
             ChooseManyScreen(
@@ -538,17 +536,19 @@ class RunsScreen(StoreScreen):
 
     def action_strength(self, delta: float) -> None:
         """Smooth more or less."""
-        self.track.set_smoothing(strength=self.track.prefs.strength + delta)
+        self.settings.set_smoothing(strength=self.settings.prefs.strength + delta)
 
     def action_x_axis(self) -> None:
         """Cycle the x axis: step, relative time, wall time, then logged metrics such as epoch."""
         panel = self.query_one(CurvesPanel)
         metrics = panel.view.metrics if panel.view is not None else ()
-        self.track.cycle_x_axis([m.name for m in metrics if m.name in ("epoch", "trainer/epoch")])
+        self.settings.cycle_x_axis(
+            [m.name for m in metrics if m.name in ("epoch", "trainer/epoch")]
+        )
 
     def action_zoom(self) -> None:
         """Zoom every chart to an x range."""
-        rng = self.track.x_range
+        rng = self.settings.x_range
 
         def fmt(v: float) -> str:
             return "" if math.isinf(v) else f"{v:g}"
@@ -564,7 +564,7 @@ class RunsScreen(StoreScreen):
                 return
             r = parse_step_range(text)
             if not isinstance(r, str):
-                self.track.set_x_range(r)
+                self.settings.set_x_range(r)
 
         self.app.push_screen(
             PromptScreen(
@@ -578,7 +578,7 @@ class RunsScreen(StoreScreen):
 
     def action_reload(self) -> None:
         """Rescan the root now."""
-        self.track.schedule_refresh(full=True)
+        self.store.schedule_refresh(full=True)
 
     def system_commands(self) -> Iterable[SystemCommand]:
         """Commands for the palette that act on this screen."""
@@ -606,10 +606,5 @@ class RunsScreen(StoreScreen):
                 yield SystemCommand(
                     f"X axis: {clean(m.name)}",
                     "Plot curves against this metric",
-                    lambda n=m.name: self.track.set_x_axis(n),
+                    lambda n=m.name: self.settings.set_x_axis(n),
                 )
-
-
-def flat_config(row: RunRow) -> dict[str, Any]:
-    """A run's config with nested keys joined by ``/``."""
-    return flatten(row.config)

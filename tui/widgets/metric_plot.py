@@ -186,12 +186,21 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
             if self.parent
             else [self]
         )
-        if any(w._wanted_key is not None for w in siblings):
+        if any(w.drawing for w in siblings):
             return
         for w in siblings:
-            if w._unshown:
-                w._unshown = False
-                w.refresh()
+            w.reveal()
+
+    @property
+    def drawing(self) -> bool:
+        """Whether a picture is being built for this chart."""
+        return self._wanted_key is not None
+
+    def reveal(self) -> None:
+        """Put the picture that arrived last on screen (if it is not there yet)."""
+        if self._unshown:
+            self._unshown = False
+            self.refresh()
 
     def draw_now(self, width: int, height: int) -> list[Strip]:
         """Build the picture in this thread (benchmarks, tests)."""
