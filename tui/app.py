@@ -67,8 +67,6 @@ class TrackApp(App[int]):
         poll: bool = False,
         now: Callable[[], float] = time.time,
     ) -> None:
-        if index is None and open_index is None:
-            raise TypeError("TrackApp needs an index or a way to open one")
         super().__init__()
         self.root = root
         """The directory of runs."""
