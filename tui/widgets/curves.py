@@ -107,13 +107,15 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.settings = settings
+        """What is charted and how (read at each request; its changes ask again)."""
         self.store = store
+        """The index the queries run against, and its load progress."""
         self.kind = kind
         """Which metrics the panel charts: ``main``, ``system`` or ``all``."""
         self.chart_height = chart_height
+        """Rows per chart; the panel grows charts to fill the room when there are few."""
         self.limit = limit
         """At most this many charts unless picked (None: all, as on the detail screen)."""
-        """Rows per chart; the panel grows charts to fill the room when there are few."""
         self.runs: tuple[RunRow, ...] = ()
         """The runs charted, in legend order."""
         self.view: CurvesView | None = None
