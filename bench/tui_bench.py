@@ -222,7 +222,8 @@ def child_curves(root: Path, ahead: bool) -> dict[str, Any]:
                     lambda: (
                         panel.view is not None
                         and len(panel.view.run_ids) == len(ids)
-                        and panel.view.request[4:6] == (app.prefs.smoothing, app.prefs.strength)
+                        and (panel.view.request.smoothing, panel.view.request.strength)
+                        == (app.prefs.smoothing, app.prefs.strength)
                     ),
                     60,
                     0.005,

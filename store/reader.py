@@ -224,3 +224,48 @@ def merge_steps(records: list[Record]) -> dict[int, dict[str, float]]:
     for r in records:
         out.setdefault(r.step, {}).update(r.metrics)
     return out
+
+
+def output_tail(run_dir: Path, max_bytes: int = 256 * 1024, max_lines: int = 1000) -> list[str]:
+    """The last lines of a run's console output (``output.log``), at most ``max_lines``.
+
+    Only the last ``max_bytes`` of the file are read; when the file is longer,
+    the first line read (likely cut) is dropped. A carriage return (a
+    progress bar) keeps only what a terminal would show last on that line.
+    Control characters are left in: what is safe to show is the caller's
+    concern. A missing or unreadable file has no lines.
+    """
+    try:
+        with open(run_dir / layout.OUTPUT, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - max_bytes))
+            data = f.read()
+    except OSError:
+        return []
+    text = data.decode("utf-8", errors="replace")
+    if size > max_bytes:
+        text = text.split("\n", 1)[-1]
+    return [line.rstrip("\r").split("\r")[-1] for line in text.split("\n")[-max_lines:]]
+
+
+def list_files(run_dir: Path, max_files: int = 2000) -> tuple[tuple[str, int], ...]:
+    """A run's saved files (under ``files/``) as ``(relative path, size in bytes)``.
+
+    In path order, at most ``max_files``; symlinks are listed with their own
+    size and never followed (a link to a directory is not walked into).
+    """
+    base = run_dir / layout.FILES_DIR
+    out: list[tuple[str, int]] = []
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            p = Path(dirpath) / name
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            out.append((str(p.relative_to(base)), st.st_size))
+            if len(out) >= max_files:
+                return tuple(out)
+    return tuple(out)

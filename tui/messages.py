@@ -8,7 +8,6 @@ the UI thread that reads it never share mutable state.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.message import Message
@@ -33,14 +32,6 @@ class RunFilesChanged(Message):
             self.paths = self.paths | message.paths
             return True
         return False
-
-
-class RunOnLoop(Message):
-    """Run a function on the event loop (a worker's "I am done", posted from its thread)."""
-
-    def __init__(self, fn: Callable[[], None]) -> None:
-        super().__init__()
-        self.fn = fn
 
 
 class WatchError(Message):
@@ -93,6 +84,25 @@ class RunsView:
 
 
 @dataclass(frozen=True)
+class CurvesRequest:
+    """What a curves panel asks the store for, and what its curves are drawn with."""
+
+    run_ids: tuple[str, ...]
+    chosen: tuple[str, ...]
+    """Metrics the user picked; empty means the default."""
+    kind: str
+    """``main`` (no system metrics), ``system`` (only those) or ``all``."""
+    limit: int | None
+    """At most this many charts by default (None: every metric)."""
+    x: str
+    smoothing: str
+    strength: float
+    width: int
+    """The panel's width in cells: the query turns it into buckets per chart."""
+    x_range: tuple[float, float] | None
+
+
+@dataclass(frozen=True)
 class CurvesView:
     """What a curves panel shows: one query's result."""
 
@@ -102,25 +112,26 @@ class CurvesView:
     shown: tuple[str, ...]
     """The metrics drawn, in order."""
     series: tuple[Series, ...]
-    request: tuple[object, ...]
-    """The request's parameters, so that a stale answer can be told apart."""
+    request: CurvesRequest
+    """What was asked: a stale answer is told apart by it, and curves are drawn with its
+    smoothing and x axis."""
 
 
 class RunsQueried(Message):
     """A runs-table query finished."""
 
-    def __init__(self, view: RunsView) -> None:
+    def __init__(self, view: RunsView, request: tuple[object, ...]) -> None:
         super().__init__()
         self.view = view
+        self.request = request
+        """What was asked (filter, sort, columns, index generation): a stale answer is dropped."""
 
 
 class CurvesQueried(Message):
     """A curves query finished."""
 
-    def __init__(self, target: str, view: CurvesView) -> None:
+    def __init__(self, view: CurvesView) -> None:
         super().__init__()
-        self.target = target
-        """The id of the curves panel that asked."""
         self.view = view
 
 

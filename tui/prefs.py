@@ -1,6 +1,6 @@
 """Per-root UI preferences: chosen columns, sort, curve settings.
 
-They live in ``<root>/.trackui/ui.json`` so that each root remembers its own
+They live in ``<root>/.trackui/ui.json`` (``store.layout``) so that each root remembers its own
 columns. A root may be read-only (a shared filesystem, someone else's runs):
 then the preferences still work for the session and are simply not saved.
 """
@@ -13,11 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-PREFS_DIR = ".trackui"
-PREFS_FILE = "ui.json"
-
-SMOOTHINGS = ("twema", "ema", "none")
-"""Smoothing choices, in the order the key cycles through them."""
+from trackui.store.layout import CACHE_DIR, PREFS_FILE, SMOOTH_TWEMA, SMOOTHERS, X_STEP
 
 
 @dataclass
@@ -29,10 +25,11 @@ class Prefs:
     sort: str = "created"
     """The column the table is sorted by."""
     descending: bool = True
-    smoothing: str = "twema"
+    smoothing: str = SMOOTH_TWEMA
+    """One of ``SMOOTHERS``, in the order the key cycles through them."""
     strength: float = 0.6
     """Smoothing strength in [0, 0.99]."""
-    x_axis: str = "step"
+    x_axis: str = X_STEP
     metrics: list[str] = field(default_factory=list)
     """Metrics chosen in the picker; empty means "the ones the runs share"."""
     log_metrics: list[str] = field(default_factory=list)
@@ -58,15 +55,15 @@ class Prefs:
                     setattr(p, f.name, float(v))
             elif isinstance(v, str):
                 setattr(p, f.name, v)
-        if p.smoothing not in SMOOTHINGS:
-            p.smoothing = "twema"
+        if p.smoothing not in SMOOTHERS:
+            p.smoothing = SMOOTH_TWEMA
         p.strength = min(0.99, max(0.0, p.strength))
         return p
 
 
 def prefs_path(root: Path) -> Path:
     """Where the preferences of ``root`` are kept."""
-    return root / PREFS_DIR / PREFS_FILE
+    return root / CACHE_DIR / PREFS_FILE
 
 
 def load_prefs(root: Path) -> Prefs:

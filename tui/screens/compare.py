@@ -11,8 +11,10 @@ from textual.binding import Binding
 from textual.widgets import Header, Static
 
 from trackui.store.models import RunRow
+from trackui.tui.chart_settings import ChartSettings
 from trackui.tui.fmt import clean, shorten, update_if_changed
 from trackui.tui.messages import DiffQueried
+from trackui.tui.refresher import StoreRefresher
 from trackui.tui.screens.base import StoreScreen
 from trackui.tui.screens.pickers import ChooseOneScreen
 from trackui.tui.widgets.config_diff import ConfigDiff
@@ -33,8 +35,10 @@ class CompareScreen(StoreScreen):
         Binding("x", "x_axis", "X axis", show=False),
     ]
 
-    def __init__(self, runs: Sequence[RunRow]) -> None:
-        super().__init__()
+    def __init__(
+        self, settings: ChartSettings, store: StoreRefresher, runs: Sequence[RunRow]
+    ) -> None:
+        super().__init__(settings, store)
         self.runs = tuple(runs)
         """The runs compared, in table order."""
         self.baseline = self.runs[0].id if self.runs else ""
@@ -46,7 +50,9 @@ class CompareScreen(StoreScreen):
         yield Header(icon="◆")
         yield Static("", id="compare-status")
         yield ConfigDiff(id="config-diff")
-        yield CurvesPanel(id="compare-curves", kind="main", chart_height=10)
+        yield CurvesPanel(
+            self.settings, self.store, id="compare-curves", kind="main", chart_height=10
+        )
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -72,16 +78,16 @@ class CompareScreen(StoreScreen):
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False, description="query diff")
     def _query(self) -> None:
-        app = self.track
+        store = self.store
         ids = [r.id for r in self.runs]
-        diff = app.index.diff(ids, baseline=self.baseline, all_keys=True)
-        rows = tuple(app.index.run(i) for i in ids)
+        diff = store.index.diff(ids, baseline=self.baseline, all_keys=True)
+        rows = tuple(store.index.run(i) for i in ids)
         self.post_message(DiffQueried(diff, rows))
 
     @on(DiffQueried)
     def _on_diff(self, event: DiffQueried) -> None:
         self.runs = event.rows
-        colours = self.track.colours_for(tuple(r.id for r in self.runs))
+        colours = self.settings.colours_for(tuple(r.id for r in self.runs))
         shown = self.query_one(ConfigDiff).show(
             event.diff, self.runs, colours, all_keys=self.all_keys
         )
@@ -102,7 +108,7 @@ class CompareScreen(StoreScreen):
         self.all_keys = not self.all_keys
         diff = self.query_one(ConfigDiff).diff
         if diff is not None:
-            colours = self.track.colours_for(tuple(r.id for r in self.runs))
+            colours = self.settings.colours_for(tuple(r.id for r in self.runs))
             shown = self.query_one(ConfigDiff).show(
                 diff, self.runs, colours, all_keys=self.all_keys
             )

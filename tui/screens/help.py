@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from trackui.tui.keys import APP_BINDINGS
 from trackui.tui.screens.runs import FILTER_HELP
 
 
@@ -33,7 +34,6 @@ def _key_label(b: Binding) -> str:
 
 def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     """``(section, [(keys, what it does)])`` for every screen and widget with bindings."""
-    from trackui.tui.app import TrackApp
     from trackui.tui.screens.compare import CompareScreen
     from trackui.tui.screens.run_detail import RunDetailScreen
     from trackui.tui.screens.runs import RunsScreen
@@ -55,7 +55,7 @@ def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
         ("tab, shift+tab", "Move between table, charts and tabs"),
     ]
     return [
-        ("Everywhere", rows(TrackApp.BINDINGS) + nav),
+        ("Everywhere", rows(APP_BINDINGS) + nav),
         (
             "Runs",
             rows(RunsScreen.BINDINGS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Header, Log, Static, TabbedContent, TabPane, Tree
 
-from trackui.store import layout
 from trackui.store.models import RunRow
+from trackui.store.reader import list_files, output_tail
+from trackui.tui.chart_settings import ChartSettings
 from trackui.tui.fmt import clean, fmt_duration, fmt_value, state_text, update_if_changed
 from trackui.tui.messages import DetailQueried
+from trackui.tui.refresher import StoreRefresher
 from trackui.tui.screens.base import StoreScreen
 from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.keys_footer import KeysFooter
@@ -31,46 +32,10 @@ TABS = ("overview", "config", "summary", "charts", "system", "files", "output")
 
 
 def read_output_tail(run_dir: Path) -> str:
-    """The last lines of the run's console output, control characters stripped.
-
-    Carriage returns (progress bars) keep only what the terminal would show
-    last on that line.
-    """
-    path = run_dir / layout.OUTPUT
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - OUTPUT_TAIL_BYTES))
-            data = f.read()
-    except OSError:
-        return ""
-    text = data.decode("utf-8", errors="replace")
-    if size > OUTPUT_TAIL_BYTES:
-        text = text.split("\n", 1)[-1]  # the first line is likely cut
-    lines = []
-    for line in text.split("\n")[-OUTPUT_TAIL_LINES:]:
-        line = line.rstrip("\r").split("\r")[-1]
-        lines.append(clean(line))
-    return "\n".join(lines).rstrip("\n")
-
-
-def list_files(run_dir: Path) -> tuple[tuple[str, int], ...]:
-    """Saved files under ``files/``: relative path and size, without following symlinks out."""
-    base = run_dir / layout.FILES_DIR
-    out: list[tuple[str, int]] = []
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-        dirnames.sort()
-        for name in sorted(filenames):
-            p = Path(dirpath) / name
-            try:
-                st = p.lstat()
-            except OSError:
-                continue
-            out.append((str(p.relative_to(base)), st.st_size))
-            if len(out) >= MAX_FILES:
-                return tuple(out)
-    return tuple(out)
+    """The last lines of the run's console output, control characters stripped
+    (carriage returns resolved by ``store.reader.output_tail``)."""
+    lines = output_tail(run_dir, OUTPUT_TAIL_BYTES, OUTPUT_TAIL_LINES)
+    return "\n".join(clean(line) for line in lines).rstrip("\n")
 
 
 def fmt_size(n: int) -> str:
@@ -188,8 +153,8 @@ class RunDetailScreen(StoreScreen):
         Binding("x", "x_axis", "X axis", show=False),
     ]
 
-    def __init__(self, row: RunRow) -> None:
-        super().__init__()
+    def __init__(self, settings: ChartSettings, store: StoreRefresher, row: RunRow) -> None:
+        super().__init__(settings, store)
         self.row = row
         """The run shown (replaced by fresh rows as it changes)."""
         self._config_shown: Any = None
@@ -206,9 +171,23 @@ class RunDetailScreen(StoreScreen):
             with TabPane("3 Summary", id="summary"):
                 yield DataTable(id="summary-table", cursor_type="row", zebra_stripes=True)
             with TabPane("4 Charts", id="charts"):
-                yield CurvesPanel(id="detail-curves", kind="main", chart_height=12, limit=None)
+                yield CurvesPanel(
+                    self.settings,
+                    self.store,
+                    id="detail-curves",
+                    kind="main",
+                    chart_height=12,
+                    limit=None,
+                )
             with TabPane("5 System", id="system"):
-                yield CurvesPanel(id="detail-system", kind="system", chart_height=10, limit=None)
+                yield CurvesPanel(
+                    self.settings,
+                    self.store,
+                    id="detail-system",
+                    kind="system",
+                    chart_height=10,
+                    limit=None,
+                )
             with TabPane("6 Files", id="files"):
                 yield DataTable(id="files-table", cursor_type="row", zebra_stripes=True)
             with TabPane("7 Output", id="output"):
@@ -244,13 +223,13 @@ class RunDetailScreen(StoreScreen):
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False, description="query run")
     def _query(self) -> None:
-        app = self.track
-        row = app.index.run(self.row.id)
+        store = self.store
+        row = store.index.run(self.row.id)
         try:
-            text_values = tuple(sorted(app.index.text_values(self.row.id).items()))
+            text_values = tuple(sorted(store.index.text_values(self.row.id).items()))
         except KeyError:
             text_values = ()
-        files = list_files(row.path)
+        files = list_files(row.path, MAX_FILES)
         output = read_output_tail(row.path)
         self.post_message(DetailQueried(row, files, output, text_values))
 

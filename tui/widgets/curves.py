@@ -4,31 +4,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
+from textual.color import Color
 from textual.containers import Grid, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from trackui.store.models import MetricInfo, RunRow
+from trackui.store.layout import SMOOTH_NONE, X_RELATIVE, X_STEP, X_WALL
+from trackui.store.models import RunRow
+from trackui.tui.chart_settings import RGB, ChartSettings, SettingsChanged
 from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, fmt_number, shorten, update_if_changed
-from trackui.tui.messages import CurvesQueried, CurvesView
+from trackui.tui.latest import LatestOnly
+from trackui.tui.messages import CurvesQueried, CurvesRequest, CurvesView
+from trackui.tui.refresher import StoreRefresher
+from trackui.tui.widgets.curves_query import MAX_DEFAULT_CHARTS, columns_for, query_curves
 from trackui.tui.widgets.plot_spec import MONO_MARKERS, PlotSpec, series_digest
 
 if TYPE_CHECKING:
-    from trackui.tui.app import TrackApp
     from trackui.tui.widgets.metric_plot import MetricPlot
-
-SYSTEM_PREFIX = "system/"
-"""Metrics under this prefix are system metrics (GPU memory, utilisation)."""
-
-EPOCH_NAMES = ("epoch", "epochs", "global_step")
-"""Metric names that count progress rather than measure it."""
 
 LIVE_REDRAW_S = 0.5
 """Live data redraws a panel's charts at most this often."""
@@ -36,130 +34,29 @@ LIVE_REDRAW_S = 0.5
 MIN_CHART_HEIGHT = 8
 """Below this a chart has no room for its axes."""
 
-MAX_DEFAULT_CHARTS = 12
-"""At most this many charts unless the user picks more: each chart costs a plotext build."""
-
 READ_AHEAD_RUNS = 32
 """At most this many of the table's first runs are read ahead (see ``CurvesPanel.read_ahead``)."""
-
-
-@dataclass(frozen=True)
-class CurvesRequest:
-    """What a panel asks the store for."""
-
-    run_ids: tuple[str, ...]
-    chosen: tuple[str, ...]
-    """Metrics the user picked; empty means the default."""
-    kind: str
-    limit: int | None
-    """At most this many charts by default (None: every metric)."""
-    """``main`` (no system metrics), ``system`` (only those) or ``all``."""
-    x: str
-    smoothing: str
-    strength: float
-    width: int
-    """The panel's width in cells: the query turns it into buckets per chart."""
-    x_range: tuple[float, float] | None
-
-
-def default_metrics(
-    metrics: Sequence[MetricInfo],
-    run_ids: Sequence[str],
-    kind: str,
-    limit: int | None = MAX_DEFAULT_CHARTS,
-) -> list[str]:
-    """The metrics to chart when the user has not picked: those every run has.
-
-    When the runs share none, those any of them has, so that a sweep with
-    inconsistent names still shows something.
-    """
-    pool = [m for m in metrics if _kind_ok(m.name, kind)]
-    shared = [m.name for m in pool if all(m.steps.get(r, 0) > 0 for r in run_ids)]
-    names = shared or [m.name for m in pool if any(m.steps.get(r, 0) > 0 for r in run_ids)]
-    # Epoch counters are x axes more than curves: chart them last.
-    names.sort(key=lambda n: n.rsplit("/", 1)[-1] in EPOCH_NAMES)
-    return names if limit is None else names[:limit]
-
-
-def _kind_ok(name: str, kind: str) -> bool:
-    if kind == "system":
-        return name.startswith(SYSTEM_PREFIX)
-    if kind == "main":
-        return not name.startswith(SYSTEM_PREFIX)
-    return True
-
-
-def columns_for(width: int, n: int) -> int:
-    """How many charts side by side: wide panels with several charts use the room."""
-    if width >= 150 and n >= 3:
-        return 3
-    if width >= 90 and n >= 2:
-        return 2
-    return 1
-
-
-def buckets_for(width: int, n: int) -> int:
-    """Buckets per curve: two plotext pixels per chart column, less the y-axis labels."""
-    chart = max(20, (width - 2) // columns_for(width, n))
-    return max(32, min(600, (chart - 10) * 2))
-
-
-def query_curves(app: TrackApp, req: CurvesRequest) -> CurvesView:
-    """Run a curves query against the app's index (in a worker thread)."""
-    if not req.run_ids:
-        return CurvesView((), (), (), (), request=_req_key(req))
-    metrics = tuple(app.index.metrics(list(req.run_ids)))
-    names = {m.name for m in metrics}
-    if req.chosen:
-        shown = [m for m in req.chosen if m in names and _kind_ok(m, req.kind)]
-    else:
-        shown = default_metrics(metrics, req.run_ids, req.kind, req.limit)
-    series: tuple[Any, ...] = ()
-    if shown:
-        x = req.x if req.x in ("step", "relative", "wall") or req.x in names else "step"
-        series = tuple(
-            app.index.series(
-                list(req.run_ids),
-                shown,
-                x=x,
-                smoothing=req.smoothing,
-                strength=req.strength,
-                buckets=buckets_for(req.width, len(shown)),
-                x_range=req.x_range,
-            )
-        )
-    return CurvesView(
-        run_ids=req.run_ids,
-        metrics=metrics,
-        shown=tuple(shown),
-        series=series,
-        request=_req_key(req),
-    )
-
-
-def _req_key(req: CurvesRequest) -> tuple[object, ...]:
-    return (
-        req.run_ids,
-        req.chosen,
-        req.kind,
-        req.x,
-        req.smoothing,
-        req.strength,
-        req.width,
-        req.x_range,
-    )
 
 
 def x_label(x: str, x_range: tuple[float, float] | None) -> str:
     """The x axis's title."""
     label = {
-        "step": "step",
-        "relative": "seconds since start",
-        "wall": "wall time (s)",
+        X_STEP: "step",
+        X_RELATIVE: "seconds since start",
+        X_WALL: "wall time (s)",
     }.get(x, x)
     if x_range is not None:
         label += f"  [{fmt_number(x_range[0])} .. {fmt_number(x_range[1])}]"
     return label
+
+
+def plot_background(app: App[Any]) -> RGB:
+    """The chart background of the app's theme, for fading colours towards it."""
+    try:
+        c = Color.parse(app.theme_variables.get("surface", "#000000"))
+    except Exception:
+        return (0, 0, 0)
+    return (c.r, c.g, c.b)
 
 
 class CurvesPanel(ReportsWorkerErrors, Widget):
@@ -197,6 +94,8 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
 
     def __init__(
         self,
+        settings: ChartSettings,
+        store: StoreRefresher,
         *,
         kind: str = "main",
         chart_height: int = 12,
@@ -207,19 +106,23 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         disabled: bool = False,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.settings = settings
+        """What is charted and how (read at each request; its changes ask again)."""
+        self.store = store
+        """The index the queries run against, and its load progress."""
         self.kind = kind
         """Which metrics the panel charts: ``main``, ``system`` or ``all``."""
         self.chart_height = chart_height
+        """Rows per chart; the panel grows charts to fill the room when there are few."""
         self.limit = limit
         """At most this many charts unless picked (None: all, as on the detail screen)."""
-        """Rows per chart; the panel grows charts to fill the room when there are few."""
         self.runs: tuple[RunRow, ...] = ()
         """The runs charted, in legend order."""
         self.view: CurvesView | None = None
         """The last answer from the store."""
-        self._pending: CurvesRequest | None = None
-        self._inflight = False
-        self._queued = False
+        self._queries: LatestOnly[CurvesRequest] = LatestOnly(self._start)
+        """One query at a time: a thread cannot be stopped, so queries started on
+        every keypress would pile up and compete for the CPU."""
         self._live_timer: Any = None
         self._chart_rows = 0
         self._last_live = 0.0
@@ -228,14 +131,16 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         self._ahead_key: tuple[object, ...] | None = None
         self._ahead: Any = None
 
-    @property
-    def track(self) -> TrackApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
         yield Static("", classes="curves--legend")
         with VerticalScroll(can_focus=False):
             yield Grid()
+
+    def on_mount(self) -> None:
+        self.settings.changed.subscribe(self, self._settings_changed, immediate=True)
+
+    def _settings_changed(self, change: SettingsChanged) -> None:
+        self.request()
 
     # -- requests -------------------------------------------------------
 
@@ -247,7 +152,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
     @property
     def busy(self) -> bool:
         """Whether a query is running or a live redraw is scheduled."""
-        return self._inflight or self._queued or self._live_timer is not None
+        return self._queries.busy or self._live_timer is not None
 
     def request_live(self) -> None:
         """New data arrived: ask again, at most once per ``LIVE_REDRAW_S``.
@@ -273,32 +178,25 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
 
     def request(self, *, force: bool = False) -> None:
         """Ask the store again with the current runs and settings."""
-        prefs = self.track.prefs
+        settings = self.settings
         width = self.size.width or self.app.size.width
         req = CurvesRequest(
             run_ids=tuple(r.id for r in self.runs),
-            chosen=tuple(prefs.metrics) if self.kind == "main" else (),
+            chosen=tuple(settings.prefs.metrics) if self.kind == "main" else (),
             kind=self.kind,
             limit=self.limit,
-            x=prefs.x_axis,
-            smoothing=prefs.smoothing,
-            strength=round(prefs.strength, 2),
+            x=settings.x_axis,
+            smoothing=settings.smoothing,
+            strength=settings.strength,
             width=width,
-            x_range=self.track.x_range,
+            x_range=settings.x_range,
         )
-        if not force and self.view is not None and self.view.request == _req_key(req):
+        if not force and self.view is not None and self.view.request == req:
             # Same data; display settings (log scale, colours) may differ.
             self._render_view()
             return
-        self._pending = req
+        self._queries.ask(req)  # (the newest goes when the one running returns)
         self._update_legend()
-        if self._inflight:
-            # One query at a time: a thread cannot be stopped, so queries
-            # started on every keypress would pile up and compete for the
-            # CPU. The newest request goes when the current one returns.
-            self._queued = True
-            return
-        self._start(req)
 
     def _start(self, req: CurvesRequest) -> None:
         ahead = self._ahead
@@ -306,23 +204,17 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             # The query asked for now comes first; the rest is read later.
             ahead.cancel()
             self._ahead_key = None
-        self._inflight = True
         self._query(req)
 
     @work(thread=True, group="curves", exit_on_error=False, description="query curves")
     def _query(self, req: CurvesRequest) -> None:
         try:
-            view = query_curves(self.track, req)
-            self.post_message(CurvesQueried(self.id or "", view))
+            self.post_message(CurvesQueried(query_curves(self.store.index, req)))
         finally:
-            self.track.call_from_thread_safe(self._query_done)
+            self.call_later(self._query_done)  # (after the answer: one queue)
 
     def _query_done(self) -> None:
-        self._inflight = False
-        if self._queued and self._pending is not None and self.is_attached:
-            self._queued = False
-            self._start(self._pending)
-        elif self.is_attached:
+        if not self._queries.finished() and self.is_attached:
             self.read_ahead()
 
     def read_ahead(self) -> None:
@@ -336,15 +228,15 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         ``Index.read_ahead``: curves under 100K points are skipped, so a
         root of short runs reads nothing). A query cancels it.
         """
-        app = self.track
+        store = self.store
         view = self.view
-        if not app.read_ahead or self.read_ahead_from is None or view is None or not view.shown:
+        if not store.read_ahead or self.read_ahead_from is None or view is None or not view.shown:
             return
-        done, total = app.loaded
+        done, total = store.loaded
         if not total or done < total or self.busy:
             return
         runs = tuple(r.id for r in self.read_ahead_from()[:READ_AHEAD_RUNS] if r.state != "running")
-        x = app.prefs.x_axis
+        x = self.settings.x_axis
         key = (runs, view.shown, x)
         if not runs or key == self._ahead_key:
             return
@@ -357,7 +249,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
     def _read_ahead(self, run_ids: tuple[str, ...], metrics: tuple[str, ...], x: str) -> None:
         from textual.worker import get_current_worker
 
-        self.track.index.read_ahead(
+        self.store.index.read_ahead(
             run_ids, metrics, x=x, cancel=get_current_worker().cancelled_event
         )
 
@@ -366,7 +258,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
     @on(CurvesQueried)
     def _on_curves(self, event: CurvesQueried) -> None:
         event.stop()
-        if self._pending is not None and event.view.request != _req_key(self._pending):
+        if self._queries.is_stale(event.view.request):
             return  # an older answer; the newer one is on its way
         self.view = event.view
         self._render_view()
@@ -376,11 +268,12 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         view = self.view
         if view is None:
             return
-        app = self.track
+        settings = self.settings
+        req = view.request
         grid = self.query_one(Grid)
-        colours = app.colours_for(view.run_ids)
+        colours = settings.colours_for(view.run_ids)
         markers = {
-            rid: (MONO_MARKERS[i % len(MONO_MARKERS)] if app.no_color else "hd")
+            rid: (MONO_MARKERS[i % len(MONO_MARKERS)] if self.app.no_color else "hd")
             for i, rid in enumerate(view.run_ids)
         }
         # Imported with the first data to chart: plotext is not needed to
@@ -393,7 +286,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             if s.metric in by_metric:
                 by_metric[s.metric].append(s)
         order = {rid: i for i, rid in enumerate(view.run_ids)}
-        background = app.plot_background()
+        background = plot_background(self.app)
         with self.app.batch_update():
             for metric, plot in existing.items():
                 if metric not in by_metric:
@@ -411,10 +304,10 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
                         series=ss,
                         colours=tuple(colours[s.run_id] for s in ss),
                         markers=tuple(markers[s.run_id] for s in ss),
-                        log=metric in app.prefs.log_metrics,
-                        show_raw=app.prefs.smoothing != "none",
-                        x_label=x_label(app.prefs.x_axis, app.x_range),
-                        x_range=app.x_range,
+                        log=settings.is_log(metric),
+                        show_raw=req.smoothing != SMOOTH_NONE,
+                        x_label=x_label(req.x, req.x_range),
+                        x_range=req.x_range,
                         background=background,
                         digest=series_digest(ss),
                     )
@@ -452,25 +345,30 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
 
     def _update_legend(self) -> None:
         legend = self.query_one(".curves--legend", Static)
-        app = self.track
         if not self.runs:
             update_if_changed(legend, Text("No run highlighted.", style="dim"))
             return
-        colours = app.colours_for(tuple(r.id for r in self.runs))
+        colours = self.settings.colours_for(tuple(r.id for r in self.runs))
         t = Text(no_wrap=False, overflow="ellipsis")
         for i, r in enumerate(self.runs):
             if i:
                 t.append("  ")
             rgb = colours[r.id]
-            mark = MONO_MARKERS[i % len(MONO_MARKERS)] if app.no_color else "━━"
+            mark = MONO_MARKERS[i % len(MONO_MARKERS)] if self.app.no_color else "━━"
             if mark == "hd":
                 mark = "▀▄"
             t.append(mark + " ", style=f"rgb({rgb[0]},{rgb[1]},{rgb[2]}) bold")
             t.append(shorten(clean(r.name), 28))
-        p = app.prefs
-        smooth = "no smoothing" if p.smoothing == "none" else f"{p.smoothing} {p.strength:.2f}"
-        t.append(f"   ({smooth}; x: {clean(p.x_axis)})", style="dim")
-        if self.view is None or (self._pending and self.view.request != _req_key(self._pending)):
+        # What was asked last (the curves on screen may be older: "loading…").
+        asked = self._queries.wanted
+        smoothing, strength, x = (
+            (asked.smoothing, asked.strength, asked.x)
+            if asked is not None
+            else (self.settings.smoothing, self.settings.strength, self.settings.x_axis)
+        )
+        smooth = "no smoothing" if smoothing == SMOOTH_NONE else f"{smoothing} {strength:.2f}"
+        t.append(f"   ({smooth}; x: {clean(x)})", style="dim")
+        if self.view is None or self._queries.is_stale(self.view.request):
             t.append("  loading…", style="dim italic")
         elif not self.view.shown:
             t.append("  no metrics logged yet", style="dim italic")

@@ -20,6 +20,7 @@ from textual_plotext import PlotextPlot
 
 from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, shorten
+from trackui.tui.widgets.canvas import Layer, layers_fit, paint_layers, place_layers
 from trackui.tui.widgets.plot_spec import (
     FAINT_LAYERS_MAX_RUNS,
     PlotSpec,
@@ -27,7 +28,6 @@ from trackui.tui.widgets.plot_spec import (
     finite_points,
     finite_segments,
 )
-from trackui.tui.widgets.plotext_speedups import Layer, layers_fit, paint_layers, place_layers
 
 _DRAWING = threading.Lock()
 """One chart is drawn at a time: drawing is pure Python, so charts drawn in
@@ -186,12 +186,21 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
             if self.parent
             else [self]
         )
-        if any(w._wanted_key is not None for w in siblings):
+        if any(w.drawing for w in siblings):
             return
         for w in siblings:
-            if w._unshown:
-                w._unshown = False
-                w.refresh()
+            w.reveal()
+
+    @property
+    def drawing(self) -> bool:
+        """Whether a picture is being built for this chart."""
+        return self._wanted_key is not None
+
+    def reveal(self) -> None:
+        """Put the picture that arrived last on screen (if it is not there yet)."""
+        if self._unshown:
+            self._unshown = False
+            self.refresh()
 
     def draw_now(self, width: int, height: int) -> list[Strip]:
         """Build the picture in this thread (benchmarks, tests)."""
@@ -199,7 +208,7 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
             return self._draw(self.spec, width, height)
 
     def _draw(self, spec: PlotSpec, width: int, height: int) -> list[Strip]:
-        from trackui.tui.widgets.plotext_speedups import install
+        from trackui.tui.widgets.plotext_patch import install
 
         install()  # plotext's per-point helpers on arrays (same pictures, a third of the time)
         plt = self.plt

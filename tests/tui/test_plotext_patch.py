@@ -10,7 +10,8 @@ import plotext._utility as ut
 import pytest
 from plotext._figure import _figure_class
 
-from trackui.tui.widgets import plotext_speedups as fast
+from trackui.tui.widgets import canvas
+from trackui.tui.widgets import plotext_patch as fast
 from trackui.tui.widgets.plot_spec import finite_segments
 
 RNG = np.random.default_rng(7)
@@ -156,7 +157,7 @@ def test_whole_charts_are_identical(seed: int, plotext_own: None) -> None:
         assert got == want
 
 
-def _layers(seed: int, *, log: bool) -> tuple[list[fast.Layer], tuple[float, float] | None]:
+def _layers(seed: int, *, log: bool) -> tuple[list[canvas.Layer], tuple[float, float] | None]:
     """Curves and scatters like a chart's: several markers, gaps, flat and one-point layers."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 400))
@@ -177,9 +178,9 @@ def _layers(seed: int, *, log: bool) -> tuple[list[fast.Layer], tuple[float, flo
             xs += x[ok].tolist()
             ys += arr[ok].tolist()
         if xs:
-            layers.append(fast.Layer(xs, ys, marker, (90, 90, 90), lines=False))
+            layers.append(canvas.Layer(xs, ys, marker, (90, 90, 90), lines=False))
         for sx, sy in finite_segments(x, y, log=log):
-            layers.append(fast.Layer(sx, sy, marker, colour, lines=True))
+            layers.append(canvas.Layer(sx, sy, marker, colour, lines=True))
     zoom = None
     if seed % 4 == 1 and n > 4:
         zoom = (float(x[n // 4]), float(x[3 * n // 4]))  # points beyond both edges
@@ -196,17 +197,17 @@ def _layered_chart(seed: int, *, log: bool, own: bool, size: tuple[int, int]) ->
     plt.yscale("log" if log else "linear")
     if zoom is not None:
         plt.xlim(*zoom)
-    fits = fast.layers_fit(plt.monitor, layers)
+    fits = canvas.layers_fit(plt.monitor, layers)
     if own:
         assert fits
-        fast.place_layers(plt, layers, log=log)
+        canvas.place_layers(plt, layers, log=log)
     else:
         for la in layers:
             (plt.plot if la.lines else plt.scatter)(la.x, la.y, marker=la.marker, color=la.color)
     plt._set_sizes()
     plt._build_matrix()
     if own:
-        fast.paint_layers(plt.monitor, layers, log=log)
+        canvas.paint_layers(plt.monitor, layers, log=log)
     m = plt.monitor.matrix
     return [m.marker, m.fullground, m.background, m.style]
 
@@ -224,19 +225,19 @@ def test_curves_drawn_onto_the_frame_are_plotext_pictures(seed: int) -> None:
 
 def test_curves_plotext_must_draw_itself_are_left_to_it() -> None:
     plt = _figure_class()
-    ok = fast.Layer([0.0, 1.0], [1.0, 2.0], "hd", (1, 2, 3), lines=True)
-    assert fast.layers_fit(plt.monitor, [ok])
-    assert not fast.layers_fit(plt.monitor, [])
+    ok = canvas.Layer([0.0, 1.0], [1.0, 2.0], "hd", (1, 2, 3), lines=True)
+    assert canvas.layers_fit(plt.monitor, [ok])
+    assert not canvas.layers_fit(plt.monitor, [])
     for bad in (
-        fast.Layer([0.0, 1.0], [1.0, math.nan], "hd", (1, 2, 3), lines=True),
-        fast.Layer([0.0, 1.0], [1.0, math.inf], "hd", (1, 2, 3), lines=True),
-        fast.Layer(["2024-01-01", "2024-01-02"], [1.0, 2.0], "hd", (1, 2, 3), lines=True),
-        fast.Layer([0.0, 1.0], [1.0], "hd", (1, 2, 3), lines=True),
-        fast.Layer([], [], "hd", (1, 2, 3), lines=True),
+        canvas.Layer([0.0, 1.0], [1.0, math.nan], "hd", (1, 2, 3), lines=True),
+        canvas.Layer([0.0, 1.0], [1.0, math.inf], "hd", (1, 2, 3), lines=True),
+        canvas.Layer(["2024-01-01", "2024-01-02"], [1.0, 2.0], "hd", (1, 2, 3), lines=True),
+        canvas.Layer([0.0, 1.0], [1.0], "hd", (1, 2, 3), lines=True),
+        canvas.Layer([], [], "hd", (1, 2, 3), lines=True),
     ):
-        assert not fast.layers_fit(plt.monitor, [ok, bad])
+        assert not canvas.layers_fit(plt.monitor, [ok, bad])
     plt.grid(True, True)
-    assert not fast.layers_fit(plt.monitor, [ok])
+    assert not canvas.layers_fit(plt.monitor, [ok])
 
 
 @pytest.mark.parametrize(
@@ -272,7 +273,7 @@ def test_drawing_a_chart_does_not_import_numpy_ma() -> None:
     # np.unique imports numpy.ma on its first call: a twentieth of a second
     # of the viewer's start, for nothing it uses.
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import test_plotext_speedups as t\n"
+        "import sys; sys.path.insert(0, sys.argv[1]); import test_plotext_patch as t\n"
         "for seed in range(12):\n"
         "    t._layered_chart(seed, log=False, own=True, size=(60, 15))\n"
         "print('numpy.ma' in sys.modules)\n"

@@ -1,0 +1,157 @@
+"""How curves are drawn: smoothing, x axis and range, log scales, run colours, saved prefs.
+
+One ``ChartSettings`` per app, built by the app and handed to the screens
+and curves panels that read or change it. A change is saved with the root's
+preferences and announced on ``changed`` (a ``textual.signal.Signal``): each
+curves panel subscribes and asks the store again; the app subscribes to
+tell the user. A panel's query copies what it needs (smoothing, x axis,
+range) into its request, and the curves are drawn from the request they
+were computed for; only display choices (log scales, colours) are read
+here at drawing time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.dom import DOMNode
+from textual.signal import Signal
+
+from trackui.store.layout import SMOOTH_NONE, SMOOTHERS, X_AXES, X_STEP
+from trackui.tui.prefs import Prefs, load_prefs, save_prefs
+
+RGB = tuple[int, int, int]
+
+PALETTE: tuple[RGB, ...] = (
+    (86, 180, 233),  # sky blue
+    (230, 159, 0),  # orange
+    (0, 200, 120),  # green
+    (240, 85, 85),  # red
+    (190, 130, 255),  # violet
+    (240, 228, 66),  # yellow
+    (255, 140, 200),  # pink
+    (0, 190, 190),  # teal
+    (200, 130, 70),  # brown
+    (170, 170, 170),  # grey
+)
+"""Run colours: distinguishable on dark and light backgrounds, and colour-blind friendly first."""
+
+
+@dataclass(frozen=True)
+class SettingsChanged:
+    """What ``ChartSettings.changed`` carries."""
+
+    note: str | None = None
+    """A line for the user (None: nothing to say, as for a log scale or a zoom)."""
+
+
+class ChartSettings:
+    """The chart settings of one root, and the colour each run keeps."""
+
+    def __init__(self, root: Path, owner: DOMNode) -> None:
+        self.root = root
+        self.prefs: Prefs = load_prefs(root)
+        """Per-root preferences (the table's columns and sort are kept here too)."""
+        self.x_range: tuple[float, float] | None = None
+        """The zoomed x range, or None for everything (not saved)."""
+        self.changed: Signal[SettingsChanged] = Signal(owner, "chart-settings-changed")
+        """Published after every change of what curves show."""
+        self._colours: dict[str, int] = {}
+
+    # -- what a query needs -------------------------------------------------
+
+    @property
+    def smoothing(self) -> str:
+        return self.prefs.smoothing
+
+    @property
+    def strength(self) -> float:
+        """The smoothing strength, rounded as queries ask for it."""
+        return round(self.prefs.strength, 2)
+
+    @property
+    def x_axis(self) -> str:
+        return self.prefs.x_axis
+
+    def is_log(self, metric: str) -> bool:
+        """Whether ``metric`` is drawn on a log y axis."""
+        return metric in self.prefs.log_metrics
+
+    # -- changes ----------------------------------------------------------------
+
+    def save(self) -> None:
+        """Persist the preferences (silently kept in memory on a read-only root)."""
+        save_prefs(self.root, self.prefs)
+
+    def set_smoothing(self, smoothing: str | None = None, strength: float | None = None) -> None:
+        """Change the smoothing (cycling when ``smoothing`` is None and ``strength`` too)."""
+        p = self.prefs
+        if smoothing is None and strength is None:
+            smoothing = SMOOTHERS[(SMOOTHERS.index(p.smoothing) + 1) % len(SMOOTHERS)]
+        if smoothing is not None:
+            p.smoothing = smoothing
+        if strength is not None:
+            p.strength = round(min(0.99, max(0.0, strength)), 2)
+        self._changed(
+            "Smoothing off"
+            if p.smoothing == SMOOTH_NONE
+            else f"Smoothing: {p.smoothing}, strength {p.strength:.2f}"
+        )
+
+    def set_x_axis(self, x: str) -> None:
+        """Plot against ``x``: step, relative, wall, or a metric's name."""
+        self.prefs.x_axis = x
+        self._changed(f"x axis: {x}")
+
+    def cycle_x_axis(self, extra: Sequence[str] = ()) -> None:
+        """Move to the next x axis: step, relative time, wall time, then ``extra`` metrics."""
+        choices = [*X_AXES, *extra]
+        cur = self.prefs.x_axis
+        self.set_x_axis(
+            choices[(choices.index(cur) + 1) % len(choices)] if cur in choices else X_STEP
+        )
+
+    def set_x_range(self, rng: tuple[float, float] | None) -> None:
+        """Zoom every chart to an x range (None: everything)."""
+        self.x_range = rng
+        self.changed.publish(SettingsChanged())
+
+    def toggle_log(self, metric: str, log: bool) -> None:
+        """Draw ``metric`` on a log (or linear) y axis."""
+        logs = [m for m in self.prefs.log_metrics if m != metric]
+        if log:
+            logs.append(metric)
+        self.prefs.log_metrics = logs
+        self._changed(None)
+
+    def set_metrics(self, metrics: Sequence[str]) -> None:
+        """Chart these metrics (empty: the ones the runs share)."""
+        self.prefs.metrics = list(metrics)
+        self._changed(None)
+
+    def _changed(self, note: str | None) -> None:
+        self.save()
+        self.changed.publish(SettingsChanged(note))
+
+    # -- run colours ----------------------------------------------------------
+
+    def colours_for(self, run_ids: Sequence[str]) -> dict[str, RGB]:
+        """A colour per run: a run keeps its colour, runs drawn together differ where possible."""
+        taken: set[int] = set()
+        out: dict[str, int] = {}
+        for rid in run_ids:
+            c = self._colours.get(rid)
+            if c is not None and c not in taken:
+                out[rid] = c
+                taken.add(c)
+        for rid in run_ids:
+            if rid in out:
+                continue
+            free = [i for i in range(len(PALETTE)) if i not in taken]
+            c = free[0] if free else len(out) % len(PALETTE)
+            out[rid] = c
+            taken.add(c)
+            self._colours[rid] = c
+        return {rid: PALETTE[c] for rid, c in out.items()}
