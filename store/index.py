@@ -68,6 +68,7 @@ from trackui.store.ingest import (
     read_head,
     stage_bulk,
 )
+from trackui.store.liveness import derive_state
 from trackui.store.models import Diff, MetricInfo, RunInfo, RunRow, Series
 from trackui.store.queries import (
     PointsCache,
@@ -78,7 +79,6 @@ from trackui.store.queries import (
     sort_rows,
 )
 from trackui.store.reader import META_DEFAULTS, decode_value, encode_value, read_json_object
-from trackui.store.state import derive_state
 
 __all__ = ["FilterError", "Index"]
 
@@ -1231,14 +1231,14 @@ class Index:
 
     def close(self) -> None:
         """Close DuckDB (a cache file is kept for the next start, with the
-        run list beside it: see ``store.snapshot``)."""
+        run list beside it: see ``store.saved_rows``)."""
         with self._refresh_lock:
             if not self._closed:
                 try:
                     self._write_behind()
                     self._flush()
                     if self.storage in ("root", "user") and self._db.path is not None:
-                        from trackui.store.snapshot import write_snapshot
+                        from trackui.store.saved_rows import write_snapshot
 
                         write_snapshot(self._db.path, self.root, self.runs())
                 finally:

@@ -159,7 +159,7 @@ class TrackApp(App[int]):
         # Before the driver starts and the screen is composed: opening the
         # index (importing DuckDB, loading its cache) overlaps all of that.
         if self._index is None and self._open_index is not None:
-            from trackui.store.snapshot import read_snapshot
+            from trackui.store.saved_rows import read_snapshot
 
             # The run list the last viewer left: on screen before the index
             # is open, replaced by the index's answer when it has one.
