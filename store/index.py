@@ -20,7 +20,6 @@ that reaches a caller has a one-line message.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import itertools
 import math
 import os
@@ -36,6 +35,8 @@ from typing import Any
 import orjson
 
 from trackui.store import layout
+from trackui.store import points as stored
+from trackui.store.curves import check_series_args, copy_series, make_series
 from trackui.store.db import (
     STAGE_DB,
     Opened,
@@ -47,6 +48,7 @@ from trackui.store.db import (
     run_tables,
     unsynced,
 )
+from trackui.store.diff import compute_diff
 from trackui.store.filter import FilterError, compile_filter
 from trackui.store.ingest import (
     BATCH_BYTES,
@@ -69,16 +71,10 @@ from trackui.store.ingest import (
     stage_bulk,
 )
 from trackui.store.liveness import derive_state
-from trackui.store.models import Diff, MetricInfo, RunInfo, RunRow, Series
-from trackui.store.queries import (
-    PointsCache,
-    check_series_args,
-    compute_diff,
-    flatten,
-    make_series,
-    sort_rows,
-)
+from trackui.store.models import Diff, MetricInfo, RunInfo, RunRow, Series, flatten
+from trackui.store.points import PointsCache
 from trackui.store.reader import META_DEFAULTS, decode_value, encode_value, read_json_object
+from trackui.store.sorting import check_sort_column, sort_rows
 
 __all__ = ["FilterError", "Index"]
 
@@ -1359,7 +1355,12 @@ class Index:
         else:
             runs = list(st.runs.values())
         rows = [self._row(st, r, now) for r in runs]
-        return rows if sort is None else sort_rows(rows, sort, descending)
+        if sort is None:
+            return rows
+        check_sort_column(sort)
+        # Equal values in id order, in the direction asked.
+        rows.sort(key=lambda r: r.id, reverse=descending)
+        return sort_rows(rows, sort, descending, now)
 
     def run(self, run_id: str) -> RunRow:
         """One run by exact id.
@@ -1494,7 +1495,7 @@ class Index:
                 hit = self._curves.get(key)
                 if hit is not None:
                     self._curves.move_to_end(key)
-            out.append(None if hit is None else _copy_series(hit))
+            out.append(None if hit is None else copy_series(hit))
             if hit is None:
                 todo.append(i)
 
@@ -1519,7 +1520,7 @@ class Index:
             )  # fmt: skip
             key = (epoch, gens[rid], rid_s, rid, name, mids.get(name), start_f, *args)
             with self._lock:
-                self._curves[key] = _copy_series(s)
+                self._curves[key] = copy_series(s)
                 while len(self._curves) > _CURVE_CACHE:
                     self._curves.popitem(last=False)
             return s
@@ -1601,8 +1602,6 @@ class Index:
 
     def points(self, run_id: str, metric: str) -> tuple[Any, Any, Any]:
         """Full-resolution ``(step, t, value)`` arrays of one metric (one entry per step, read-only)."""
-        from trackui.store.queries import fetch_points
-
         run = self._st.runs.get(run_id)
         if run is None:
             raise LookupError(f"no run with id {_shown(run_id)}")
@@ -1613,7 +1612,7 @@ class Index:
             e = np.empty(0)
             return e.astype(np.int64), e, e
         self._write_behind()
-        return fetch_points(self._cur(), run.rid, mid)
+        return stored.fetch_points(self._cur(), run.rid, mid)
 
     def history_table(self, run_ids: Sequence[str]) -> Any:
         """Every numeric value of the runs, full resolution, as a pyarrow Table.
@@ -1635,7 +1634,7 @@ class Index:
             for mid, _ in sorted(
                 st.mstats.get(run.rid, {}).items(), key=lambda kv: self._mnames[kv[0]]
             ):
-                step, t, v = _pts(cur, run.rid, mid)
+                step, t, v = stored.fetch_points(cur, run.rid, mid)
                 n = len(step)
                 parts.append(
                     pa.table({
@@ -1679,19 +1678,6 @@ class Index:
         if run is None:
             raise LookupError(f"no run with id {_shown(run_id)}")
         return {k: v for k, (_, v) in sorted(st.texts.get(run.rid, {}).items())}
-
-
-def _copy_series(s: Series) -> Series:
-    """A Series with its own arrays (a cached one must not change under its caller)."""
-    return dataclasses.replace(
-        s, x=s.x.copy(), y=s.y.copy(), raw=s.raw.copy(), lo=s.lo.copy(), hi=s.hi.copy()
-    )
-
-
-def _pts(cur: Any, rid: int, mid: int) -> tuple[Any, Any, Any]:
-    from trackui.store.queries import fetch_points
-
-    return fetch_points(cur, rid, mid)
 
 
 def _s(v: Any) -> str | None:

@@ -1311,3 +1311,32 @@ def test_the_duckdb_settings_the_index_uses_exist() -> None:
         r[0] for r in duckdb.connect().execute("SELECT name FROM duckdb_settings()").fetchall()
     }
     assert used <= known, used - known
+
+
+def test_one_sorter_for_the_run_table_and_the_index(root: Path, write_run) -> None:
+    from trackui.store.sorting import sort_rows
+
+    write_run(root, "r1", config={"opt": {"lr": 0.1}}, summary={"acc": 0.5}, start=3.0)
+    write_run(
+        root, "r2", config={"opt": {"lr": 0.01}}, summary={"acc": 0.9}, start=1.0,
+        stamp="20231114_221321",
+    )  # fmt: skip
+    write_run(root, "r3", config={}, summary={"acc": "nan"}, start=2.0, stamp="20231114_221322")
+    with Index(root, cache=False) as ix:
+        ix.scan()
+        rows = ix.runs(sort=None)
+        ids = lambda rows: [r.id for r in rows]  # noqa: E731
+        # The run table's column names, the index's field names: one order, one NaN rule.
+        for table, field in (("summary:acc", "summary.acc"), ("config:opt/lr", "config.opt/lr")):
+            for descending in (True, False):
+                assert ids(sort_rows(rows, table, descending, 0.0)) == ids(
+                    ix.runs(sort=field, descending=descending)
+                )
+        assert ids(sort_rows(rows, "summary:acc", True, 0.0)) == ["r3", "r2", "r1"]
+        assert ids(sort_rows(rows, "summary:acc", False, 0.0)) == ["r1", "r2", "r3"]
+        assert ids(sort_rows(rows, "config:opt/lr", True, 0.0))[-1] == "r3"  # missing last
+        assert ids(sort_rows(rows, "config:opt/lr", False, 0.0))[-1] == "r3"
+        assert ids(sort_rows(rows, "created", True, 0.0)) == ids(ix.runs())
+        assert ids(ix.runs(sort="runtime")) == ids(ix.runs(sort="runtime_s"))
+        # An unknown column (a stale preference) leaves the order as it was.
+        assert ids(sort_rows(rows, "bogus", True, 0.0)) == ids(rows)

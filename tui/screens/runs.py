@@ -14,13 +14,14 @@ from textual.containers import Container, Vertical
 from textual.widgets import Header, Input, Label, Static
 
 from trackui.store.models import RunRow, flatten
-from trackui.tui.fmt import clean, sort_key, update_if_changed
+from trackui.store.sorting import sort_rows
+from trackui.tui.fmt import clean, update_if_changed
 from trackui.tui.messages import RunsQueried, RunsView
 from trackui.tui.screens.base import StoreScreen
 from trackui.tui.screens.pickers import ChooseManyScreen, ChooseOneScreen, PromptScreen
 from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.keys_footer import KeysFooter
-from trackui.tui.widgets.run_table import BASE_COLUMNS, RunTable, column_title, column_value
+from trackui.tui.widgets.run_table import BASE_COLUMNS, RunTable, column_title
 
 FILTER_HELP = "name text, state:running, tag:x, lr>=0.001, val_accuracy>0.9, or, not, ( )"
 FIXED_COLUMNS = frozenset(("created", "name", "project"))
@@ -29,22 +30,9 @@ HIGHLIGHT_DELAY_S = 0.12
 """Wait this long after the cursor stops before charting the highlighted run."""
 
 
-def sort_rows(rows: Iterable[RunRow], column: str, descending: bool, now: float) -> list[RunRow]:
-    """Runs ordered by a column; missing values last whichever the direction."""
-    rows = list(rows)
-    present = [r for r in rows if _present(column_value(r, column, now))]
-    missing = [r for r in rows if not _present(column_value(r, column, now))]
-    present.sort(key=lambda r: sort_key(column_value(r, column, now)), reverse=descending)
-    return present + missing
-
-
 def running_dirs(rows: Iterable[RunRow]) -> frozenset[str]:
     """The directories of the runs in ``rows`` that are running."""
     return frozenset(str(r.path) for r in rows if r.state == "running")
-
-
-def _present(v: Any) -> bool:
-    return v is not None and not (isinstance(v, float) and math.isnan(v))
 
 
 def parse_step_range(text: str) -> tuple[float, float] | None | str:
