@@ -51,25 +51,25 @@ from trackui.store.db import (
 from trackui.store.diff import compute_diff
 from trackui.store.filter import FilterError, compile_filter
 from trackui.store.ingest import (
-    BATCH_BYTES,
-    BATCH_FILES,
     BULK_MIN_BYTES,
-    BulkFile,
     HistState,
     Loaded,
     MStat,
+    history_warnings,
+    read_before,
+    read_head,
+)
+from trackui.store.ingest_bulk import (
+    BATCH_BYTES,
+    BATCH_FILES,
+    BulkFile,
     bulk_sample,
     count_colons,
     drop_stage,
-    history_warnings,
-    insert_points,
-    insert_texts,
     load_bulk,
-    load_exact,
-    read_before,
-    read_head,
     stage_bulk,
 )
+from trackui.store.ingest_exact import insert_points, insert_texts, load_exact
 from trackui.store.liveness import derive_state
 from trackui.store.models import Diff, MetricInfo, RunInfo, RunRow, Series, flatten
 from trackui.store.points import PointsCache

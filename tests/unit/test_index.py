@@ -17,7 +17,7 @@ import pytest
 
 import trackui
 from trackui.store import index as index_mod
-from trackui.store import ingest as ingest_mod
+from trackui.store import ingest_bulk as ingest_mod
 from trackui.store.index import FilterError, Index
 
 
