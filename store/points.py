@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,8 @@ from trackui.store.db import wide_table
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from trackui.store.index_state import IndexState
 
 # NumPy is imported by the functions that read points: the run list (the
 # first thing on screen) needs none of it.
@@ -369,3 +371,31 @@ class PointsCache:
                 self._bytes += size - e.nbytes
                 e.nbytes = size
                 e.stamp = new
+
+
+def history_table(cur: Any, st: IndexState, run_ids: Sequence[str], mnames: dict[int, str]) -> Any:
+    """``Index.history_table``: every numeric value of the runs as one pyarrow Table."""
+    import pyarrow as pa
+
+    parts = []
+    for rid_s in run_ids:
+        run = st.entry(rid_s)
+        for mid, _ in sorted(st.mstats.get(run.rid, {}).items(), key=lambda kv: mnames[kv[0]]):
+            step, t, v = fetch_points(cur, run.rid, mid)
+            n = len(step)
+            parts.append(
+                pa.table({
+                    "run_id": pa.array([rid_s] * n, pa.string()),
+                    "step": pa.array(step, pa.int64()),
+                    "time": pa.array(t, pa.float64()),
+                    "metric": pa.array([mnames[mid]] * n, pa.string()),
+                    "value": pa.array(v, pa.float64()),
+                })
+            )  # fmt: skip
+    if not parts:
+        return pa.table({
+            "run_id": pa.array([], pa.string()), "step": pa.array([], pa.int64()),
+            "time": pa.array([], pa.float64()), "metric": pa.array([], pa.string()),
+            "value": pa.array([], pa.float64()),
+        })  # fmt: skip
+    return pa.concat_tables(parts)

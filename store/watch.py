@@ -88,7 +88,7 @@ def list_root(root: Path) -> tuple[tuple[int, int] | None, list[str]]:
     """``(root identity, run directory names)``; identity None if the root is missing."""
     try:
         rst = os.stat(root)
-        names = sorted(n for n in os.listdir(root) if layout.parse_run_dir_name(n) is not None)
+        names = layout.list_run_names(root)
     except OSError:
         return None, []
     return (rst.st_dev, rst.st_ino), names

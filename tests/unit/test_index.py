@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 import trackui
-from trackui.store import index as index_mod
 from trackui.store import ingest_bulk as ingest_mod
+from trackui.store import loading as index_mod
+from trackui.store import writes as writes_mod
 from trackui.store.index import FilterError, Index
 
 
@@ -1038,7 +1039,7 @@ def test_live_appends_are_written_after_a_while(root: Path, write_run, monkeypat
     d = write_run(root, "live", state="running", records=[(0, 0.0, {"a": 0.0})])
     with Index(root, cache=False) as ix:
         ix.refresh()
-        monkeypatch.setattr(index_mod, "WRITE_BEHIND_S", 0.0)
+        monkeypatch.setattr(writes_mod, "WRITE_BEHIND_S", 0.0)
         _append(d, (1, 1.0))
         ix.refresh([d])
         assert _stored(ix) == 2
