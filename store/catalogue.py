@@ -236,3 +236,41 @@ def scan(
     out.changed.update(r.info.id for r in out.gone)
     out.by_dir = {r.dir: r for r in out.runs.values()}
     return out
+
+
+class Catalogue:
+    """The run directories of one root as the index knows them: scans, and numbering new runs.
+
+    A run's number (``rid``) is given here, once, when its directory is
+    first read, and kept while the directory is (see ``store.index_state``).
+    Not thread-safe: the index scans one refresh at a time.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.warnings: list[str] = []
+        """Root-level warnings (duplicate run ids, an unreadable root)."""
+        self.next_rid = 1
+        self._by_dir: tuple[dict[str, RunEntry], dict[str, RunEntry]] = ({}, {})
+
+    def _alloc(self) -> int:
+        rid = self.next_rid
+        self.next_rid += 1
+        return rid
+
+    def by_dir(self, st: IndexState) -> dict[str, RunEntry]:
+        """The runs of ``st`` by directory name (kept while its run table is)."""
+        if self._by_dir[0] is not st.runs:
+            self._by_dir = (st.runs, {r.dir: r for r in st.runs.values()})
+        return self._by_dir[1]
+
+    def scan(
+        self, old: IndexState, dirs: Iterable[str | os.PathLike[str]] | None, now: float
+    ) -> Scanned:
+        """:func:`scan` of ``dirs`` (None: all); the warnings and the view by directory follow it."""
+        got = scan(self.root, old, self.by_dir(old), names_in(self.root, dirs), now, self._alloc,
+                   self.warnings)  # fmt: skip
+        if got.warnings is not None:
+            self.warnings = got.warnings
+        self._by_dir = (got.runs, got.by_dir)
+        return got

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from trackui.store.index_state import shown
 from trackui.store.models import Diff, DiffRow, RunRow, flatten
 
 
@@ -46,3 +47,20 @@ def compute_diff(rows: Sequence[RunRow], baseline: int, all_keys: bool) -> Diff:
             )
             out.append(DiffRow(section, key, values, differs, deltas))
     return Diff(tuple(r.id for r in rows), rows[baseline].id if rows else "", tuple(out))
+
+
+def diff_runs(rows: Sequence[RunRow], baseline: str | None, all_keys: bool) -> Diff:
+    """``Index.diff`` of ``rows``, against the run ``baseline`` (default: the first).
+
+    Raises:
+        LookupError: No rows, or a baseline not among them.
+    """
+    if not rows:
+        raise LookupError("diff: no runs given")
+    b = 0
+    if baseline is not None:
+        ids = [r.id for r in rows]
+        if baseline not in ids:
+            raise LookupError(f"diff: baseline {shown(baseline)} is not one of the runs")
+        b = ids.index(baseline)
+    return compute_diff(rows, b, all_keys)

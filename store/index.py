@@ -31,9 +31,9 @@ from trackui.store import catalogue, layout
 from trackui.store import points as stored
 from trackui.store.curves import Curves
 from trackui.store.db import Opened, cache_paths, close_db, open_db
-from trackui.store.diff import compute_diff
-from trackui.store.filter import FilterError, compile_filter
-from trackui.store.index_state import IndexState, RunEntry, read_cached, shown, touched
+from trackui.store.diff import diff_runs
+from trackui.store.filter import FilterError, compile_filter, matching_ids
+from trackui.store.index_state import IndexState, read_cached, touched
 from trackui.store.ingest import Loaded
 from trackui.store.loading import Loader
 from trackui.store.models import Diff, MetricInfo, RunRow, Series
@@ -69,11 +69,8 @@ class Index:
         self._open_lock = threading.Lock()
         self._cache = cache
         self._opened: Opened | None = None
-        self.warnings: list[str] = []
-        """Root-level warnings (duplicate run ids, an unreadable root)."""
+        self._catalogue = catalogue.Catalogue(self.root)
         self._st = IndexState()
-        self._by_dir: tuple[dict[str, RunEntry], dict[str, RunEntry]] = ({}, {})
-        self._next_rid = 1
         self._closed = False
 
         def state() -> IndexState:
@@ -146,31 +143,21 @@ class Index:
         empty_tables(self._cur())
         self._writes.forget()
         self._st = IndexState()
-        self._next_rid = 1
+        self._catalogue.next_rid = 1
         with self._lock:
             self._curve_cache.reset()
 
     def _load_cached(self) -> None:
         """Rebuild the in-memory state from a cache file (validated on the first refresh)."""
         got = read_cached(self._cur(), self.root)
-        self._writes.mids.update(got.mids)
-        self._writes.mnames.update({mid: name for name, mid in got.mids.items()})
+        self._writes.adopt(got.mids, got.lagging)
         self._st = got.state
-        self._next_rid = max(self._next_rid, got.next_rid)
-        # Summaries left behind by a viewer that did not close: rewritten
-        # before the next filter.
-        self._writes.pending_summaries |= got.lagging
+        self._catalogue.next_rid = max(self._catalogue.next_rid, got.next_rid)
 
-    def _dirs(self, st: IndexState) -> dict[str, RunEntry]:
-        """The runs of ``st`` by directory name (kept while its run table is)."""
-        if self._by_dir[0] is not st.runs:
-            self._by_dir = (st.runs, {r.dir: r for r in st.runs.values()})
-        return self._by_dir[1]
-
-    def _alloc_rid(self) -> int:
-        rid = self._next_rid
-        self._next_rid += 1
-        return rid
+    @property
+    def warnings(self) -> list[str]:
+        """Root-level warnings (duplicate run ids, an unreadable root)."""
+        return self._catalogue.warnings
 
     # -------------------------------------------------------------- refresh
 
@@ -187,18 +174,13 @@ class Index:
         """
         with self._refresh_lock:
             old = self._st
-            got = catalogue.scan(
-                self.root, old, self._dirs(old), catalogue.names_in(self.root, dirs),
-                self._now(), self._alloc_rid, self.warnings,
-            )  # fmt: skip
+            got = self._catalogue.scan(old, dirs, self._now())
             with self._lock:
                 if got.warnings is None:  # (a few reported runs: no run came or went)
                     self._st = IndexState(got.runs, old.hist, old.mstats, old.texts)
                 else:
                     self._st = old.kept(got.runs)
-                    self.warnings = got.warnings
                     self._rows.forget([r.rid for r in got.gone])
-                self._by_dir = (got.runs, got.by_dir)
                 # Written to DuckDB later (before the next ingest or filter): the
                 # run table needs only the state above, and is on screen sooner.
                 if got.upserts or got.state_updates or got.gone:
@@ -232,7 +214,7 @@ class Index:
                 # (the first ingest checks every file against the cache)
                 todo = list(st.runs.values())
             else:  # (a live refresh: a few runs of maybe thousands)
-                by_dir = self._dirs(st)
+                by_dir = self._catalogue.by_dir(st)
                 todo = [by_dir[d] for d in sorted(only) if d in by_dir]
             return st.ids_of(self._loader.load(todo, cancel, progress), todo)
 
@@ -298,11 +280,7 @@ class Index:
     @property
     def loaded(self) -> tuple[int, int]:
         """``(runs whose metrics are loaded, runs total)``, for a progress bar."""
-        st = self._st
-        # Loaded once an ingest has read every complete line of its history
-        # (a torn or half-written last line is not waited for).
-        done = sum(1 for r in st.runs.values() if not r.readable or r.rid in st.hist)
-        return done, len(st.runs)
+        return self._st.loaded()
 
     def runs(
         self, filter: str = "", *, sort: str | None = "created", descending: bool = True
@@ -325,13 +303,7 @@ class Index:
         if filter.strip():
             sql, params = compile_filter(filter)
             self._writes.flush()
-            try:
-                got = self._cur().execute(f"SELECT id FROM runs r WHERE {sql}", params)
-                ids = {r[0] for r in got.fetchall()}
-            except Exception as e:
-                raise FilterError(
-                    f"filter: cannot evaluate ({' '.join(str(e).split())[:120]})"
-                ) from e
+            ids = matching_ids(self._cur(), sql, params)
             runs = [r for r in st.runs.values() if r.info.id in ids]
         else:
             runs = list(st.runs.values())
@@ -361,16 +333,7 @@ class Index:
 
     def metrics(self, run_ids: Sequence[str]) -> list[MetricInfo]:
         """Numeric metric names of the runs, with each run's step count."""
-        st = self._st
-        mnames = self._writes.mnames
-        out: dict[str, dict[str, int]] = {}
-        for rid_s in run_ids:
-            r = st.runs.get(rid_s)
-            if r is None:
-                continue
-            for mid, s in st.mstats.get(r.rid, {}).items():
-                out.setdefault(mnames[mid], {})[rid_s] = s.n
-        return [MetricInfo(name, out[name]) for name in sorted(out)]
+        return self._st.metrics(run_ids, self._writes.mnames)
 
     def keys(self) -> tuple[list[str], list[str]]:
         """``(config flat keys, summary keys)`` over all runs, sorted."""
@@ -430,10 +393,7 @@ class Index:
         run = self._st.entry(run_id)
         mid = self._mids.get(metric)
         if mid is None:
-            import numpy as np
-
-            e = np.empty(0)
-            return e.astype(np.int64), e, e
+            return stored.no_points()
         self._write_behind()
         return stored.fetch_points(self._cur(), run.rid, mid)
 
@@ -455,18 +415,8 @@ class Index:
         Raises:
             LookupError: An unknown run id, or a baseline not among ``run_ids``.
         """
-        rows = [self.run(r) for r in run_ids]
-        if not rows:
-            raise LookupError("diff: no runs given")
-        b = 0
-        if baseline is not None:
-            if baseline not in run_ids:
-                raise LookupError(f"diff: baseline {shown(baseline)} is not one of the runs")
-            b = list(run_ids).index(baseline)
-        return compute_diff(rows, b, all_keys)
+        return diff_runs([self.run(r) for r in run_ids], baseline, all_keys)
 
     def text_values(self, run_id: str) -> dict[str, str]:
         """The last value of each text metric of a run."""
-        st = self._st
-        run = st.entry(run_id)
-        return {k: v for k, (_, v) in sorted(st.texts.get(run.rid, {}).items())}
+        return self._st.text_values(run_id)

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from trackui.store.ingest import HistState, Loaded, MStat
-from trackui.store.models import RunInfo
+from trackui.store.models import MetricInfo, RunInfo
 from trackui.store.reader import decode_value
 
 
@@ -105,6 +105,31 @@ class IndexState:
             out.setdefault(key, val)
         out.update(run.info.summary)
         return out
+
+    def loaded(self) -> tuple[int, int]:
+        """``(runs whose metrics are loaded, runs total)``.
+
+        A run is loaded once an ingest has read every complete line of its
+        history (a torn or half-written last line is not waited for).
+        """
+        done = sum(1 for r in self.runs.values() if not r.readable or r.rid in self.hist)
+        return done, len(self.runs)
+
+    def metrics(self, run_ids: Iterable[str], mnames: dict[int, str]) -> list[MetricInfo]:
+        """Numeric metric names of the runs (unknown ids skipped), with each run's step count."""
+        out: dict[str, dict[str, int]] = {}
+        for rid_s in run_ids:
+            r = self.runs.get(rid_s)
+            if r is None:
+                continue
+            for mid, s in self.mstats.get(r.rid, {}).items():
+                out.setdefault(mnames[mid], {})[rid_s] = s.n
+        return [MetricInfo(name, out[name]) for name in sorted(out)]
+
+    def text_values(self, run_id: str) -> dict[str, str]:
+        """The last value of each text metric of a run (LookupError: no such run)."""
+        run = self.entry(run_id)
+        return {k: v for k, (_, v) in sorted(self.texts.get(run.rid, {}).items())}
 
     def resolve(self, ref: str, root: Path) -> str:
         """The id of the run ``ref`` names: an id, a unique id prefix, a unique name, or its path.

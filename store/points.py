@@ -181,6 +181,14 @@ def fetch_points(
     return step, t, v
 
 
+def no_points() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(step, t, v)`` of a metric no run logged: empty."""
+    import numpy as np
+
+    e = np.empty(0)
+    return e.astype(np.int64), e, e
+
+
 PointsFn = Callable[[int, int, bool], "tuple[np.ndarray, np.ndarray, np.ndarray]"]
 """``(rid, mid, with_time) -> (step, t, v)``, as :func:`fetch_points` answers."""
 

@@ -130,6 +130,13 @@ class Writes:
         self._unwritten_n = 0
         self._unwritten_since = 0.0
 
+    def adopt(self, mids: dict[str, int], lagging: set[int]) -> None:
+        """Take the metric ids a cache file holds, and its runs whose summaries lag behind
+        (left by a viewer that did not close: written before the next filter)."""
+        self.mids.update(mids)
+        self.mnames.update({mid: name for name, mid in mids.items()})
+        self.pending_summaries |= lagging
+
     def forget(self) -> None:
         """Drop the metric ids and the write-behind queue (the database was emptied)."""
         self.mids.clear()
