@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from trackui.store.ingest import HistState, Loaded, MStat
+from trackui.store.liveness import claims_running
 from trackui.store.models import MetricInfo, RunInfo
 from trackui.store.reader import decode_value
 
@@ -39,7 +40,7 @@ class RunEntry:
 
     def claims_running(self) -> bool:
         """Whether its writer said it is running (whether it still is, ``store.liveness`` says)."""
-        return self.readable and self.info.meta.get("state") == "running"
+        return self.readable and claims_running(self.info.meta)
 
 
 @dataclass

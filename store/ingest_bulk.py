@@ -138,7 +138,7 @@ def count_colons(path: Path, size: int) -> int | None:
         with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as mm:
             a = np.frombuffer(mm, dtype=np.uint8)
             n = 0
-            # In slices that stay in the CPU cache: twice as fast as one pass.
+            # In slices that stay in the CPU cache.
             for i in range(0, size, 1 << 18):
                 n += int(np.count_nonzero(a[i : i + (1 << 18)] == 58))
             del a
@@ -283,7 +283,7 @@ def load_bulk(
     for k, _ in km:
         c = f"m.{_ident(k)}"
         # CASE rather than FILTER clauses: the same result (aggregates skip
-        # NULLs), and the whole query measured at half the CPU time.
+        # NULLs), for less CPU.
         when = f"CASE WHEN {c} IS NOT NULL THEN"
         per_key.append(
             f"count({c}), min({when} s END), max({when} s END), arg_max({c}, {when} rowid END)"
@@ -312,8 +312,7 @@ def load_bulk(
         nonnull = f"({nonnull}) AND NOT list_contains({_int_list(failed)}, rid)"
     # Distinct steps per run, from the records in file order (steps never
     # decrease within a file, so a repeat is always next to its twin).
-    # Through Arrow, not fetchnumpy: that one grows its arrays as it goes
-    # (twice the time, and three times the page faults, of a batch's 280K rows).
+    # Through Arrow, not fetchnumpy (which grows its arrays as it goes).
     got = cur.sql(f"SELECT rid::BIGINT, s::BIGINT FROM {stage} WHERE {nonnull}").to_arrow_table()
     r_h, s_h = (_int64(col.chunks) for col in got.columns)
     new = np.ones(len(r_h), dtype=bool)
@@ -341,8 +340,8 @@ def load_bulk(
     values = sum(m.count for p in good.values() for m in p.metrics)
     vals = ", ".join(f"m.{_ident(k)}" for k, _ in km)
     if km and len(km) <= WIDE_MAX_COLS and len(r_h) * (3 + len(km)) <= WIDE_MAX_CELLS * values:
-        # A row per record (see store.db): a third of the CPU time of a row
-        # per value, for records that hold most of the batch's metrics.
+        # A row per record (see store.db): cheaper than a row per value for
+        # records that hold most of the batch's metrics.
         table = ensure_wide_table(cur, len(km))
         cur.execute(
             f"INSERT INTO {table} SELECT rid, s::BIGINT, t, {vals} FROM {stage} WHERE {nonnull}"

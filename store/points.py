@@ -55,10 +55,8 @@ def consecutive_steps(first: int, n: int) -> np.ndarray:
 def _chunks(cur: Any, sql: str) -> list[list[np.ndarray]]:
     """The columns of a query's result, each as the NumPy views of its Arrow chunks.
 
-    Through Arrow: DuckDB hands over its buffers one row group at a time, and
-    they are viewed without a copy. ``fetchnumpy`` writes one array per
-    column, but the curves of two runs, read at once, then took longer: the
-    first draw of 10 runs of 1M points 10-20% (wall and CPU).
+    Through Arrow, viewed without a copy (faster than ``fetchnumpy``: see
+    bench/RESULTS.md, "Store modules").
     """
     tbl = cur.sql(sql).to_arrow_table()
     return [[c.to_numpy(zero_copy_only=False) for c in col.chunks] for col in tbl.columns]
@@ -67,9 +65,7 @@ def _chunks(cur: Any, sql: str) -> list[list[np.ndarray]]:
 def _join(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
     """One read-only array of ``parts`` (no copy for one part).
 
-    NumPy's concatenate, not Arrow's ``combine_chunks``: that one is faster
-    only once Arrow's memory pool has the pages, and several times slower
-    before, as on a first draw.
+    NumPy's concatenate, not Arrow's ``combine_chunks``, which is slow on a first draw.
     """
     import numpy as np
 
@@ -99,8 +95,7 @@ def _increasing(parts: list[np.ndarray]) -> bool:
 def _sources(cur: Any, rid: int, mid: int) -> list[tuple[str, str]]:
     """Where a metric's values of a run lie, in file order: ``(FROM ..., value column)``.
 
-    Literal ids rather than parameters: DuckDB then prunes the tables' row
-    groups by rid before scanning (two to three times faster on 10M rows).
+    Literal ids rather than parameters: DuckDB then prunes row groups by rid.
     """
     out = []
     for w, col in cur.execute(

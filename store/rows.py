@@ -8,6 +8,7 @@ from typing import Any
 
 from trackui.store.index_state import IndexState, RunEntry
 from trackui.store.ingest import history_warnings
+from trackui.store.liveness import RUNNING
 from trackui.store.models import RunRow, flatten
 
 
@@ -26,7 +27,7 @@ def build_row(st: IndexState, run: RunEntry, now: float, mnames: dict[int, str])
     )  # fmt: skip
     end = m.get("end_time")
     end_f = float(end) if isinstance(end, (int, float)) else None
-    if info.state == "running":
+    if info.state == RUNNING:
         runtime = now - start_f
     elif end_f is not None:
         runtime = end_f - start_f
@@ -93,7 +94,7 @@ class Rows:
         if hit is not None and hit[0] is run and hit[1] is h and hit[2] is m and hit[3] is t:
             return hit[4]
         row = build_row(st, run, now, self._mnames)
-        if run.info.state != "running":
+        if run.info.state != RUNNING:
             self._rows[rid] = (run, h, m, t, row)
         return row
 
