@@ -77,8 +77,12 @@ class Index:
             return self._st
 
         self._writes = Writes(self._cur, self._lock, state)
+        self._write_behind = self._writes.write_behind
         self._rows = Rows(self._writes.mnames)
         self._curve_cache = Curves(self._cur, self._lock, state, self._write_behind)
+        # (Views of its parts, changed in place, never replaced.)
+        self._mids, self._points = self._writes.mids, self._curve_cache.points
+        self._curves = self._curve_cache.curves
         self._loader = Loader(
             lambda: self._db, self._cur, self._lock, state, self._writes, self._curve_cache,
             lambda *a, **kw: self._apply(*a, **kw),
@@ -119,25 +123,10 @@ class Index:
         """Why a place for the index was passed over (one line each)."""
         return self._db.notes
 
-    @property
-    def _mids(self) -> dict[str, int]:
-        return self._writes.mids
-
-    @property
-    def _points(self) -> Any:
-        return self._curve_cache.points
-
-    @property
-    def _curves(self) -> Any:
-        return self._curve_cache.curves
-
     def _cur(self) -> Any:
         if self._closed:
             raise RuntimeError("index: closed")
         return self._db.con.cursor()
-
-    def _write_behind(self) -> None:
-        self._writes.write_behind()
 
     def _reset_db(self) -> None:
         empty_tables(self._cur())

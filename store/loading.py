@@ -27,13 +27,12 @@ from trackui.store.ingest_bulk import (
     BATCH_BYTES,
     BATCH_FILES,
     BulkFile,
-    bulk_sample,
-    count_colons,
     drop_stage,
     load_bulk,
     stage_bulk,
 )
 from trackui.store.ingest_exact import load_exact
+from trackui.store.ingest_sampling import bulk_sample, count_colons
 from trackui.store.writes import Writes, transaction
 
 HEAD_HEX = 128
