@@ -151,7 +151,7 @@ def child_open(root: Path, cache: bool) -> dict[str, Any]:
     # left by an earlier viewer either (store.snapshot), hidden meanwhile.
     hidden = []
     if not cache:
-        from trackui.store.snapshot import candidate_paths
+        from trackui.store.saved_rows import candidate_paths
 
         for path in candidate_paths(root):
             if path.exists():

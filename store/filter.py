@@ -288,3 +288,16 @@ def compile_filter(text: str) -> tuple[str, list[Any]]:
     p = _Parser(text)
     sql = p.parse()
     return sql, p.params
+
+
+def matching_ids(cur: Any, sql: str, params: list[Any]) -> set[str]:
+    """The ids of the runs a compiled filter selects, on a cursor of the index.
+
+    Raises:
+        FilterError: DuckDB cannot evaluate it (one line).
+    """
+    try:
+        got = cur.execute(f"SELECT id FROM runs r WHERE {sql}", params)
+        return {r[0] for r in got.fetchall()}
+    except Exception as e:
+        raise FilterError(f"filter: cannot evaluate ({' '.join(str(e).split())[:120]})") from e

@@ -95,3 +95,19 @@ def parse_run_dir_name(name: str) -> tuple[str, str] | None:
     """``(timespec, run_id)`` for a run directory's name, or None if it is not one."""
     m = _DIR_RE.match(name)
     return (m.group(1), m.group(2)) if m else None
+
+
+def list_run_names(root: Path) -> list[str]:
+    """Names of the run directories under ``root``, sorted (one ``scandir``, no stat per entry).
+
+    Raises:
+        OSError: The root cannot be listed.
+    """
+    with os.scandir(root) as it:
+        names = [
+            e.name
+            for e in it
+            if parse_run_dir_name(e.name) is not None and e.is_dir(follow_symlinks=False)
+        ]
+    names.sort()
+    return names

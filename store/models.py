@@ -42,7 +42,7 @@ class RunInfo:
     summary: dict[str, Any]
     """``summary.json``: flat metric name to value (NaN/inf as floats)."""
     state: str
-    """``running``, ``finished``, ``failed`` or ``crashed`` (derived, see ``store.state``)."""
+    """``running``, ``finished``, ``failed`` or ``crashed`` (derived, see ``store.liveness``)."""
     warnings: tuple[str, ...] = ()
     """One line for each thing skipped as damaged or unreadable."""
 

@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 
 from trackui.store import layout
+from trackui.store.liveness import derive_state
 from trackui.store.models import Record, RunInfo
-from trackui.store.state import derive_state
 
 META_DEFAULTS: dict[str, Any] = {
     "format": layout.FORMAT_VERSION,

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from trackui.store.layout import SMOOTHERS
+from trackui.store.layout import SMOOTH_NONE, SMOOTH_TWEMA, SMOOTHERS
 
 VIEWPORT_SCALE = 1000.0
 """TWEMA's x scale: the x range counts as this many unit steps."""
@@ -91,10 +91,10 @@ def smooth(x: np.ndarray, y: np.ndarray, kind: str, strength: float) -> np.ndarr
         raise ValueError(f"smoothing: unknown kind {kind!r} (one of {', '.join(SMOOTHERS)})")
     out = np.full(len(y), np.nan)
     ok = np.isfinite(y)
-    if kind == "none":
+    if kind == SMOOTH_NONE:
         out[ok] = y[ok]
         return out
-    if kind == "twema":
+    if kind == SMOOTH_TWEMA:
         out[ok] = twema(x[ok], y[ok], strength)
     else:
         out[ok] = ema(y[ok], strength)
@@ -282,10 +282,10 @@ def smooth_at(
     if kind not in SMOOTHERS:
         raise ValueError(f"smoothing: unknown kind {kind!r} (one of {', '.join(SMOOTHERS)})")
     idx = np.asarray(idx, dtype=np.int64)
-    if len(idx) == 0 or kind == "none":
+    if len(idx) == 0 or kind == SMOOTH_NONE:
         return y[idx].astype(np.float64)
     geometric = len(idx) <= _GEOMETRIC_MAX_SEGMENTS
-    if kind == "twema":
+    if kind == SMOOTH_TWEMA:
         w = min(math.sqrt(max(strength, 0.0)), 0.999)
         if w == 0.0:
             return y[idx].astype(np.float64)

@@ -54,7 +54,11 @@ POLL_SWEEP_S = 10.0
 """The same in polling mode."""
 
 LIVE_S = 60.0
-"""A run that changed within this many seconds counts as live (inotify mode)."""
+"""A run that changed within this many seconds is polled for appends (inotify mode).
+
+The watcher's "live" runs are those written to lately, whatever their state
+says (a run from another host, a resumed one): whether a run is running is
+``store.liveness``'s to say, and the index's."""
 LIVE_POLL_S = 0.2
 """How often live runs are stat'ed for appends in inotify mode."""
 
@@ -88,7 +92,7 @@ def list_root(root: Path) -> tuple[tuple[int, int] | None, list[str]]:
     """``(root identity, run directory names)``; identity None if the root is missing."""
     try:
         rst = os.stat(root)
-        names = sorted(n for n in os.listdir(root) if layout.parse_run_dir_name(n) is not None)
+        names = layout.list_run_names(root)
     except OSError:
         return None, []
     return (rst.st_dev, rst.st_ino), names

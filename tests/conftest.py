@@ -129,14 +129,14 @@ def write_run() -> object:
 @pytest.fixture
 def point_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """Each ``(rid, mid)`` whose points the index reads from DuckDB, in order, from now on."""
-    from trackui.store import queries
+    from trackui.store import points
 
     reads: list[tuple[int, int]] = []
-    fetch = queries.fetch_points
+    fetch = points.fetch_points
 
     def counted(cur: object, rid: int, mid: int, **kw: object) -> object:
         reads.append((rid, mid))
         return fetch(cur, rid, mid, **kw)
 
-    monkeypatch.setattr(queries, "fetch_points", counted)
+    monkeypatch.setattr(points, "fetch_points", counted)
     return reads

@@ -209,7 +209,7 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         obj["text"] = texts
         out.write(dumps_json(obj) + "\n")
         return 0
-    from trackui.store.queries import flatten
+    from trackui.store.models import flatten
 
     m = row.meta
     git = m.get("git") if isinstance(m.get("git"), dict) else None
@@ -323,7 +323,7 @@ def cmd_diff(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _keys(row: Any, section: str) -> set[str]:
-    from trackui.store.queries import flatten
+    from trackui.store.models import flatten
 
     return set(flatten(row.config)) if section == "config" else set(row.summary)
 

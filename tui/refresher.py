@@ -71,7 +71,7 @@ class StoreRefresher:
         self.closing = False
         """Set while the app shuts down: late store messages are dropped."""
         self.snapshot_rows: list[RunRow] | None = None
-        """The rows the last viewer of this root left (``store.snapshot``), until the first scan."""
+        """The rows the last viewer of this root left (``store.saved_rows``), until the first scan."""
         self.live_dirs: frozenset[str] = frozenset()
         """The directories of the runs shown as running (set by the runs screen)."""
         self.read_ahead = True
@@ -113,7 +113,7 @@ class StoreRefresher:
         """Start opening the index in a thread (DuckDB's import and the cache's load
         overlap the UI's start), and read the run list the last viewer left."""
         if self._index is None and self._open_index is not None:
-            from trackui.store.snapshot import read_snapshot
+            from trackui.store.saved_rows import read_snapshot
 
             # On screen before the index is open, replaced by the index's answer.
             self.snapshot_rows = read_snapshot(self.root)

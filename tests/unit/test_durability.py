@@ -228,7 +228,7 @@ def test_removed_directory_is_recreated(root: Path, capsys: pytest.CaptureFixtur
 
 
 def test_crashed_on_other_host_uses_heartbeat(root: Path) -> None:
-    from trackui.store.state import derive_state
+    from trackui.store.liveness import derive_state
 
     run = trackui.init(dir=root)
     run.finish()
@@ -241,7 +241,7 @@ def test_crashed_on_other_host_uses_heartbeat(root: Path) -> None:
 
 
 def test_live_writer_is_running_and_a_reused_pid_is_not(root: Path) -> None:
-    from trackui.store.state import derive_state, process_start_time
+    from trackui.store.liveness import derive_state, process_start_time
 
     run = trackui.init(dir=root)
     meta = reader.read_run(run.dir).meta

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 import trackui
-from trackui.store import index as index_mod
-from trackui.store import ingest as ingest_mod
+from trackui.store import ingest_bulk as ingest_mod
+from trackui.store import loading as loading_mod
+from trackui.store import writes as writes_mod
 from trackui.store.index import FilterError, Index
 
 
@@ -32,12 +33,12 @@ def make_logged_run(root: Path, name: str, steps: int = 20, **config: object) ->
 @pytest.fixture
 def force_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
     """Send every whole file through the bulk (DuckDB read_json) path."""
-    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1)
+    monkeypatch.setattr(loading_mod, "BULK_MIN_BYTES", 1)
 
 
 @pytest.fixture
 def force_exact(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 << 60)
+    monkeypatch.setattr(loading_mod, "BULK_MIN_BYTES", 1 << 60)
 
 
 def force_layout(monkeypatch: pytest.MonkeyPatch, layout: str) -> None:
@@ -52,7 +53,7 @@ def force_layout(monkeypatch: pytest.MonkeyPatch, layout: str) -> None:
 def test_logged_values_come_back_exactly(
     root: Path, path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 if path == "bulk" else 1 << 60)
+    monkeypatch.setattr(loading_mod, "BULK_MIN_BYTES", 1 if path == "bulk" else 1 << 60)
     rid = make_logged_run(root, "a", steps=30)
     with Index(root, cache=False) as ix:
         assert ix.scan() == {rid}
@@ -92,7 +93,7 @@ def test_bulk_and_exact_agree_on_mixed_records(
     write_run(root, "mixed", records=recs)
     got = {}
     for mode, size in (("bulk", 1), ("exact", 1 << 60)):
-        monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", size)
+        monkeypatch.setattr(loading_mod, "BULK_MIN_BYTES", size)
         with Index(root, cache=False) as ix:
             ix.refresh()
             row = ix.run("mixed")
@@ -123,16 +124,16 @@ def test_bulk_and_exact_agree_on_mixed_records(
 def _load_both_ways(root: Path, run_id: str, monkeypatch: pytest.MonkeyPatch) -> dict:
     """Load ``root`` through the bulk and the exact path; what each saw, and exact loads."""
     got = {}
-    real = index_mod.load_exact
+    real = loading_mod.load_exact
     calls: list[int] = []
 
     def counted(cur, items, *args, **kw):
         calls.append(len(items))
         return real(cur, items, *args, **kw)
 
-    monkeypatch.setattr(index_mod, "load_exact", counted)
+    monkeypatch.setattr(loading_mod, "load_exact", counted)
     for mode, size in (("bulk", 1), ("exact", 1 << 60)):
-        monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", size)
+        monkeypatch.setattr(loading_mod, "BULK_MIN_BYTES", size)
         calls.clear()
         with Index(root, cache=False) as ix:
             ix.refresh()
@@ -195,7 +196,7 @@ def test_text_values_the_samples_miss_are_loaded(root: Path, write_run, monkeypa
 def test_damaged_records_and_bad_utf8_become_warnings(
     root: Path, write_run, monkeypatch, mode
 ) -> None:
-    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 if mode == "bulk" else 1 << 60)
+    monkeypatch.setattr(loading_mod, "BULK_MIN_BYTES", 1 if mode == "bulk" else 1 << 60)
     good = [json.dumps({"s": s, "t": 1.0, "m": {"a": s}}).encode() + b"\n" for s in range(6)]
     history = b"".join(
         [
@@ -905,10 +906,10 @@ def test_bulk_batches_agree_with_exact(root: Path, write_run, monkeypatch, layou
     # Batches of two files, two sets of metric names, a file that fails a check.
     force_layout(monkeypatch, layout)
     ids = _many_runs(root, write_run)
-    monkeypatch.setattr(index_mod, "BATCH_FILES", 2)
+    monkeypatch.setattr(loading_mod, "BATCH_FILES", 2)
     got = {}
     for mode, size in (("bulk", 1), ("exact", 1 << 60)):
-        monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", size)
+        monkeypatch.setattr(loading_mod, "BULK_MIN_BYTES", size)
         with Index(root, cache=False) as ix:
             ix.refresh()
             assert ix.loaded == (9, 9)
@@ -923,12 +924,12 @@ def _many_runs_then_bulk(root: Path, write_run, monkeypatch) -> tuple[list[str],
     """:func:`_many_runs` loaded the exact way (what a bulk load must give), then
     every whole file sent the bulk way, in batches of two."""
     ids = _many_runs(root, write_run)
-    monkeypatch.setattr(index_mod, "BATCH_FILES", 2)
-    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 << 60)
+    monkeypatch.setattr(loading_mod, "BATCH_FILES", 2)
+    monkeypatch.setattr(loading_mod, "BULK_MIN_BYTES", 1 << 60)
     with Index(root, cache=False) as ix:
         ix.refresh()
         want = _everything(ix, ids)
-    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1)
+    monkeypatch.setattr(loading_mod, "BULK_MIN_BYTES", 1)
     return ids, want
 
 
@@ -941,7 +942,7 @@ def test_bulk_batches_are_staged_while_the_last_is_written(
 
     ids, want = _many_runs_then_bulk(root, write_run, monkeypatch)
     spans: dict[str, list[tuple[float, float, str]]] = {"stage": [], "write": []}
-    real_stage, real_load = index_mod.stage_bulk, index_mod.load_bulk
+    real_stage, real_load = loading_mod.stage_bulk, loading_mod.load_bulk
 
     def timed(kind: str, fn):
         def run(*args, **kw):
@@ -958,8 +959,8 @@ def test_bulk_batches_are_staged_while_the_last_is_written(
 
         return run
 
-    monkeypatch.setattr(index_mod, "stage_bulk", timed("stage", real_stage))
-    monkeypatch.setattr(index_mod, "load_bulk", timed("write", real_load))
+    monkeypatch.setattr(loading_mod, "stage_bulk", timed("stage", real_stage))
+    monkeypatch.setattr(loading_mod, "load_bulk", timed("write", real_load))
     with Index(root, cache=True) as ix:
         ix.refresh()
         assert ix.loaded == (9, 9)
@@ -1038,7 +1039,7 @@ def test_live_appends_are_written_after_a_while(root: Path, write_run, monkeypat
     d = write_run(root, "live", state="running", records=[(0, 0.0, {"a": 0.0})])
     with Index(root, cache=False) as ix:
         ix.refresh()
-        monkeypatch.setattr(index_mod, "WRITE_BEHIND_S", 0.0)
+        monkeypatch.setattr(writes_mod, "WRITE_BEHIND_S", 0.0)
         _append(d, (1, 1.0))
         ix.refresh([d])
         assert _stored(ix) == 2
@@ -1216,8 +1217,8 @@ def test_a_bulk_load_stopped_part_way_closes_without_syncing(
     from trackui.store import db
 
     ids = _many_runs(root, write_run)
-    monkeypatch.setattr(index_mod, "BATCH_FILES", 2)
-    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1)
+    monkeypatch.setattr(loading_mod, "BATCH_FILES", 2)
+    monkeypatch.setattr(loading_mod, "BULK_MIN_BYTES", 1)
     synced: list[Path] = []
     real_sync = db._sync_files
     monkeypatch.setattr(db, "_sync_files", lambda p: (synced.append(p), real_sync(p)))
@@ -1279,7 +1280,7 @@ def test_a_temporary_index_never_syncs(root: Path, write_run, monkeypatch) -> No
 def test_a_record_without_time_reads_back_as_nan(
     root: Path, write_run, path: str, monkeypatch
 ) -> None:
-    monkeypatch.setattr(index_mod, "BULK_MIN_BYTES", 1 if path == "bulk" else 1 << 60)
+    monkeypatch.setattr(loading_mod, "BULK_MIN_BYTES", 1 if path == "bulk" else 1 << 60)
     lines = [
         b'{"s":0,"t":10.0,"m":{"a":1.0}}',
         b'{"s":1,"m":{"a":2.0}}',
@@ -1311,3 +1312,32 @@ def test_the_duckdb_settings_the_index_uses_exist() -> None:
         r[0] for r in duckdb.connect().execute("SELECT name FROM duckdb_settings()").fetchall()
     }
     assert used <= known, used - known
+
+
+def test_one_sorter_for_the_run_table_and_the_index(root: Path, write_run) -> None:
+    from trackui.store.sorting import sort_rows
+
+    write_run(root, "r1", config={"opt": {"lr": 0.1}}, summary={"acc": 0.5}, start=3.0)
+    write_run(
+        root, "r2", config={"opt": {"lr": 0.01}}, summary={"acc": 0.9}, start=1.0,
+        stamp="20231114_221321",
+    )  # fmt: skip
+    write_run(root, "r3", config={}, summary={"acc": "nan"}, start=2.0, stamp="20231114_221322")
+    with Index(root, cache=False) as ix:
+        ix.scan()
+        rows = ix.runs(sort=None)
+        ids = lambda rows: [r.id for r in rows]  # noqa: E731
+        # The run table's column names, the index's field names: one order, one NaN rule.
+        for table, field in (("summary:acc", "summary.acc"), ("config:opt/lr", "config.opt/lr")):
+            for descending in (True, False):
+                assert ids(sort_rows(rows, table, descending, 0.0)) == ids(
+                    ix.runs(sort=field, descending=descending)
+                )
+        assert ids(sort_rows(rows, "summary:acc", True, 0.0)) == ["r3", "r2", "r1"]
+        assert ids(sort_rows(rows, "summary:acc", False, 0.0)) == ["r1", "r2", "r3"]
+        assert ids(sort_rows(rows, "config:opt/lr", True, 0.0))[-1] == "r3"  # missing last
+        assert ids(sort_rows(rows, "config:opt/lr", False, 0.0))[-1] == "r3"
+        assert ids(sort_rows(rows, "created", True, 0.0)) == ids(ix.runs())
+        assert ids(ix.runs(sort="runtime")) == ids(ix.runs(sort="runtime_s"))
+        # An unknown column (a stale preference) leaves the order as it was.
+        assert ids(sort_rows(rows, "bogus", True, 0.0)) == ids(rows)

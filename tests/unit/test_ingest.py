@@ -1,12 +1,12 @@
-"""The bulk path's sampling of a history file (``store.ingest.bulk_sample``) on real files."""
+"""The bulk path's sampling of a history file (``store.ingest_sampling.bulk_sample``) on real files."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from trackui.store import ingest
-from trackui.store.ingest import bulk_sample
+from trackui.store import ingest_sampling as ingest
+from trackui.store.ingest_sampling import bulk_sample
 
 
 def _write(path: Path, lines: list[bytes]) -> int:

@@ -121,7 +121,7 @@ def test_points_cache_follows_data_and_keeps_within_its_budget(root: Path) -> No
 
 
 def test_known_consecutive_steps_skip_the_step_column_only_when_exact(root: Path) -> None:
-    from trackui.store.queries import fetch_points
+    from trackui.store.points import fetch_points
 
     run = trackui.init(dir=root, id="c")
     for i in range(50):
@@ -186,13 +186,13 @@ def test_live_appends_extend_the_cached_points_and_curves_stay_exact(root: Path,
             for s, m in lines:
                 f.write(orjson.dumps({"s": s, "t": float(s), "m": m}) + b"\n")
         n_before = (
-            len(ix._points._entries[(rid, mid_a)][3])
+            len(ix._points._entries[(rid, mid_a)].v)
             if (rid, mid_a) in ix._points._entries
             else None
         )
         ix.refresh()
         entry = ix._points._entries.get((rid, mid_a))
-        if entry is not None and n_before is not None and len(entry[3]) > n_before:
+        if entry is not None and n_before is not None and len(entry.v) > n_before:
             extended += 1
         got = ix.series(["live"], ["a", "b"], **kw)
         want = _fresh(root, ["live"], ["a", "b"], **kw)

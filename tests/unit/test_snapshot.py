@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 from trackui.store.index import Index
-from trackui.store.snapshot import candidate_paths, read_snapshot, snapshot_path, write_snapshot
+from trackui.store.saved_rows import candidate_paths, read_snapshot, snapshot_path, write_snapshot
 
 
 def test_the_index_leaves_its_run_list_and_it_comes_back_equal(root: Path, write_run) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -14,8 +13,9 @@ from textual.containers import Container, Vertical
 from textual.widgets import Header, Input, Label, Static
 
 from trackui.store.models import RunRow, flatten
+from trackui.store.sorting import sort_rows
 from trackui.tui.chart_settings import ChartSettings
-from trackui.tui.fmt import clean, sort_key, update_if_changed
+from trackui.tui.fmt import clean, update_if_changed
 from trackui.tui.latest import LatestOnly
 from trackui.tui.messages import RunsQueried, RunsView
 from trackui.tui.refresher import StoreRefresher
@@ -24,7 +24,7 @@ from trackui.tui.screens.runs_actions import FILTER_HELP, RunsActions
 from trackui.tui.screens.runs_actions import parse_step_range as parse_step_range  # (re-exported)
 from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.keys_footer import KeysFooter
-from trackui.tui.widgets.run_table import RunTable, column_title, column_value
+from trackui.tui.widgets.run_table import RunTable, column_title
 
 FIXED_COLUMNS = frozenset(("created", "name", "project"))
 """Sort columns whose order a live append cannot change."""
@@ -32,22 +32,9 @@ HIGHLIGHT_DELAY_S = 0.12
 """Wait this long after the cursor stops before charting the highlighted run."""
 
 
-def sort_rows(rows: Iterable[RunRow], column: str, descending: bool, now: float) -> list[RunRow]:
-    """Runs ordered by a column; missing values last whichever the direction."""
-    rows = list(rows)
-    present = [r for r in rows if _present(column_value(r, column, now))]
-    missing = [r for r in rows if not _present(column_value(r, column, now))]
-    present.sort(key=lambda r: sort_key(column_value(r, column, now)), reverse=descending)
-    return present + missing
-
-
 def running_dirs(rows: Iterable[RunRow]) -> frozenset[str]:
     """The directories of the runs in ``rows`` that are running."""
     return frozenset(str(r.path) for r in rows if r.state == "running")
-
-
-def _present(v: Any) -> bool:
-    return v is not None and not (isinstance(v, float) and math.isnan(v))
 
 
 class RunsScreen(RunsActions, StoreScreen):
@@ -115,7 +102,7 @@ class RunsScreen(RunsActions, StoreScreen):
         self.mark_ready(catch_up=self.store.scanned)
 
     def _show_snapshot(self, rows: list[RunRow]) -> None:
-        """The run list the last viewer left, until the index answers (``store.snapshot``)."""
+        """The run list the last viewer left, until the index answers (``store.saved_rows``)."""
         table = self.query_one(RunTable)
         config_keys: set[str] = set()
         summary_keys: set[str] = set()

@@ -76,6 +76,19 @@ def _pid_is_writer(pid: int, writer_start: float | None) -> bool:
     return started is None or started <= writer_start + 5.0
 
 
+RUNNING = "running"
+"""The one state that can change without its writer saying so (to ``crashed``)."""
+
+
+def claims_running(meta: Mapping[str, Any]) -> bool:
+    """Whether a run's writer says it is running; whether it still is, :func:`derive_state` says.
+
+    The one test of a live run in the store: the index derives the state
+    again only for these runs, and rows of running runs are not reused.
+    """
+    return meta.get("state") == RUNNING
+
+
 def derive_state(
     meta: Mapping[str, Any],
     run_dir: Path,
@@ -85,9 +98,9 @@ def derive_state(
 ) -> str:
     """The state to report for a run whose ``meta.json`` holds ``meta``."""
     state = meta.get("state")
-    if state not in ("running", "finished", "failed"):
-        return "crashed" if state == "crashed" else "running"
-    if state != "running":
+    if state not in (RUNNING, "finished", "failed"):
+        return "crashed" if state == "crashed" else RUNNING
+    if not claims_running(meta):
         return str(state)
     host = _HOST if host is None else host
     if meta.get("host") == host:
@@ -98,11 +111,11 @@ def derive_state(
             pid, float(start) if isinstance(start, (int, float)) else None
         ):
             return "crashed"
-        return "running"
+        return RUNNING
     now = time.time() if now is None else now
     try:
         beat = (run_dir / layout.HEARTBEAT).stat().st_mtime
     except OSError:
         start = meta.get("start_time")
         beat = float(start) if isinstance(start, (int, float)) else 0.0
-    return "crashed" if now - beat > layout.STALE_HEARTBEAT_S else "running"
+    return "crashed" if now - beat > layout.STALE_HEARTBEAT_S else RUNNING

@@ -1,32 +1,28 @@
-"""Queries over the index that go beyond SQL: curves, diffs, sorting.
+"""Full-resolution points of one metric of one run: read from DuckDB, and kept for redraws.
 
-The functions here take a DuckDB cursor and plain values, so that the index
-can call them from any worker thread with its own cursor.
+``fetch_points`` reads them (through Arrow, without copies); ``PointsCache``
+keeps those of the curves drawn last, so that a new smoothing, zoom or x axis
+does not read them again. Both take a cursor: any worker thread calls them
+with its own.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import fields
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from trackui.store.db import wide_table
-from trackui.store.models import Diff, DiffRow, RunRow, Series, flatten
 
 if TYPE_CHECKING:
     import numpy as np
 
-# NumPy is imported by the functions that compute curves: the run list (the
-# first thing on screen) needs none of it, and it takes a tenth of a second.
+    from trackui.store.index_state import IndexState
 
-X_AXES = ("step", "relative", "wall")
-"""Built-in x axes; any metric name is also accepted."""
-
-_ROW_FIELDS = {f.name for f in fields(RunRow)}
-
+# NumPy is imported by the functions that read points: the run list (the
+# first thing on screen) needs none of it.
 
 _RANGE_MAX = 1 << 21
 """Longest run of consecutive steps served from the shared range (16 MB of int64)."""
@@ -59,10 +55,8 @@ def consecutive_steps(first: int, n: int) -> np.ndarray:
 def _chunks(cur: Any, sql: str) -> list[list[np.ndarray]]:
     """The columns of a query's result, each as the NumPy views of its Arrow chunks.
 
-    Through Arrow: DuckDB hands over its buffers one row group at a time, and
-    they are viewed without a copy. ``fetchnumpy`` writes one array per
-    column, but the curves of two runs, read at once, then took longer: the
-    first draw of 10 runs of 1M points 10-20% (wall and CPU).
+    Through Arrow, viewed without a copy (faster than ``fetchnumpy``: see
+    bench/RESULTS.md, "Store modules").
     """
     tbl = cur.sql(sql).to_arrow_table()
     return [[c.to_numpy(zero_copy_only=False) for c in col.chunks] for col in tbl.columns]
@@ -71,9 +65,7 @@ def _chunks(cur: Any, sql: str) -> list[list[np.ndarray]]:
 def _join(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
     """One read-only array of ``parts`` (no copy for one part).
 
-    NumPy's concatenate, not Arrow's ``combine_chunks``: that one is faster
-    only once Arrow's memory pool has the pages, and several times slower
-    before, as on a first draw.
+    NumPy's concatenate, not Arrow's ``combine_chunks``, which is slow on a first draw.
     """
     import numpy as np
 
@@ -103,8 +95,7 @@ def _increasing(parts: list[np.ndarray]) -> bool:
 def _sources(cur: Any, rid: int, mid: int) -> list[tuple[str, str]]:
     """Where a metric's values of a run lie, in file order: ``(FROM ..., value column)``.
 
-    Literal ids rather than parameters: DuckDB then prunes the tables' row
-    groups by rid before scanning (two to three times faster on 10M rows).
+    Literal ids rather than parameters: DuckDB then prunes row groups by rid.
     """
     out = []
     for w, col in cur.execute(
@@ -185,8 +176,34 @@ def fetch_points(
     return step, t, v
 
 
+def no_points() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(step, t, v)`` of a metric no run logged: empty."""
+    import numpy as np
+
+    e = np.empty(0)
+    return e.astype(np.int64), e, e
+
+
 PointsFn = Callable[[int, int, bool], "tuple[np.ndarray, np.ndarray, np.ndarray]"]
 """``(rid, mid, with_time) -> (step, t, v)``, as :func:`fetch_points` answers."""
+
+
+@dataclass(slots=True)
+class _Entry:
+    """The points of one (run, metric) held by :class:`PointsCache` (changed in place under its lock)."""
+
+    stamp: Any
+    """The run's data generation when they were read."""
+    steps: Any
+    """The first step (an int) when the steps are consecutive, else the step array."""
+    t: Any
+    """The time array, or None when read without it."""
+    v: Any
+    """The value array."""
+    nbytes: int
+    """Bytes of the arrays held."""
+    tick: int
+    """The last request that used them."""
 
 
 class PointsCache:
@@ -212,8 +229,7 @@ class PointsCache:
         self.keep_ticks = keep_ticks
         self._purged = 0
         self._lock = threading.Lock()
-        # (rid, mid) -> [stamp, first step or steps, t or None, v, bytes, tick]
-        self._entries: OrderedDict[tuple[int, int], list[Any]] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, int], _Entry] = OrderedDict()
         self._bytes = 0
 
     def __len__(self) -> int:
@@ -230,9 +246,9 @@ class PointsCache:
             self._bytes = 0
 
     @staticmethod
-    def _answers(entry: list[Any], stamp: Any, with_time: bool) -> bool:
+    def _answers(entry: _Entry, stamp: Any, with_time: bool) -> bool:
         """Whether ``entry`` holds what a request stamped ``stamp`` asks for."""
-        return bool(entry[0] == stamp and (entry[2] is not None or not with_time))
+        return bool(entry.stamp == stamp and (entry.t is not None or not with_time))
 
     def has(self, rid: int, mid: int, with_time: bool, stamp: Any) -> bool:
         """Whether ``points`` would answer from memory (the entry's use is not recorded)."""
@@ -261,19 +277,19 @@ class PointsCache:
         with self._lock:
             if tick > self._purged:
                 self._purged = tick
-                for k in [k for k, e in self._entries.items() if e[5] < tick - self.keep_ticks]:
-                    self._bytes -= self._entries.pop(k)[4]
+                for k in [k for k, e in self._entries.items() if e.tick < tick - self.keep_ticks]:
+                    self._bytes -= self._entries.pop(k).nbytes
             hit = self._entries.get(key)
             if hit is not None and self._answers(hit, stamp, with_time):
                 self._entries.move_to_end(key)
-                hit[5] = tick
+                hit.tick = tick
             else:
                 hit = None
         if hit is not None:
-            _, step, t, v, _, _ = hit
+            step = hit.steps
             if isinstance(step, int):
-                step = consecutive_steps(step, len(v))
-            return step, (t if with_time else np.empty(0)), v
+                step = consecutive_steps(step, len(hit.v))
+            return step, (hit.t if with_time else np.empty(0)), hit.v
         if before_read is not None:
             before_read()
         step, t, v = fetch_points(cur, rid, mid, with_time=with_time, span=span)
@@ -285,15 +301,17 @@ class PointsCache:
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._bytes -= old[4]
+                self._bytes -= old.nbytes
             # Make room from the least recently used entries of earlier requests.
             for k in list(self._entries):
                 if self._bytes + size <= self.max_bytes:
                     break
-                if self._entries[k][5] != tick:
-                    self._bytes -= self._entries.pop(k)[4]
+                if self._entries[k].tick != tick:
+                    self._bytes -= self._entries.pop(k).nbytes
             if self._bytes + size <= self.max_bytes:
-                self._entries[key] = [stamp, kept_step, t if with_time else None, v, size, tick]
+                self._entries[key] = _Entry(
+                    stamp, kept_step, t if with_time else None, v, size, tick
+                )
                 self._bytes += size
         return step, t, v
 
@@ -324,20 +342,20 @@ class PointsCache:
                 got = appended.get(mid)
                 span = spans.get(mid)
                 if (
-                    e[0] != old
-                    or not isinstance(e[1], int)
+                    e.stamp != old
+                    or not isinstance(e.steps, int)
                     or span is None
-                    or (len(e[3]), e[1], e[1] + len(e[3]) - 1) != span
+                    or (len(e.v), e.steps, e.steps + len(e.v) - 1) != span
                 ):
                     # Stamped before the load but read after its commit, or
                     # not consecutive: nothing to build on.
-                    self._bytes -= self._entries.pop((r, mid))[4]
+                    self._bytes -= self._entries.pop((r, mid)).nbytes
                     continue
                 if got is None:
-                    e[0] = new  # this metric had nothing new
+                    e.stamp = new  # this metric had nothing new
                     continue
                 step, t, v = got
-                nxt = e[1] + len(e[3])
+                nxt = e.steps + len(e.v)
                 n = len(step)
                 if (
                     n == 0
@@ -345,181 +363,42 @@ class PointsCache:
                     or int(step[-1]) != nxt + n - 1
                     or (n > 1 and not bool((np.diff(step) == 1).all()))
                 ):
-                    self._bytes -= self._entries.pop((r, mid))[4]
+                    self._bytes -= self._entries.pop((r, mid)).nbytes
                     continue
-                e[3] = np.concatenate([e[3], v])
-                e[3].flags.writeable = False
-                if e[2] is not None:
-                    e[2] = np.concatenate([e[2], t])
-                    e[2].flags.writeable = False
-                size = e[3].nbytes + (e[2].nbytes if e[2] is not None else 0)
-                self._bytes += size - e[4]
-                e[4] = size
-                e[0] = new
+                e.v = np.concatenate([e.v, v])
+                e.v.flags.writeable = False
+                if e.t is not None:
+                    e.t = np.concatenate([e.t, t])
+                    e.t.flags.writeable = False
+                size = e.v.nbytes + (e.t.nbytes if e.t is not None else 0)
+                self._bytes += size - e.nbytes
+                e.nbytes = size
+                e.stamp = new
 
 
-def make_series(
-    cur: Any,
-    run_id: str,
-    rid: int,
-    metric: str,
-    mid: int | None,
-    *,
-    x: str,
-    x_mid: int | None,
-    start_time: float | None,
-    smoothing: str,
-    strength: float,
-    buckets: int,
-    x_range: tuple[float, float] | None,
-    points: PointsFn | None = None,
-) -> Series:
-    """One run's curve of one metric, smoothed on full data and bucketed.
+def history_table(cur: Any, st: IndexState, run_ids: Sequence[str], mnames: dict[int, str]) -> Any:
+    """``Index.history_table``: every numeric value of the runs as one pyarrow Table."""
+    import pyarrow as pa
 
-    ``points`` reads the points (default: :func:`fetch_points` on ``cur``);
-    the arrays it returns are not modified.
-    """
-    import numpy as np
-
-    from trackui.store.smoothing import smooth_bucket
-
-    if mid is None:
-        e = np.empty(0)
-        return Series(run_id, metric, e, e, e, e, e, 0)
-    if points is None:
-
-        def points(r: int, m: int, with_time: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            return fetch_points(cur, r, m, with_time=with_time)
-
-    step, t, v = points(rid, mid, x in ("wall", "relative"))
-    if x == "step":
-        xs = step  # integers: smooth_bucket takes them as they are
-    elif x == "wall":
-        xs = t
-    elif x == "relative":
-        base = start_time if start_time is not None else (float(np.nanmin(t)) if len(t) else 0.0)
-        xs = t - base
-    else:
-        xstep, xv = step[:0], v[:0]
-        if x_mid is not None:
-            xstep, _, xv = points(rid, x_mid, False)
-        if len(xv) == 0:
-            # The run never logged the x metric: no point has an x.
-            xs = np.full(len(step), np.nan)
-        else:
-            # The x metric's latest value at or before each step (as-of join).
-            idx = np.searchsorted(xstep, step, side="right") - 1
-            xs = np.where(idx >= 0, xv[np.maximum(idx, 0)], np.nan)
-    # Steps are finite and already sorted by fetch_points: no checks needed.
-    ok = np.isfinite(xs) if x != "step" else None
-    if ok is not None and not ok.all():
-        xs, v = xs[ok], v[ok]
-    if x != "step" and len(xs) > 1 and bool((xs[1:] < xs[:-1]).any()):
-        o = np.argsort(xs, kind="stable")
-        xs, v = xs[o], v[o]
-    # Steps are strictly increasing: spanning len - 1 means consecutive.
-    consecutive = x == "step" and len(xs) > 1 and int(xs[-1]) - int(xs[0]) == len(xs) - 1
-    b = smooth_bucket(
-        xs, v, smoothing, strength, max(1, buckets), x_range, 1.0 if consecutive else None
-    )
-    if x_range is None:
-        n = len(xs)
-    else:  # xs is sorted
-        lo = int(np.searchsorted(xs, x_range[0], side="left"))
-        n = max(0, int(np.searchsorted(xs, x_range[1], side="right")) - lo)
-    return Series(run_id, metric, b.x, b.y, b.raw, b.lo, b.hi, n)
-
-
-def check_series_args(x: str, smoothing: str, buckets: int, metric_ids: Mapping[str, int]) -> None:
-    """Raise a one-line ValueError for arguments ``series`` cannot honour."""
-    from trackui.store.smoothing import SMOOTHERS
-
-    if smoothing not in SMOOTHERS:
-        raise ValueError(f"series: unknown smoothing {smoothing!r} (one of {', '.join(SMOOTHERS)})")
-    if buckets < 1:
-        raise ValueError(f"series: buckets must be at least 1, not {buckets}")
-    if x not in X_AXES and x not in metric_ids:
-        raise ValueError(f"series: unknown x axis {x!r} (step, relative, wall or a metric name)")
-
-
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return None
-    return float(v)
-
-
-def _same(a: Any, b: Any) -> bool:
-    na, nb = _num(a), _num(b)
-    if na is not None and nb is not None:
-        return (na == nb) or (math.isnan(na) and math.isnan(nb))
-    return type(a) is type(b) and a == b
-
-
-def compute_diff(rows: Sequence[RunRow], baseline: int, all_keys: bool) -> Diff:
-    """Config and summary keys across ``rows``, against ``rows[baseline]``.
-
-    A key differs when any run's value is not equal to the others (a missing
-    key differs from a present one; NaN equals NaN; 1 equals 1.0).
-    """
-    out: list[DiffRow] = []
-    for section in ("config", "summary"):
-        flats = [flatten(r.config) if section == "config" else dict(r.summary) for r in rows]
-        keys = sorted(set().union(*flats)) if flats else []
-        for key in keys:
-            present = [key in f for f in flats]
-            values = tuple(f.get(key) for f in flats)
-            differs = not all(present) or any(not _same(values[0], v) for v in values[1:])
-            if not (differs or all_keys):
-                continue
-            base = _num(values[baseline]) if present[baseline] else None
-            deltas = tuple(
-                (n - base) if (base is not None and (n := _num(v)) is not None and p) else None
-                for v, p in zip(values, present, strict=True)
-            )
-            out.append(DiffRow(section, key, values, differs, deltas))
-    return Diff(tuple(r.id for r in rows), rows[baseline].id if rows else "", tuple(out))
-
-
-def _rank(v: Any) -> tuple[int, Any]:
-    n = _num(v)
-    if n is not None:
-        return (0, n if not math.isnan(n) else math.inf)
-    if isinstance(v, bool):
-        return (0, float(v))
-    if isinstance(v, str):
-        return (1, v.lower())
-    return (2, str(v))
-
-
-def sort_key_getter(sort: str) -> Any:
-    """A function from a RunRow to its sort value (None when it has none).
-
-    Raises:
-        ValueError: ``sort`` is neither a RunRow field nor ``config.<key>``/``summary.<key>``.
-    """
-    if sort == "created":
-        return lambda r: r.start_time
-    if sort in _ROW_FIELDS:
-        if sort in ("config", "summary", "meta", "path", "warnings"):
-            raise ValueError(f"sort: cannot sort by {sort!r}")
-        return lambda r: getattr(r, sort)
-    if sort.startswith("config.") and len(sort) > 7:
-        key = sort[7:]
-        return lambda r: flatten(r.config).get(key)
-    if sort.startswith("summary.") and len(sort) > 8:
-        key = sort[8:]
-        return lambda r: r.summary.get(key)
-    raise ValueError(f"sort: unknown column {sort!r} (a run field, config.<key> or summary.<key>)")
-
-
-def sort_rows(rows: list[RunRow], sort: str, descending: bool) -> list[RunRow]:
-    """Rows ordered by ``sort``; runs without a value come last either way."""
-    get = sort_key_getter(sort)
-    have, missing = [], []
-    for r in rows:
-        v = get(r)
-        if isinstance(v, tuple):
-            v = ",".join(v) if v else None
-        (missing if v is None else have).append((r, v))
-    have.sort(key=lambda rv: (_rank(rv[1]), rv[0].id), reverse=descending)
-    return [r for r, _ in have] + [r for r, _ in missing]
+    parts = []
+    for rid_s in run_ids:
+        run = st.entry(rid_s)
+        for mid, _ in sorted(st.mstats.get(run.rid, {}).items(), key=lambda kv: mnames[kv[0]]):
+            step, t, v = fetch_points(cur, run.rid, mid)
+            n = len(step)
+            parts.append(
+                pa.table({
+                    "run_id": pa.array([rid_s] * n, pa.string()),
+                    "step": pa.array(step, pa.int64()),
+                    "time": pa.array(t, pa.float64()),
+                    "metric": pa.array([mnames[mid]] * n, pa.string()),
+                    "value": pa.array(v, pa.float64()),
+                })
+            )  # fmt: skip
+    if not parts:
+        return pa.table({
+            "run_id": pa.array([], pa.string()), "step": pa.array([], pa.int64()),
+            "time": pa.array([], pa.float64()), "metric": pa.array([], pa.string()),
+            "value": pa.array([], pa.float64()),
+        })  # fmt: skip
+    return pa.concat_tables(parts)

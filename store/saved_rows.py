@@ -47,8 +47,7 @@ def write_snapshot(index_path: Path, root: Path, rows: list[RunRow]) -> None:
     data = {
         "version": VERSION,
         "root": str(root.resolve()),
-        # A field at a time: dataclasses.asdict deep-copies every value
-        # first, which took most of a second for 1,000 runs.
+        # A field at a time: dataclasses.asdict deep-copies every value first.
         "rows": [encode_value({f: getattr(r, f) for f in _FIELDS}) for r in rows],
     }
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

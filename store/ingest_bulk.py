@@ -1,0 +1,324 @@
+"""The bulk path: whole files parsed by DuckDB's ``read_json``, then checked (see ``store.ingest``).
+
+``m`` is read as a STRUCT of the metric names sampled from each file's head
+and tail. A STRUCT silently drops names it does not list, so every file is
+checked afterwards: the number of ``:`` in its bytes (counted with NumPy over
+a memory map) must equal what the parsed rows account for. A file that fails
+the check, or that DuckDB refuses (damaged lines, invalid UTF-8), or whose
+last line is incomplete, goes the exact way instead. Rows go to ``wide<W>``
+(a row per record) where the records hold most of their batch's metrics, and
+to ``points`` (a row per value) otherwise (see ``store.db``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import orjson
+
+from trackui.store.db import ensure_wide_table
+from trackui.store.ingest import HistState, Loaded, MStat, read_before
+
+BATCH_BYTES = 48 * 1024 * 1024
+"""Bytes of JSON handed to one ``read_json`` query (bounds memory, paces progress)."""
+BATCH_FILES = 64
+WIDE_MAX_COLS = 32
+"""Most metrics a bulk batch may have to be stored a row per record (``wide<W>``)."""
+WIDE_MAX_CELLS = 4
+"""A batch goes a row per record when its rows' cells (run, step, time and a
+value or NULL per metric) are at most this many times its values: a NULL
+costs about as much to store as a value, and a row per value about five cells."""
+
+
+@dataclass
+class BulkFile:
+    """A whole history file that the bulk path may load."""
+
+    rid: int
+    path: Path
+    """The ``history.jsonl`` file."""
+    size: int
+    keys: tuple[str, ...]
+    """Metric names sampled from the file's head and tail."""
+    colons: int = 0
+    """Number of ``:`` bytes in the whole file (what the parsed rows must account for)."""
+    with_x: bool = True
+    """Whether the samples showed text values (``x``)."""
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _int_list(xs: Sequence[int]) -> str:
+    return "[" + ", ".join(str(int(x)) for x in xs) + "]::INTEGER[]"
+
+
+def _ident(s: str) -> str:
+    return '"' + s.replace('"', '""') + '"'
+
+
+def _int64(chunks: Sequence[Any]) -> Any:
+    """One int64 NumPy array of an Arrow column's chunks (no nulls)."""
+    import numpy as np
+
+    if not chunks:
+        return np.empty(0, dtype=np.int64)
+    parts = [c.to_numpy(zero_copy_only=False) for c in chunks]
+    return (parts[0] if len(parts) == 1 else np.concatenate(parts)).astype(np.int64, copy=False)
+
+
+def stage_bulk(
+    cur: Any, files: Sequence[BulkFile], keys: Sequence[str], table: str, *, with_x: bool = True
+) -> bool:
+    """Parse whole files into ``table`` with one ``read_json`` query; False if DuckDB refuses.
+
+    ``table`` is in the staging database (``store.db.STAGE_DB``): the index stages
+    the next batch in a thread while the previous one is written.
+    ``with_x=False`` does not read text values (``x``): a file that has some
+    then fails :func:`load_bulk`'s check.
+    """
+    import duckdb
+
+    struct = "STRUCT(" + ", ".join(f"{_ident(k)} DOUBLE" for k in keys) + ")"
+    columns = "{'s': 'DOUBLE', 't': 'DOUBLE', 'm': " + _sql_str(struct)
+    columns += ", 'x': 'JSON'}" if with_x else "}"
+    paths = [str(f.path) for f in files]
+    try:
+        # The run id comes from the position of the file in the list (a
+        # scalar lookup, not a join: a hash join does not keep the file's
+        # line order, which the points must, as a later duplicate step wins).
+        # The file name would cost a string per line and a search.
+        cur.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT "
+            "(?::INTEGER[])[r.file_index::BIGINT + 1] AS rid, r.s, r.t, r.m"
+            f"{', r.x' if with_x else ''} "
+            f"FROM read_json(?, format='newline_delimited', columns={columns}, "
+            "maximum_object_size=16777216) r",
+            [[f.rid for f in files], paths],
+        )
+    except duckdb.Error:
+        return False
+    return True
+
+
+def drop_stage(cur: Any, table: str) -> None:
+    """Drop a staged batch (outside the transaction that loaded it: one database per writer)."""
+    cur.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+class _MetricParsed(NamedTuple):
+    """One metric of one file as the staged rows hold it."""
+
+    count: int
+    """Values (non-null)."""
+    first: Any
+    """Smallest step with a value."""
+    last: Any
+    """Largest step with a value."""
+    last_v: Any
+    """The value last in file order."""
+
+
+class _Parsed(NamedTuple):
+    """One file of a batch as the staged rows hold it: what the check compares."""
+
+    rid: int
+    records: int
+    timed: int
+    """Records with a time (``"t":``)."""
+    texted: int
+    """Records with text values (``"x":``)."""
+    text_colons: int
+    """``:`` inside the text values."""
+    bad: int
+    """Records with no usable step or no ``m``."""
+    first_t: float | None
+    last_t: float | None
+    metrics: tuple[_MetricParsed, ...]
+    """In the order of the batch's keys."""
+
+    @classmethod
+    def of(cls, row: tuple[Any, ...]) -> _Parsed:
+        """From a row of :func:`load_bulk`'s per-file query (its columns in this order)."""
+        per = row[8:]
+        ms = tuple(_MetricParsed(*per[i : i + 4]) for i in range(0, len(per), 4))
+        return cls(*row[:8], ms)
+
+    def colons(self, keys: Sequence[str]) -> int:
+        """The ``:`` bytes these rows account for: ``"s":`` and ``"m":`` per record,
+        ``"t":`` and ``"x":`` where present, the text values' own, and per value its
+        key's (with the colons in the key's name)."""
+        n = 2 * self.records + self.timed + self.texted + self.text_colons
+        for k, m in zip(keys, self.metrics, strict=True):
+            n += m.count * (1 + k.count(":"))
+        return n
+
+
+def load_bulk(
+    cur: Any,
+    files: Sequence[BulkFile],
+    keys: Sequence[str],
+    mid_of: Callable[[str], int],
+    stage: str,
+    *,
+    with_x: bool = True,
+) -> Loaded:
+    """Load whole files from the table :func:`stage_bulk` filled; the caller holds a transaction.
+
+    ``files``, ``keys`` and ``with_x`` are those the batch was staged with.
+    ``stage`` is only read (a transaction writes to one database):
+    :func:`drop_stage` drops it after. Files that fail the checks are left
+    out (``Loaded.failed``) with nothing of theirs inserted.
+    """
+    import numpy as np
+
+    out = Loaded()
+    km = [(k, mid_of(k)) for k in keys]
+    nonnull = " OR ".join(f"m.{_ident(k)} IS NOT NULL" for k in keys) or "FALSE"
+    per_key = []
+    for k, _ in km:
+        c = f"m.{_ident(k)}"
+        # CASE rather than FILTER clauses: the same result (aggregates skip
+        # NULLs), for less CPU.
+        when = f"CASE WHEN {c} IS NOT NULL THEN"
+        per_key.append(
+            f"count({c}), min({when} s END), max({when} s END), arg_max({c}, {when} rowid END)"
+        )
+    xcols = (
+        "count(x), coalesce(sum(length(x::VARCHAR) - length(replace(x::VARCHAR, ':', ''))), 0)"
+        if with_x
+        else "0, 0"
+    )
+    q = (
+        f"SELECT rid, count(*), count(t), {xcols}, "
+        "count(*) FILTER (WHERE s IS NULL OR s < 0 OR s != trunc(s) OR m IS NULL), "
+        f"min(t), max(t) {', ' if per_key else ''}{', '.join(per_key)} FROM {stage} GROUP BY rid"
+    )
+    by_rid = {f.rid: f for f in files}
+    good: dict[int, _Parsed] = {}
+    for row in cur.execute(q).fetchall():
+        got = _Parsed.of(row)
+        if got.bad == 0 and got.colons(keys) == by_rid[got.rid].colons:
+            good[got.rid] = got
+    failed = [f.rid for f in files if f.rid not in good]
+    out.failed = failed
+    if not good:
+        return out
+    if failed:
+        nonnull = f"({nonnull}) AND NOT list_contains({_int_list(failed)}, rid)"
+    # Distinct steps per run, from the records in file order (steps never
+    # decrease within a file, so a repeat is always next to its twin).
+    # Through Arrow, not fetchnumpy (which grows its arrays as it goes).
+    got = cur.sql(f"SELECT rid::BIGINT, s::BIGINT FROM {stage} WHERE {nonnull}").to_arrow_table()
+    r_h, s_h = (_int64(col.chunks) for col in got.columns)
+    new = np.ones(len(r_h), dtype=bool)
+    if len(r_h) > 1:
+        new[1:] = (r_h[1:] != r_h[:-1]) | (s_h[1:] != s_h[:-1])
+    dup_rids = set(np.unique(r_h[~new]).tolist())
+    uniq_r, counts = np.unique(r_h[new], return_counts=True)
+    step_count = dict(zip(uniq_r.tolist(), counts.tolist(), strict=True))
+    last_idx: dict[int, int] = {}
+    if len(r_h):
+        change = np.flatnonzero(np.concatenate((r_h[1:] != r_h[:-1], [True])))
+        for i in change.tolist():
+            last_idx[int(r_h[i])] = int(s_h[i])
+    distinct: dict[tuple[int, int], int] = {}
+    if dup_rids and km:
+        parts = ", ".join(
+            f"count(DISTINCT s) FILTER (WHERE m.{_ident(k)} IS NOT NULL)" for k, _ in km
+        )
+        for row in cur.execute(
+            f"SELECT rid, {parts} FROM {stage} WHERE rid IN (SELECT unnest(?::INTEGER[])) GROUP BY rid",
+            [sorted(dup_rids)],
+        ).fetchall():
+            for i, (_, mid) in enumerate(km):
+                distinct[(row[0], mid)] = row[1 + i]
+    values = sum(m.count for p in good.values() for m in p.metrics)
+    vals = ", ".join(f"m.{_ident(k)}" for k, _ in km)
+    if km and len(km) <= WIDE_MAX_COLS and len(r_h) * (3 + len(km)) <= WIDE_MAX_CELLS * values:
+        # A row per record (see store.db): cheaper than a row per value for
+        # records that hold most of the batch's metrics.
+        table = ensure_wide_table(cur, len(km))
+        cur.execute(
+            f"INSERT INTO {table} SELECT rid, s::BIGINT, t, {vals} FROM {stage} WHERE {nonnull}"
+        )
+        cols = [
+            (rid, mid, i)
+            for rid, p in good.items()
+            for i, (_, mid) in enumerate(km)
+            if p.metrics[i].count
+        ]
+        if cols:
+            r_c, m_c, i_c = (list(c) for c in zip(*cols, strict=True))
+            cur.execute(
+                "INSERT INTO wide_cols SELECT unnest(?::INTEGER[]), unnest(?::INTEGER[]), "
+                "?::SMALLINT, unnest(?::SMALLINT[])",
+                [r_c, m_c, len(km), i_c],
+            )
+    elif km:
+        # A row per value, a record's values next to each other: each (run,
+        # metric) keeps the file's order, and the step and time columns,
+        # repeated from row to row, compress to a fraction.
+        mids = ", ".join(str(int(mid)) for _, mid in km)
+        cur.execute(
+            "INSERT INTO points SELECT rid, mid, step, t, v FROM ("
+            f"SELECT rid, unnest([{mids}]::INTEGER[]) AS mid, s::BIGINT AS step, t, "
+            f"unnest([{vals}]::DOUBLE[]) AS v FROM {stage} WHERE {nonnull}) WHERE v IS NOT NULL"
+        )
+    texts: dict[int, dict[str, tuple[int, str]]] = {}
+    trows: list[tuple[int, str, int, float, str]] = []
+    xrows = (
+        cur.execute(
+            f"SELECT rid, s::BIGINT, t, x::VARCHAR FROM {stage} WHERE x IS NOT NULL"
+            + (f" AND NOT list_contains({_int_list(failed)}, rid)" if failed else "")
+        ).fetchall()
+        if with_x
+        else []
+    )
+    for rid, s, t, x in xrows:
+        try:
+            obj = orjson.loads(x)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(obj, dict):
+            continue
+        for key, val in obj.items():
+            if isinstance(val, str):
+                trows.append((rid, key, s, t, val))
+                texts.setdefault(rid, {})[key] = (s, val)
+    if trows:
+        import pyarrow as pa
+
+        cols = list(zip(*trows, strict=True))
+        tbl = pa.table(
+            {
+                "rid": pa.array(cols[0], pa.int32()),
+                "key": pa.array(cols[1], pa.string()),
+                "step": pa.array(cols[2], pa.int64()),
+                "t": pa.array(cols[3], pa.float64()),
+                "val": pa.array(cols[4], pa.string()),
+            }
+        )
+        cur.register("_bulk_texts", tbl)
+        cur.execute("INSERT INTO texts SELECT rid, key, step, t, val FROM _bulk_texts")
+        cur.unregister("_bulk_texts")
+    for rid, p in good.items():
+        f = by_rid[rid]
+        h = HistState(off=f.size, size=f.size, tail=read_before(f.path, f.size))
+        h.steps = step_count.get(rid, 0)
+        h.last_step = last_idx.get(rid)
+        h.first_t, h.last_t = p.first_t, p.last_t
+        out.hist[rid] = h
+        ms: dict[int, MStat] = {}
+        for (_, mid), m in zip(km, p.metrics, strict=True):
+            if m.count:
+                ms[mid] = MStat(
+                    distinct.get((rid, mid), m.count), int(m.first), int(m.last), float(m.last_v)
+                )
+        out.mstats[rid] = ms
+        out.texts[rid] = texts.get(rid, {})
+    return out
