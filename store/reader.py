@@ -251,7 +251,7 @@ def _read_span(run_dir: Path, offset: int, max_bytes: int) -> tuple[list[Record]
         with open(path, "rb") as f:
             f.seek(offset)
             data = f.read(max(max_bytes, MAX_LINE_BYTES + 1))
-            if len(data) > MAX_LINE_BYTES and b"\n" not in data[: MAX_LINE_BYTES + 1]:
+            if len(data) > MAX_LINE_BYTES and data.find(b"\n", 0, MAX_LINE_BYTES + 1) < 0:
                 # One line over the bound at the start: skip it without reading it whole.
                 return [], _skip_long_line(f, offset, warnings), warnings
     except FileNotFoundError:

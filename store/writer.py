@@ -132,6 +132,7 @@ class RunWriter:
         self._warnings = 0
         self._failing = False
         """Whether the last write failed (further failures are not said again)."""
+        self._quiet_failures = 0
         self._torn = False
         self._dirty_sync = False
         self._dirty_summary = False
@@ -249,7 +250,7 @@ class RunWriter:
                 return dest
             write_atomic(real, copy_from=src)
         except OSError as e:
-            self._warn(f"save: could not copy {str(src)!r} ({e.strerror or e})")
+            self._io_failed(f"copy of {str(src)!r}", e)
             return None
         return dest
 
@@ -305,7 +306,7 @@ class RunWriter:
     def _io_failed(self, what: str, e: OSError) -> None:
         """Say once that ``what`` could not be written, until a write succeeds again."""
         if self._failing:
-            self._warnings += 1
+            self._quiet_failures += 1
             return
         self._failing = True
         self._warn(

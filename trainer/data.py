@@ -215,8 +215,8 @@ class MNISTArrays:
 def _missing_message(data_dir: Path, missing: list[str], reason: str) -> str:
     """One short line: where, the fix (``--data-dir``), then why (missing files, the reason)."""
     names = ", ".join(missing)
-    if len(reason) > 120:
-        reason = reason[:119] + "…"
+    if len(reason) > 80:
+        reason = reason[:79] + "…"
     return (
         f"MNIST not found in {data_dir}: pass --data-dir DIR with the four IDX files "
         f"(or set {DATA_DIR_ENV}=DIR); missing {names}; {reason}"
