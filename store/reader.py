@@ -122,14 +122,14 @@ class _TooLarge(Exception):
 
 
 def _loads(data: bytes) -> Any:
-    """JSON with integers beyond 64 bits read exactly (the writer keeps them exact)."""
-    obj = orjson.loads(data)
-    if _BIG_INT.search(data) is not None:
-        try:
-            return json.loads(data)
-        except (ValueError, RecursionError):
-            pass
-    return obj
+    """JSON with integers beyond 64 bits read exactly (the writer keeps them exact;
+    orjson would read them as floats, or refuse those beyond ±1.8e308)."""
+    if _BIG_INT.search(data) is None:
+        return orjson.loads(data)
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return orjson.loads(data)  # damaged: orjson says so
 
 
 def read_json_object(path: str | os.PathLike[str], warnings: list[str]) -> dict[str, Any] | None:

@@ -22,7 +22,7 @@ from trackui import console
 from trackui.run_config import Config, Summary
 from trackui.store import layout, reader
 from trackui.store.writer import RunWriter
-from trackui.values import clean_record, convert
+from trackui.values import clean_record, clean_text, convert
 
 # Bound once: log() is on the training loop's hot path.
 _now = time.time
@@ -143,7 +143,7 @@ class Run:
 
     @name.setter
     def name(self, value: str) -> None:
-        self._meta["name"] = str(value)
+        self._meta["name"] = clean_text(str(value))
         self._write_meta()
 
     @property
@@ -160,7 +160,7 @@ class Run:
 
     @tags.setter
     def tags(self, value: Sequence[str]) -> None:
-        self._meta["tags"] = [str(t) for t in value]
+        self._meta["tags"] = [clean_text(str(t)) for t in value]
         self._write_meta()
 
     @property
@@ -169,7 +169,7 @@ class Run:
 
     @notes.setter
     def notes(self, value: str) -> None:
-        self._meta["notes"] = str(value)
+        self._meta["notes"] = clean_text(str(value))
         self._write_meta()
 
     @property
@@ -402,7 +402,10 @@ class Run:
         for src, rel in self._saved:
             if src.is_file():
                 self._writer.copy_in(src, rel)
-        code = 0 if exit_code is None else int(exit_code)
+        try:
+            code = 0 if exit_code is None else int(exit_code)
+        except (TypeError, ValueError, OverflowError):
+            code = 1
         self._meta["state"] = "finished" if code == 0 else "failed"
         self._meta["exit_code"] = code
         self._meta["end_time"] = time.time()

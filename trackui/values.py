@@ -66,8 +66,13 @@ def _scalar(key: str, v: Any) -> float | int | str:
     if t is bool:
         return int(v)
     if t is int:
-        # orjson refuses integers beyond 64 bits.
-        return v if _INT64_MIN <= v <= _INT64_MAX else float(v)
+        # orjson refuses integers beyond 64 bits: the nearest float, ±inf past ±1.8e308.
+        if _INT64_MIN <= v <= _INT64_MAX:
+            return v
+        try:
+            return float(v)
+        except OverflowError:
+            return "inf" if v > 0 else "-inf"
     # NumPy scalars, 0-d NumPy arrays and 0-d torch tensors all have ndim == 0
     # and item(); reading them this way never imports torch or NumPy.
     if getattr(v, "ndim", None) == 0 and hasattr(v, "item"):
