@@ -8,7 +8,6 @@ and keeps track of the current one.
 
 from __future__ import annotations
 
-import glob as _glob
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -20,15 +19,15 @@ import orjson
 
 from trackui import console
 from trackui.run_config import Config, Summary
+from trackui.save_paths import files_to_save
 from trackui.store import layout, reader
 from trackui.store.writer import RunWriter
-from trackui.values import clean_record, clean_text, convert
+from trackui.values import as_step, clean_record, clean_text, convert
 
 # Bound once: log() is on the training loop's hot path.
 _now = time.time
 _dumps = orjson.dumps
 _LINE = orjson.OPT_APPEND_NEWLINE
-_STEP_MAX = 2**63 - 1
 
 MAX_RECORD_BYTES = 8 << 20
 """The largest history record ``log()`` writes (8 MiB of JSON); a bigger one is
@@ -241,15 +240,7 @@ class Run:
             if commit is None:
                 commit = True
         else:
-            if type(step) is not int:
-                try:
-                    step = int(step)
-                except (OverflowError, ValueError, TypeError):
-                    raise ValueError(
-                        f"trackui.log: step must be an integer, not {step!r}"
-                    ) from None
-            if step > _STEP_MAX:
-                raise ValueError(f"trackui.log: step {step} is beyond 64 bits; nothing is written")
+            step = as_step(step)
             if step < self._step:
                 console.warn_once(
                     "step-back",
@@ -362,27 +353,13 @@ class Run:
         """
         if self._disabled or self._writer is None:
             return []
-        pattern = os.fspath(glob_str)
-        base = Path(base_path) if base_path is not None else Path(_glob_root(pattern))
-        matches = sorted(_glob.glob(pattern, recursive=True))
-        if not matches:
-            if not _glob.has_magic(pattern):
-                console.warn(f"trackui: save: no such file {pattern!r}")
-            return []
         out = []
-        for src in matches:
-            p = Path(src)
-            if not p.is_file():
-                continue
-            try:
-                rel = Path(os.path.relpath(p.absolute(), base.absolute()))
-            except ValueError:
-                rel = Path(p.name)
-            dest = self._writer.copy_in(p, rel)
+        for src, rel in files_to_save(glob_str, base_path):
+            dest = self._writer.copy_in(src, rel)
             if dest is not None:
                 out.append(str(dest))
                 if policy != "now":
-                    self._saved.append((p, rel))
+                    self._saved.append((src, rel))
         return out
 
     # -- lifecycle ---------------------------------------------------------
@@ -442,14 +419,3 @@ class Run:
     def _write_config(self) -> None:
         if self._writer is not None:
             self._writer.write_small(layout.CONFIG, self.config.to_json())
-
-
-def _glob_root(pattern: str) -> str:
-    """The directory part of a glob before its first wildcard."""
-    parts = Path(pattern).parts
-    fixed: list[str] = []
-    for part in parts[:-1]:
-        if _glob.has_magic(part):
-            break
-        fixed.append(part)
-    return str(Path(*fixed)) if fixed else "."

@@ -172,6 +172,22 @@ def _convert_one(
         m[key] = _scalar(key, v)
 
 
+def as_step(step: Any) -> int:
+    """A ``log(step=...)`` argument as an int.
+
+    Raises:
+        ValueError: not an integer, or beyond 64 bits.
+    """
+    if type(step) is not int:
+        try:
+            step = int(step)
+        except (OverflowError, ValueError, TypeError):
+            raise ValueError(f"trackui.log: step must be an integer, not {step!r}") from None
+    if step > _INT64_MAX:
+        raise ValueError(f"trackui.log: step {step} is beyond 64 bits; nothing is written")
+    return step
+
+
 def to_float(v: float | int | str) -> float:
     """A stored numeric value back as a float (the non-finite spellings included)."""
     if isinstance(v, str):

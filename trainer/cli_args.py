@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         metavar="N",
-        help="CPU threads for torch (default: torch's choice; 1 is often fastest for the MLP)",
+        help="CPU threads for torch (default: 1, the fastest for the MLP on a busy machine)",
     )
     t.add_argument("--amp", action="store_true", help="bf16 autocast for the forward pass")
     t.add_argument("--compile", action="store_true", help="torch.compile the network")
