@@ -101,7 +101,10 @@ def _fmt(v: Any) -> str:
             return f"{'-' if v < 0 else ''}2^{abs(v).bit_length() - 1}"
     if isinstance(v, str):
         return safe(v if len(v) <= 40 else v[:39] + "…")
-    text = safe(v)
+    try:
+        text = safe(v)
+    except Exception:  # a str() that raises (an int of 5,000 digits in a dict, say)
+        return f"<{type(v).__name__}>"
     return text if len(text) <= 40 else text[:39] + "…"
 
 

@@ -232,3 +232,5 @@ def jsonable(obj: Any, key: str = "", _depth: int = 0) -> Any:
         return clean_text(str(obj))
     except RecursionError:
         raise _too_deep(key) from None
+    except Exception:  # a __str__ that raises: the type's name stands in
+        return f"<{type(obj).__module__}.{type(obj).__qualname__}>"

@@ -198,3 +198,21 @@ def test_a_record_over_the_limit_is_refused_and_every_accepted_one_is_read_back(
     records, _, warnings = reader.read_records(run.dir)
     assert warnings == []
     assert [(r.step, r.metrics["a"]) for r in records] == [(0, 1.0), (1, 3.0)]
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no")
+
+
+def test_values_whose_str_raises_never_stop_a_run(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = trackui.init(dir=root, config={"obj": _Unprintable()})
+    run.log({"a": 1.0})
+    run.summary["nested"] = {"n": 10**5000}  # str() of it raises ValueError
+    _finish_loudly(run, monkeypatch)
+    assert "run summary:" in capsys.readouterr().err
+    info = reader.read_run(run.dir)
+    assert info is not None and info.config["obj"].endswith("_Unprintable>")
+    assert info.summary["nested"] == {"n": "inf"}
