@@ -246,3 +246,41 @@ def test_giant_lines_in_each_file_are_read_in_bounded_time(
     _read_all(run_dir)
     os.truncate(run_dir / name, 0)
     _read_all(run_dir)
+
+
+SUMMARY_EXAMPLES = 300
+
+
+def test_summaries_and_sparklines_take_any_floats() -> None:
+    from trackui import console
+    from trackui.run_config import Summary
+    from trackui.values import convert
+
+    cases = 0
+
+    @settings(SETTINGS, max_examples=SUMMARY_EXAMPLES)
+    @given(st.lists(floats, min_size=1, max_size=60), st.integers(1, 40))
+    def check(values: list[float], width: int) -> None:
+        nonlocal cases
+        cases += 1
+        line = console.sparkline(values, width=width)
+        assert len(line) == min(len(values), width)
+        summary = Summary(on_change=lambda: None)
+        for agg in ("min", "max", "mean"):
+            summary.define(agg, agg)
+        for v in values:
+            m, _ = convert({"min": v, "max": v, "mean": v, "last": v})
+            summary.observe(m)
+        got = summary.as_dict()
+        finite = [v for v in values if math.isfinite(v)]
+        if finite:
+            assert got["min"] == min(finite) and got["max"] == max(finite)
+            lo, hi, mean = min(finite), max(finite), got["mean"]
+            assert math.isfinite(mean)  # never an overflowed sum
+            assert lo - abs(lo) * 1e-12 <= mean <= hi + abs(hi) * 1e-12
+        for v in got.values():
+            console._fmt(v)
+        summary.to_json()
+
+    check()
+    print(f"\nsummary and sparkline cases: {cases}")
