@@ -7,8 +7,10 @@ See ``docs/format.md`` for the format.
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,19 @@ import orjson
 from trackui.store import layout
 from trackui.store.liveness import derive_state
 from trackui.store.models import Record, RunInfo
+
+MAX_SMALL_BYTES = 16 << 20
+"""The largest ``meta.json``, ``config.json`` or ``summary.json`` read (16 MiB);
+a bigger one is skipped with a warning naming it."""
+
+MAX_LINE_BYTES = 16 << 20
+"""The longest history line read (16 MiB, the index's bound too); a longer one
+is skipped with a warning. ``log()`` never writes one (its limit is 8 MiB)."""
+
+_SKIP_CHUNK = 1 << 20
+_SPAN_BYTES = 2 * MAX_LINE_BYTES
+_BIG_INT = re.compile(rb"\d{19}")
+"""A run of digits that may be an integer beyond 64 bits (orjson reads those as floats)."""
 
 META_DEFAULTS: dict[str, Any] = {
     "format": layout.FORMAT_VERSION,
@@ -87,12 +102,34 @@ def read_small(path: str | os.PathLike[str]) -> bytes:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
         size = os.fstat(fd).st_size
+        if size > MAX_SMALL_BYTES:
+            raise _TooLarge(size)
         chunks = [os.read(fd, size + 1)]
+        total = len(chunks[0])
         while chunks[-1]:  # (grown since the fstat, or a file with no size, such as in /proc)
             chunks.append(os.read(fd, max(size, 1 << 16)))
+            total += len(chunks[-1])
+            if total > MAX_SMALL_BYTES:
+                raise _TooLarge(total)
         return chunks[0] if len(chunks) == 2 else b"".join(chunks)
     finally:
         os.close(fd)
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+def _loads(data: bytes) -> Any:
+    """JSON with integers beyond 64 bits read exactly (the writer keeps them exact;
+    orjson would read them as floats, or refuse those beyond ±1.8e308)."""
+    if _BIG_INT.search(data) is None:
+        return orjson.loads(data)
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return orjson.loads(data)  # damaged: orjson says so
 
 
 def read_json_object(path: str | os.PathLike[str], warnings: list[str]) -> dict[str, Any] | None:
@@ -105,8 +142,11 @@ def read_json_object(path: str | os.PathLike[str], warnings: list[str]) -> dict[
     except OSError as e:
         warnings.append(f"{name}: unreadable ({e.strerror or e})")
         return None
+    except _TooLarge as e:
+        warnings.append(f"{name}: too large ({e.size:,} bytes, over {MAX_SMALL_BYTES:,}), skipped")
+        return None
     try:
-        obj = orjson.loads(data)
+        obj = _loads(data)
     except orjson.JSONDecodeError:
         warnings.append(f"{name}: damaged (not valid JSON), skipped")
         return None
@@ -185,14 +225,35 @@ def read_records(
 
     Returns the records, the offset to pass next time (just after the last
     ``\\n`` consumed), and a warning per damaged line skipped. Bytes after the
-    last ``\\n`` (a record being written, or a torn one) are left for later.
+    last ``\\n`` (a record being written, or a torn one) are left for later,
+    unless they are already longer than ``MAX_LINE_BYTES``: a line that long is
+    skipped with a warning, terminated or not, and never held in memory whole.
+    The file is read ``_SPAN_BYTES`` at a time (``max_bytes``: read at most that
+    much, but never less than one line's bound).
     """
+    if max_bytes is not None:
+        return _read_span(run_dir, offset, max_bytes)
+    records: list[Record] = []
+    warnings: list[str] = []
+    while True:
+        got, new_offset, warns = _read_span(run_dir, offset, _SPAN_BYTES)
+        records += got
+        warnings += warns
+        if new_offset == offset:
+            return records, offset, warnings
+        offset = new_offset
+
+
+def _read_span(run_dir: Path, offset: int, max_bytes: int) -> tuple[list[Record], int, list[str]]:
     path = run_dir / layout.HISTORY
     warnings: list[str] = []
     try:
         with open(path, "rb") as f:
             f.seek(offset)
-            data = f.read() if max_bytes is None else f.read(max_bytes)
+            data = f.read(max(max_bytes, MAX_LINE_BYTES + 1))
+            if len(data) > MAX_LINE_BYTES and data.find(b"\n", 0, MAX_LINE_BYTES + 1) < 0:
+                # One line over the bound at the start: skip it without reading it whole.
+                return [], _skip_long_line(f, offset, warnings), warnings
     except FileNotFoundError:
         return [], offset, warnings
     except OSError as e:
@@ -208,6 +269,9 @@ def read_records(
         pos += len(line) + 1
         if not line.strip():
             continue
+        if len(line) > MAX_LINE_BYTES:
+            warnings.append(_long_line_warning(start, len(line)))
+            continue
         rec = parse_record(line)
         if rec is None:
             warnings.append(
@@ -216,6 +280,43 @@ def read_records(
             continue
         records.append(rec)
     return records, offset + end + 1, warnings
+
+
+def _long_line_warning(start: int, length: int) -> str:
+    return (
+        f"{layout.HISTORY}: a line of {length:,} bytes at byte {start} is over "
+        f"{MAX_LINE_BYTES:,}, skipped"
+    )
+
+
+def _skip_long_line(f: Any, offset: int, warnings: list[str]) -> int:
+    """The offset just after the line that starts at ``offset`` (or the end of the
+    file), found by reading on in chunks; adds the warning for the skipped line."""
+    f.seek(offset)
+    pos = offset
+    while True:
+        chunk = f.read(_SKIP_CHUNK)
+        if not chunk:
+            warnings.append(_long_line_warning(offset, pos - offset))
+            return pos
+        i = chunk.find(b"\n")
+        if i >= 0:
+            warnings.append(_long_line_warning(offset, pos + i - offset))
+            return pos + i + 1
+        pos += len(chunk)
+
+
+def last_step(run_dir: Path) -> int:
+    """The highest step in a run's history (-1 if none), read 16 MiB at a time."""
+    last = -1
+    offset = 0
+    while True:
+        records, new_offset, _ = read_records(run_dir, offset, max_bytes=1 << 24)
+        if records:
+            last = max(last, max(r.step for r in records))
+        if new_offset == offset:
+            return last
+        offset = new_offset
 
 
 def merge_steps(records: list[Record]) -> dict[int, dict[str, float]]:

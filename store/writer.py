@@ -6,8 +6,10 @@ orjson only, because training scripts import it. Its promises (see
 
 * ``append()`` hands each record to the OS with one ``write(2)`` before it
   returns, so a killed process loses nothing it acknowledged.
-* I/O errors never raise out of it: a bounded number of warnings go to
-  stderr, the record is dropped, and writing resumes cleanly (a ``\\n`` first,
+* I/O errors never raise out of it: the first one is said once on stderr
+  (what could not be written, where, and that training goes on), later ones
+  stay quiet until a write succeeds again (at most ``MAX_WARNINGS`` in all),
+  the record is dropped, and writing resumes cleanly (a ``\\n`` first,
   so no record is glued onto a torn one) when the disk takes data again.
 * A background thread fsyncs the history, touches the heartbeat, and writes
   a pending summary at bounded intervals.
@@ -16,6 +18,7 @@ orjson only, because training scripts import it. Its promises (see
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sys
@@ -30,31 +33,72 @@ from trackui.store import layout
 
 _write = os.write  # bound once: append() runs for every log() call
 
+_COPY_CHUNK = 1 << 20
+
 MAX_WARNINGS = 5
 """How many I/O warnings a writer prints before it goes quiet."""
 
 
 def _dumps(obj: Any) -> bytes:
-    return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+    """``obj`` as indented JSON. Integers beyond 64 bits, which orjson refuses, are
+    written exactly by the standard library's encoder instead (the reader reads
+    them back exactly); text that is not valid Unicode is written with ``?``."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+    except TypeError:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+        return text.encode("utf-8", "replace")
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write ``obj`` as JSON to ``path`` via a temporary file and a rename.
+def write_atomic(
+    path: Path,
+    data: bytes | None = None,
+    *,
+    copy_from: Path | None = None,
+    link_to: str | None = None,
+) -> None:
+    """Replace ``path`` atomically: a reader sees the old file or the whole new one.
+
+    Give exactly one of ``data`` (bytes), ``copy_from`` (a file copied in
+    1 MiB chunks, never read whole into memory) or ``link_to`` (the target of
+    a symbolic link). The content goes to a hidden temporary name in the same
+    directory (``.<name>.<pid>-<thread>.tmp``), is fsynced (files only), and
+    is renamed over ``path``; on any failure the temporary file is removed.
 
     Raises OSError; callers that must not raise catch it.
     """
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    data = _dumps(obj) + b"\n"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    if (data is not None) + (copy_from is not None) + (link_to is not None) != 1:
+        raise TypeError("write_atomic: give exactly one of data, copy_from, link_to")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
-        view = memoryview(data)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        if link_to is not None:
+            if tmp.is_symlink():
+                tmp.unlink()
+            os.symlink(link_to, tmp)
+        else:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                if data is not None:
+                    view = memoryview(data)
+                    while view:
+                        n = os.write(fd, view)
+                        view = view[n:]
+                else:
+                    with open(copy_from, "rb") as src, open(fd, "wb", closefd=False) as dst:  # type: ignore[arg-type]
+                        shutil.copyfileobj(src, dst, _COPY_CHUNK)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write ``obj`` as JSON to ``path`` with ``write_atomic``. Raises OSError."""
+    write_atomic(path, _dumps(obj) + b"\n")
 
 
 def _ends_with_newline(fd: int) -> bool:
@@ -86,6 +130,9 @@ class RunWriter:
         self._warn_fn = warn or (lambda line: print(line, file=sys.stderr))
         self._summary_source = summary_source
         self._warnings = 0
+        self._failing = False
+        """Whether the last write failed (further failures are not said again)."""
+        self._quiet_failures = 0
         self._torn = False
         self._dirty_sync = False
         self._dirty_summary = False
@@ -93,9 +140,13 @@ class RunWriter:
         self._closed = False
         self._small: dict[str, Any] = {}
         """Last content of each small file, rewritten if the directory vanishes."""
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / layout.FILES_DIR).mkdir(exist_ok=True)
-        self._fd = self._open_history()
+        self._fd = -1
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / layout.FILES_DIR).mkdir(exist_ok=True)
+            self._fd = self._open_history()
+        except OSError as e:
+            self._io_failed("files", e)
         self.touch_heartbeat()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -129,20 +180,21 @@ class RunWriter:
             n = _write(self._fd, line)
         except OSError as e:
             self._torn = True  # we cannot know whether some bytes landed
-            self._warn(f"could not write a record ({e.strerror or e}); training goes on")
+            self._io_failed("history records", e)
             return False
         if n != len(line):
             # A short write (full disk): the tail is torn; drop the rest.
             self._torn = True
-            self._warn("disk full: a record was cut short and dropped; training goes on")
+            self._io_failed("history records", OSError(28, "disk full: a record was cut short"))
             return False
         self._torn = False
+        self._failing = False
         self._dirty_sync = True
         return True
 
     def sync(self) -> None:
         """fsync the history if anything was appended since the last sync."""
-        if not self._dirty_sync:
+        if not self._dirty_sync or self._fd < 0:
             return
         self._dirty_sync = False
         try:
@@ -159,8 +211,9 @@ class RunWriter:
             with self._lock:
                 write_json_atomic(self.run_dir / name, obj)
         except OSError as e:
-            self._warn(f"could not write {name} ({e.strerror or e})")
+            self._io_failed(name, e)
             return False
+        self._failing = False
         return True
 
     def mark_summary_dirty(self) -> None:
@@ -195,9 +248,9 @@ class RunWriter:
                 return None
             if src.resolve() == real:
                 return dest
-            shutil.copyfile(src, real)
+            write_atomic(real, copy_from=src)
         except OSError as e:
-            self._warn(f"save: could not copy {str(src)!r} ({e.strerror or e})")
+            self._io_failed(f"copy of {str(src)!r}", e)
             return None
         return dest
 
@@ -249,6 +302,17 @@ class RunWriter:
         self.sync()
         with contextlib.suppress(OSError):
             os.close(self._fd)
+
+    def _io_failed(self, what: str, e: OSError) -> None:
+        """Say once that ``what`` could not be written, until a write succeeds again."""
+        if self._failing:
+            self._quiet_failures += 1
+            return
+        self._failing = True
+        self._warn(
+            f"cannot write this run's {what} to {str(self.run_dir)!r} ({e.strerror or e}); "
+            "training goes on without them (said once, until writing works again)"
+        )
 
     def _warn(self, msg: str) -> None:
         self._warnings += 1

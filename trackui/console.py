@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from trackui.api import Run
+    from trackui.run_object import Run
 
 _warned: set[str] = set()
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -59,38 +59,53 @@ def print_init(run: Run, *, resumed: bool) -> None:
 
 
 def sparkline(values: list[float], width: int = _SPARK_WIDTH) -> str:
-    """A Unicode sparkline of ``values`` squeezed to ``width`` columns (gaps as spaces)."""
+    """A Unicode sparkline of ``values`` squeezed to ``width`` columns (gaps as spaces).
+
+    Non-finite values are gaps; any finite values, ±1.8e308 included, are
+    drawn (each column's mean and the scale are computed halved, so nothing
+    overflows)."""
     if not values:
         return ""
     n = len(values)
     if n > width:
         cols = [values[(i * n) // width : ((i + 1) * n) // width] for i in range(width)]
         values = [
-            (sum(f) / len(f)) if (f := [v for v in c if math.isfinite(v)]) else math.nan
+            sum(v / len(f) for v in f) if (f := [v for v in c if math.isfinite(v)]) else math.nan
             for c in cols
         ]
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
         return " " * len(values)
-    lo, hi = min(finite), max(finite)
+    lo, hi = min(finite) / 2, max(finite) / 2
     span = hi - lo
+    top = len(_BARS) - 1
     out = []
     for v in values:
         if not math.isfinite(v):
             out.append(" ")
-        elif span == 0:
+        elif span <= 0:
             out.append(_BARS[len(_BARS) // 2])
         else:
-            out.append(_BARS[min(len(_BARS) - 1, int((v - lo) / span * len(_BARS)))])
+            pos = (v / 2 - lo) / span * len(_BARS)
+            out.append(_BARS[max(0, min(top, int(pos))) if math.isfinite(pos) else top])
     return "".join(out)
 
 
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.5g}"
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**15:
+        try:
+            return f"{float(v):.5g}"
+        except OverflowError:
+            return f"{'-' if v < 0 else ''}2^{abs(v).bit_length() - 1}"
     if isinstance(v, str):
         return safe(v if len(v) <= 40 else v[:39] + "…")
-    return safe(v)
+    try:
+        text = safe(v)
+    except Exception:  # a str() that raises (an int of 5,000 digits in a dict, say)
+        return f"<{type(v).__name__}>"
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def print_finish(run: Run) -> None:

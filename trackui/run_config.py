@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from trackui.values import jsonable
+from trackui.values import clean_text, jsonable
 
 
 def config_from(obj: Any) -> dict[str, Any]:
@@ -36,6 +36,7 @@ class Config:
     """
 
     def __init__(self, data: Mapping[str, Any], on_change: Callable[[], None]) -> None:
+        jsonable(data)  # a cycle or a too-deep value is refused before anything is written
         object.__setattr__(self, "_data", dict(data))
         object.__setattr__(self, "_on_change", on_change)
 
@@ -44,6 +45,7 @@ class Config:
         return self._data[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
+        jsonable(value, str(key))
         self._data[str(key)] = value
         self._on_change()
 
@@ -95,12 +97,14 @@ class Config:
 
     def update(self, d: Any = None, allow_val_change: bool | None = None, **kw: Any) -> None:
         """Merge keys from a dict, Namespace or dataclass (and keyword arguments)."""
-        self._data.update(config_from(d))
-        self._data.update(kw)
+        new = {**config_from(d), **kw}
+        jsonable(new)
+        self._data.update(new)
         self._on_change()
 
     def setdefaults(self, d: Mapping[str, Any]) -> None:
         """Set the keys of ``d`` that the config does not have yet."""
+        jsonable(d)
         for k, v in d.items():
             self._data.setdefault(k, v)
         self._on_change()
@@ -131,7 +135,8 @@ class Summary:
         """Exact metric name to aggregate."""
         self._agg_globs: list[tuple[str, str]] = []
         self._acc: dict[str, list[float]] = {}
-        """Per aggregated metric: [value, count] (value is min, max or the running sum)."""
+        """Per aggregated metric: [value, count, mean] (value is the min, the max or the sum;
+        the running mean stands in for a sum that overflowed, with values near ±1.8e308)."""
         self._on_change = on_change
 
     def define(self, pattern: str, aggregate: str) -> None:
@@ -166,7 +171,7 @@ class Summary:
                     continue
                 acc = self._acc.get(k)
                 if acc is None:
-                    self._acc[k] = [float(v), 1.0]
+                    self._acc[k] = [float(v), 1.0, float(v)]
                 elif agg == "min":
                     acc[0] = min(acc[0], v)
                 elif agg == "max":
@@ -174,6 +179,8 @@ class Summary:
                 else:
                     acc[0] += v
                     acc[1] += 1
+                    n = acc[1]
+                    acc[2] = acc[2] * ((n - 1) / n) + v / n
 
     def _match_glob(self, key: str) -> str | None:
         for pattern, agg in self._agg_globs:
@@ -185,11 +192,16 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         """The summary as stored: computed values with the user's overrides on top."""
         out = dict(self._last)
-        for k, (value, count) in self._acc.items():
-            agg = self._agg.get(k)
-            out[k] = value / count if agg == "mean" else value
+        for k, (value, count, mean) in self._acc.items():
+            if self._agg.get(k) == "mean":
+                value = value / count if math.isfinite(value) else mean
+            out[k] = value
         out.update(self._user)
         return out
+
+    def restore(self, values: Mapping[str, Any]) -> None:
+        """Start from the last values of a resumed run's stored summary."""
+        self._last.update(values)
 
     def __getitem__(self, key: str) -> Any:
         return self.as_dict()[key]
@@ -235,5 +247,5 @@ class Summary:
         for k, v in self.as_dict().items():
             if isinstance(v, float) and not math.isfinite(v):
                 v = "nan" if v != v else ("inf" if v > 0 else "-inf")
-            out[k] = jsonable(v)
+            out[clean_text(k)] = jsonable(v, k)
         return out

@@ -10,7 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from trackui.api import Run
+    from trackui.run_object import Run
 
 _LOG_KINDS = ("gradients", "parameters", "all", None)
 

@@ -213,12 +213,33 @@ class MNISTArrays:
 
 
 def _missing_message(data_dir: Path, missing: list[str], reason: str) -> str:
-    names = ", ".join(f"{m}[.gz]" for m in missing)
+    """One short line: where, the fix (``--data-dir``), then why (missing files, the reason)."""
+    names = ", ".join(missing)
+    if len(reason) > 80:
+        reason = reason[:79] + "…"
     return (
-        f"MNIST not found in {data_dir} (missing {names}) and {reason}; "
-        f"put the four IDX files in a folder and pass --data-dir DIR "
-        f"(or set {DATA_DIR_ENV}=DIR)"
+        f"MNIST not found in {data_dir}: pass --data-dir DIR with the four IDX files "
+        f"(or set {DATA_DIR_ENV}=DIR); missing {names}; {reason}"
     )
+
+
+def missing_files(data_dir: Path) -> list[str]:
+    """The IDX files (by stem) that are not in ``data_dir``."""
+    return [stem for stem in FILES if find_file(data_dir, stem) is None]
+
+
+def check_available(data_dir: Path, *, download: bool | None = None) -> None:
+    """Raise ``DataError`` at once when files are missing and may not be downloaded.
+
+    A quick check before a run starts: nothing is read or downloaded.
+    """
+    if download is None:
+        download = downloads_allowed()
+    missing = missing_files(data_dir)
+    if missing and not download:
+        raise DataError(
+            _missing_message(data_dir, missing, f"downloading is off ({NO_DOWNLOAD_ENV})")
+        )
 
 
 def load_arrays(
@@ -265,7 +286,7 @@ def load_arrays(
                 paths[stem] = download_file(data_dir, stem, fetch=fetch, mirrors=mirrors)
             except DataError as e:
                 raise DataError(
-                    _missing_message(data_dir, missing, f"the download failed ({e})")
+                    _missing_message(data_dir, missing, f"the download failed: {e}")
                 ) from e
     arrays = {}
     for stem, path in paths.items():

@@ -1,0 +1,235 @@
+"""The current run: ``init()``, the registry behind module-level ``trackui.log()``,
+and finishing what a script left open at exit."""
+
+from __future__ import annotations
+
+import atexit
+import datetime as _dt
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from trackui import console, probes
+from trackui.run_config import config_from
+from trackui.run_object import Run
+from trackui.store import layout, reader
+from trackui.store.writer import write_atomic
+from trackui.values import clean_text, jsonable
+
+_RESUME = ("allow", "must", "never")
+
+_lock = threading.RLock()
+_current: Run | None = None
+_active: list[Run] = []
+"""Runs started and not finished, oldest first (finished at exit if still open)."""
+_hooks_installed = False
+_exception_seen = False
+
+
+def current() -> Run | None:
+    """The run that module-level ``trackui.log()`` and friends write to."""
+    return _current
+
+
+def _forget(run: Run) -> None:
+    global _current
+    with _lock:
+        if run in _active:
+            _active.remove(run)
+        if _current is run:
+            _current = _active[-1] if _active else None
+
+
+def _install_hooks() -> None:
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    previous = sys.excepthook
+
+    def excepthook(tp: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        global _exception_seen
+        _exception_seen = True
+        previous(tp, value, tb)
+
+    sys.excepthook = excepthook
+    atexit.register(_at_exit)
+
+
+def _at_exit() -> None:
+    """Finish runs the script left open: ``failed`` after an uncaught exception."""
+    for run in list(_active):
+        if run.owner_pid != os.getpid():
+            continue  # a forked child exiting: the run belongs to its parent
+        try:
+            run.finish(exit_code=1 if _exception_seen else 0)
+        except Exception as e:  # never turn a clean exit into a traceback
+            console.warn(f"trackui: could not finish run {run.id}: {e}")
+
+
+def _find_run_dir(root: Path, run_id: str) -> Path | None:
+    for path in reader.list_run_dirs(root):
+        parsed = layout.parse_run_dir_name(path.name)
+        if parsed and parsed[1] == run_id:
+            return path
+    return None
+
+
+def init(
+    project: str | None = None,
+    name: str | None = None,
+    config: Any = None,
+    dir: str | os.PathLike[str] | None = None,
+    tags: Sequence[str] | None = None,
+    notes: str | None = None,
+    group: str | None = None,
+    job_type: str | None = None,
+    id: str | None = None,
+    resume: bool | str | None = None,
+    mode: str | None = None,
+    reinit: bool | str | None = None,
+    entity: str | None = None,
+    run_name: str | None = None,
+    save_code: bool | None = None,
+    settings: Any = None,
+    **_ignored: Any,
+) -> Run:
+    """Start a run and make it the current one.
+
+    Args:
+        project: project name (default: ``$TRACKUI_PROJECT``, else none).
+        name: display name, kept exactly as given (``run_name`` is accepted too).
+        config: a dict, Namespace or dataclass of hyperparameters.
+        dir: the root that holds run directories (default: ``$TRACKUI_DIR``,
+            else ``./trackui-runs``).
+        tags, notes, group, job_type: as in wandb.
+        id: a run id to use or resume.
+        resume: ``"allow"`` (or True), ``"must"``, ``"never"``.
+        mode: ``"online"`` and ``"offline"`` both write locally;
+            ``"disabled"`` (or ``$TRACKUI_MODE=disabled``) makes every call a no-op.
+        reinit: what a second ``init()`` does with the current run: finish it
+            (default), ``"return_previous"`` returns it, ``"create_new"`` keeps both.
+
+    Returns:
+        The new (or resumed) run.
+
+    Raises:
+        ValueError: a bad ``id``, ``resume`` or ``mode``, ``resume="must"``
+            for a run that does not exist, or a config value nested deeper
+            than ``values.MAX_DEPTH`` (or holding itself), checked before
+            anything is written.
+    """
+    global _current
+    mode = mode or os.environ.get("TRACKUI_MODE") or "online"
+    if mode not in ("online", "offline", "disabled", "shared"):
+        raise ValueError(f"trackui.init: mode must be online, offline or disabled, not {mode!r}")
+    name = name if name is not None else run_name
+    cfg = config_from(config)
+    jsonable(cfg)  # refuses a cycle or a too-deep value, naming its key
+    if mode == "disabled":
+        run = Run(
+            run_dir=None,
+            meta={"id": id or probes.new_id(), "name": name},
+            config=cfg,
+            disabled=True,
+            on_finish=_forget,
+        )
+        with _lock:
+            _current = run
+        return run
+
+    with _lock:
+        if _current is not None and not _current.finished:
+            if reinit is False or reinit == "return_previous":
+                return _current
+            if reinit != "create_new":
+                _current.finish()
+
+    if resume is True:
+        resume = "allow"
+    elif resume is False:
+        resume = None
+    if resume is not None and resume not in _RESUME:
+        raise ValueError(f"trackui.init: resume must be one of allow, must, never, not {resume!r}")
+    if id is not None and not layout.valid_run_id(id):
+        raise ValueError(
+            f"trackui.init: id {id!r} may hold only letters, digits, '-' and '_' (at most 64)"
+        )
+    root = layout.resolve_root(dir)
+    existing = _find_run_dir(root, id) if id is not None else None
+    if resume == "must" and existing is None:
+        raise ValueError(
+            f"trackui.init: resume='must' but there is no run {id!r} under {str(root)!r}"
+        )
+    if resume == "never" and existing is not None:
+        raise ValueError(f"trackui.init: resume='never' but run {id!r} exists at {str(existing)!r}")
+
+    now = time.time()
+    if existing is not None:
+        run = Run.reopen(existing, cfg, probes.process(), now, on_finish=_forget)
+    else:
+        run_id = id or probes.new_id()
+        stamp = _dt.datetime.fromtimestamp(now).strftime("%Y%m%d_%H%M%S")
+        run_dir = root / layout.run_dir_name(stamp, run_id)
+        meta = _new_meta(run_id, name, project, group, job_type, notes, tags, now)
+        if entity:
+            meta["entity"] = _text(entity)
+        run = Run.create(run_dir, meta, cfg, on_finish=_forget)
+        _point_latest(root, run_dir)
+
+    if os.environ.get("TRACKUI_CONSOLE", "wrap").lower() not in ("off", "0", "false", "none"):
+        run.capture_console()
+    with _lock:
+        _active.append(run)
+        _current = run
+    _install_hooks()
+    console.print_init(run, resumed=existing is not None)
+    return run
+
+
+def _text(value: Any) -> str:
+    return clean_text(str(value))
+
+
+def _new_meta(
+    run_id: str,
+    name: Any,
+    project: Any,
+    group: Any,
+    job_type: Any,
+    notes: Any,
+    tags: Sequence[Any] | None,
+    now: float,
+) -> dict[str, Any]:
+    """A new run's ``meta.json``: what the script named, then where it runs (``probes``)."""
+    project = project or os.environ.get("TRACKUI_PROJECT")
+    return {
+        "format": layout.FORMAT_VERSION,
+        "id": run_id,
+        "name": _text(name) if name is not None else run_id,
+        "project": _text(project) if project is not None else None,
+        "group": _text(group) if group is not None else None,
+        "job_type": _text(job_type) if job_type is not None else None,
+        "notes": _text(notes) if notes is not None else None,
+        "tags": [_text(t) for t in (tags or ())],
+        "state": "running",
+        **probes.origin(),
+        "created": _dt.datetime.fromtimestamp(now).astimezone().isoformat(timespec="seconds"),
+        "start_time": now,
+        "end_time": None,
+        "exit_code": None,
+        "heartbeat_s": layout.HEARTBEAT_S,
+    }
+
+
+def _point_latest(root: Path, run_dir: Path) -> None:
+    """Point ``<root>/latest-run`` at ``run_dir`` (best effort, atomic)."""
+    try:
+        write_atomic(root / layout.LATEST_LINK, link_to=run_dir.name)
+    except OSError:
+        pass
