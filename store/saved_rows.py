@@ -15,7 +15,6 @@ is ignored (the viewer then waits for the index, as without one).
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import orjson
 from trackui.store.db import cache_paths
 from trackui.store.models import RunRow
 from trackui.store.reader import decode_value, encode_value
+from trackui.store.writer import write_atomic
 
 VERSION = 1
 """Bump when RunRow's fields change: another version is ignored."""
@@ -50,12 +50,10 @@ def write_snapshot(index_path: Path, root: Path, rows: list[RunRow]) -> None:
         # A field at a time: dataclasses.asdict deep-copies every value first.
         "rows": [encode_value({f: getattr(r, f) for f in _FIELDS}) for r in rows],
     }
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
-        os.replace(tmp, path)
+        write_atomic(path, orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), sync=False)
     except OSError:
-        tmp.unlink(missing_ok=True)  # a read-only place: the next start just waits
+        pass  # a read-only place: the next start just waits
 
 
 def _row(d: dict[str, Any]) -> RunRow:

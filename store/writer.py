@@ -56,6 +56,7 @@ def write_atomic(
     *,
     copy_from: Path | None = None,
     link_to: str | None = None,
+    sync: bool = True,
 ) -> None:
     """Replace ``path`` atomically: a reader sees the old file or the whole new one.
 
@@ -64,6 +65,7 @@ def write_atomic(
     a symbolic link). The content goes to a hidden temporary name in the same
     directory (``.<name>.<pid>-<thread>.tmp``), is fsynced (files only), and
     is renamed over ``path``; on any failure the temporary file is removed.
+    ``sync=False`` skips the fsync, for caches that may be lost in a crash.
 
     Raises OSError; callers that must not raise catch it.
     """
@@ -86,7 +88,8 @@ def write_atomic(
                 else:
                     with open(copy_from, "rb") as src, open(fd, "wb", closefd=False) as dst:  # type: ignore[arg-type]
                         shutil.copyfileobj(src, dst, _COPY_CHUNK)
-                os.fsync(fd)
+                if sync:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
         os.replace(tmp, path)

@@ -8,12 +8,12 @@ then the preferences still work for the session and are simply not saved.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from trackui.store.layout import CACHE_DIR, PREFS_FILE, SMOOTH_TWEMA, SMOOTHERS, X_STEP
+from trackui.store.writer import write_atomic
 
 
 @dataclass
@@ -78,15 +78,9 @@ def load_prefs(root: Path) -> Prefs:
 def save_prefs(root: Path, prefs: Prefs) -> bool:
     """Write the preferences atomically; False (and nothing raised) when the root is read-only."""
     path = prefs_path(root)
-    tmp = path.with_name(f"{PREFS_FILE}.tmp-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(asdict(prefs), indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(asdict(prefs), indent=1).encode(), sync=False)
     except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         return False
     return True
