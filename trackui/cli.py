@@ -16,17 +16,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from trackui.store import text
 from trackui.store.reader import encode_value
 
 SUBCOMMANDS = ("ls", "show", "diff", "export", "train")
-_C1 = re.compile("[\x7f-\x9f]")
 
 
 class UsageError(Exception):
@@ -44,68 +42,45 @@ class _Parser(argparse.ArgumentParser):
 
 
 def clean(s: Any, width: int | None = None) -> str:
-    """A value as one safe line: control and format characters escaped, optionally cut."""
-    text = s if isinstance(s, str) else fmt_value(s)
-    out = []
-    for ch in text:
-        if ch.isprintable():
-            out.append(ch)
-        elif ch == "\t" or ch == " ":
-            out.append(" ")
-        else:
-            o = ord(ch)
-            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
-    r = "".join(out)
-    if width is not None and len(r) > width:
-        r = r[: max(0, width - 1)] + "…"
-    return r
+    """A value as one safe line: non-printable characters escaped, optionally cut."""
+    return text.escape(s if isinstance(s, str) else fmt_value(s), width)
 
 
 def fmt_value(v: Any) -> str:
-    """A config/summary value for people (floats short, non-finite spelled out)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return f"{v:.6g}"
-    if v is None:
-        return "-"
-    if isinstance(v, (dict, list, tuple)):
-        import orjson
-
-        return orjson.dumps(encode_value(v)).decode()
-    return str(v)
+    """A config/summary value for people: ``-`` for none, 6 digits, counts in full, JSON."""
+    return text.fmt_value(v, missing="-", digits=6, fixed=True, json=True)
 
 
-def fmt_duration(s: float) -> str:
-    """Seconds as ``3h02m``, ``4m05s`` or ``12s``."""
-    s = max(0, int(s))
-    if s >= 86400:
-        return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
-    if s >= 3600:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    if s >= 60:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s}s"
+def fmt_delta(d: float | None) -> str:
+    """A signed difference in the CLI's digits ("" for none)."""
+    return text.fmt_delta(d, 4, fixed=True)
 
 
-def fmt_time(start: float) -> str:
+def fmt_duration(s: float | None) -> str:
+    """Seconds as ``3h02m``, ``4m05s`` or ``12s`` (a negative time as ``0s``)."""
+    return text.fmt_duration(max(0.0, s) if s is not None and not math.isnan(s) else s)
+
+
+def fmt_time(start: float | None) -> str:
     """Unix seconds as local ``YYYY-MM-DD HH:MM``."""
-    try:
-        return time.strftime("%Y-%m-%d %H:%M", time.localtime(start))
-    except (OverflowError, OSError, ValueError):
-        return "-"
+    return text.fmt_time(start, seconds=False)
 
 
 def dumps_json(obj: Any) -> str:
-    """Plain JSON, with DEL and C1 controls escaped too (JSON allows them raw)."""
+    """Plain JSON, with DEL and C1 controls escaped too (JSON allows them raw).
+
+    Ints past 64 bits (which orjson refuses) are written exactly by the standard library.
+    """
     import orjson
 
-    text = orjson.dumps(encode_value(obj), option=orjson.OPT_INDENT_2).decode()
-    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    value = encode_value(obj)
+    try:
+        out = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    except TypeError:
+        import json
+
+        out = json.dumps(value, indent=2, ensure_ascii=False)
+    return text.escape_c1(out)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -308,8 +283,8 @@ def cmd_diff(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                     else "(absent)"
                 )
                 delta = r.deltas[i]
-                if i > 0 and delta is not None and delta != 0:
-                    cell += f" ({delta:+.4g})"
+                if i > 0 and fmt_delta(delta):
+                    cell += f" ({fmt_delta(delta)})"
                 cells.append(cell)
             body.append(cells)
         if body:
