@@ -329,8 +329,12 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if fmt is None:
         suffix = Path(args.output).suffix.lower() if args.output else ""
         fmt = {".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}.get(suffix, "csv")
-    if fmt == "parquet" and args.output in (None, "-") and out.isatty():
-        raise UsageError("trackui export: parquet is binary: give -o FILE or redirect stdout")
+    to_stdout = args.output in (None, "-")
+    if fmt == "parquet" and (_is_terminal(out) if to_stdout else _names_terminal(args.output)):
+        raise UsageError(
+            "trackui export: parquet is binary and would go to a terminal: "
+            "give -o FILE.parquet, redirect stdout, or use --format csv"
+        )
     ix = _open_index(args.root)
     try:
         rows = [ix.resolve(r) for r in args.runs]
@@ -347,13 +351,18 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
+        # Written whole, then copied: Arrow's own file writer seeks, and on a
+        # pipe (``-o /dev/stdout | ...``) it fails and deletes the path it
+        # was given, which there is the system's /dev/stdout link.
+        sink = pa.BufferOutputStream()
+        pq.write_table(tbl, sink)
+        data = sink.getvalue().to_pybytes()
         if target is None:
-            sink = pa.BufferOutputStream()
-            pq.write_table(tbl, sink)
             sys.stdout.flush()
-            sys.stdout.buffer.write(sink.getvalue().to_pybytes())
+            sys.stdout.buffer.write(data)
         else:
-            pq.write_table(tbl, target)
+            with open(target, "wb") as f:
+                f.write(data)
         return 0
     text = _to_csv(tbl) if fmt == "csv" else _to_jsonl(tbl)
     if target is None:
@@ -362,6 +371,29 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         with open(target, "w", encoding="utf-8", newline="") as f:
             f.write(text)
     return 0
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def _names_terminal(path: str) -> bool:
+    """Whether ``path`` is a terminal (``/dev/stdout`` or ``/dev/tty`` on one)."""
+    import stat
+
+    try:
+        if not stat.S_ISCHR(os.stat(path).st_mode):
+            return False
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
 
 
 def _to_csv(tbl: Any) -> str:
@@ -413,25 +445,44 @@ def build_parser() -> argparse.ArgumentParser:
         "same questions without it.",
     )
     sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
-    ls = sub.add_parser("ls", help="list runs")
+    # Each subcommand's own prog: argparse would build it from the custom usage above.
+    ls = sub.add_parser("ls", prog="trackui ls", help="list runs")
     _add_dir(ls, True)
     ls.add_argument("--json", action="store_true", help="one JSON array")
-    ls.add_argument("--filter", "-f", default="", help="filter (docs/filters.md)")
-    show = sub.add_parser("show", help="one run: meta, config, summary, metrics")
+    ls.add_argument(
+        "--filter",
+        "-f",
+        default="",
+        metavar="F",
+        help="only runs that match F: words match the name or id; state:running, tag:T, "
+        "project:P, group:G; config or summary keys compared with numbers (lr<0.01, "
+        "optimizer/name=adam); terms all hold, or 'or', 'not' and parentheses; "
+        "quote values with spaces (the UI's / takes the same language)",
+    )
+    show = sub.add_parser(
+        "show", prog="trackui show", help="one run: meta, config, summary, metrics"
+    )
     show.add_argument("run", metavar="RUN")
     show.add_argument("--json", action="store_true")
     _add_dir(show, False)
-    diff = sub.add_parser("diff", help="config and summary keys that differ (exit 1 if any)")
+    diff = sub.add_parser(
+        "diff", prog="trackui diff", help="config and summary keys that differ (exit 1 if any)"
+    )
     diff.add_argument("runs", nargs="+", metavar="RUN")
     diff.add_argument("--all", action="store_true", help="all keys, not only differing ones")
     diff.add_argument("--json", action="store_true")
     _add_dir(diff, False)
-    ex = sub.add_parser("export", help="every logged value, full resolution")
+    ex = sub.add_parser("export", prog="trackui export", help="every logged value, full resolution")
     ex.add_argument("runs", nargs="+", metavar="RUN")
     ex.add_argument("--format", choices=("csv", "parquet", "jsonl"), default=None)
     ex.add_argument("-o", "--output", metavar="FILE", default=None, help="file (default stdout)")
     _add_dir(ex, False)
-    sub.add_parser("train", help="the bundled MNIST trainer (trackui train --help)", add_help=False)
+    sub.add_parser(
+        "train",
+        prog="trackui train",
+        help="the bundled MNIST trainer (trackui train --help)",
+        add_help=False,
+    )
     return p
 
 
@@ -449,7 +500,13 @@ def _root(args: argparse.Namespace, refs: Sequence[str] = ()) -> Path:
     return layout.resolve_root(None)
 
 
-def _ui(argv: list[str], err: IO[str]) -> int:
+NEEDS_TERMINAL = (
+    "trackui: the UI needs a terminal (stdin, stdout and stderr); without one, "
+    "`trackui ls` lists the runs (see trackui --help)"
+)
+
+
+def _ui(argv: list[str], out: IO[str], err: IO[str]) -> int:
     p = _Parser(
         prog="trackui",
         description="Open the UI on a run root. Subcommands: " + ", ".join(SUBCOMMANDS) + ".",
@@ -461,6 +518,12 @@ def _ui(argv: list[str], err: IO[str]) -> int:
     p.add_argument("--poll", action="store_true", help="poll for changes (network filesystems)")
     args = p.parse_args(argv)
     root = _root(args)
+    # Without a terminal (cron, CI, a pipe) the UI would draw escape sequences
+    # into the pipe and wait for keys that never come. (Textual draws on
+    # stderr: `trackui DIR 2>log` would draw into the log.)
+    if not all(_is_terminal(s) for s in (sys.stdin, out, err)):
+        err.write(NEEDS_TERMINAL + "\n")
+        return 2
     from trackui.tui.app import run_app
 
     return int(run_app(root, poll=args.poll))
@@ -488,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
             if argv and argv[0] in ("-h", "--help"):
                 build_parser().print_help(out)
                 return 0
-            return _ui(argv, err)
+            return _ui(argv, out, err)
         args = build_parser().parse_args(argv)
         refs = getattr(args, "runs", None) or ([args.run] if getattr(args, "run", None) else [])
         args.root = _root(args, refs)
