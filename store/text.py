@@ -8,8 +8,8 @@ is written to a terminal goes through one of three policies here:
   where a cell or a label must read cleanly; ``keep_newlines`` for
   multi-line text such as a run's console output).
 - :func:`escape`: every non-printable character shown as ``\\xNN`` or
-  ``\\uNNNN`` (or as one mark such as ``?``), optionally cut to a width (the
-  CLI, the console lines of the API, the trainer).
+  ``\\uNNNN``, optionally cut to a width (the CLI, the trainer); :func:`marked`
+  shows each as ``?`` instead (the console lines of the API).
 - :func:`quoted`: a user-supplied string inside a one-line message: quoted,
   escaped, bounded.
 
@@ -95,6 +95,11 @@ def escape(value: object, width: int | None = None, *, mark: str | None = None) 
                 out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
         s = "".join(out)
     return s if width is None else shorten(s, width)
+
+
+def marked(value: object) -> str:
+    """:func:`escape` with every non-printable character as ``?`` (the API's console lines)."""
+    return escape(value, mark="?")
 
 
 def quoted(value: object, limit: int = 80) -> str:

@@ -14,6 +14,9 @@ from trackui.store import db
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    # What is set aside here stays here: the rest of this process's tests
+    # still get temporary files.
+    monkeypatch.setattr(db, "_set_aside", {})
     return tmp_path
 
 

@@ -22,7 +22,7 @@ def test_escape_shows_every_non_printable_and_cuts() -> None:
     out = text.escape(HOSTILE)
     assert out == "a\\x1b[31mb\\x1b]0;t\\x07c d\\x9b2Je\\u202ef\\x0a"
     assert out.isprintable()
-    assert text.escape("\x1b[31m", mark="?") == "?[31m"
+    assert text.escape("\x1b[31m", mark="?") == text.marked("\x1b[31m") == "?[31m"
     assert text.escape("abcdef", 4) == "abc…"
     assert text.escape(3.5) == "3.5"
 
