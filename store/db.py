@@ -6,6 +6,14 @@ file cannot be used (a read-only root, a second viewer holding DuckDB's lock,
 a damaged or outdated file) the index moves to a per-user cache file, then to
 a private temporary file, and last to memory. Every one of those still works;
 only the start-up time differs.
+
+A place is used only once a write to it has been committed (:func:`_probe`):
+a file that opens but cannot be written (a full disk, a folder that another
+user owns, where DuckDB cannot create its WAL) is passed over like one that
+does not open. A place that fails later, in the middle of a load (the disk
+fills up), is set aside for the rest of the process with :func:`set_aside`,
+and the index opens again one step down the chain: :func:`cache_unusable`
+tells such an error from a bug.
 """
 
 from __future__ import annotations
@@ -90,6 +98,27 @@ _OLD_TABLES = ("mstats",)
 
 class IndexOpenError(OSError):
     """No place to keep the index could be opened at all (not even memory)."""
+
+
+_set_aside: dict[str, str] = {}
+"""Places this process found unusable after opening them (cache file paths, and
+``temp`` for temporary files), each with the note that says why. :func:`open_db`
+passes over them."""
+_set_aside_lock = threading.Lock()
+
+_UNUSABLE_WORDS = (
+    "permission denied",
+    "no space left",
+    "disk quota",
+    "read-only file system",
+    "could not write",
+    "failed to commit",
+    "cannot rollback",
+    "invalidated",
+    "i/o error",
+    "input/output error",
+)
+"""Words of a DuckDB error that says the storage, not the query, failed."""
 
 
 @dataclass
@@ -390,8 +419,15 @@ def _try_file(path: Path, root: Path, notes: list[str]) -> tuple[Any, bool] | No
         try:
             _configure(con, str(path.parent / "tmp"))
             fresh = _prepare(con, root)
-        except duckdb.Error as e:
-            con.close()
+            _probe(con)
+        except (duckdb.Error, OSError) as e:
+            with contextlib.suppress(Exception):
+                con.close()
+            if cache_unusable(e):
+                # Not damaged: it cannot be written here and now (a full disk,
+                # a folder owned by someone else). Keep it for whoever can.
+                notes.append(f"{path}: cannot be written ({_short(e)})")
+                return None
             if attempt == 2 or not _discard(path, notes, e):
                 notes.append(f"{path}: unusable ({_short(e)})")
                 return None
@@ -413,6 +449,92 @@ def _discard(path: Path, notes: list[str], why: BaseException) -> bool:
     except OSError:
         return False
     return True
+
+
+def cache_unusable(e: BaseException) -> bool:
+    """Whether ``e`` (or what it was raised from) says the index's storage failed.
+
+    True for an ``OSError``, a DuckDB I/O, permission or fatal error, and a
+    DuckDB transaction error about a commit or a rollback (a full disk in the
+    middle of a transaction shows as "cannot rollback - no transaction is
+    active"). False for anything else, which is a bug to report.
+    """
+    import duckdb
+
+    seen: set[int] = set()
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, (OSError, duckdb.IOException, duckdb.PermissionException)):
+            return True
+        if isinstance(cur, duckdb.FatalException):
+            return True
+        if isinstance(cur, duckdb.Error):
+            msg = str(cur).lower()
+            if any(w in msg for w in _UNUSABLE_WORDS):
+                return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def set_aside(opened: Opened, why: BaseException | str) -> str:
+    """Give up the place ``opened`` lives in, for the rest of this process.
+
+    Closes the connection (its errors ignored: the storage has failed) and
+    makes :func:`open_db` pass over that place from now on. The caller then
+    opens the index again with :func:`open_db` (or :func:`reopen`); what it
+    gets is fresh unless a place further down held a cache already.
+
+    Returns:
+        The note that says why (also kept in the next ``Opened.notes``).
+    """
+    where = str(opened.path) if opened.path is not None else "memory"
+    note = f"{where}: given up ({_short(why) if isinstance(why, BaseException) else why})"
+    if opened.kind in ("root", "user") and opened.path is not None:
+        key = str(opened.path)
+    elif opened.kind == "temp":
+        key = "temp"
+    else:
+        key = ""
+    if key:
+        with _set_aside_lock:
+            _set_aside[key] = note
+    if opened.syncing is not None:
+        opened.syncing.join()
+    with contextlib.suppress(Exception):
+        opened.con.close()
+    if opened.kind == "temp" and opened.path is not None:
+        shutil.rmtree(opened.path.parent, ignore_errors=True)
+    return note
+
+
+def reopen(opened: Opened, root: Path, why: BaseException | str) -> Opened:
+    """:func:`set_aside` the place ``opened`` lives in and open the next one down.
+
+    What the index's write side calls when a write fails with an error that
+    :func:`cache_unusable` accepts: roll nothing back (the transaction is gone
+    with the storage), call this, take the ``Opened`` it returns as the
+    index's database, and treat it like one opened at start: if ``fresh``,
+    nothing in it is cached, so every run is loaded again.
+    """
+    set_aside(opened, why)
+    return open_db(root, cache=opened.kind in ("root", "user"))
+
+
+def _probe(con: Any) -> None:
+    """Commit one small write, so that a file which opens but cannot be written
+    (no room for DuckDB's WAL, a folder it cannot create files in) fails here."""
+    # (A row rewritten with its own value, or written and removed in one
+    # transaction, reaches no file: the probe row is replaced by a new one.)
+    con.execute("BEGIN")
+    con.execute("DELETE FROM info WHERE key = 'probe'")
+    con.execute("INSERT INTO info VALUES ('probe', '')")
+    con.execute("COMMIT")
+
+
+def _set_aside_note(key: str) -> str | None:
+    with _set_aside_lock:
+        return _set_aside.get(key)
 
 
 def cache_paths(root: Path) -> list[Path]:
@@ -440,19 +562,36 @@ def open_db(root: Path, *, cache: bool = True) -> Opened:
         else:
             notes.append(f"{root}: not a directory (index not kept there)")
         for kind, path in places:
+            aside = _set_aside_note(str(path))
+            if aside is not None:
+                notes.append(aside)
+                continue
             got = _try_file(path, root, notes)
             if got is not None:
                 return Opened(got[0], path, kind, got[1], tuple(notes))
     # A private file keeps memory bounded (DuckDB evicts to it) and vanishes on close.
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix="trackui-index-"))
-        con = duckdb.connect(str(tmp / CACHE_FILE))
-        _configure(con, str(tmp / "tmp"))
-        con.execute("SET fsync_mode='NONE'")  # deleted on close, never opened again
-        _prepare(con, root)
-        return Opened(con, tmp / CACHE_FILE, "temp", True, tuple(notes))
-    except (OSError, duckdb.Error) as e:
-        notes.append(f"temporary index file: unusable ({_short(e)})")
+    aside = _set_aside_note("temp")
+    if aside is not None:
+        notes.append(aside)
+    else:
+        tmp: Path | None = None
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix="trackui-index-"))
+            con = duckdb.connect(str(tmp / CACHE_FILE))
+            try:
+                _configure(con, str(tmp / "tmp"))
+                con.execute("SET fsync_mode='NONE'")  # deleted on close, never opened again
+                _prepare(con, root)
+                _probe(con)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    con.close()
+                raise
+            return Opened(con, tmp / CACHE_FILE, "temp", True, tuple(notes))
+        except (OSError, duckdb.Error) as e:
+            notes.append(f"temporary index file: unusable ({_short(e)})")
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
     try:
         con = duckdb.connect(":memory:")
         _configure(con, None)

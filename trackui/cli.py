@@ -14,19 +14,18 @@ inside the commands that need them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
-import re
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from trackui.store import text
 from trackui.store.reader import encode_value
 
 SUBCOMMANDS = ("ls", "show", "diff", "export", "train")
-_C1 = re.compile("[\x7f-\x9f]")
 
 
 class UsageError(Exception):
@@ -44,68 +43,45 @@ class _Parser(argparse.ArgumentParser):
 
 
 def clean(s: Any, width: int | None = None) -> str:
-    """A value as one safe line: control and format characters escaped, optionally cut."""
-    text = s if isinstance(s, str) else fmt_value(s)
-    out = []
-    for ch in text:
-        if ch.isprintable():
-            out.append(ch)
-        elif ch == "\t" or ch == " ":
-            out.append(" ")
-        else:
-            o = ord(ch)
-            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
-    r = "".join(out)
-    if width is not None and len(r) > width:
-        r = r[: max(0, width - 1)] + "…"
-    return r
+    """A value as one safe line: non-printable characters escaped, optionally cut."""
+    return text.escape(s if isinstance(s, str) else fmt_value(s), width)
 
 
 def fmt_value(v: Any) -> str:
-    """A config/summary value for people (floats short, non-finite spelled out)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return f"{v:.6g}"
-    if v is None:
-        return "-"
-    if isinstance(v, (dict, list, tuple)):
-        import orjson
-
-        return orjson.dumps(encode_value(v)).decode()
-    return str(v)
+    """A config/summary value for people: ``-`` for none, 6 digits, counts in full, JSON."""
+    return text.fmt_value(v, missing="-", digits=6, fixed=True, json=True)
 
 
-def fmt_duration(s: float) -> str:
-    """Seconds as ``3h02m``, ``4m05s`` or ``12s``."""
-    s = max(0, int(s))
-    if s >= 86400:
-        return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
-    if s >= 3600:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    if s >= 60:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s}s"
+def fmt_delta(d: float | None) -> str:
+    """A signed difference in the CLI's digits ("" for none)."""
+    return text.fmt_delta(d, 4, fixed=True)
 
 
-def fmt_time(start: float) -> str:
+def fmt_duration(s: float | None) -> str:
+    """Seconds as ``3h02m``, ``4m05s`` or ``12s`` (a negative time as ``0s``)."""
+    return text.fmt_duration(max(0.0, s) if s is not None and not math.isnan(s) else s)
+
+
+def fmt_time(start: float | None) -> str:
     """Unix seconds as local ``YYYY-MM-DD HH:MM``."""
-    try:
-        return time.strftime("%Y-%m-%d %H:%M", time.localtime(start))
-    except (OverflowError, OSError, ValueError):
-        return "-"
+    return text.fmt_time(start, seconds=False)
 
 
 def dumps_json(obj: Any) -> str:
-    """Plain JSON, with DEL and C1 controls escaped too (JSON allows them raw)."""
+    """Plain JSON, with DEL and C1 controls escaped too (JSON allows them raw).
+
+    Ints past 64 bits (which orjson refuses) are written exactly by the standard library.
+    """
     import orjson
 
-    text = orjson.dumps(encode_value(obj), option=orjson.OPT_INDENT_2).decode()
-    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    value = encode_value(obj)
+    try:
+        out = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    except TypeError:
+        import json
+
+        out = json.dumps(value, indent=2, ensure_ascii=False)
+    return text.escape_c1(out)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -124,16 +100,35 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _open_index(root: Path) -> Any:
+    """The index of ``root``, brought up to date.
+
+    The index is a cache: when its storage fails while it loads (a disk that
+    fills up, a folder it cannot write), that place is set aside and the
+    index opens one step down (``store.db``: root, user cache, temporary
+    file, memory), so that the command still answers.
+    """
+    from trackui.store import db
     from trackui.store.index import Index
 
     if not root.exists():
         raise OSError(f"{clean(str(root))}: no such directory")
     if not root.is_dir():
         raise OSError(f"{clean(str(root))}: not a directory")
-    ix = Index(root, cache=True)
-    ix.scan()
-    ix.ingest()
-    return ix
+    for _ in range(4):  # at most root, user, temp, then memory
+        ix = Index(root, cache=True)
+        try:
+            ix.scan()
+            ix.ingest()
+            return ix
+        except Exception as e:
+            if not db.cache_unusable(e) or ix.storage == "memory":
+                with contextlib.suppress(Exception):
+                    ix.close()
+                raise
+            db.set_aside(ix._db, e)
+            with contextlib.suppress(Exception):
+                ix.close()
+    raise db.IndexOpenError("index: no place to keep it could be written")
 
 
 def run_json(row: Any) -> dict[str, Any]:
@@ -308,8 +303,8 @@ def cmd_diff(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                     else "(absent)"
                 )
                 delta = r.deltas[i]
-                if i > 0 and delta is not None and delta != 0:
-                    cell += f" ({delta:+.4g})"
+                if i > 0 and fmt_delta(delta):
+                    cell += f" ({fmt_delta(delta)})"
                 cells.append(cell)
             body.append(cells)
         if body:
@@ -334,8 +329,12 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if fmt is None:
         suffix = Path(args.output).suffix.lower() if args.output else ""
         fmt = {".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}.get(suffix, "csv")
-    if fmt == "parquet" and args.output in (None, "-") and out.isatty():
-        raise UsageError("trackui export: parquet is binary: give -o FILE or redirect stdout")
+    to_stdout = args.output in (None, "-")
+    if fmt == "parquet" and (_is_terminal(out) if to_stdout else _names_terminal(args.output)):
+        raise UsageError(
+            "trackui export: parquet is binary and would go to a terminal: "
+            "give -o FILE.parquet, redirect stdout, or use --format csv"
+        )
     ix = _open_index(args.root)
     try:
         rows = [ix.resolve(r) for r in args.runs]
@@ -352,13 +351,18 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
+        # Written whole, then copied: Arrow's own file writer seeks, and on a
+        # pipe (``-o /dev/stdout | ...``) it fails and deletes the path it
+        # was given, which there is the system's /dev/stdout link.
+        sink = pa.BufferOutputStream()
+        pq.write_table(tbl, sink)
+        data = sink.getvalue().to_pybytes()
         if target is None:
-            sink = pa.BufferOutputStream()
-            pq.write_table(tbl, sink)
             sys.stdout.flush()
-            sys.stdout.buffer.write(sink.getvalue().to_pybytes())
+            sys.stdout.buffer.write(data)
         else:
-            pq.write_table(tbl, target)
+            with open(target, "wb") as f:
+                f.write(data)
         return 0
     text = _to_csv(tbl) if fmt == "csv" else _to_jsonl(tbl)
     if target is None:
@@ -367,6 +371,29 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         with open(target, "w", encoding="utf-8", newline="") as f:
             f.write(text)
     return 0
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def _names_terminal(path: str) -> bool:
+    """Whether ``path`` is a terminal (``/dev/stdout`` or ``/dev/tty`` on one)."""
+    import stat
+
+    try:
+        if not stat.S_ISCHR(os.stat(path).st_mode):
+            return False
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
 
 
 def _to_csv(tbl: Any) -> str:
@@ -418,25 +445,44 @@ def build_parser() -> argparse.ArgumentParser:
         "same questions without it.",
     )
     sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
-    ls = sub.add_parser("ls", help="list runs")
+    # Each subcommand's own prog: argparse would build it from the custom usage above.
+    ls = sub.add_parser("ls", prog="trackui ls", help="list runs")
     _add_dir(ls, True)
     ls.add_argument("--json", action="store_true", help="one JSON array")
-    ls.add_argument("--filter", "-f", default="", help="filter (docs/filters.md)")
-    show = sub.add_parser("show", help="one run: meta, config, summary, metrics")
+    ls.add_argument(
+        "--filter",
+        "-f",
+        default="",
+        metavar="F",
+        help="only runs that match F: words match the name or id; state:running, tag:T, "
+        "project:P, group:G; config or summary keys compared with numbers (lr<0.01, "
+        "optimizer/name=adam); terms all hold, or 'or', 'not' and parentheses; "
+        "quote values with spaces (the UI's / takes the same language)",
+    )
+    show = sub.add_parser(
+        "show", prog="trackui show", help="one run: meta, config, summary, metrics"
+    )
     show.add_argument("run", metavar="RUN")
     show.add_argument("--json", action="store_true")
     _add_dir(show, False)
-    diff = sub.add_parser("diff", help="config and summary keys that differ (exit 1 if any)")
+    diff = sub.add_parser(
+        "diff", prog="trackui diff", help="config and summary keys that differ (exit 1 if any)"
+    )
     diff.add_argument("runs", nargs="+", metavar="RUN")
     diff.add_argument("--all", action="store_true", help="all keys, not only differing ones")
     diff.add_argument("--json", action="store_true")
     _add_dir(diff, False)
-    ex = sub.add_parser("export", help="every logged value, full resolution")
+    ex = sub.add_parser("export", prog="trackui export", help="every logged value, full resolution")
     ex.add_argument("runs", nargs="+", metavar="RUN")
     ex.add_argument("--format", choices=("csv", "parquet", "jsonl"), default=None)
     ex.add_argument("-o", "--output", metavar="FILE", default=None, help="file (default stdout)")
     _add_dir(ex, False)
-    sub.add_parser("train", help="the bundled MNIST trainer (trackui train --help)", add_help=False)
+    sub.add_parser(
+        "train",
+        prog="trackui train",
+        help="the bundled MNIST trainer (trackui train --help)",
+        add_help=False,
+    )
     return p
 
 
@@ -454,7 +500,13 @@ def _root(args: argparse.Namespace, refs: Sequence[str] = ()) -> Path:
     return layout.resolve_root(None)
 
 
-def _ui(argv: list[str], err: IO[str]) -> int:
+NEEDS_TERMINAL = (
+    "trackui: the UI needs a terminal (stdin, stdout and stderr); without one, "
+    "`trackui ls` lists the runs (see trackui --help)"
+)
+
+
+def _ui(argv: list[str], out: IO[str], err: IO[str]) -> int:
     p = _Parser(
         prog="trackui",
         description="Open the UI on a run root. Subcommands: " + ", ".join(SUBCOMMANDS) + ".",
@@ -466,6 +518,12 @@ def _ui(argv: list[str], err: IO[str]) -> int:
     p.add_argument("--poll", action="store_true", help="poll for changes (network filesystems)")
     args = p.parse_args(argv)
     root = _root(args)
+    # Without a terminal (cron, CI, a pipe) the UI would draw escape sequences
+    # into the pipe and wait for keys that never come. (Textual draws on
+    # stderr: `trackui DIR 2>log` would draw into the log.)
+    if not all(_is_terminal(s) for s in (sys.stdin, out, err)):
+        err.write(NEEDS_TERMINAL + "\n")
+        return 2
     from trackui.tui.app import run_app
 
     return int(run_app(root, poll=args.poll))
@@ -493,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
             if argv and argv[0] in ("-h", "--help"):
                 build_parser().print_help(out)
                 return 0
-            return _ui(argv, err)
+            return _ui(argv, out, err)
         args = build_parser().parse_args(argv)
         refs = getattr(args, "runs", None) or ([args.run] if getattr(args, "run", None) else [])
         args.root = _root(args, refs)
