@@ -214,3 +214,21 @@ def test_import_contracts_hold(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     assert "0 broken" in out.stdout
+
+
+def test_every_api_module_is_under_the_api_contract() -> None:
+    """A new module of the logging API is bound by the contract that keeps the UI out of it."""
+    import tomllib
+
+    conf = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]
+    contract = next(c for c in conf["contracts"] if "API" in c["name"])
+    listed = set(contract["source_modules"])
+    modules = {
+        f"trackui.{p.stem}"
+        for p in (REPO / "trackui").glob("*.py")
+        if p.stem not in ("__init__", "__main__")
+    }
+    modules |= {
+        f"trackui.{p.name}" for p in (REPO / "trackui").iterdir() if (p / "__init__.py").exists()
+    }
+    assert modules - listed == set(), "add these to the API contract in pyproject.toml"
