@@ -6,8 +6,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from trackui.store.index_state import shown
 from trackui.store.models import Diff, DiffRow, RunRow, flatten
+from trackui.store.text import quoted
 
 
 def as_number(v: Any) -> float | None:
@@ -61,6 +61,6 @@ def diff_runs(rows: Sequence[RunRow], baseline: str | None, all_keys: bool) -> D
     if baseline is not None:
         ids = [r.id for r in rows]
         if baseline not in ids:
-            raise LookupError(f"diff: baseline {shown(baseline)} is not one of the runs")
+            raise LookupError(f"diff: baseline {quoted(baseline)} is not one of the runs")
         b = ids.index(baseline)
     return compute_diff(rows, b, all_keys)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trackui.store import layout
+from trackui.store.text import quoted
 
 
 class FilterError(ValueError):
@@ -86,7 +87,7 @@ def _tokenize(src: str) -> list[_Tok]:
                 j += 1
             op = src[i:j]
             if op not in _OPS:
-                raise FilterError(f"filter: unknown operator {_q(op)} at {i + 1}")
+                raise FilterError(f"filter: unknown operator {quoted(op, 40)} at {i + 1}")
             toks.append(_Tok("op", op, i + 1))
             i = j
         else:
@@ -98,12 +99,6 @@ def _tokenize(src: str) -> list[_Tok]:
             toks.append(_Tok("word", src[i:j], i + 1))
             i = j
     return toks
-
-
-def _q(s: str) -> str:
-    """A value quoted for an error message, with control characters made visible."""
-    s = s if len(s) <= 40 else s[:37] + "..."
-    return "'" + "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in s) + "'"
 
 
 def _number(text: str) -> float | None:
@@ -140,7 +135,7 @@ class _Parser:
         if tok is not None:
             if tok.kind == "rp":
                 raise FilterError(f"filter: unmatched ')' at {tok.pos}")
-            raise FilterError(f"filter: unexpected {_q(tok.text)} at {tok.pos}")
+            raise FilterError(f"filter: unexpected {quoted(tok.text, 40)} at {tok.pos}")
         return sql
 
     def or_expr(self) -> str:
@@ -195,7 +190,7 @@ class _Parser:
         if tok.kind == "rp":
             raise FilterError(f"filter: unmatched ')' at {tok.pos}")
         if tok.kind == "op":
-            raise FilterError(f"filter: {_q(tok.text)} needs a key before it at {tok.pos}")
+            raise FilterError(f"filter: {quoted(tok.text, 40)} needs a key before it at {tok.pos}")
         nxt = self.peek()
         if tok.kind == "word" and nxt is not None and nxt.kind == "op":
             op = self.take()
@@ -205,11 +200,11 @@ class _Parser:
                 or val.kind not in ("word", "str")
                 or (val.kind == "word" and val.text.lower() in _KEYWORDS)
             ):
-                raise FilterError(f"filter: missing value after {_q(op.text)} at {op.pos}")
+                raise FilterError(f"filter: missing value after {quoted(op.text, 40)} at {op.pos}")
             self.take()
             return self.compare(tok, op, val)
         if tok.kind == "word" and tok.text.lower() in _KEYWORDS:
-            raise FilterError(f"filter: misplaced {_q(tok.text)} at {tok.pos}")
+            raise FilterError(f"filter: misplaced {quoted(tok.text, 40)} at {tok.pos}")
         # Free text: the name contains it, or the id starts with it.
         self.params += [tok.text.lower(), tok.text]
         return "(contains(lower(r.name), ?) OR starts_with(r.id, ?))"
@@ -249,12 +244,14 @@ class _Parser:
 
     def field(self, name: str, col: str, o: str, text: str, op: _Tok, val: _Tok) -> str:
         if o not in (":", "=", "!="):
-            raise FilterError(f"filter: operator {_q(o)} does not apply to {_q(name)} at {op.pos}")
+            raise FilterError(
+                f"filter: operator {quoted(o, 40)} does not apply to {quoted(name, 40)} at {op.pos}"
+            )
         neg = o == "!="
         if name == "state":
             if text.lower() not in layout.STATES:
                 raise FilterError(
-                    f"filter: unknown state {_q(text)} at {val.pos} (one of {', '.join(layout.STATES)})"
+                    f"filter: unknown state {quoted(text, 40)} at {val.pos} (one of {', '.join(layout.STATES)})"
                 )
             self.params.append(text.lower())
             sql = "r.state = ?"

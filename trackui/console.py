@@ -9,16 +9,19 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+# Console text is made safe by the store's one module: ``safe`` shows each
+# control character as ``?``; ``escape`` spells it out (``\x1b``).
+from trackui.store.text import escape as escape  # (re-exported for the trainer)
+from trackui.store.text import marked as safe
 
 if TYPE_CHECKING:
     from trackui.run_object import Run
 
 _warned: set[str] = set()
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _BARS = "▁▂▃▄▅▆▇█"
 _SPARK_WIDTH = 24
 _MAX_METRICS = 12
@@ -27,11 +30,6 @@ _MAX_HISTORY_BYTES = 64 << 20
 
 def silent() -> bool:
     return os.environ.get("TRACKUI_SILENT", "").lower() not in ("", "0", "false", "no")
-
-
-def safe(text: Any) -> str:
-    """``text`` with control characters (ESC included) shown as ``?``."""
-    return _CONTROL.sub("?", str(text))
 
 
 def warn(msg: str) -> None:

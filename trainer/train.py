@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 import trackui
+from trackui.console import escape as _safe
 from trackui.trainer.cli_args import (
     LR_DECAY,
     PROG,
@@ -76,11 +77,6 @@ LoadData = Callable[[], "tuple[DeviceData, float]"]
 
 class _Reported(Exception):
     """A failure already told on stderr (and so in the run's ``output.log``)."""
-
-
-def _safe(text: object) -> str:
-    """Text for the console with control characters (escape sequences included) made visible."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def _resolve_device(spec: str) -> torch.device:

@@ -12,9 +12,6 @@ command. The text itself (what is removed, how numbers read) is
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from rich.text import Text
 
 from trackui.store.text import (
@@ -42,7 +39,6 @@ __all__ = [
     "fmt_value",
     "literal",
     "shorten",
-    "sort_key",
     "state_text",
     "update_if_changed",
 ]
@@ -74,19 +70,6 @@ def state_text(state: str, *, with_word: bool = True) -> Text:
     glyph = STATE_GLYPHS.get(state, "?")
     label = f"{glyph} {state}" if with_word else glyph
     return Text(label, style=STATE_STYLES.get(state, ""), no_wrap=True)
-
-
-def sort_key(v: Any) -> tuple[int, Any]:
-    """A key that orders mixed values: numbers, then text, then missing (NaN last among numbers)."""
-    if v is None:
-        return (3, 0)
-    if isinstance(v, bool):
-        return (0, float(v))
-    if isinstance(v, (int, float)):
-        if isinstance(v, float) and math.isnan(v):
-            return (1, 0)
-        return (0, v)
-    return (2, str(v).lower())
 
 
 def update_if_changed(widget: object, text: Text) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from textual.widgets import DataTable, Header, Log, Static, TabbedContent, TabPa
 
 from trackui.store.models import RunRow
 from trackui.store.reader import list_files, output_tail
+from trackui.store.text import fmt_size, fmt_time
 from trackui.tui.chart_settings import ChartSettings
 from trackui.tui.fmt import clean, fmt_duration, fmt_value, state_text, update_if_changed
 from trackui.tui.messages import DetailQueried
@@ -36,26 +36,6 @@ def read_output_tail(run_dir: Path) -> str:
     (carriage returns resolved by ``store.reader.output_tail``)."""
     lines = output_tail(run_dir, OUTPUT_TAIL_BYTES, OUTPUT_TAIL_LINES)
     return "\n".join(clean(line) for line in lines).rstrip("\n")
-
-
-def fmt_size(n: int) -> str:
-    """Bytes as ``912 B``, ``4.2 KB``, ``1.3 MB``."""
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
-def fmt_time(t: float | None) -> str:
-    """Unix seconds as local ``YYYY-MM-DD HH:MM:SS``."""
-    if t is None:
-        return "-"
-    try:
-        return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S")
-    except (OverflowError, OSError, ValueError):
-        return "-"
 
 
 def overview_text(row: RunRow, text_values: Iterable[tuple[str, str]]) -> Text:
