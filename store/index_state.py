@@ -21,7 +21,8 @@ import orjson
 from trackui.store.ingest import HistState, Loaded, MStat
 from trackui.store.liveness import claims_running
 from trackui.store.models import MetricInfo, RunInfo
-from trackui.store.reader import decode_value
+from trackui.store.reader import decode_value, loads_json
+from trackui.store.text import quoted
 
 
 @dataclass
@@ -64,7 +65,7 @@ class IndexState:
         """
         run = self.runs.get(run_id)
         if run is None:
-            raise LookupError(f"no run with id {shown(run_id)}")
+            raise LookupError(f"no run with id {quoted(run_id)}")
         return run
 
     def ids_of(self, rids: Iterable[int], runs: Iterable[RunEntry] | None = None) -> set[str]:
@@ -152,14 +153,14 @@ class IndexState:
             return named[0].info.id
         if len(named) > 1:
             ids = ", ".join(sorted(r.info.id for r in named)[:5])
-            raise LookupError(f"run name {shown(ref)} is ambiguous: {len(named)} runs ({ids})")
+            raise LookupError(f"run name {quoted(ref)} is ambiguous: {len(named)} runs ({ids})")
         pre = [r for r in self.runs.values() if ref and r.info.id.startswith(ref)]
         if len(pre) == 1:
             return pre[0].info.id
         if len(pre) > 1:
             ids = ", ".join(sorted(r.info.id for r in pre)[:5])
-            raise LookupError(f"run id prefix {shown(ref)} is ambiguous: {len(pre)} runs ({ids})")
-        raise LookupError(f"no run matches {shown(ref)} in {shown(str(root))}")
+            raise LookupError(f"run id prefix {quoted(ref)} is ambiguous: {len(pre)} runs ({ids})")
+        raise LookupError(f"no run matches {quoted(ref)} in {quoted(str(root))}")
 
 
 def touched(got: Loaded, resets: Iterable[int]) -> set[int]:
@@ -186,12 +187,12 @@ def read_cached(cur: Any, root: Path) -> Cached:
     for rid, rid_id, d, sig, meta, config, summary, warnings, state in cur.execute(
         "SELECT rid, id, dir, sig, meta, config, summary, warnings, state FROM runs"
     ).fetchall():
-        summ = {k: decode_value(v) for k, v in orjson.loads(summary).items()}
+        summ = {k: decode_value(v) for k, v in loads_json(summary).items()}
         info = RunInfo(
             rid_id,
             root / d,
-            orjson.loads(meta),
-            orjson.loads(config),
+            loads_json(meta),
+            loads_json(config),
             summ,
             state,
             tuple(orjson.loads(warnings)),
@@ -221,9 +222,3 @@ def read_cached(cur: Any, root: Path) -> Cached:
     ).fetchall():
         st.texts.setdefault(rid, {})[key] = (step, val)
     return Cached(st, mids, next_rid, {r for r in lagging if r in st.hist})
-
-
-def shown(s: str) -> str:
-    """A user-supplied string for a one-line message: quoted, controls escaped, bounded."""
-    s = s if len(s) <= 80 else s[:77] + "..."
-    return "'" + "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in s) + "'"

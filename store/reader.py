@@ -121,9 +121,11 @@ class _TooLarge(Exception):
         self.size = size
 
 
-def _loads(data: bytes) -> Any:
+def loads_json(data: bytes | str) -> Any:
     """JSON with integers beyond 64 bits read exactly (the writer keeps them exact;
     orjson would read them as floats, or refuse those beyond ±1.8e308)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
     if _BIG_INT.search(data) is None:
         return orjson.loads(data)
     try:
@@ -146,7 +148,7 @@ def read_json_object(path: str | os.PathLike[str], warnings: list[str]) -> dict[
         warnings.append(f"{name}: too large ({e.size:,} bytes, over {MAX_SMALL_BYTES:,}), skipped")
         return None
     try:
-        obj = _loads(data)
+        obj = loads_json(data)
     except orjson.JSONDecodeError:
         warnings.append(f"{name}: damaged (not valid JSON), skipped")
         return None

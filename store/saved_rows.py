@@ -23,7 +23,7 @@ import orjson
 from trackui.store.db import cache_paths
 from trackui.store.models import RunRow
 from trackui.store.reader import decode_value, encode_value
-from trackui.store.writer import write_atomic
+from trackui.store.writer import json_bytes, write_atomic
 
 VERSION = 1
 """Bump when RunRow's fields change: another version is ignored."""
@@ -51,7 +51,7 @@ def write_snapshot(index_path: Path, root: Path, rows: list[RunRow]) -> None:
         "rows": [encode_value({f: getattr(r, f) for f in _FIELDS}) for r in rows],
     }
     try:
-        write_atomic(path, orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), sync=False)
+        write_atomic(path, json_bytes(data, indent=False), sync=False)
     except OSError:
         pass  # a read-only place: the next start just waits
 

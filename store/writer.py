@@ -39,14 +39,18 @@ MAX_WARNINGS = 5
 """How many I/O warnings a writer prints before it goes quiet."""
 
 
-def _dumps(obj: Any) -> bytes:
-    """``obj`` as indented JSON. Integers beyond 64 bits, which orjson refuses, are
-    written exactly by the standard library's encoder instead (the reader reads
-    them back exactly); text that is not valid Unicode is written with ``?``."""
+def json_bytes(obj: Any, *, indent: bool = True) -> bytes:
+    """``obj`` as JSON (indented, or compact with ``indent=False``).
+
+    Integers beyond 64 bits, which orjson refuses, are written exactly by the
+    standard library's encoder instead (the reader reads them back exactly);
+    text that is not valid Unicode is written with ``?``.
+    """
+    opt = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
     try:
-        return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+        return orjson.dumps(obj, option=opt, default=str)
     except TypeError:
-        text = json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+        text = json.dumps(obj, indent=2 if indent else None, ensure_ascii=False, default=str)
         return text.encode("utf-8", "replace")
 
 
@@ -101,7 +105,7 @@ def write_atomic(
 
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write ``obj`` as JSON to ``path`` with ``write_atomic``. Raises OSError."""
-    write_atomic(path, _dumps(obj) + b"\n")
+    write_atomic(path, json_bytes(obj) + b"\n")
 
 
 def _ends_with_newline(fd: int) -> bool:

@@ -18,14 +18,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import orjson
-
 from trackui.store.db import all_tables, run_tables
 from trackui.store.index_state import IndexState, RunEntry
 from trackui.store.ingest import Loaded
 from trackui.store.ingest_exact import insert_points, insert_texts
 from trackui.store.models import flatten
 from trackui.store.reader import encode_value
+from trackui.store.writer import json_bytes
 
 WRITE_BEHIND_S = 5.0
 """Live appends wait in memory at most this long before they are written to DuckDB..."""
@@ -46,7 +45,7 @@ def transaction(cur: Any) -> Iterator[Any]:
 
 
 def _dumps(v: Any) -> str:
-    return orjson.dumps(encode_value(v), option=orjson.OPT_NON_STR_KEYS).decode()
+    return json_bytes(encode_value(v), indent=False).decode()
 
 
 def _s(v: Any) -> str | None:

@@ -68,20 +68,10 @@ def fmt_time(start: float | None) -> str:
 
 
 def dumps_json(obj: Any) -> str:
-    """Plain JSON, with DEL and C1 controls escaped too (JSON allows them raw).
+    """Plain JSON, with DEL and C1 controls escaped too (JSON allows them raw)."""
+    from trackui.store.writer import json_bytes
 
-    Ints past 64 bits (which orjson refuses) are written exactly by the standard library.
-    """
-    import orjson
-
-    value = encode_value(obj)
-    try:
-        out = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-    except TypeError:
-        import json
-
-        out = json.dumps(value, indent=2, ensure_ascii=False)
-    return text.escape_c1(out)
+    return text.escape_c1(json_bytes(encode_value(obj)).decode())
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -130,3 +130,13 @@ def test_export_every_format(capsys, extreme, tmp_path) -> None:
     loss = [r["value"] for r in tbl if r["run_name"] == "runx" and r["metric"] == "loss"]
     assert loss[:4] == [math.inf, -math.inf, 1e308, -1e308]
     assert math.isnan(loss[4])
+
+
+def test_big_ints_stay_exact_through_the_cached_index(capsys, extreme) -> None:
+    # The first ls builds the cached index; the second reads the runs from it.
+    for _ in range(2):
+        rc, out, err = cli(capsys, "ls", str(extreme), "--json")
+        assert rc == 0, err
+        rows = {r["name"]: r for r in json.loads(out)}
+        assert rows["runx"]["config"]["big"] == BIG and rows["runy"]["config"]["big"] == -BIG
+    assert (extreme / ".trackui").is_dir()
