@@ -161,4 +161,11 @@ async def test_detail_and_compare_over_extreme_values(tmp_path: Path, app_factor
                 assert "(+inf)" not in cell and "(nan)" not in cell, cells
         await pilot.press("a")
         await settle(pilot)
+        # Every key now: a config key holding None reads None, not "missing".
+        none_row = next(
+            diff.get_row_at(i)
+            for i in range(diff.row_count)
+            if diff.get_row_at(i)[1].plain == "none"
+        )
+        assert [c.plain for c in none_row[2:]] == ["None"] * 5
         assert error_notes(app) == []

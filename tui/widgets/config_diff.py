@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
-from trackui.store.models import Diff, RunRow
+from trackui.store.models import Diff, RunRow, flatten
 from trackui.tui.fmt import clean, shorten
 from trackui.tui.value_text import delta_text, fit_value
 
@@ -21,9 +21,13 @@ def diff_cell(
     baseline: bool,
     differs: bool,
     base_value: object = None,
+    present: bool = False,
 ) -> Text:
-    """One run's value of one key, with its delta from the baseline (``base_value``) when numeric."""
-    if value is None:
+    """One run's value of one key, with its delta from the baseline (``base_value``) when numeric.
+
+    A run without the key shows ``—``; one whose key holds None (``present``) shows ``None``.
+    """
+    if value is None and not present:
         return Text("—", style="dim")
     t = Text(fit_value(value, CELL_WIDTH), no_wrap=True)
     if baseline:
@@ -69,6 +73,10 @@ class ConfigDiff(DataTable[Text]):
         """Show ``diff`` for ``runs`` (in the diff's run order); returns the number of rows shown."""
         self.diff = diff
         names = {r.id: r.name for r in runs}
+        # Which keys each run has (a value of None is not a missing key).
+        keys = {
+            r.id: {"config": flatten(r.config).keys(), "summary": r.summary.keys()} for r in runs
+        }
         cursor = self.cursor_row
         self.clear(columns=True)
         self.add_column(Text(""), key="section")
@@ -98,6 +106,7 @@ class ConfigDiff(DataTable[Text]):
                         baseline=rid == diff.baseline,
                         differs=row.differs,
                         base_value=base,
+                        present=v is None and row.key in keys.get(rid, {}).get(row.section, ()),
                     )
                 )
             self.add_row(*cells)
