@@ -19,42 +19,10 @@ from trackui.store.models import RunRow
 from trackui.tui.widgets.run_cells import BASE_COLUMNS as BASE_COLUMNS  # (re-exported)
 from trackui.tui.widgets.run_cells import cell_widths, cells, column_title
 from trackui.tui.widgets.run_cells import column_value as column_value  # (re-exported)
+from trackui.tui.widgets.table_lines import Line, crop_line
 
 PAD = 1
 """Blank cells on each side of a cell."""
-ELLIPSIS = "…"
-
-Line = tuple[Strip, tuple[tuple[int, int], ...]]
-"""A rendered line and where each cell's text lies on it (start, end)."""
-
-
-def _crop(
-    strip: Strip, spans: Sequence[tuple[int, int]], x: int, width: int, style: Style
-) -> Strip:
-    """The cells ``x`` to ``x + width`` of a line; a text cut at either edge ends in ``…`` there.
-
-    A table wider than its pane is cut at the pane's edges, and a number cut
-    there would read as another number (``0.001`` as ``0.0``).
-    """
-    out = strip.crop_extend(x, x + width, style)
-    right = x + width
-    cut_right = any(a < right < b for a, b in spans)
-    cut_left = any(a < x < b for a, b in spans)
-    if not (cut_left or cut_right) or width < 1:
-        return out
-    if width == 1:
-        return _mark(out, 0)
-    first = _mark(out, 0) if cut_left else out.crop(0, 1)
-    last = _mark(out, width - 1) if cut_right else out.crop(width - 1, width)
-    return Strip.join([first, out.crop(1, width - 1), last])
-
-
-def _mark(strip: Strip, x: int) -> Strip:
-    """An ellipsis in the style of cell ``x`` of ``strip``."""
-    seg = next(iter(strip.crop(x, x + 1)), None)
-    return Strip([Segment(ELLIPSIS, seg.style if seg is not None else None)], 1)
-
-
 _BLANK = Style(bold=False)
 
 NAV_BINDINGS = [
@@ -336,7 +304,7 @@ class RunTable(ScrollView, can_focus=True):
         if y == 0:
             style = base + self.get_component_rich_style("run-table--header")
             strip, spans = self._header_strip()
-            return _crop(strip.apply_style(style), spans, scroll_x, width, style)
+            return crop_line(strip.apply_style(style), spans, scroll_x, width, style)
         row = scroll_y + y - 1
         if row >= len(self.rows_shown):
             return Strip.blank(width, base)
@@ -347,7 +315,7 @@ class RunTable(ScrollView, can_focus=True):
         else:
             style = base
         strip, spans = self._row_strip(row)
-        return _crop(strip.apply_style(style), spans, scroll_x, width, style)
+        return crop_line(strip.apply_style(style), spans, scroll_x, width, style)
 
     def _header_strip(self) -> Line:
         # Built again only when the titles (sort arrow) or the widths change:
