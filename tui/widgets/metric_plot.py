@@ -102,11 +102,11 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         # plotext's figure is not thread-safe; draws of one chart never overlap.
         self._plt_lock = threading.Lock()
         self.builds = 0
+        """How many pictures this chart has built (tests check redraws are skipped)."""
         self._auto_yticks: tuple[list[Any], list[Any], list[Any]] | None = None
         """plotext's automatic y ticks, put back after ticks of our own."""
         self._styles: dict[tuple[object, ...], Style] = {}
         """Rich styles of plotext's colour triples, decoded once."""
-        """How many pictures this chart has built (tests check redraws are skipped)."""
 
     @property
     def metric(self) -> str:
