@@ -28,7 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from trackui.store.layout import SMOOTHERS, X_AXES
 from trackui.tui import GC_THRESHOLDS
-from trackui.tui.chart_settings import PALETTE, ChartSettings, SettingsChanged
+from trackui.tui.chart_settings import PALETTE, SMOOTHING_LABELS, ChartSettings, SettingsChanged
 from trackui.tui.errors import report_error
 from trackui.tui.fmt import clean
 from trackui.tui.keys import APP_BINDINGS
@@ -228,7 +228,7 @@ class TrackApp(App[int]):
         )
         for s in SMOOTHERS:
             yield SystemCommand(
-                f"Smoothing: {s}",
+                f"Smoothing: {SMOOTHING_LABELS[s]}",
                 "How curves are smoothed",
                 lambda s=s: settings.set_smoothing(s),
             )

@@ -19,7 +19,7 @@ from pathlib import Path
 from textual.dom import DOMNode
 from textual.signal import Signal
 
-from trackui.store.layout import SMOOTH_NONE, SMOOTHERS, X_AXES, X_STEP
+from trackui.store.layout import SMOOTH_EMA, SMOOTH_NONE, SMOOTH_TWEMA, SMOOTHERS, X_AXES, X_STEP
 from trackui.tui.prefs import Prefs, load_prefs, save_prefs
 
 RGB = tuple[int, int, int]
@@ -37,6 +37,21 @@ PALETTE: tuple[RGB, ...] = (
     (170, 170, 170),  # grey
 )
 """Run colours: distinguishable on dark and light backgrounds, and colour-blind friendly first."""
+
+
+SMOOTHING_LABELS: dict[str, str] = {
+    SMOOTH_TWEMA: "time-weighted EMA",
+    SMOOTH_EMA: "EMA",
+    SMOOTH_NONE: "no smoothing",
+}
+"""How each smoother is named on screen (the stored names are short)."""
+
+
+def smoothing_label(smoothing: str, strength: float) -> str:
+    """``time-weighted EMA 0.60``, ``EMA 0.60`` or ``no smoothing``."""
+    if smoothing == SMOOTH_NONE:
+        return SMOOTHING_LABELS[SMOOTH_NONE]
+    return f"{SMOOTHING_LABELS.get(smoothing, smoothing)} {strength:.2f}"
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,8 @@ class ChartSettings:
         self._changed(
             "Smoothing off"
             if p.smoothing == SMOOTH_NONE
-            else f"Smoothing: {p.smoothing}, strength {p.strength:.2f}"
+            else f"Smoothing: {SMOOTHING_LABELS.get(p.smoothing, p.smoothing)}, "
+            f"strength {p.strength:.2f}"
         )
 
     def set_x_axis(self, x: str) -> None:

@@ -2,14 +2,21 @@
 
 Every label comes from run data (metric names, config keys), so each is
 passed as a ``Text``, never as markup.
+
+A key a dialog acts on ends in the dialog: Textual offers a key to the
+bindings of the focused widget and the screen only after the key has been
+through the widgets' handlers, and by then a dialog that accepted in a
+handler has been dismissed, so the key would be matched against the screen
+below (Enter opening the highlighted run).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -20,13 +27,32 @@ from textual.widgets.selection_list import Selection
 
 from trackui.tui.fmt import clean
 
+ResultT = TypeVar("ResultT")
 
-class ChooseManyScreen(ModalScreen[list[str] | None]):
-    """Tick any number of items; Enter on the OK button or ``ctrl+s`` accepts, Escape cancels."""
+
+class DialogScreen(ModalScreen[ResultT]):
+    """A modal dialog whose keys never reach the screen below it."""
+
+    async def handle_key(self, event: events.Key) -> bool:
+        handled = await super().handle_key(event)
+        if handled:
+            # A key the dialog's own handlers took (one that may have
+            # dismissed it) goes no further: bindings are looked up when the
+            # key comes back up to the app, against whatever screen is on
+            # top by then.
+            event.stop()
+            event.prevent_default()
+        return handled
+
+
+class ChooseManyScreen(DialogScreen[list[str] | None]):
+    """Tick any number of items; Enter or ``ctrl+s`` accepts, Escape cancels."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "accept", "Accept"),
+        # Before the list's own Enter (which would tick): space ticks.
+        Binding("enter", "accept", "Accept", show=False, priority=True),
     ]
 
     def __init__(self, title: str, items: Sequence[tuple[str, str]], chosen: Sequence[str]) -> None:
@@ -72,13 +98,8 @@ class ChooseManyScreen(ModalScreen[list[str] | None]):
     def _cancel(self) -> None:
         self.action_cancel()
 
-    def key_enter(self) -> None:
-        # Enter in the list ticks an item in Textual; here it accepts, as
-        # space is the ticking key everywhere in trackui.
-        self.action_accept()
 
-
-class ChooseOneScreen(ModalScreen[str | None]):
+class ChooseOneScreen(DialogScreen[str | None]):
     """Pick one item from a list."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -114,7 +135,7 @@ class ChooseOneScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(DialogScreen[str | None]):
     """Type one value; ``validate`` returns an error line or None."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]

@@ -17,10 +17,11 @@ from trackui.store.models import RunRow
 from trackui.store.reader import list_files, output_tail
 from trackui.store.text import fmt_size, fmt_time
 from trackui.tui.chart_settings import ChartSettings
-from trackui.tui.fmt import clean, fmt_duration, fmt_value, state_text, update_if_changed
+from trackui.tui.fmt import clean, fmt_duration, state_text, update_if_changed
 from trackui.tui.messages import DetailQueried
 from trackui.tui.refresher import StoreRefresher
 from trackui.tui.screens.base import StoreScreen
+from trackui.tui.value_text import value_text
 from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.keys_footer import KeysFooter
 
@@ -111,7 +112,7 @@ def fill_tree(node: Any, value: Any) -> None:
             else:
                 label = Text(clean(k), style="bold")
                 label.append(": ")
-                label.append(fmt_value(v))
+                label.append(value_text(v))
                 node.add_leaf(label)
 
 
@@ -238,7 +239,7 @@ class RunDetailScreen(StoreScreen):
             tree.root.expand()
         # Tables are rebuilt only when their content changed (live runs
         # refresh this screen twice a second).
-        summary_rows = tuple((clean(k), fmt_value(row.summary[k])) for k in sorted(row.summary))
+        summary_rows = tuple((clean(k), value_text(row.summary[k])) for k in sorted(row.summary))
         if summary_rows != self._summary_shown:
             self._summary_shown = summary_rows
             summary = self.query_one("#summary-table", DataTable)

@@ -295,6 +295,9 @@ class RunsScreen(RunsActions, StoreScreen):
             if table.selected:
                 t.append(" · ")
                 t.append(f"{len(table.selected)} selected", style="bold")
+                hidden = self._hidden_selected()
+                if hidden:
+                    t.append(f" ({hidden} hidden by the filter)")
             if self.filter_text:
                 t.append(" · filter: ")
                 t.append(clean(self.filter_text), style="italic")
@@ -308,19 +311,25 @@ class RunsScreen(RunsActions, StoreScreen):
     # -- what the curves show ---------------------------------------------------
 
     def charted_runs(self) -> list[RunRow]:
-        """The selected runs (in table order) or else the highlighted one."""
+        """The selected runs the table shows (in its order), else the highlighted one.
+
+        As in W&B, runs the filter hides are not charted: they stay selected
+        (the status line counts them) and come back with the filter cleared.
+        """
         table = self.query_one(RunTable)
         if table.selected and self.view is not None:
-            known = {r.id: r for r in self.view.rows}
-            rows = [known[i] for i in known if i in table.selected]
-            # Selected runs hidden by the filter still count.
-            hidden = [i for i in table.selected if i not in known]
-            if hidden:
-                prev = {r.id: r for r in self.query_one(CurvesPanel).runs}
-                rows += [prev[i] for i in hidden if i in prev]
-            return rows
+            rows = [r for r in self.view.rows if r.id in table.selected]
+            if rows:
+                return rows
         r = table.highlighted
         return [r] if r is not None else []
+
+    def _hidden_selected(self) -> int:
+        """How many selected runs the filter hides."""
+        if self.view is None:
+            return 0
+        shown = {r.id for r in self.view.rows}
+        return sum(1 for i in self.query_one(RunTable).selected if i not in shown)
 
     def _chart_runs(self) -> None:
         if self._from_snapshot:

@@ -46,7 +46,7 @@ def parse_step_range(text: str) -> tuple[float, float] | None | str:
         hi = float(hi_s) if hi_s.strip() else math.inf
     except ValueError:
         return "Type a range as FROM:TO, e.g. 100:500 or 1000: (blank for everything)."
-    if not sep or lo >= hi:
+    if not sep or math.isnan(lo) or math.isnan(hi) or lo >= hi:
         return "Type a range as FROM:TO with FROM below TO."
     return (lo, hi)
 
@@ -166,7 +166,9 @@ class RunsActions(_Screen):
         def fmt(v: float) -> str:
             return "" if math.isinf(v) else f"{v:g}"
 
-        value = f"{fmt(rng[0])}:{fmt(rng[1])}" if rng else ""
+        # The box opens empty, the range in force as its placeholder: Enter
+        # alone shows everything again.
+        current = f"{fmt(rng[0])}:{fmt(rng[1])}" if rng else ""
 
         def validate(text: str) -> str | None:
             r = parse_step_range(text)
@@ -182,8 +184,7 @@ class RunsActions(_Screen):
         self.app.push_screen(
             PromptScreen(
                 "Zoom to x range FROM:TO (blank: everything)",
-                value=value,
-                placeholder="e.g. 1000:5000",
+                placeholder=current or "e.g. 1000:5000",
                 validate=validate,
             ),
             done,

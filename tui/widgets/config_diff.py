@@ -7,22 +7,34 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
-from trackui.store.models import Diff, RunRow
-from trackui.tui.fmt import clean, fmt_delta, fmt_value, shorten
+from trackui.store.models import Diff, RunRow, flatten
+from trackui.tui.fmt import clean, shorten
+from trackui.tui.value_text import delta_text, fit_value
 
 CELL_WIDTH = 22
 
 
-def diff_cell(value: object, delta: float | None, *, baseline: bool, differs: bool) -> Text:
-    """One run's value of one key, with its delta from the baseline when numeric."""
-    if value is None:
+def diff_cell(
+    value: object,
+    delta: float | None,
+    *,
+    baseline: bool,
+    differs: bool,
+    base_value: object = None,
+    present: bool = False,
+) -> Text:
+    """One run's value of one key, with its delta from the baseline (``base_value``) when numeric.
+
+    A run without the key shows ``—``; one whose key holds None (``present``) shows ``None``.
+    """
+    if value is None and not present:
         return Text("—", style="dim")
-    t = Text(shorten(fmt_value(value), CELL_WIDTH), no_wrap=True)
+    t = Text(fit_value(value, CELL_WIDTH), no_wrap=True)
     if baseline:
         t.stylize("bold")
     elif differs:
         t.stylize("bold yellow")
-    d = fmt_delta(delta)
+    d = delta_text(value, base_value, delta)
     if d and not baseline:
         t.append(f" ({d})", style="green" if d.startswith("+") else "red")
     return t
@@ -61,6 +73,10 @@ class ConfigDiff(DataTable[Text]):
         """Show ``diff`` for ``runs`` (in the diff's run order); returns the number of rows shown."""
         self.diff = diff
         names = {r.id: r.name for r in runs}
+        # Which keys each run has (a value of None is not a missing key).
+        keys = {
+            r.id: {"config": flatten(r.config).keys(), "summary": r.summary.keys()} for r in runs
+        }
         cursor = self.cursor_row
         self.clear(columns=True)
         self.add_column(Text(""), key="section")
@@ -81,8 +97,18 @@ class ConfigDiff(DataTable[Text]):
                 Text(row.section, style="dim"),
                 Text(shorten(clean(row.key), 40), style="bold" if row.differs else ""),
             ]
+            base = dict(zip(diff.run_ids, row.values, strict=False)).get(diff.baseline)
             for rid, v, d in zip(diff.run_ids, row.values, row.deltas, strict=False):
-                cells.append(diff_cell(v, d, baseline=rid == diff.baseline, differs=row.differs))
+                cells.append(
+                    diff_cell(
+                        v,
+                        d,
+                        baseline=rid == diff.baseline,
+                        differs=row.differs,
+                        base_value=base,
+                        present=v is None and row.key in keys.get(rid, {}).get(row.section, ()),
+                    )
+                )
             self.add_row(*cells)
         if shown == 0:
             self.add_row(

@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from trackui.store.layout import SMOOTH_NONE, X_RELATIVE, X_STEP, X_WALL
 from trackui.store.models import RunRow
-from trackui.tui.chart_settings import RGB, ChartSettings, SettingsChanged
+from trackui.tui.chart_settings import RGB, ChartSettings, SettingsChanged, smoothing_label
 from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, fmt_number, shorten, update_if_changed
 from trackui.tui.latest import LatestOnly
@@ -366,8 +366,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             if asked is not None
             else (self.settings.smoothing, self.settings.strength, self.settings.x_axis)
         )
-        smooth = "no smoothing" if smoothing == SMOOTH_NONE else f"{smoothing} {strength:.2f}"
-        t.append(f"   ({smooth}; x: {clean(x)})", style="dim")
+        t.append(f"   ({smoothing_label(smoothing, strength)}; x: {clean(x)})", style="dim")
         if self.view is None or self._queries.is_stale(self.view.request):
             t.append("  loading…", style="dim italic")
         elif not self.view.shown:

@@ -27,7 +27,13 @@ from trackui.tui.widgets.plot_spec import (
     fade,
     finite_points,
     finite_segments,
+    log_ticks,
+    scaled,
+    y_exponent,
 )
+
+SINGLE_POINT_MARKER = "●"
+"""How a curve of one point is drawn: a half-block dot alone is all but invisible."""
 
 _DRAWING = threading.Lock()
 """One chart is drawn at a time: drawing is pure Python, so charts drawn in
@@ -96,9 +102,11 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         # plotext's figure is not thread-safe; draws of one chart never overlap.
         self._plt_lock = threading.Lock()
         self.builds = 0
+        """How many pictures this chart has built (tests check redraws are skipped)."""
+        self._auto_yticks: tuple[list[Any], list[Any], list[Any]] | None = None
+        """plotext's automatic y ticks, put back after ticks of our own."""
         self._styles: dict[tuple[object, ...], Style] = {}
         """Rich styles of plotext's colour triples, decoded once."""
-        """How many pictures this chart has built (tests check redraws are skipped)."""
 
     @property
     def metric(self) -> str:
@@ -139,8 +147,27 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         return self._picture_key == self._picture_wanted()
 
     def action_toggle_log(self) -> None:
-        """Switch the y axis between linear and log."""
-        self.post_message(self.LogToggled(self, self.spec.metric, not self.spec.log))
+        """Switch the y axis between linear and log: of this chart if it shows, else of one that does.
+
+        Focus stays on a chart scrolled out of view; the key then acts on the
+        first chart in view, and a notification names the chart toggled.
+        """
+        target: MetricPlot | None = self
+        if not self._in_view():
+            siblings = self.parent.children if self.parent is not None else ()
+            target = next((w for w in siblings if isinstance(w, MetricPlot) and w._in_view()), None)
+            if target is None:
+                self.notify("No chart in view to switch to a log scale.", timeout=3)
+                return
+        log = not target.spec.log
+        self.post_message(self.LogToggled(target, target.spec.metric, log))
+        if target is not self:
+            self.notify(
+                f"{clean(target.spec.metric)}: {'log' if log else 'linear'} scale",
+                title="Log scale",
+                markup=False,
+                timeout=3,
+            )
 
     def _picture_wanted(self) -> tuple[object, ...]:
         return (self.size.width, self.size.height, self.app.theme, *self.spec.key())
@@ -216,7 +243,8 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         plt.plotsize(width, height)
         plt._set_size(width, height)
         plt.theme(self._get_plotext_theme_name(self.app.theme))
-        plt.title(shorten(clean(spec.metric), max(1, width - 4)))
+        exponent = y_exponent(spec.series, log=spec.log)
+        plt.title(chart_title(spec.metric, width, log=spec.log, exponent=exponent))
         plt.xlabel(clean(spec.x_label))
         plt.yscale("log" if spec.log else "linear")
         if spec.x_range is not None:
@@ -230,25 +258,42 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         few = len(spec.series) <= FAINT_LAYERS_MAX_RUNS
         for s, colour, marker in zip(spec.series, spec.colours, spec.markers, strict=False):
             many = s.points > len(s.x) and len(s.x) > 0
+            y, raw = scaled(s.y, exponent), scaled(s.raw, exponent)
             if many and few:
                 # Each column's min and max: points, not lines (lines between
                 # them would cross the whole range and cost far more to draw).
                 # One layer for both: a cell holding a low and a high dot
                 # shows both.
-                xs, ys = finite_points(s.x, (s.lo, s.hi), log=spec.log)
+                lo_hi = (scaled(s.lo, exponent), scaled(s.hi, exponent))
+                xs, ys = finite_points(s.x, lo_hi, log=spec.log)
                 if xs:
                     faint = fade(colour, spec.background, 0.7)
                     layers.append(Layer(xs, ys, marker, faint, lines=False))
             if spec.show_raw and few and not many:
                 faint = fade(colour, spec.background, 0.6)
-                for xs, ys in finite_segments(s.x, s.raw, log=spec.log):
+                for xs, ys in finite_segments(s.x, raw, log=spec.log):
                     layers.append(Layer(xs, ys, marker, faint, lines=True))
-            for xs, ys in finite_segments(s.x, s.y, log=spec.log):
-                layers.append(Layer(xs, ys, marker, colour, lines=True))
+            for xs, ys in finite_segments(s.x, y, log=spec.log):
+                # A lone point (a one-point series, or one between gaps) is
+                # drawn as a whole-cell dot, so that it can be seen.
+                mk = SINGLE_POINT_MARKER if len(xs) == 1 and marker == "hd" else marker
+                layers.append(Layer(xs, ys, mk, colour, lines=len(xs) > 1))
                 drew = True
         # plotext draws the frame; the curves themselves are drawn onto its
         # matrix on arrays (the same cells plotext would fill, in a fraction
         # of the time), unless they hold something only plotext handles.
+        ticks = None
+        if spec.log and drew:
+            lo = min(min(la.y) for la in layers)
+            hi = max(max(la.y) for la in layers)
+            ticks = log_ticks(lo, hi, height)
+        mon = plt.monitor
+        if self._auto_yticks is None:
+            self._auto_yticks = (list(mon.yticks), list(mon.ylabels), list(mon.yfrequency))
+        if ticks is not None:
+            plt.yticks(*ticks)
+        else:  # plotext's own ticks (it has no call that puts them back)
+            mon.yticks, mon.ylabels, mon.yfrequency = (list(a) for a in self._auto_yticks)
         own = drew and layers_fit(plt.monitor, layers)
         if own:
             place_layers(plt, layers, log=spec.log)
@@ -281,6 +326,13 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
 
     def on_resize(self) -> None:
         self.refresh()
+
+
+def chart_title(metric: str, width: int, *, log: bool = False, exponent: int = 0) -> str:
+    """A chart's title: the metric, ``(log)`` on a log axis, the unit of huge or tiny values."""
+    notes = (" (log)" if log else "") + (f" (×1e{exponent:+d})" if exponent else "")
+    room = max(1, width - 4 - len(notes))
+    return shorten(clean(metric), room) + notes
 
 
 def matrix_strips(

@@ -128,3 +128,72 @@ def finite_points(
         out_x += x[ok].tolist()
         out_y += y[ok].tolist()
     return out_x, out_y
+
+
+LINEAR_ABS_MAX = 1e8
+"""Beyond this, a linear axis's tick labels run long (``100000000000000000000.0``),
+and near ``1e308`` its range arithmetic (``hi - lo``) overflows to inf."""
+LINEAR_ABS_MIN = 1e-4
+"""Below this (and above zero), its tick labels lose the digits that differ,
+and near ``1e-308`` its spans underflow to nothing."""
+LOG_TICK_MAX = 1e6
+"""On a log axis, decades are labelled ``1e+N`` beyond this (and below ``LINEAR_ABS_MIN``)."""
+
+
+def y_exponent(series: Sequence[Series], *, log: bool = False) -> int:
+    """The power of ten the y values of ``series`` are divided by for a linear axis (0: none).
+
+    A curve spanning ``-1e308..1e308`` has a range of inf, one of ``1e-320``
+    a range plotext divides by zero, and a curve of ``1e12`` tick labels
+    wider than the chart: such values are drawn in units of ``1e±N`` (the
+    chart's title says so), the rest as they are. A log axis works on
+    exponents already and needs none.
+    """
+    import math
+
+    import numpy as np
+
+    if log:
+        return 0
+    top = 0.0
+    for s in series:
+        for a in (s.y, s.raw, s.lo, s.hi):
+            arr = np.abs(np.asarray(a, dtype=np.float64))
+            arr = arr[np.isfinite(arr)]
+            if arr.size:
+                top = max(top, float(arr.max()))
+    if top == 0.0 or LINEAR_ABS_MIN <= top < LINEAR_ABS_MAX:
+        return 0
+    return math.floor(math.log10(top))
+
+
+def log_ticks(lo: float, hi: float, height: int) -> tuple[list[float], list[str]] | None:
+    """Decade ticks labelled ``1e+N`` for a log axis from ``lo`` to ``hi`` (both above zero).
+
+    None where plotext's own labels read well (values between ``1e-4`` and
+    ``1e6``); plotext writes ``1e308`` out in full, wider than any chart.
+    """
+    import math
+
+    if not (0 < lo <= hi) or (lo >= LINEAR_ABS_MIN and hi <= LOG_TICK_MAX):
+        return None
+    first = max(-323, math.ceil(math.log10(lo)))
+    last = min(308, math.floor(math.log10(hi)))
+    if first > last:  # no decade inside: the ends
+        ends = sorted({lo, hi})
+        return ends, [f"{v:.3g}" for v in ends]
+    room = max(2, (height - 4) // 2)
+    step = max(1, math.ceil((last - first + 1) / room))
+    exps = list(range(first, last + 1, step))
+    return [10.0**k for k in exps], [f"1e{k:+d}" for k in exps]
+
+
+def scaled(a: np.ndarray, exponent: int) -> np.ndarray:
+    """``a`` divided by ``10**exponent`` (in two steps: ``10**-320`` is not a float)."""
+    import numpy as np
+
+    a = np.asarray(a, dtype=np.float64)
+    if exponent == 0:
+        return a
+    half = exponent // 2
+    return a / 10.0**half / 10.0 ** (exponent - half)

@@ -19,9 +19,9 @@ from trackui.tui.fmt import (
     clean,
     fmt_age,
     fmt_duration,
-    fmt_value,
     shorten,
 )
+from trackui.tui.value_text import fit_value
 
 BASE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("sel", " "),
@@ -70,6 +70,16 @@ def column_value(row: RunRow, key: str, now: float) -> Any:
     return None
 
 
+def _holds(row: RunRow, key: str) -> bool:
+    """Whether the run has the column's key at all (its value may be None)."""
+    section, _, name = key.partition(":")
+    if section == "summary":
+        return name in row.summary
+    if section == "config":
+        return name in flatten(row.config)
+    return False
+
+
 Cell = tuple[str, str, str, str]
 """A cell as plain parts: text, style, justification, and a warning mark."""
 
@@ -101,7 +111,9 @@ def cell_parts(row: RunRow, columns: Sequence[str], selected: bool, now: float) 
         else:
             v = column_value(row, key, now)
             justify = "right" if isinstance(v, (int, float)) else "left"
-            out.append((shorten(fmt_value(v), VALUE_WIDTH), "", justify, ""))
+            # A key that holds None reads "None"; a missing key shows nothing.
+            text = fit_value(v, VALUE_WIDTH) if v is not None or _holds(row, key) else ""
+            out.append((text, "", justify, ""))
     return out
 
 

@@ -19,6 +19,7 @@ from trackui.store.models import RunRow
 from trackui.tui.widgets.run_cells import BASE_COLUMNS as BASE_COLUMNS  # (re-exported)
 from trackui.tui.widgets.run_cells import cell_widths, cells, column_title
 from trackui.tui.widgets.run_cells import column_value as column_value  # (re-exported)
+from trackui.tui.widgets.table_lines import Line, crop_line
 
 PAD = 1
 """Blank cells on each side of a cell."""
@@ -162,9 +163,9 @@ class RunTable(ScrollView, can_focus=True):
         self._row_widths: list[tuple[int, ...]] = []
         """Per row, the width of each cell's text (the columns' widths are the maxima)."""
         self._widths: tuple[int, ...] = ()
-        self._strips: dict[int, Strip] = {}
+        self._strips: dict[int, Line] = {}
         """Rendered rows (uncropped, unstyled), by row index; dropped when a row changes."""
-        self._header_cache: tuple[tuple[object, ...], Strip] | None = None
+        self._header_cache: tuple[tuple[object, ...], Line] | None = None
         self._last_highlight: str | None = None
 
     # -- data -------------------------------------------------------------------
@@ -302,8 +303,8 @@ class RunTable(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             style = base + self.get_component_rich_style("run-table--header")
-            strip = self._header_strip().apply_style(style)
-            return strip.crop_extend(scroll_x, scroll_x + width, style)
+            strip, spans = self._header_strip()
+            return crop_line(strip.apply_style(style), spans, scroll_x, width, style)
         row = scroll_y + y - 1
         if row >= len(self.rows_shown):
             return Strip.blank(width, base)
@@ -313,10 +314,10 @@ class RunTable(ScrollView, can_focus=True):
             style = base + self.get_component_rich_style("run-table--even-row")
         else:
             style = base
-        strip = self._row_strip(row).apply_style(style)
-        return strip.crop_extend(scroll_x, scroll_x + width, style)
+        strip, spans = self._row_strip(row)
+        return crop_line(strip.apply_style(style), spans, scroll_x, width, style)
 
-    def _header_strip(self) -> Strip:
+    def _header_strip(self) -> Line:
         # Built again only when the titles (sort arrow) or the widths change:
         # a live table repaints its header with every update.
         key = (tuple(self._titles()), self._widths)
@@ -326,7 +327,7 @@ class RunTable(ScrollView, can_focus=True):
             self._header_cache = cached
         return cached[1]
 
-    def _row_strip(self, row: int) -> Strip:
+    def _row_strip(self, row: int) -> Line:
         strip = self._strips.get(row)
         if strip is None:
             r = self.rows_shown[row]
@@ -334,18 +335,23 @@ class RunTable(ScrollView, can_focus=True):
             self._strips[row] = strip
         return strip
 
-    def _line(self, texts: Sequence[Text]) -> Strip:
+    def _line(self, texts: Sequence[Text]) -> Line:
         console = self.app.console
         # Blanks carry a style of their own so that they stay apart from the
         # text when the screen merges alike segments: SVG renderers drop the
         # leading spaces of a text run, which shifted whole rows in screenshots.
         pad = Segment(" " * PAD, _BLANK)
         segments: list[Segment] = []
+        spans: list[tuple[int, int]] = []
+        x = 0
         for text, w in zip(texts, self._widths, strict=False):
             t = text
             if t.cell_len > w:
                 t = t.copy()
                 t.truncate(w, overflow="ellipsis")
+            start = x + PAD + (w - t.cell_len if t.justify == "right" else 0)
+            spans.append((start, start + t.cell_len))
+            x += w + 2 * PAD
             gap = Segment(" " * (w - t.cell_len), _BLANK)
             segments.append(pad)
             if t.justify == "right":
@@ -356,7 +362,7 @@ class RunTable(ScrollView, can_focus=True):
             if t.justify != "right":
                 segments.append(gap)
             segments.append(pad)
-        return Strip(segments, sum(w + 2 * PAD for w in self._widths))
+        return Strip(segments, sum(w + 2 * PAD for w in self._widths)), tuple(spans)
 
     def _refresh_row(self, row: int) -> None:
         self.refresh_line(row + 1)
