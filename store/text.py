@@ -28,6 +28,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 # C0 controls (tab and newline included: a table cell or a label is one
@@ -169,16 +170,10 @@ def fmt_value(
     if isinstance(v, (int, float)):
         return fmt_number(v, digits, fixed=fixed)
     if json and isinstance(v, (dict, list, tuple)):
-        import orjson
-
         from trackui.store.reader import encode_value
+        from trackui.store.writer import json_bytes
 
-        try:
-            return orjson.dumps(encode_value(v)).decode()
-        except TypeError:  # an int past 64 bits
-            import json as stdlib_json
-
-            return stdlib_json.dumps(encode_value(v), ensure_ascii=False)
+        return json_bytes(encode_value(v), indent=False).decode()
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(fmt_value(x, missing=missing, digits=digits) for x in v) + "]"
     if isinstance(v, Mapping):
@@ -237,3 +232,59 @@ def fmt_size(n: int) -> str:
             return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"
+
+
+# ------------------------------------------------- numbers fitted to a width
+
+DELTA_WIDTH = 12
+"""The most characters a delta beside a compared value takes."""
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _compact(v: float | int | Decimal, width: int) -> str | None:
+    """``v`` in scientific notation in at most ``width`` characters (None: it cannot fit)."""
+    for digits in range(4, 0, -1):
+        s = format(v, f".{digits}g")
+        mant, e, exp = s.partition("e")
+        if "." in mant:  # (Decimal keeps trailing zeros)
+            mant = mant.rstrip("0").rstrip(".")
+        s = mant + e + exp
+        if len(s) <= width:
+            return s
+    return None
+
+
+def fit_value(v: Any, width: int) -> str:
+    """``fmt_value(v, missing="None")`` in at most ``width`` characters.
+
+    A number too long for it (a 22-digit int) is shown with fewer significant
+    digits in scientific notation; one that cannot fit even so, and any
+    other text, is cut with ``…``. Never a number with digits silently lost.
+    """
+    s = fmt_value(v, missing="None")
+    if len(s) <= width or not _is_number(v) or not math.isfinite(v):
+        return shorten(s, width)
+    return _compact(v, width) or shorten(s, width)
+
+
+def delta_text(value: Any, base: Any, delta: float | int | None) -> str:
+    """The signed difference of ``value`` from ``base``, or "" when there is none to show.
+
+    A float difference that overflowed (both values finite, the delta not)
+    is worked out exactly; a long one is shown in scientific notation. Beside
+    a value that is not finite, or from a baseline that is not, a delta says
+    nothing the values do not (``inf (+inf)``): there is none.
+    """
+    for v in (value, base):
+        if _is_number(v) and not math.isfinite(v):
+            return ""
+    if isinstance(delta, float) and math.isinf(delta) and _is_number(value) and _is_number(base):
+        exact = Decimal(value) - Decimal(base)
+        return ("+" if exact > 0 else "") + (_compact(exact, DELTA_WIDTH - 1) or "")
+    s = fmt_delta(delta)
+    if len(s) > DELTA_WIDTH and delta is not None and math.isfinite(delta):
+        s = ("+" if delta > 0 else "-") + (_compact(abs(delta), DELTA_WIDTH - 1) or "")
+    return s

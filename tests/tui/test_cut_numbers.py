@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tui_support import settle
 
-from trackui.tui.value_text import delta_text, fit_value
+from trackui.store.text import delta_text, fit_value
 from trackui.tui.widgets.run_table import RunTable
 
 

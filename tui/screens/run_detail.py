@@ -15,13 +15,12 @@ from textual.widgets import DataTable, Header, Log, Static, TabbedContent, TabPa
 
 from trackui.store.models import RunRow
 from trackui.store.reader import list_files, output_tail
-from trackui.store.text import fmt_size, fmt_time
+from trackui.store.text import fmt_size, fmt_time, fmt_value
 from trackui.tui.chart_settings import ChartSettings
 from trackui.tui.fmt import clean, fmt_duration, state_text, update_if_changed
 from trackui.tui.messages import DetailQueried
 from trackui.tui.refresher import StoreRefresher
 from trackui.tui.screens.base import StoreScreen
-from trackui.tui.value_text import value_text
 from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.keys_footer import KeysFooter
 
@@ -112,7 +111,7 @@ def fill_tree(node: Any, value: Any) -> None:
             else:
                 label = Text(clean(k), style="bold")
                 label.append(": ")
-                label.append(value_text(v))
+                label.append(fmt_value(v, missing="None"))
                 node.add_leaf(label)
 
 
@@ -239,7 +238,9 @@ class RunDetailScreen(StoreScreen):
             tree.root.expand()
         # Tables are rebuilt only when their content changed (live runs
         # refresh this screen twice a second).
-        summary_rows = tuple((clean(k), value_text(row.summary[k])) for k in sorted(row.summary))
+        summary_rows = tuple(
+            (clean(k), fmt_value(row.summary[k], missing="None")) for k in sorted(row.summary)
+        )
         if summary_rows != self._summary_shown:
             self._summary_shown = summary_rows
             summary = self.query_one("#summary-table", DataTable)

@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from trackui.store.models import Diff, RunRow, flatten
+from trackui.store.text import delta_text, fit_value
 from trackui.tui.fmt import clean, shorten
-from trackui.tui.value_text import delta_text, fit_value
 
 CELL_WIDTH = 22
 

@@ -13,6 +13,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from trackui.store.models import RunRow, flatten
+from trackui.store.text import fit_value
 from trackui.tui.fmt import (
     STATE_GLYPHS,
     STATE_STYLES,
@@ -21,7 +22,6 @@ from trackui.tui.fmt import (
     fmt_duration,
     shorten,
 )
-from trackui.tui.value_text import fit_value
 
 BASE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("sel", " "),
