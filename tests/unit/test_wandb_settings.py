@@ -255,3 +255,14 @@ def test_log_without_arguments_commits_the_step(root: Path) -> None:
     records, _, _ = reader.read_records(run.run_dir)
     assert len(records) == 3
     assert reader.merge_steps(records) == {0: {"loss": 1.0, "val": 2.0}, 1: {"loss": 0.5}}
+
+
+def test_a_run_without_yaml_files_never_imports_yaml(root: Path) -> None:
+    code = (
+        "import sys, trackui\n"
+        f"run = trackui.init(dir={str(root)!r}, settings=trackui.Settings(mode='offline'))\n"
+        "run.define_metric('x', summary='min,max'); run.log({'x': 1}); run.finish()\n"
+        "print('yaml' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
