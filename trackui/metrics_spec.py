@@ -96,14 +96,15 @@ class Aggregates:
         """Per metric: [min, max, sum, count, running mean, first]. The running mean
         stands in for a sum that overflowed (values near ±1.8e308)."""
 
-    def __bool__(self) -> bool:
-        return bool(self._kinds or self._globs)
+    active = False
+    """Whether any metric is aggregated (an attribute: read on ``log()``'s hot path)."""
 
     def define(self, pattern: str, kinds: tuple[str, ...], goal: str | None) -> None:
         if goal is not None:
             self._goal[pattern] = goal
         if not kinds:
             return
+        self.active = True
         if is_glob(pattern):
             for i, (p, have) in enumerate(self._globs):
                 if p == pattern:

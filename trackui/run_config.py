@@ -142,7 +142,7 @@ class Summary:
     @property
     def aggregating(self) -> bool:
         """Whether some metric keeps an aggregate (else only last values are kept)."""
-        return bool(self._agg)
+        return self._agg.active
 
     def observe(self, m: dict[str, Any]) -> None:
         """Record the values of one ``log()`` call (numeric, stored spellings).
@@ -150,7 +150,7 @@ class Summary:
         The caller marks the summary file dirty; this is on ``log()``'s hot path.
         """
         self._last.update(m)
-        if self._agg:
+        if self._agg.active:
             self._agg.observe(m)
 
     def as_dict(self) -> dict[str, Any]:
