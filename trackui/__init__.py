@@ -42,12 +42,12 @@ def _need_run(what: str) -> Run:
 
 
 def log(
-    data: dict[str, Any],
+    data: dict[str, Any] | None = None,
     step: int | None = None,
     commit: bool | None = None,
     sync: bool | None = None,
 ) -> None:
-    """Log to the current run (see ``Run.log``)."""
+    """Log to the current run (see ``Run.log``); ``log()`` alone commits the open step."""
     _need_run("log").log(data, step=step, commit=commit)
 
 
@@ -123,6 +123,15 @@ class _Proxy:
         return repr(getattr(run, self._attr)) if run else f"<trackui.{self._attr}: no run>"
 
 
+# Settings, environment and wandb's setup calls (trackui.settings, trackui.wandb_names)
+from trackui import wandb_names as _wandb_names  # noqa: E402
+from trackui.settings import Settings, mark_preempting, require, setup, teardown  # noqa: E402
+from trackui.wandb_names import Unsupported  # noqa: E402
+
+__all__ += ["Settings", "Unsupported", "join", "mark_preempting", "require", "setup", "teardown"]
+join = finish
+"""wandb's old name for ``finish``."""
+
 config: Any = _Proxy("config")
 summary: Any = _Proxy("summary")
 
@@ -131,4 +140,6 @@ def __getattr__(name: str) -> Any:
     # `trackui.run` is the current run (None before init), looked up on use.
     if name == "run":
         return current()
+    if name in _wandb_names.MODULE:  # wandb's names without a meaning here: refused on call
+        return _wandb_names.stand_in(name)
     raise AttributeError(f"module 'trackui' has no attribute {name!r}")

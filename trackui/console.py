@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 # Console text is made safe by the store's one module: ``safe`` shows each
 # control character as ``?``; ``escape`` spells it out (``\x1b``).
+from trackui.settings import env_flag
 from trackui.store.text import escape as escape  # (re-exported for the trainer)
 from trackui.store.text import marked as safe
 
@@ -29,7 +30,8 @@ _MAX_HISTORY_BYTES = 64 << 20
 
 
 def silent() -> bool:
-    return os.environ.get("TRACKUI_SILENT", "").lower() not in ("", "0", "false", "no")
+    """``$TRACKUI_SILENT`` (else ``$WANDB_SILENT``) is set to a true value."""
+    return env_flag("SILENT")
 
 
 def warn(msg: str) -> None:
@@ -52,7 +54,7 @@ def _say(line: str) -> None:
 
 def print_init(run: Run, *, resumed: bool) -> None:
     verb = "resuming" if resumed else "run"
-    _say(f"trackui: {verb} {safe(run.name)!s} ({run.id}) in {safe(run.dir)}")
+    _say(f"trackui: {verb} {safe(run.name)!s} ({run.id}) in {safe(run.run_dir)}")
     _say(f"trackui: watch it with: trackui {safe(run.root)}")
 
 
@@ -108,17 +110,17 @@ def _fmt(v: Any) -> str:
 
 def print_finish(run: Run) -> None:
     """The run's history (a sparkline per metric) and summary, as wandb prints them."""
-    if silent() or run.dir is None:
+    if silent() or run.run_dir is None:
         return
     from trackui.store import layout, reader
 
     history: dict[str, list[float]] = {}
     try:
-        size = (run.dir / layout.HISTORY).stat().st_size
+        size = (run.run_dir / layout.HISTORY).stat().st_size
     except OSError:
         size = 0
     if 0 < size <= _MAX_HISTORY_BYTES:
-        records, _, _ = reader.read_records(run.dir)
+        records, _, _ = reader.read_records(run.run_dir)
         for _step, values in sorted(reader.merge_steps(records).items()):
             for k, v in values.items():
                 history.setdefault(k, []).append(v)

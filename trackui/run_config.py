@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from trackui.metrics_spec import Aggregates, parse_summary
 from trackui.values import clean_text, jsonable
 
 
@@ -117,44 +117,32 @@ class Config:
         return jsonable(self._data)  # type: ignore[no-any-return]
 
 
-_AGGREGATES = ("min", "max", "mean", "last")
-
-
 class Summary:
     """A run's summary: the last value of each metric unless told otherwise.
 
-    ``define_metric(name, summary="max")`` keeps the maximum instead; a value
-    set with ``summary[key] = value`` overrides both. The summary is written
-    to ``summary.json`` in the background while logging and at ``finish()``.
+    ``define_metric(name, summary="max")`` keeps the maximum instead (see
+    ``trackui.metrics_spec``); a value set with ``summary[key] = value``
+    overrides both. The summary is written to ``summary.json`` in the
+    background while logging and at ``finish()``.
     """
 
     def __init__(self, on_change: Callable[[], None]) -> None:
         self._last: dict[str, Any] = {}
         self._user: dict[str, Any] = {}
-        self._agg: dict[str, str] = {}
-        """Exact metric name to aggregate."""
-        self._agg_globs: list[tuple[str, str]] = []
-        self._acc: dict[str, list[float]] = {}
-        """Per aggregated metric: [value, count, mean] (value is the min, the max or the sum;
-        the running mean stands in for a sum that overflowed, with values near ±1.8e308)."""
+        self._agg = Aggregates()
         self._on_change = on_change
 
-    def define(self, pattern: str, aggregate: str) -> None:
-        for part in aggregate.split(","):
-            if part.strip() not in _AGGREGATES:
-                raise ValueError(
-                    f"define_metric: summary must be one of {', '.join(_AGGREGATES)}, not {aggregate!r}"
-                )
-        agg = aggregate.split(",")[0].strip()
-        if any(c in pattern for c in "*?["):
-            self._agg_globs.append((pattern, agg))
-        else:
-            self._agg[pattern] = agg
+    def define(self, pattern: str, kinds: str | tuple[str, ...], goal: str | None = None) -> None:
+        """Aggregate ``pattern`` (a name or a glob) with ``kinds``: ``"min,max"`` or
+        ``("min", "max")`` (see ``trackui.metrics_spec``)."""
+        if isinstance(kinds, str):
+            kinds = parse_summary(kinds)
+        self._agg.define(pattern, kinds, goal)
 
     @property
     def aggregating(self) -> bool:
-        """Whether some metric keeps a min, max or mean (else only last values are kept)."""
-        return bool(self._agg or self._agg_globs)
+        """Whether some metric keeps an aggregate (else only last values are kept)."""
+        return self._agg.active
 
     def observe(self, m: dict[str, Any]) -> None:
         """Record the values of one ``log()`` call (numeric, stored spellings).
@@ -162,40 +150,13 @@ class Summary:
         The caller marks the summary file dirty; this is on ``log()``'s hot path.
         """
         self._last.update(m)
-        if self._agg or self._agg_globs:
-            for k, v in m.items():
-                agg = self._agg.get(k)
-                if agg is None and self._agg_globs:
-                    agg = self._match_glob(k)
-                if agg is None or agg == "last" or isinstance(v, str):
-                    continue
-                acc = self._acc.get(k)
-                if acc is None:
-                    self._acc[k] = [float(v), 1.0, float(v)]
-                elif agg == "min":
-                    acc[0] = min(acc[0], v)
-                elif agg == "max":
-                    acc[0] = max(acc[0], v)
-                else:
-                    acc[0] += v
-                    acc[1] += 1
-                    n = acc[1]
-                    acc[2] = acc[2] * ((n - 1) / n) + v / n
-
-    def _match_glob(self, key: str) -> str | None:
-        for pattern, agg in self._agg_globs:
-            if fnmatch.fnmatchcase(key, pattern):
-                self._agg[key] = agg
-                return agg
-        return None
+        if self._agg.active:
+            self._agg.observe(m)
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as stored: computed values with the user's overrides on top."""
         out = dict(self._last)
-        for k, (value, count, mean) in self._acc.items():
-            if self._agg.get(k) == "mean":
-                value = value / count if math.isfinite(value) else mean
-            out[k] = value
+        self._agg.apply(out)
         out.update(self._user)
         return out
 
@@ -213,7 +174,7 @@ class Summary:
     def __delitem__(self, key: str) -> None:
         self._user.pop(key, None)
         self._last.pop(key, None)
-        self._acc.pop(key, None)
+        self._agg.forget(key)
         self._on_change()
 
     def __contains__(self, key: object) -> bool:

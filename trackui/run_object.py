@@ -18,6 +18,8 @@ from typing import Any
 import orjson
 
 from trackui import console
+from trackui.metrics_spec import declaration, parse_goal, parse_summary
+from trackui.run_compat import RunCompat
 from trackui.run_config import Config, Summary
 from trackui.save_paths import files_to_save
 from trackui.store import layout, reader
@@ -35,7 +37,7 @@ refused with a ValueError. The reader skips lines over ``reader.MAX_LINE_BYTES``
 (16 MiB), so every record ``log()`` accepts is read back."""
 
 
-class Run:
+class Run(RunCompat):
     """One run: its config, summary, history and files.
 
     Made by ``trackui.init()``; use as a context manager to finish it on exit
@@ -60,8 +62,8 @@ class Run:
         self._pending: dict[str, Any] = {}
         """Values from ``watch()`` hooks, merged into the next ``log()``."""
         self._saved: list[tuple[Path, Path]] = []
-        self.dir: Path | None = run_dir
-        """The run directory (None for a disabled run)."""
+        self.run_dir: Path | None = run_dir
+        """The run directory (None for a disabled run); ``run.dir`` is its ``files/``."""
         self._writer: RunWriter | None = None
         if run_dir is not None and not disabled:
             self._writer = RunWriter(run_dir, summary_source=self._summary_json)
@@ -119,6 +121,8 @@ class Run:
             step=reader.last_step(run_dir) + 1,
             on_finish=on_finish,
         )
+        run._resumed = True
+        run._starting_step = run._step
         if info:
             run.summary.restore(info.summary)
         run._write_meta()
@@ -127,8 +131,8 @@ class Run:
 
     def capture_console(self) -> None:
         """Copy what the process prints to ``output.log`` until ``finish()``."""
-        if self.dir is not None and self._tee is None and not self._disabled:
-            self._tee = console.Tee.start(self.dir / layout.OUTPUT)
+        if self.run_dir is not None and self._tee is None and not self._disabled:
+            self._tee = console.Tee.start(self.run_dir / layout.OUTPUT)
 
     # -- identity ----------------------------------------------------------
 
@@ -174,7 +178,7 @@ class Run:
     @property
     def root(self) -> Path | None:
         """The directory that holds this run's directory."""
-        return self.dir.parent if self.dir is not None else None
+        return self.run_dir.parent if self.run_dir is not None else None
 
     @property
     def step(self) -> int:
@@ -196,18 +200,18 @@ class Run:
         return self._meta.get("pid")
 
     def __repr__(self) -> str:
-        return f"<trackui.Run {self.id} {self.name!r} dir={str(self.dir)!r}>"
+        return f"<trackui.Run {self.id} {self.name!r} dir={str(self.run_dir)!r}>"
 
     # -- logging -----------------------------------------------------------
 
     def log(
         self,
-        data: dict[str, Any],
+        data: dict[str, Any] | None = None,
         step: int | None = None,
         commit: bool | None = None,
         sync: bool | None = None,
     ) -> None:
-        """Log a dict of values at a step.
+        """Log a dict of values at a step; ``log()`` alone commits the open step.
 
         Without ``step``, values go to the current step, which then advances
         (unless ``commit=False``, which keeps adding to the same step). With
@@ -230,7 +234,7 @@ class Run:
         if self._finished:
             console.warn_once("log-after-finish", "trackui: log() after finish() is ignored")
             return
-        m, x = convert(data)
+        m, x = convert(data if data is not None else {})
         if self._pending:
             pending, self._pending = self._pending, {}
             for k, v in pending.items():
@@ -249,6 +253,9 @@ class Run:
                 )
                 return
             s = step
+        if data is None and not m:  # log() alone: commit the open step, write nothing
+            self._step = s + 1 if commit else s
+            return
         rec: dict[str, Any] = {"s": s, "t": _now(), "m": m}
         if x:
             rec["x"] = x
@@ -284,30 +291,41 @@ class Run:
         step_sync: bool | None = None,
         overwrite: bool | None = None,
     ) -> None:
-        """Declare how a metric (or a glob such as ``train/*``) is summarised and plotted.
+        """Declare how a metric (or a glob such as ``val/*``) is summarised and plotted.
 
         Args:
             name: a metric name or a glob.
             step_metric: the metric to use as its x-axis by default.
-            summary: ``min``, ``max``, ``mean`` or ``last`` (the default).
-            goal: ``minimize`` or ``maximize``, kept for the viewer.
+            summary: ``min``, ``max``, ``mean``, ``first``, ``last`` (the default),
+                ``best`` (needs ``goal``) or ``none``, or several comma-separated;
+                declarations of one name add up (see ``trackui.metrics_spec``).
+            goal: ``minimize`` or ``maximize``.
+            hidden: hide it from the viewer's charts.
+
+        Everything is kept in ``meta.json`` under ``metrics`` (``docs/format.md``).
+
+        Raises:
+            ValueError: an unknown ``summary`` or ``goal``, or ``best`` without a goal.
         """
-        if summary:
-            self.summary.define(name, summary)
+        kinds = parse_summary(summary)
+        goal = parse_goal(goal)
+        metrics = dict(self._meta.get("metrics") or {})
+        entry = declaration(
+            metrics.get(name),
+            step_metric=step_metric,
+            kinds=kinds,
+            goal=goal,
+            hidden=hidden,
+            step_sync=step_sync,
+        )
+        if "best" in kinds and entry.get("goal") is None:
+            raise ValueError(
+                f"define_metric: summary='best' for {name!r} needs goal='minimize' or 'maximize'"
+            )
+        self.summary.define(name, kinds, entry.get("goal"))
         if self._disabled:
             return
-        entry = {
-            k: v
-            for k, v in (
-                ("step_metric", step_metric),
-                ("summary", summary),
-                ("goal", goal),
-                ("hidden", hidden),
-            )
-            if v is not None
-        }
-        metrics = dict(self._meta.get("metrics") or {})
-        metrics[name] = {**metrics.get(name, {}), **entry}
+        metrics[name] = entry
         self._meta["metrics"] = metrics
         self._write_meta()
 
@@ -389,7 +407,7 @@ class Run:
         self._writer.write_small(layout.SUMMARY, self._summary_json())
         self._writer.write_small(layout.META, self._meta)
         self._writer.close()
-        if not quiet:
+        if not quiet and not getattr(self.settings, "silent", False):
             console.print_finish(self)
 
     def __enter__(self) -> Run:

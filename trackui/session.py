@@ -15,13 +15,15 @@ from types import TracebackType
 from typing import Any
 
 from trackui import console, probes
+from trackui import settings as _settings
+from trackui.config_sources import defaults_path, is_yaml_path, read_yaml, select_keys
 from trackui.run_config import config_from
 from trackui.run_object import Run
 from trackui.store import layout, reader
 from trackui.store.writer import write_atomic
 from trackui.values import clean_text, jsonable
 
-_RESUME = ("allow", "must", "never")
+_RESUME = ("allow", "must", "never", "auto")
 
 _lock = threading.RLock()
 _current: Run | None = None
@@ -97,21 +99,31 @@ def init(
     run_name: str | None = None,
     save_code: bool | None = None,
     settings: Any = None,
+    config_exclude_keys: Sequence[str] | None = None,
+    config_include_keys: Sequence[str] | None = None,
     **_ignored: Any,
 ) -> Run:
     """Start a run and make it the current one.
 
     Args:
-        project: project name (default: ``$TRACKUI_PROJECT``, else none).
+        project: project name (default: ``$TRACKUI_PROJECT``, else
+            ``$WANDB_PROJECT``, else none).
         name: display name, kept exactly as given (``run_name`` is accepted too).
-        config: a dict, Namespace or dataclass of hyperparameters.
+        config: a dict, Namespace or dataclass of hyperparameters, or the path
+            of a YAML file; ``config-defaults.yaml`` beside the script gives
+            defaults (``trackui.config_sources``).
         dir: the root that holds run directories (default: ``$TRACKUI_DIR``,
-            else ``./trackui-runs``).
-        tags, notes, group, job_type: as in wandb.
-        id: a run id to use or resume.
-        resume: ``"allow"`` (or True), ``"must"``, ``"never"``.
-        mode: ``"online"`` and ``"offline"`` both write locally;
-            ``"disabled"`` (or ``$TRACKUI_MODE=disabled``) makes every call a no-op.
+            else ``$WANDB_DIR``, else ``./trackui-runs``).
+        tags, notes, group, job_type: as in wandb (and from ``$WANDB_TAGS``,
+            ``$WANDB_NOTES``, ``$WANDB_RUN_GROUP``, ``$WANDB_JOB_TYPE``).
+        id: a run id to use or resume (default ``$WANDB_RUN_ID``).
+        resume: ``"allow"``, ``"must"``, ``"never"``, ``"auto"`` (or True)
+            (default ``$WANDB_RESUME``).
+        mode: ``"online"``, ``"offline"`` and ``"dryrun"`` all write locally;
+            ``"disabled"`` (or ``$TRACKUI_MODE``/``$WANDB_MODE=disabled``)
+            makes every call a no-op.
+        settings: a ``trackui.Settings`` or a dict (``trackui.settings``).
+        config_exclude_keys, config_include_keys: keys of ``config`` to drop or keep.
         reinit: what a second ``init()`` does with the current run: finish it
             (default), ``"return_previous"`` returns it, ``"create_new"`` keeps both.
 
@@ -125,20 +137,29 @@ def init(
             anything is written.
     """
     global _current
-    mode = mode or os.environ.get("TRACKUI_MODE") or "online"
-    if mode not in ("online", "offline", "disabled", "shared"):
-        raise ValueError(f"trackui.init: mode must be online, offline or disabled, not {mode!r}")
-    name = name if name is not None else run_name
-    cfg = config_from(config)
+    st = _settings.resolve(settings, mode=mode)
+    mode = st.mode
+    env = _settings.env
+    name = _first(name, run_name, st.get("run_name"), env("NAME"))
+    project = _first(project, st.get("project"), env("PROJECT"))
+    notes = _first(notes, st.get("run_notes"), env("NOTES"))
+    tags = _first(tags, st.get("run_tags"), _settings.env_tags())
+    group = _first(group, st.get("run_group"), env("RUN_GROUP"))
+    job_type = _first(job_type, st.get("run_job_type"), env("JOB_TYPE"))
+    given_id = _first(id, st.get("run_id"), env("RUN_ID"))
+    resume = _first(resume, st.get("resume"), env("RESUME"))
+    root_dir = _first(dir, st.get("root_dir"), env("DIR"))
+    cfg = _initial_config(config, config_include_keys, config_exclude_keys)
     jsonable(cfg)  # refuses a cycle or a too-deep value, naming its key
     if mode == "disabled":
         run = Run(
             run_dir=None,
-            meta={"id": id or probes.new_id(), "name": name},
+            meta={"id": given_id or probes.new_id(), "name": name},
             config=cfg,
             disabled=True,
             on_finish=_forget,
         )
+        run.settings = st
         with _lock:
             _current = run
         return run
@@ -150,30 +171,30 @@ def init(
             if reinit != "create_new":
                 _current.finish()
 
-    if resume is True:
-        resume = "allow"
-    elif resume is False:
-        resume = None
-    if resume is not None and resume not in _RESUME:
-        raise ValueError(f"trackui.init: resume must be one of allow, must, never, not {resume!r}")
-    if id is not None and not layout.valid_run_id(id):
+    resume = _resume_mode(resume)
+    if given_id is not None and not layout.valid_run_id(given_id):
         raise ValueError(
-            f"trackui.init: id {id!r} may hold only letters, digits, '-' and '_' (at most 64)"
+            f"trackui.init: id {given_id!r} may hold only letters, digits, '-' and '_' (at most 64)"
         )
-    root = layout.resolve_root(dir)
-    existing = _find_run_dir(root, id) if id is not None else None
+    root = layout.resolve_root(root_dir)
+    if resume == "auto":
+        given_id = given_id if given_id is not None else _crashed_latest(root)
+        resume = "allow"
+    existing = _find_run_dir(root, given_id) if given_id is not None else None
     if resume == "must" and existing is None:
         raise ValueError(
-            f"trackui.init: resume='must' but there is no run {id!r} under {str(root)!r}"
+            f"trackui.init: resume='must' but there is no run {given_id!r} under {str(root)!r}"
         )
     if resume == "never" and existing is not None:
-        raise ValueError(f"trackui.init: resume='never' but run {id!r} exists at {str(existing)!r}")
+        raise ValueError(
+            f"trackui.init: resume='never' but run {given_id!r} exists at {str(existing)!r}"
+        )
 
     now = time.time()
     if existing is not None:
         run = Run.reopen(existing, cfg, probes.process(), now, on_finish=_forget)
     else:
-        run_id = id or probes.new_id()
+        run_id = given_id or probes.new_id()
         stamp = _dt.datetime.fromtimestamp(now).strftime("%Y%m%d_%H%M%S")
         run_dir = root / layout.run_dir_name(stamp, run_id)
         meta = _new_meta(run_id, name, project, group, job_type, notes, tags, now)
@@ -181,15 +202,71 @@ def init(
             meta["entity"] = _text(entity)
         run = Run.create(run_dir, meta, cfg, on_finish=_forget)
         _point_latest(root, run_dir)
+    run.settings = st
+    if save_code:
+        run._save_main_script()
 
-    if os.environ.get("TRACKUI_CONSOLE", "wrap").lower() not in ("off", "0", "false", "none"):
+    if _settings.captures_console(st):
         run.capture_console()
     with _lock:
         _active.append(run)
         _current = run
     _install_hooks()
-    console.print_init(run, resumed=existing is not None)
+    if not st.silent:
+        console.print_init(run, resumed=existing is not None)
     return run
+
+
+def _first(*values: Any) -> Any:
+    """The first of ``values`` that is not None."""
+    for v in values:
+        if v is not None:
+            return v
+    return None
+
+
+def _initial_config(
+    config: Any, include: Sequence[str] | None, exclude: Sequence[str] | None
+) -> dict[str, Any]:
+    """``init``'s config: ``config-defaults.yaml``, then ``config`` (values or a YAML path)."""
+    cfg = read_yaml(config) if is_yaml_path(config) else config_from(config)
+    defaults = defaults_path()
+    if defaults is not None:
+        cfg = {**read_yaml(defaults), **cfg}
+    return select_keys(cfg, include, exclude)
+
+
+def _resume_mode(resume: Any) -> str | None:
+    """``resume`` as one of ``_RESUME`` or None (``True`` is ``"auto"``, as in wandb)."""
+    if resume is True:
+        return "auto"
+    if resume is False or resume is None:
+        return None
+    value = str(resume).lower()
+    if value in ("true", "1"):
+        return "auto"
+    if value in ("false", "0", ""):
+        return None
+    if value not in _RESUME:
+        raise ValueError(
+            f"trackui.init: resume must be one of allow, must, never, auto, not {resume!r}"
+        )
+    return value
+
+
+def _crashed_latest(root: Path) -> str | None:
+    """The id of the run ``<root>/latest-run`` points at, if it crashed or failed
+    (what ``resume="auto"`` reopens, as wandb does for the last run on a machine)."""
+    link = root / layout.LATEST_LINK
+    try:
+        target = root / os.readlink(link)
+    except OSError:
+        return None
+    info = reader.read_run(target)
+    if info is None or info.state not in ("crashed", "failed"):
+        return None
+    parsed = layout.parse_run_dir_name(target.name)
+    return parsed[1] if parsed else None
 
 
 def _text(value: Any) -> str:

@@ -99,7 +99,7 @@ def _same(a: float, b: float) -> bool:
 
 def test_logged_values_read_back_as_documented(root: Path) -> None:
     run = trackui.init(dir=root)
-    assert run.dir is not None
+    assert run.run_dir is not None
     state = {"offset": 0, "cases": 0}
 
     @settings(SETTINGS, max_examples=VALUE_EXAMPLES)
@@ -107,7 +107,7 @@ def test_logged_values_read_back_as_documented(root: Path) -> None:
     def check(data: dict[str, Any]) -> None:
         run.log(data)
         state["cases"] += 1
-        records, state["offset"], warnings = reader.read_records(run.dir, state["offset"])
+        records, state["offset"], warnings = reader.read_records(run.run_dir, state["offset"])
         assert warnings == []
         (rec,) = records
         want_m, want_x = _expected_log(data)
@@ -152,8 +152,8 @@ def test_config_values_read_back_as_documented(
         cases += 1
         run = trackui.init(dir=tmp_path / "runs", config=config)
         run.finish()
-        assert run.dir is not None
-        info = reader.read_run(run.dir)
+        assert run.run_dir is not None
+        info = reader.read_run(run.run_dir)
         assert info is not None and info.warnings == ()
         assert info.config == _expected_config(config)
 
@@ -167,8 +167,8 @@ def _healthy_run(root: Path) -> Path:
         run.log({"loss": 1.0 / (i + 1), "t": f"text {i}", "inf": math.inf})
     run.summary["best"] = 1.0
     run.finish()
-    assert run.dir is not None
-    return run.dir
+    assert run.run_dir is not None
+    return run.run_dir
 
 
 FILES = (layout.META, layout.CONFIG, layout.SUMMARY, layout.HISTORY)

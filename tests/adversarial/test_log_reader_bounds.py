@@ -20,8 +20,8 @@ def _run(root: Path) -> Path:
     for i in range(3):
         run.log({"loss": float(i)})
     run.finish()
-    assert run.dir is not None
-    return run.dir
+    assert run.run_dir is not None
+    return run.run_dir
 
 
 def _ls_json(capsys: pytest.CaptureFixture[str], root: Path) -> list[dict[str, object]]:

@@ -47,7 +47,7 @@ def test_finish_prints_any_numbers(
     _finish_loudly(run, monkeypatch)
     err = capsys.readouterr().err
     assert "run history:" in err and "run summary:" in err
-    info = reader.read_run(run.dir)
+    info = reader.read_run(run.run_dir)
     assert info is not None and info.state == "finished"
 
 
@@ -78,12 +78,12 @@ def test_integers_beyond_64_bits_are_exact_in_config_and_nearest_float_in_metric
     run.log({"v": 2**70})
     run.summary["exact"] = 2**80
     run.finish()
-    info = reader.read_run(run.dir)
+    info = reader.read_run(run.run_dir)
     assert info is not None
     assert info.config == {"big": 2**70, "neg": -(2**100), "nest": {"b": 3**50}}
     assert type(info.config["big"]) is int
     assert info.summary["exact"] == 2**80
-    (rec,) = reader.read_records(run.dir)[0]
+    (rec,) = reader.read_records(run.run_dir)[0]
     assert rec.metrics == {"v": float(2**70)}
 
 
@@ -96,12 +96,12 @@ def test_lone_surrogates_are_stored_as_the_replacement_character(root: Path) -> 
     run.summary[bad] = bad
     run.finish()
     want = f"a{REPLACEMENT}b"
-    info = reader.read_run(run.dir)
+    info = reader.read_run(run.run_dir)
     assert info is not None and info.warnings == ()
     assert info.meta["name"] == want and info.meta["tags"] == [want] and info.meta["notes"] == want
     assert info.config == {want: want, "k": [want, {want: 1}]}
     assert info.summary[want] == want
-    records, _, warnings = reader.read_records(run.dir)
+    records, _, warnings = reader.read_records(run.run_dir)
     assert warnings == []
     assert records[0].metrics == {want: 1.0, f"nested/{want}": 2.0}
     assert records[0].text == {"text": want}
@@ -167,7 +167,7 @@ def test_cycles_and_deep_config_values_are_refused_before_anything_is_written(
     with pytest.raises(ValueError, match="'opt"):
         run.config.update({"opt": value})
     run.finish()
-    assert json.loads((run.dir / layout.CONFIG).read_text()) == {"lr": 0.1}
+    assert json.loads((run.run_dir / layout.CONFIG).read_text()) == {"lr": 0.1}
 
 
 def test_deep_or_cyclic_logged_dicts_are_refused(root: Path) -> None:
@@ -178,7 +178,7 @@ def test_deep_or_cyclic_logged_dicts_are_refused(root: Path) -> None:
         run.log({"cyc": _cycle()})
     run.log({"ok": _deep(10)})
     run.finish()
-    records, _, _ = reader.read_records(run.dir)
+    records, _, _ = reader.read_records(run.run_dir)
     assert [r.step for r in records] == [0]
 
 
@@ -195,7 +195,7 @@ def test_a_record_over_the_limit_is_refused_and_every_accepted_one_is_read_back(
     with pytest.raises(ValueError, match="step"):
         run.log({"a": 4.0}, step=float("inf"))  # type: ignore[arg-type]
     run.finish()
-    records, _, warnings = reader.read_records(run.dir)
+    records, _, warnings = reader.read_records(run.run_dir)
     assert warnings == []
     assert [(r.step, r.metrics["a"]) for r in records] == [(0, 1.0), (1, 3.0)]
 
@@ -213,6 +213,6 @@ def test_values_whose_str_raises_never_stop_a_run(
     run.summary["nested"] = {"n": 10**5000}  # str() of it raises ValueError
     _finish_loudly(run, monkeypatch)
     assert "run summary:" in capsys.readouterr().err
-    info = reader.read_run(run.dir)
+    info = reader.read_run(run.run_dir)
     assert info is not None and info.config["obj"].endswith("_Unprintable>")
     assert info.summary["nested"] == {"n": "inf"}

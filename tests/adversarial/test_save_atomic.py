@@ -29,7 +29,7 @@ def test_save_killed_midway_leaves_no_truncated_copy(tmp_path: Path) -> None:
     code = (
         "import sys, trackui\n"
         "run = trackui.init(dir=sys.argv[1])\n"
-        "print(run.dir, flush=True)\n"
+        "print(run.run_dir, flush=True)\n"
         "while True:\n"
         "    run.save(sys.argv[2], policy='now')\n"
     )
@@ -95,8 +95,8 @@ def test_save_streams_a_big_file(tmp_path: Path) -> None:
 
 def test_save_of_a_file_inside_the_run_is_a_no_op(root: Path) -> None:
     run = trackui.init(dir=root)
-    assert run.dir is not None
-    inside = run.dir / layout.FILES_DIR / "note.txt"
+    assert run.run_dir is not None
+    inside = run.run_dir / layout.FILES_DIR / "note.txt"
     inside.write_text("x")
     assert run.save(str(inside), base_path=str(inside.parent), policy="now")
     run.finish()

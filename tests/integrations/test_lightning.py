@@ -99,7 +99,7 @@ def test_fit_logs_hparams_metrics_and_finishes(tmp_path: Path) -> None:
     assert info.name == "two-epochs" and info.meta["project"] == "regress"
     assert info.meta["tags"] == ["tiny"]
     assert logger.version == info.id and logger.name == "regress"
-    assert logger.experiment.dir == info.path
+    assert logger.experiment.run_dir == info.path
     cfg = info.config
     assert cfg["optim"] == {"lr": 0.05, "betas": [0.9, 0.99]}, "dataclass kept nested"
     assert cfg["data"] == {"n": 64, "source": "[bold]synthetic"}, "Namespace kept nested"

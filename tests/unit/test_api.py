@@ -36,7 +36,7 @@ def test_round_trip(root: Path) -> None:
     for i in range(3):
         trackui.log({"loss": 1.0 / (i + 1), "acc": i / 10})
     run.finish()
-    info = reader.read_run(run.dir)
+    info = reader.read_run(run.run_dir)
     assert info is not None
     assert info.state == "finished"
     assert info.meta["name"] == "baseline" and info.meta["project"] == "mnist"
@@ -45,15 +45,15 @@ def test_round_trip(root: Path) -> None:
     assert info.meta["exit_code"] == 0 and info.meta["end_time"] >= info.meta["start_time"]
     assert info.meta["pid"] == os.getpid() and info.meta["host"]
     assert info.config == {"lr": 1e-3, "opt": {"beta": 0.9}}
-    assert history(run.dir) == {
+    assert history(run.run_dir) == {
         0: {"loss": 1.0, "acc": 0.0},
         1: {"loss": 0.5, "acc": 0.1},
         2: {"loss": pytest.approx(1 / 3), "acc": 0.2},
     }
     assert info.summary == {"loss": pytest.approx(1 / 3), "acc": 0.2}
-    assert run.dir.parent == root
-    assert layout.parse_run_dir_name(run.dir.name)[1] == run.id
-    assert (root / layout.LATEST_LINK).resolve() == run.dir.resolve()
+    assert run.run_dir.parent == root
+    assert layout.parse_run_dir_name(run.run_dir.name)[1] == run.id
+    assert (root / layout.LATEST_LINK).resolve() == run.run_dir.resolve()
 
 
 def test_steps_commit_and_merge(root: Path) -> None:
@@ -68,7 +68,7 @@ def test_steps_commit_and_merge(root: Path) -> None:
     run.log({"h": 8}, step=10, commit=True)
     assert run.step == 11
     run.finish()
-    assert history(run.dir) == {
+    assert history(run.run_dir) == {
         0: {"a": 1},
         1: {"b": 2, "c": 3},
         5: {"d": 4, "e": 5},
@@ -82,7 +82,7 @@ def test_same_step_later_value_wins(root: Path) -> None:
     run.log({"a": 1}, step=2)
     run.log({"a": 9, "b": 1}, step=2)
     run.finish()
-    assert history(run.dir) == {2: {"a": 9, "b": 1}}
+    assert history(run.run_dir) == {2: {"a": 9, "b": 1}}
 
 
 def test_values(root: Path) -> None:
@@ -105,14 +105,14 @@ def test_values(root: Path) -> None:
         }
     )
     run.finish()
-    rec = reader.read_records(run.dir)[0][0]
+    rec = reader.read_records(run.run_dir)[0][0]
     assert math.isnan(rec.metrics["nan"]) and rec.metrics["inf"] == math.inf
     assert rec.metrics["ninf"] == -math.inf and rec.metrics["flag"] == 1
     assert rec.metrics["np_f"] == 0.5 and rec.metrics["np_i"] == 7 and rec.metrics["np_0d"] == 2.5
     assert rec.metrics["np_b"] == 0 and rec.metrics["tensor"] == 0.25
     assert rec.metrics["big"] == float(2**70) and rec.metrics["nested/x/y"] == 1
     assert rec.text == {"text": "hello [b]"}
-    summary = json.loads((run.dir / layout.SUMMARY).read_text())
+    summary = json.loads((run.run_dir / layout.SUMMARY).read_text())
     assert summary["nan"] == "nan" and summary["inf"] == "inf" and summary["ninf"] == "-inf"
 
 
@@ -124,7 +124,7 @@ def test_bad_value_raises_naming_key_and_writes_nothing(root: Path, bad: object)
         run.log({"fine": 1.0, "outer": {"bad": bad}})
     run.log({"ok": 2})
     run.finish()
-    assert history(run.dir) == {0: {"ok": 1}, 1: {"ok": 2}}
+    assert history(run.run_dir) == {0: {"ok": 1}, 1: {"ok": 2}}
 
 
 def test_log_requires_a_dict(root: Path) -> None:
@@ -161,7 +161,7 @@ def test_config_access_and_persistence(root: Path) -> None:
     assert "epochs" in run.config and run.config.get("missing", 5) == 5
     with pytest.raises(AttributeError, match="no key 'nope'"):
         _ = run.config.nope
-    on_disk = json.loads((run.dir / layout.CONFIG).read_text())
+    on_disk = json.loads((run.run_dir / layout.CONFIG).read_text())
     assert on_disk == {
         "lr": 0.1,
         "batch_size": 32,
@@ -185,7 +185,7 @@ def test_summary_aggregates_and_overrides(root: Path) -> None:
     run.summary["last"] = -1
     assert run.summary["val_accuracy"] == 0.9
     run.finish()
-    summary = json.loads((run.dir / layout.SUMMARY).read_text())
+    summary = json.loads((run.run_dir / layout.SUMMARY).read_text())
     assert summary == {
         "val_accuracy": 0.9,
         "train/loss": 0.5,
@@ -193,7 +193,7 @@ def test_summary_aggregates_and_overrides(root: Path) -> None:
         "last": -1,
         "best": 42,
     }
-    meta = json.loads((run.dir / layout.META).read_text())
+    meta = json.loads((run.run_dir / layout.META).read_text())
     assert meta["metrics"]["epoch_loss"] == {"step_metric": "epoch"}
     with pytest.raises(ValueError, match="summary must be one of"):
         trackui.init(dir=root).define_metric("x", summary="median")
@@ -203,8 +203,8 @@ def test_summary_written_while_running(root: Path) -> None:
     run = trackui.init(dir=root)
     run.log({"loss": 3.0})
     run._writer.tick()  # what the background thread does every few seconds
-    assert json.loads((run.dir / layout.SUMMARY).read_text()) == {"loss": 3.0}
-    assert reader.read_run(run.dir).state == "running"
+    assert json.loads((run.run_dir / layout.SUMMARY).read_text()) == {"loss": 3.0}
+    assert reader.read_run(run.run_dir).state == "running"
     run.finish()
 
 
@@ -212,26 +212,26 @@ def test_context_manager_marks_failure(root: Path) -> None:
     with pytest.raises(ZeroDivisionError), trackui.init(dir=root) as run:
         run.log({"a": 1})
         1 / 0  # noqa: B018
-    info = reader.read_run(run.dir)
+    info = reader.read_run(run.run_dir)
     assert info.state == "failed" and info.meta["exit_code"] == 1
     with trackui.init(dir=root) as ok:
         ok.log({"a": 1})
-    assert reader.read_run(ok.dir).state == "finished"
+    assert reader.read_run(ok.run_dir).state == "finished"
     run2 = trackui.init(dir=root)
     run2.finish(exit_code=3)
-    assert reader.read_run(run2.dir).meta["exit_code"] == 3
-    assert reader.read_run(run2.dir).state == "failed"
+    assert reader.read_run(run2.run_dir).meta["exit_code"] == 3
+    assert reader.read_run(run2.run_dir).state == "failed"
 
 
 def test_reinit_finishes_previous(root: Path) -> None:
     first = trackui.init(dir=root, name="first")
     second = trackui.init(dir=root, name="second")
     assert trackui.run is second
-    assert reader.read_run(first.dir).state == "finished"
+    assert reader.read_run(first.run_dir).state == "finished"
     same = trackui.init(dir=root, reinit="return_previous")
     assert same is second
     both = trackui.init(dir=root, reinit="create_new")
-    assert reader.read_run(second.dir).state == "running" and trackui.run is both
+    assert reader.read_run(second.run_dir).state == "running" and trackui.run is both
     both.finish()
     assert trackui.run is second
 
@@ -242,11 +242,11 @@ def test_resume(root: Path) -> None:
     run.log({"a": 2})
     run.finish()
     again = trackui.init(dir=root, id="my-run_1", resume="allow", config={"epochs": 2})
-    assert again.dir == run.dir and again.step == 2
+    assert again.run_dir == run.run_dir and again.step == 2
     again.log({"a": 3})
     again.finish()
-    assert history(run.dir) == {0: {"a": 1}, 1: {"a": 2}, 2: {"a": 3}}
-    assert reader.read_run(run.dir).config == {"lr": 1, "epochs": 2}
+    assert history(run.run_dir) == {0: {"a": 1}, 1: {"a": 2}, 2: {"a": 3}}
+    assert reader.read_run(run.run_dir).config == {"lr": 1, "epochs": 2}
     with pytest.raises(ValueError, match="resume='never' but run 'my-run_1' exists"):
         trackui.init(dir=root, id="my-run_1", resume="never")
     with pytest.raises(ValueError, match="resume='must' but there is no run 'other'"):
@@ -271,12 +271,12 @@ def test_disabled_mode_writes_nothing(root: Path) -> None:
 def test_root_from_env_and_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACKUI_DIR", str(tmp_path / "env-root"))
     run = trackui.init()
-    assert run.dir.parent == tmp_path / "env-root"
+    assert run.run_dir.parent == tmp_path / "env-root"
     run.finish()
     monkeypatch.delenv("TRACKUI_DIR")
     monkeypatch.chdir(tmp_path)
     run = trackui.init(run_name="spelled-as-hf")
-    assert run.dir.parent == Path.cwd() / layout.DEFAULT_ROOT
+    assert run.run_dir.parent == Path.cwd() / layout.DEFAULT_ROOT
     assert run.name == "spelled-as-hf"
     run.finish()
 
@@ -299,7 +299,7 @@ def test_metadata_captures_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.chdir(repo)
     run = trackui.init(dir=tmp_path / "runs")
     run.finish()
-    meta = reader.read_run(run.dir).meta
+    meta = reader.read_run(run.run_dir).meta
     head = subprocess.run(
         ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -318,7 +318,7 @@ def test_save_copies_and_never_escapes(
     (tmp_path / "secret").write_text("s")
     monkeypatch.chdir(work)
     run = trackui.init(dir=root)
-    files = run.dir / layout.FILES_DIR
+    files = run.run_dir / layout.FILES_DIR
     assert len(run.save("model.pth")) == 1
     assert len(run.save("ckpt/*.pt")) == 2
     run.save(str(work / "model.pth"))  # absolute source: lands by its name
@@ -357,7 +357,7 @@ def test_watch_logs_norms(root: Path) -> None:
         opt.step()
         trackui.log({"loss": loss})  # a 0-d tensor
     run.finish()
-    h = history(run.dir)
+    h = history(run.run_dir)
     assert set(h) == {0, 1, 2, 3}
     assert all(isinstance(h[s]["loss"], float) for s in h)
     assert "gradients/0.weight.norm" in h[1] and "parameters/2.bias.norm" in h[1]
@@ -375,7 +375,7 @@ def test_console_lines(
         run.log({"loss": 1 / (i + 1), "acc": i / 30})
     run.finish()
     out = capsys.readouterr().err
-    assert f"trackui: run demo?[31m ({run.id}) in {run.dir}" in out
+    assert f"trackui: run demo?[31m ({run.id}) in {run.run_dir}" in out
     assert f"trackui {root}" in out
     assert "\x1b" not in out
     assert "loss █" in out and "▁" in out
@@ -391,10 +391,10 @@ def test_console_capture(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     print("epoch 1 done")
     print("warning here", file=sys.stderr)
     run.finish()
-    text = (run.dir / layout.OUTPUT).read_text()
+    text = (run.run_dir / layout.OUTPUT).read_text()
     assert "epoch 1 done\n" in text and "warning here\n" in text
     print("after finish")
-    assert "after finish" not in (run.dir / layout.OUTPUT).read_text()
+    assert "after finish" not in (run.run_dir / layout.OUTPUT).read_text()
 
 
 def test_log_after_finish_is_ignored(root: Path) -> None:
@@ -403,4 +403,4 @@ def test_log_after_finish_is_ignored(root: Path) -> None:
     run.finish()
     run.log({"a": 2})
     run.finish()
-    assert history(run.dir) == {0: {"a": 1}}
+    assert history(run.run_dir) == {0: {"a": 1}}

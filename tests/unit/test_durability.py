@@ -22,7 +22,7 @@ WRITER = textwrap.dedent(
     import os, sys, time
     import trackui
     run = trackui.init(dir=sys.argv[1], name="victim")
-    print(run.dir, flush=True)
+    print(run.run_dir, flush=True)
     i = 0
     while True:
         run.log({"loss": 1.0 / (i + 1), "acc": i * 1e-3, "text": "x" * (i % 7)}, commit=(i % 3 != 1))
@@ -134,13 +134,13 @@ def test_damaged_lines_are_skipped_with_a_warning(tmp_path: Path, garbage: bytes
 def test_damaged_small_files_are_warnings(root: Path) -> None:
     run = trackui.init(dir=root, config={"a": 1})
     run.finish()
-    (run.dir / layout.CONFIG).write_bytes(b'{"a": 1')
-    (run.dir / layout.SUMMARY).write_bytes(b"\xff")
-    info = reader.read_run(run.dir)
+    (run.run_dir / layout.CONFIG).write_bytes(b'{"a": 1')
+    (run.run_dir / layout.SUMMARY).write_bytes(b"\xff")
+    info = reader.read_run(run.run_dir)
     assert info is not None and info.config == {} and info.summary == {}
     assert len(info.warnings) == 2 and all("damaged" in w for w in info.warnings)
-    (run.dir / layout.META).write_text("not json")
-    assert reader.read_run(run.dir) is None
+    (run.run_dir / layout.META).write_text("not json")
+    assert reader.read_run(run.run_dir) is None
 
 
 def test_small_files_are_read_whole(tmp_path: Path) -> None:
@@ -160,9 +160,9 @@ def test_small_files_are_read_whole(tmp_path: Path) -> None:
 def test_unreadable_small_files_are_warnings(root: Path) -> None:
     run = trackui.init(dir=root, config={"a": 1})
     run.finish()
-    (run.dir / layout.CONFIG).unlink()
-    (run.dir / layout.CONFIG).mkdir()
-    info = reader.read_run(run.dir)
+    (run.run_dir / layout.CONFIG).unlink()
+    (run.run_dir / layout.CONFIG).mkdir()
+    info = reader.read_run(run.run_dir)
     assert info is not None and info.config == {}
     assert info.warnings == ("config.json: unreadable (Is a directory)",)
 
@@ -204,11 +204,11 @@ def test_full_disk_never_raises_and_resumes_cleanly(
     for i in range(200, 210):
         run.log({"loss": float(i)})
     run.finish()
-    records, _, warnings = reader.read_records(run.dir)
+    records, _, warnings = reader.read_records(run.run_dir)
     steps = [r.step for r in records]
     assert steps[-10:] == list(range(200, 210))
     assert len(warnings) <= 1  # at most the one torn record, skipped
-    assert reader.read_run(run.dir).state == "finished"
+    assert reader.read_run(run.run_dir).state == "finished"
 
 
 def test_removed_directory_is_recreated(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -216,15 +216,15 @@ def test_removed_directory_is_recreated(root: Path, capsys: pytest.CaptureFixtur
 
     run = trackui.init(dir=root, config={"lr": 1})
     run.log({"a": 1})
-    shutil.rmtree(run.dir)
+    shutil.rmtree(run.run_dir)
     run.log({"a": 2})  # lands in the unlinked file: the directory is gone
     run._writer.tick()  # the background thread notices and recreates it
     run.log({"a": 3})
     run.finish()
     assert "was removed; recreating" in capsys.readouterr().err
-    info = reader.read_run(run.dir)
+    info = reader.read_run(run.run_dir)
     assert info is not None and info.config == {"lr": 1} and info.state == "finished"
-    assert [r.metrics["a"] for r in reader.read_records(run.dir)[0]] == [3]
+    assert [r.metrics["a"] for r in reader.read_records(run.run_dir)[0]] == [3]
 
 
 def test_crashed_on_other_host_uses_heartbeat(root: Path) -> None:
@@ -232,40 +232,40 @@ def test_crashed_on_other_host_uses_heartbeat(root: Path) -> None:
 
     run = trackui.init(dir=root)
     run.finish()
-    meta = {**reader.read_run(run.dir).meta, "state": "running", "host": "elsewhere"}
+    meta = {**reader.read_run(run.run_dir).meta, "state": "running", "host": "elsewhere"}
     now = time.time()
-    os.utime(run.dir / layout.HEARTBEAT, (now - 10, now - 10))
-    assert derive_state(meta, run.dir, now=now) == "running"
-    os.utime(run.dir / layout.HEARTBEAT, (now - layout.STALE_HEARTBEAT_S - 1,) * 2)
-    assert derive_state(meta, run.dir, now=now) == "crashed"
+    os.utime(run.run_dir / layout.HEARTBEAT, (now - 10, now - 10))
+    assert derive_state(meta, run.run_dir, now=now) == "running"
+    os.utime(run.run_dir / layout.HEARTBEAT, (now - layout.STALE_HEARTBEAT_S - 1,) * 2)
+    assert derive_state(meta, run.run_dir, now=now) == "crashed"
 
 
 def test_live_writer_is_running_and_a_reused_pid_is_not(root: Path) -> None:
     from trackui.store.liveness import derive_state, process_start_time
 
     run = trackui.init(dir=root)
-    meta = reader.read_run(run.dir).meta
+    meta = reader.read_run(run.run_dir).meta
     # Looked at long after it started, the live writer is still running.
-    assert derive_state({**meta, "start_time": meta["start_time"] + 0}, run.dir) == "running"
+    assert derive_state({**meta, "start_time": meta["start_time"] + 0}, run.run_dir) == "running"
     started = process_start_time(os.getpid())
     assert started is not None and started <= meta["start_time"]
     # A run recorded as started long before this process: its pid was reused.
     old = {**meta, "start_time": started - 3600}
-    assert derive_state(old, run.dir) == "crashed"
+    assert derive_state(old, run.run_dir) == "crashed"
     # A resumed run counts from when it was reopened.
-    assert derive_state({**old, "resumed_time": meta["start_time"]}, run.dir) == "running"
+    assert derive_state({**old, "resumed_time": meta["start_time"]}, run.run_dir) == "running"
     run.finish()
 
 
 def test_resumed_run_of_a_live_process_is_running(root: Path) -> None:
     run = trackui.init(dir=root, id="r1")
     run.finish()
-    meta_path = run.dir / layout.META
+    meta_path = run.run_dir / layout.META
     import json
 
     meta = json.loads(meta_path.read_text())
     meta["start_time"] -= 3600 * 24  # created a day ago by another process
     meta_path.write_text(json.dumps(meta))
     again = trackui.init(dir=root, id="r1", resume="allow")
-    assert reader.read_run(again.dir).state == "running"
+    assert reader.read_run(again.run_dir).state == "running"
     again.finish()

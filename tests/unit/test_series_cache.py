@@ -31,7 +31,7 @@ def test_cached_curves_follow_appends_and_rewrites(root: Path) -> None:
     (grown,) = ix.series(["r1"], ["loss"], smoothing="none", buckets=100)
     assert grown.points == 15 and grown.raw[-1] == 14.0
     # So does a history file rewritten from scratch.
-    history = run.dir / "history.jsonl"
+    history = run.run_dir / "history.jsonl"
     history.write_bytes(b'{"s":0,"t":1.0,"m":{"loss":7.0}}\n')
     ix.refresh()
     (rewritten,) = ix.series(["r1"], ["loss"], smoothing="none", buckets=100)
