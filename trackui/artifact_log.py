@@ -194,6 +194,13 @@ def log_artifact(
     return stored
 
 
+def log_without_run(art: Artifact) -> Artifact:
+    """Store an artifact under the default root, recorded in no run (``Artifact.save()``)."""
+    stored = store_artifact(layout.resolve_root().absolute(), art, [], None)
+    _adopt(art, stored)
+    return stored
+
+
 def _adopt(art: Artifact, stored: Artifact) -> None:
     """Make the caller's object the stored version too (as wandb's does after logging)."""
     if art is stored:

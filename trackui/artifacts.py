@@ -295,8 +295,18 @@ class Artifact:
 
     # -- accepted for compatibility -----------------------------------------
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Nothing to upload: a logged artifact is already stored."""
+    def save(self, project: str | None = None, settings: Any = None) -> None:
+        """Log the artifact to the current run (or, without one, store it under the root)."""
+        if self.version is not None:
+            return
+        from trackui import artifact_log
+        from trackui.session import current
+
+        run = current()
+        if run is not None:
+            artifact_log.log_artifact(run, self)
+        else:
+            artifact_log.log_without_run(self)
 
     def wait(self, timeout: int | None = None) -> Artifact:
         return self

@@ -130,6 +130,14 @@ class Runs(list):  # type: ignore[type-arg]
         return _frame(rows, kw.get("pandas", True))
 
 
+class RunSummary(dict):  # type: ignore[type-arg]
+    """A run's summary: a dict (``_json_dict`` too, as wandb's scripts read it)."""
+
+    @property
+    def _json_dict(self) -> dict[str, Any]:
+        return dict(self)
+
+
 class File:
     """One file of a run: ``name`` (its path in the run), ``size``, ``download()``."""
 
@@ -163,7 +171,7 @@ class ApiRun:
         self.name = self.display_name = row.name
         self.state = row.state
         self.config: dict[str, Any] = dict(row.config)
-        self.summary: dict[str, Any] = dict(row.summary)
+        self.summary = RunSummary(row.summary)
         self.summary_metrics = self.summary
         self.tags = list(row.tags)
         self.group = row.group

@@ -164,3 +164,23 @@ def test_show_lists_logged_and_used_artifacts(root: Path, tmp_path: Path) -> Non
     assert "used    mnist-data:v0 (best, latest)  [dataset]" in out
     obj = json.loads(subprocess.run([*cmd, "--json"], capture_output=True, check=True).stdout)
     assert [a["op"] for a in obj["artifacts"]] == ["logged", "used"]
+
+
+def test_save_logs_to_the_current_run_or_stores_without_one(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = tmp_path / "x.txt"
+    f.write_text("x")
+    run = trackui.init(dir=root)
+    art = trackui.Artifact("saved", type="dataset")
+    art.add_file(f)
+    art.save()
+    run.finish()
+    assert art.version == "v0"
+    assert [u.op for u in store.read_run_artifacts(run.dir)] == ["logged"]
+
+    monkeypatch.setenv("TRACKUI_DIR", str(root))
+    alone = trackui.Artifact("saved", type="dataset")
+    alone.add_file(f, name="other.txt")
+    alone.save()
+    assert alone.version == "v1" and alone.source_run is None

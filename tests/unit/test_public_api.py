@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,26 @@ def test_duckdb_is_imported_only_when_api_is_used() -> None:
         "trackui.Api(overrides={'dir': '.'}).runs()\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "wandb_examples"
+
+
+@pytest.mark.parametrize("name", ["docs_artifacts", "docs_alerts", "docs_public_api"])
+def test_wandb_documentation_calls_run_unchanged(name: str, tmp_path: Path) -> None:
+    """W&B's documented calls for artifacts, alerts and the public API, with ``import wandb``
+    giving trackui (the shim), in an empty directory."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(EXAMPLES / "shim"),
+        "TRACKUI_SILENT": "1",
+        "TRACKUI_CONSOLE": "off",
+    }
+    env.pop("TRACKUI_DIR", None)
+    script = EXAMPLES / name / "main.py"
+    p = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert " ok" in p.stdout
+    assert (tmp_path / "trackui-runs").is_dir()
