@@ -184,3 +184,14 @@ def test_save_logs_to_the_current_run_or_stores_without_one(
     alone.add_file(f, name="other.txt")
     alone.save()
     assert alone.version == "v1" and alone.source_run is None
+
+
+def test_a_disabled_run_stores_and_records_nothing(root: Path, tmp_path: Path) -> None:
+    f = tmp_path / "x.txt"
+    f.write_text("x")
+    run = trackui.init(dir=root, mode="disabled")
+    art = run.log_artifact(str(f), name="x")
+    assert art.version is None
+    run.alert("t", "x")
+    run.finish()
+    assert not (root / "artifacts").exists()
