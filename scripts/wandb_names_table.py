@@ -32,6 +32,14 @@ SUP_MOD = {
     "watch": "torch models",
     "Settings": "mode, console, silent, x_disable_stats honoured; other fields ignored",
     "teardown": "finishes open runs",
+    "Api": "read-only, over the local root (see the read API)",
+    "Artifact": "stored under the root, once per content",
+    "alert": "kept in the run's `alerts.jsonl`, throttled by title",
+    "log_artifact": "",
+    "use_artifact": "",
+    "log_model": "",
+    "use_model": "",
+    "link_model": "recorded locally",
 }
 IGN_RUN = {
     "display": "notebook display of W&B's page; returns False",
@@ -55,6 +63,7 @@ RUN_NOTE = {
     "sweep_id": "None outside a sweep",
     "offline": "`mode` was offline/dryrun",
     "config_static": "a read-only snapshot",
+    "link_artifact": "recorded locally",
 }
 
 

@@ -136,10 +136,52 @@ config: Any = _Proxy("config")
 summary: Any = _Proxy("summary")
 
 
+# -- Artifacts, alerts and the read API (trackui.artifact_log, trackui.alerts,
+# trackui.public_api): classes imported on first use.
+_ARTIFACT_NAMES = {
+    "Artifact": "trackui.artifacts",
+    "AlertLevel": "trackui.alerts",
+    "Api": "trackui.public_api",
+}
+__all__ += [*_ARTIFACT_NAMES, "alert", "log_artifact", "use_artifact", "log_model", "use_model"]
+__all__ += ["link_model"]
+
+
+def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
+    """Record an alert in the current run (see ``Run.alert``)."""
+    _need_run("alert").alert(title, text, level, wait_duration)
+
+
+def log_artifact(artifact_or_path: Any, *args: Any, **kw: Any) -> Any:
+    """Store an artifact as the current run's output (see ``Run.log_artifact``)."""
+    return _need_run("log_artifact").log_artifact(artifact_or_path, *args, **kw)
+
+
+def use_artifact(artifact_or_name: Any, *args: Any, **kw: Any) -> Any:
+    """A stored artifact as the current run's input (see ``Run.use_artifact``)."""
+    return _need_run("use_artifact").use_artifact(artifact_or_name, *args, **kw)
+
+
+def log_model(path: Any, name: str | None = None, aliases: Any = None) -> Any:
+    return _need_run("log_model").log_model(path, name, aliases)
+
+
+def use_model(name: str) -> str:
+    return _need_run("use_model").use_model(name)
+
+
+def link_model(path: Any, registered_model_name: str, *args: Any, **kw: Any) -> Any:
+    return _need_run("link_model").link_model(path, registered_model_name, *args, **kw)
+
+
 def __getattr__(name: str) -> Any:
     # `trackui.run` is the current run (None before init), looked up on use.
     if name == "run":
         return current()
+    if name in _ARTIFACT_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(_ARTIFACT_NAMES[name]), name)
     if name in _wandb_names.MODULE:  # wandb's names without a meaning here: refused on call
         return _wandb_names.stand_in(name)
     raise AttributeError(f"module 'trackui' has no attribute {name!r}")

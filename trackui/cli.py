@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from trackui import show_events
 from trackui.store import text
 from trackui.store.reader import encode_value
 
@@ -192,6 +193,7 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         obj["meta"] = row.meta
         obj["metrics"] = metrics
         obj["text"] = texts
+        obj.update(show_events.events_json(row.path))
         out.write(dumps_json(obj) + "\n")
         return 0
     from trackui.store.models import flatten
@@ -241,6 +243,7 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         width = min(40, max((len(clean(k)) for k in d), default=0))
         for k in sorted(d):
             lines.append(f"  {clean(k, 40):<{width}}  {clean(d[k], 200)}")
+    lines += show_events.events_lines(row.path, clean)
     if row.warnings:
         lines.append("")
         lines.append("warnings")

@@ -17,8 +17,6 @@ _SWEEPS = "sweeps are run by W&B's servers"
 _MEDIA = "this kind of value cannot be logged by trackui yet"
 
 MODULE: dict[str, str] = {
-    "Api": f"the public API {_SERVER}",
-    "Artifact": _ARTIFACTS,
     "ArtifactTTL": _ARTIFACTS,
     "Audio": _MEDIA,
     "EvalTable": _MEDIA,
@@ -32,32 +30,19 @@ MODULE: dict[str, str] = {
     "Table": _MEDIA,
     "Video": _MEDIA,
     "agent": _SWEEPS,
-    "alert": f"alerts are sent by W&B's servers ({_SERVER})",
     "box3d": _MEDIA,
     "controller": _SWEEPS,
-    "link_model": _ARTIFACTS,
-    "log_artifact": _ARTIFACTS,
-    "log_model": _ARTIFACTS,
     "plot_table": _MEDIA,
     "restore": f"restoring a file from a run {_SERVER}",
     "sweep": _SWEEPS,
-    "use_artifact": _ARTIFACTS,
-    "use_model": _ARTIFACTS,
 }
 """Top-level names refused when called, by name."""
 
 RUN: dict[str, str] = {
-    "alert": MODULE["alert"],
     "finish_artifact": _ARTIFACTS,
-    "link_artifact": _ARTIFACTS,
-    "link_model": _ARTIFACTS,
-    "log_artifact": _ARTIFACTS,
-    "log_model": _ARTIFACTS,
     "restore": MODULE["restore"],
     "status": f"a run's sync status {_SERVER}",
     "upsert_artifact": _ARTIFACTS,
-    "use_artifact": _ARTIFACTS,
-    "use_model": _ARTIFACTS,
 }
 """``Run`` members refused when called, by name."""
 
