@@ -31,7 +31,7 @@ from typing import Any
 
 from trackui.store import layout
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 """Bump when the tables change: an index file with another version is rebuilt."""
 
 CACHE_DIR_NAME = layout.CACHE_DIR

@@ -279,6 +279,7 @@ def load_bulk(
         if with_x
         else []
     )
+    text_steps: dict[int, set[int]] = {}
     for rid, s, t, x in xrows:
         try:
             obj = orjson.loads(x)
@@ -290,6 +291,9 @@ def load_bulk(
             if isinstance(val, str):
                 trows.append((rid, key, s, t, val))
                 texts.setdefault(rid, {})[key] = (s, val)
+                text_steps.setdefault(rid, set()).add(s)
+    if text_steps:
+        _count_text_steps(text_steps, r_h, s_h, step_count, last_idx)
     if trows:
         import pyarrow as pa
 
@@ -322,3 +326,35 @@ def load_bulk(
         out.mstats[rid] = ms
         out.texts[rid] = texts.get(rid, {})
     return out
+
+
+def _count_text_steps(
+    text_steps: dict[int, set[int]],
+    r_h: Any,
+    s_h: Any,
+    step_count: dict[int, int],
+    last_step: dict[int, int],
+) -> None:
+    """Add to each run's step count and last step its steps with text values only.
+
+    A step with any value is a step (docs/format.md). ``r_h`` and ``s_h`` are
+    the runs and steps of the records with a numeric value, each run's rows
+    next to each other (a file's records, in order).
+    """
+    import numpy as np
+
+    bounds: dict[int, tuple[int, int]] = {}
+    if len(r_h):
+        ends = np.flatnonzero(np.concatenate((r_h[1:] != r_h[:-1], [True]))) + 1
+        starts = np.concatenate(([0], ends[:-1]))
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            bounds[int(r_h[lo])] = (lo, hi)
+    for rid, steps in text_steps.items():
+        ts = np.fromiter(steps, dtype=np.int64, count=len(steps))
+        lo, hi = bounds.get(rid, (0, 0))
+        only_text = np.setdiff1d(ts, s_h[lo:hi])
+        if len(only_text):
+            step_count[rid] = step_count.get(rid, 0) + len(only_text)
+            top = int(only_text.max())
+            prev = last_step.get(rid)
+            last_step[rid] = top if prev is None else max(prev, top)
