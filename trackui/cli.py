@@ -93,32 +93,25 @@ def _open_index(root: Path) -> Any:
     """The index of ``root``, brought up to date.
 
     The index is a cache: when its storage fails while it loads (a disk that
-    fills up, a folder it cannot write), that place is set aside and the
-    index opens one step down (``store.db``: root, user cache, temporary
-    file, memory), so that the command still answers.
+    fills up, a folder it cannot write), it opens one step down its chain
+    (``store.db``: root, user cache, temporary file, memory) and loads again,
+    so that the command still answers.
     """
-    from trackui.store import db
     from trackui.store.index import Index
 
     if not root.exists():
         raise OSError(f"{clean(str(root))}: no such directory")
     if not root.is_dir():
         raise OSError(f"{clean(str(root))}: not a directory")
-    for _ in range(4):  # at most root, user, temp, then memory
-        ix = Index(root, cache=True)
-        try:
-            ix.scan()
-            ix.ingest()
-            return ix
-        except Exception as e:
-            if not db.cache_unusable(e) or ix.storage == "memory":
-                with contextlib.suppress(Exception):
-                    ix.close()
-                raise
-            db.set_aside(ix._db, e)
-            with contextlib.suppress(Exception):
-                ix.close()
-    raise db.IndexOpenError("index: no place to keep it could be written")
+    ix = Index(root, cache=True)
+    try:
+        ix.scan()
+        ix.ingest()
+    except Exception:
+        with contextlib.suppress(Exception):
+            ix.close()
+        raise
+    return ix
 
 
 def run_json(row: Any) -> dict[str, Any]:
