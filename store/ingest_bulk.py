@@ -7,7 +7,7 @@ a memory map) must equal what the parsed rows account for. A file that fails
 the check, or that DuckDB refuses (damaged lines, invalid UTF-8), or whose
 last line is incomplete, goes the exact way instead. Rows go to ``wide<W>``
 (a row per record) where the records hold most of their batch's metrics, and
-to ``points`` (a row per value) otherwise (see ``store.db``).
+to ``points`` (a row per value) otherwise (see ``store.db_schema``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from trackui.store.db import ensure_wide_table
+from trackui.store.db_schema import ensure_wide_table
 from trackui.store.ingest import HistState, Loaded, MStat, read_before
 
 BATCH_BYTES = 48 * 1024 * 1024
@@ -240,7 +240,7 @@ def load_bulk(
     values = sum(m.count for p in good.values() for m in p.metrics)
     vals = ", ".join(f"m.{_ident(k)}" for k, _ in km)
     if km and len(km) <= WIDE_MAX_COLS and len(r_h) * (3 + len(km)) <= WIDE_MAX_CELLS * values:
-        # A row per record (see store.db): cheaper than a row per value for
+        # A row per record (see store.db_schema): cheaper than a row per value for
         # records that hold most of the batch's metrics.
         table = ensure_wide_table(cur, len(km))
         cur.execute(

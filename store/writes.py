@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from trackui.store.db import all_tables, cache_unusable, run_tables
+from trackui.store.db import cache_unusable
+from trackui.store.db_schema import all_tables, run_tables
 from trackui.store.index_state import IndexState, RunEntry
 from trackui.store.ingest import Loaded
 from trackui.store.ingest_exact import insert_points, insert_texts
