@@ -34,7 +34,7 @@ from typing import Any
 
 from trackui.store import layout
 from trackui.store.db_schema import prepare
-from trackui.store.db_sync import settle_marker, sync_and_unmark
+from trackui.store.db_sync import index_files, remove_files, settle_marker, sync_and_unmark
 
 CACHE_DIR_NAME = layout.CACHE_DIR
 CACHE_FILE = layout.INDEX_FILE
@@ -183,14 +183,12 @@ def _try_file(path: Path, root: Path, notes: list[str]) -> tuple[Any, bool] | No
             if "lock" in msg.lower():
                 notes.append(f"{path}: in use by another viewer")
                 return None
-            if attempt == 2 or not _discard(path, notes, e):
-                notes.append(f"{path}: unusable ({_short(e)})")
+            if not _rebuilt(path, notes, attempt, e):
                 return None
             continue
         except duckdb.Error as e:
             # A damaged or foreign file: it is only a cache, rebuild it.
-            if attempt == 2 or not _discard(path, notes, e):
-                notes.append(f"{path}: unusable ({_short(e)})")
+            if not _rebuilt(path, notes, attempt, e):
                 return None
             continue
         try:
@@ -205,8 +203,7 @@ def _try_file(path: Path, root: Path, notes: list[str]) -> tuple[Any, bool] | No
                 # a folder owned by someone else). Keep it for whoever can.
                 notes.append(f"{path}: cannot be written ({_short(e)})")
                 return None
-            if attempt == 2 or not _discard(path, notes, e):
-                notes.append(f"{path}: unusable ({_short(e)})")
+            if not _rebuilt(path, notes, attempt, e):
                 return None
             continue
         # Held by this process now: a marker left by an earlier one that was
@@ -216,16 +213,15 @@ def _try_file(path: Path, root: Path, notes: list[str]) -> tuple[Any, bool] | No
     return None
 
 
-def _discard(path: Path, notes: list[str], why: BaseException) -> bool:
-    """Remove a damaged cache file (and its WAL) so that it can be rebuilt."""
-    notes.append(f"{path}: damaged cache rebuilt ({_short(why)})")
-    try:
-        for p in (path, path.with_name(path.name + ".wal")):
-            if p.exists():
-                p.unlink()
-    except OSError:
-        return False
-    return True
+def _rebuilt(path: Path, notes: list[str], attempt: int, why: BaseException) -> bool:
+    """After an error that says the file is damaged: True once it is removed for a
+    second try (it is only a cache), False (with a note) to pass over it."""
+    if attempt == 1:
+        notes.append(f"{path}: damaged cache rebuilt ({_short(why)})")
+        if remove_files(index_files(path)):
+            return True
+    notes.append(f"{path}: unusable ({_short(why)})")
+    return False
 
 
 def cache_unusable(e: BaseException) -> bool:
@@ -276,12 +272,7 @@ def set_aside(opened: Opened, why: BaseException | str) -> str:
     if key:
         with _set_aside_lock:
             _set_aside[key] = note
-    if opened.syncing is not None:
-        opened.syncing.join()
-    with contextlib.suppress(Exception):
-        opened.con.close()
-    if opened.kind == "temp" and opened.path is not None:
-        shutil.rmtree(opened.path.parent, ignore_errors=True)
+    _close(opened)
     return note
 
 
@@ -384,12 +375,18 @@ def close_db(opened: Opened) -> None:
     A file written unsynced by a completed load is synced first (see
     :func:`unsynced`).
     """
+    _close(opened)
+    if opened.kind != "temp" and opened.path is not None and not opened.unsynced:
+        # (Left unsynced by a load stopped part-way: the marker stays for the next open.)
+        sync_and_unmark(opened.path)
+
+
+def _close(opened: Opened) -> None:
+    """Wait for a sync under way, close the connection (its errors ignored), and
+    delete a temporary index's folder."""
     if opened.syncing is not None:
         opened.syncing.join()
     with contextlib.suppress(Exception):
         opened.con.close()
     if opened.kind == "temp" and opened.path is not None:
         shutil.rmtree(opened.path.parent, ignore_errors=True)
-    elif opened.path is not None and not opened.unsynced:
-        # (Left unsynced by a load stopped part-way: the marker stays for the next open.)
-        sync_and_unmark(opened.path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,9 +50,25 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def index_files(path: Path) -> tuple[Path, Path]:
+    """An index file and its WAL."""
+    return path, path.with_name(path.name + ".wal")
+
+
+def remove_files(paths: Iterable[Path]) -> bool:
+    """Remove those of ``paths`` that exist; False if one could not be removed."""
+    try:
+        for p in paths:
+            if p.exists():
+                p.unlink()
+    except OSError:
+        return False
+    return True
+
+
 def _sync_files(path: Path) -> None:
     """Flush an index file and its WAL to disk (raises OSError)."""
-    for p in (path, path.with_name(path.name + ".wal")):
+    for p in index_files(path):
         if p.exists():
             _fsync(p)
 
@@ -132,13 +148,7 @@ def settle_marker(path: Path, notes: list[str]) -> bool:
     if written_in and written_in == boot_id():
         return True  # the kernel still holds every write: synced once opened
     notes.append(f"{path}: not synced before the machine restarted, rebuilt")
-    try:
-        for p in (path, path.with_name(path.name + ".wal"), marker):
-            if p.exists():
-                p.unlink()
-    except OSError:
-        return False
-    return True
+    return remove_files((*index_files(path), marker))
 
 
 def sync_and_unmark(path: Path) -> None:

@@ -21,6 +21,7 @@ import orjson
 
 from trackui.store.db_schema import ensure_wide_table
 from trackui.store.ingest import HistState, Loaded, MStat, read_before
+from trackui.store.ingest_exact import insert_texts, texts_table
 
 BATCH_BYTES = 48 * 1024 * 1024
 """Bytes of JSON handed to one ``read_json`` query (bounds memory, paces progress)."""
@@ -295,21 +296,7 @@ def load_bulk(
     if text_steps:
         _count_text_steps(text_steps, r_h, s_h, step_count, last_idx)
     if trows:
-        import pyarrow as pa
-
-        cols = list(zip(*trows, strict=True))
-        tbl = pa.table(
-            {
-                "rid": pa.array(cols[0], pa.int32()),
-                "key": pa.array(cols[1], pa.string()),
-                "step": pa.array(cols[2], pa.int64()),
-                "t": pa.array(cols[3], pa.float64()),
-                "val": pa.array(cols[4], pa.string()),
-            }
-        )
-        cur.register("_bulk_texts", tbl)
-        cur.execute("INSERT INTO texts SELECT rid, key, step, t, val FROM _bulk_texts")
-        cur.unregister("_bulk_texts")
+        insert_texts(cur, texts_table(*zip(*trows, strict=True)))
     for rid, p in good.items():
         f = by_rid[rid]
         h = HistState(off=f.size, size=f.size, tail=read_before(f.path, f.size))

@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 FILL_DURING_LOAD = """
 set -eu
@@ -56,14 +52,9 @@ PYEOF
 """
 
 
-def test_index_falls_back_when_the_disk_fills_during_a_load(tmp_path: Path) -> None:
-    if shutil.which("unshare") is None or shutil.which("df") is None:
-        pytest.skip("unshare (util-linux) is not installed")
-    refused = subprocess.run(
-        ["unshare", "-r", "-m", "true"], capture_output=True, text=True, check=False
-    )
-    if refused.returncode != 0:
-        pytest.skip(f"no private mount namespace here: {refused.stderr.strip()[-200:]}")
+def test_index_falls_back_when_the_disk_fills_during_a_load(
+    tmp_path: Path, in_private_mounts
+) -> None:
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     home = tmp_path / "home"
@@ -75,16 +66,7 @@ def test_index_falls_back_when_the_disk_fills_during_a_load(tmp_path: Path) -> N
         "MNT": str(mnt),
         "PY": sys.executable,
     }
-    p = subprocess.run(
-        ["unshare", "-r", "-m", "bash", "-c", FILL_DURING_LOAD],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    if p.returncode != 0 and "mount:" in p.stderr:
-        pytest.skip(f"tmpfs cannot be mounted here: {p.stderr.strip()[-200:]}")
+    p = in_private_mounts(FILL_DURING_LOAD, env)
     assert p.returncode == 0, p.stderr
     got = json.loads(p.stdout)
     assert got["storage"] == "user"  # one step down: the per-user cache, fresh
