@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from trackui.store.ingest import HistState, Loaded, MStat
-from trackui.store.liveness import claims_running
+from trackui.store.liveness import RUNNING, claims_running
 from trackui.store.models import MetricInfo, RunInfo
 from trackui.store.reader import decode_value, loads_json
 from trackui.store.text import quoted
@@ -123,7 +123,12 @@ class IndexState:
         if not summary:
             return out
         h = self.hist.get(run.rid)
-        if h is None or h.last_t is None or not _history_newer(run.sig, h.last_t):
+        if (
+            h is None
+            or h.last_t is None
+            or run.info.state not in _UNFINISHED  # (finish() writes it after the last record)
+            or not _history_newer(run.sig, h.last_t)
+        ):
             out.update(summary)
             return out
         keep = aggregated(run.info.meta)
@@ -187,12 +192,20 @@ class IndexState:
         raise LookupError(f"no run matches {quoted(ref)} in {quoted(str(root))}")
 
 
+_UNFINISHED = (RUNNING, "crashed")
+"""States whose ``summary.json`` may be older than the history (not written by ``finish()``)."""
+
+
 def _history_newer(sig: str, last_t: float) -> bool:
     """Whether a record was logged after ``summary.json`` was written (its mtime is in ``sig``)."""
     parts = sig.split("|")
     if len(parts) != 3 or parts[2] in ("-", "?"):
         return False
-    return last_t * 1e9 > int(parts[2].split(":", 1)[0])
+    # (A file's mtime may lag the clock a few milliseconds: a record logged just
+    # before the file was written may count as newer. Its value is then the one
+    # the file holds, unless a value set by hand overrides it; a finished run's
+    # file, written by finish(), is not compared at all.)
+    return last_t > int(parts[2].split(":", 1)[0]) / 1e9
 
 
 def aggregated(meta: dict[str, Any]) -> Callable[[str], bool] | None:

@@ -160,3 +160,16 @@ def test_live_summary_shows_the_newest_logged_values(root: Path) -> None:
             proc.kill()
             proc.wait()
     assert stale_seen  # the case this is about did happen
+
+
+def test_a_finished_runs_summary_json_still_overrides_the_history(root: Path) -> None:
+    run = trackui.init(project="p", name="done", dir=root)
+    run.define_metric("best", summary="max")
+    for s in range(5):
+        run.log({"acc": s / 5, "best": 10.0 - s, "phase": f"p{s}"})
+    run.summary["acc"] = 0.99  # set by hand over a logged metric
+    run.finish()
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        summary = ix.run(run.id).summary
+    assert (summary["acc"], summary["best"], summary["phase"]) == (0.99, 10.0, "p4")
