@@ -1,4 +1,4 @@
-"""The DuckDB database behind the index: where it lives, its schema, and fallbacks.
+"""The DuckDB database behind the index: where it lives, its settings, and fallbacks.
 
 The index is a cache of the run files, never the truth. It is kept in
 ``<root>/.trackui/index.duckdb`` so that the next viewer opens fast. When that
@@ -14,6 +14,9 @@ does not open. A place that fails later, in the middle of a load (the disk
 fills up), is set aside for the rest of the process with :func:`set_aside`,
 and the index opens again one step down the chain: :func:`cache_unusable`
 tells such an error from a bug.
+
+The tables are in ``store.db_schema``; bulk loads written without syncing,
+and their markers, in ``store.db_sync``.
 """
 
 from __future__ import annotations
@@ -30,9 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from trackui.store import layout
-
-SCHEMA_VERSION = "6"
-"""Bump when the tables change: an index file with another version is rebuilt."""
+from trackui.store.db_schema import prepare
+from trackui.store.db_sync import index_files, remove_files, settle_marker, sync_and_unmark
 
 CACHE_DIR_NAME = layout.CACHE_DIR
 CACHE_FILE = layout.INDEX_FILE
@@ -49,51 +51,6 @@ STAGE_DB = "_bulk"
 """An in-memory database attached to the index's, where batches of whole files are
 staged (parsed) before they are written: a thread stages the next batch while the
 last one is written, which a TEMP table (one connection's own) would not allow."""
-UNSYNCED_SUFFIX = ".unsynced"
-"""Beside an index file written without syncing: the boot it was written in."""
-BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS info(key VARCHAR, value VARCHAR);
-CREATE TABLE IF NOT EXISTS runs(
-    rid INTEGER, id VARCHAR, dir VARCHAR, name VARCHAR, project VARCHAR, grp VARCHAR,
-    job_type VARCHAR, tags VARCHAR[], state VARCHAR, host VARCHAR, created VARCHAR,
-    start_time DOUBLE, notes VARCHAR, sig VARCHAR, meta VARCHAR, config VARCHAR,
-    summary VARCHAR, warnings VARCHAR);
-CREATE TABLE IF NOT EXISTS config_kv(rid INTEGER, key VARCHAR, num DOUBLE, txt VARCHAR);
-CREATE TABLE IF NOT EXISTS summary_kv(rid INTEGER, key VARCHAR, num DOUBLE, txt VARCHAR);
-CREATE TABLE IF NOT EXISTS metric_names(mid INTEGER, name VARCHAR);
-CREATE TABLE IF NOT EXISTS points(rid INTEGER, mid INTEGER, step BIGINT, t DOUBLE, v DOUBLE);
-CREATE TABLE IF NOT EXISTS wide_cols(rid INTEGER, mid INTEGER, w SMALLINT, col SMALLINT);
-CREATE TABLE IF NOT EXISTS texts(rid INTEGER, key VARCHAR, step BIGINT, t DOUBLE, val VARCHAR);
-CREATE TABLE IF NOT EXISTS hist(
-    rid INTEGER, off BIGINT, size BIGINT, mtime_ns BIGINT, ino BIGINT, head VARCHAR, tail VARCHAR,
-    steps BIGINT, last_step BIGINT, first_t DOUBLE, last_t DOUBLE, warnings VARCHAR,
-    stats STRUCT(mid INTEGER, n BIGINT, first_step BIGINT, last_step BIGINT, last_v DOUBLE)[],
-    summary_ok BOOLEAN);
-"""
-"""``hist`` is one row per run's history file: how far it is loaded, and the
-stats of each metric so far (one row to rewrite per live refresh, not one per
-metric). ``summary_ok`` is false while the run's ``summary_kv`` rows lag its
-stats: they are written when a filter needs them or at close, and an index
-opened after a crash rewrites the ones left behind.
-
-Numeric values live in two layouts. ``points`` is one row per value (run,
-metric, step, time, value): the line-by-line path writes there. A whole file
-loaded in bulk, where most of its records hold most of its metrics, goes to
-``wide<W>`` instead, one row per record: run, step, time and ``v0`` to
-``v<W-1>``, a column per metric of the batch (NULL where a record has none
-of it); ``wide_cols`` says which column holds which metric of which run.
-Appending a record's row costs a third of appending its values as rows, the
-step and time are stored once, and a run's values of one metric are read
-without the others' rows. A run's rows in ``wide<W>`` come before its rows
-in ``points`` in its file (appends after a bulk load go line by line)."""
-
-_TABLES = (
-    "runs", "config_kv", "summary_kv", "metric_names", "points", "wide_cols", "texts", "hist"
-)  # fmt: skip
-_OLD_TABLES = ("mstats",)
-"""Tables of earlier versions, dropped with them."""
 
 
 class IndexOpenError(OSError):
@@ -139,13 +96,6 @@ class Opened:
     """Syncing the file after a bulk load written unsynced (see :func:`unsynced`)."""
     unsynced: bool = False
     """Whether a load stopped part-way left writes that nothing is syncing."""
-
-
-@dataclass
-class BulkWrites:
-    """What :func:`unsynced` yields: the caller says when its load completed."""
-
-    done: bool = False
 
 
 def user_cache_path(root: Path) -> Path:
@@ -207,179 +157,6 @@ def bulk_memory(con: Any, file_backed: bool) -> Iterator[None]:
         con.execute(f"SET memory_limit='{MEMORY_LIMIT}'")
 
 
-def boot_id() -> str | None:
-    """What tells this boot of the machine from the others (None where unknown)."""
-    try:
-        return BOOT_ID.read_text().strip() or None
-    except OSError:
-        return None
-
-
-def _marker(path: Path) -> Path:
-    return path.with_name(path.name + UNSYNCED_SUFFIX)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sync_files(path: Path) -> None:
-    """Flush an index file and its WAL to disk (raises OSError)."""
-    for p in (path, path.with_name(path.name + ".wal")):
-        if p.exists():
-            _fsync(p)
-
-
-@contextlib.contextmanager
-def unsynced(opened: Opened) -> Iterator[BulkWrites]:
-    """Write without syncing to disk, for a bulk load.
-
-    DuckDB syncs its file at every commit. A cold load of many files commits
-    once per batch, and those syncs cost about a tenth of its time. The index
-    is a cache of the files, so a sync only matters if the machine itself
-    goes down (a killed process loses nothing that the kernel was given).
-
-    While unsynced writes may be lost, a marker holding this boot's id lies
-    beside the index file. The marker is written and synced first. After a
-    load that completed (``done`` set on what this yields), a thread syncs
-    the file and removes the marker; :func:`close_db` waits for it. A load
-    stopped part-way (a viewer quitting) leaves syncs off and the marker in
-    place, so that closing does not wait for the disk. So does a process
-    killed meanwhile. The next open in the same boot syncs the file and
-    removes the marker (the kernel still holds every write). An index found
-    with a marker from another boot is rebuilt from the files (see
-    :func:`_settle_marker`).
-
-    A temporary index never outlives its process, so it syncs nothing at all
-    (see :func:`open_db`). Without a boot id (not Linux), syncs stay on.
-    """
-    import duckdb
-
-    writes = BulkWrites()
-    path, boot = opened.path, boot_id()
-    if opened.kind not in ("root", "user") or path is None or boot is None:
-        yield writes
-        return
-    if opened.syncing is not None:
-        opened.syncing.join()  # (it would remove the marker written next)
-    if not opened.unsynced:
-        try:
-            marker = _marker(path)
-            with open(marker, "w", encoding="utf-8") as f:
-                f.write(boot)
-                f.flush()
-                os.fsync(f.fileno())
-            _fsync(marker.parent)
-        except OSError:
-            yield writes  # no marker, no shortcut
-            return
-        opened.con.execute("SET fsync_mode='NONE'")
-        opened.unsynced = True
-    try:
-        yield writes
-    finally:
-        if writes.done:
-            with contextlib.suppress(duckdb.Error):
-                opened.con.execute("SET fsync_mode='STANDARD'")
-                opened.unsynced = False
-        if not opened.unsynced:
-            opened.syncing = threading.Thread(
-                target=_sync_and_unmark, args=(path,), name="trackui-sync", daemon=True
-            )
-            opened.syncing.start()
-
-
-def _settle_marker(path: Path, notes: list[str]) -> bool:
-    """Deal with an unsynced marker before ``path`` is opened; False to rebuild it.
-
-    A marker from another boot means the machine went down with writes
-    possibly lost: the file cannot be trusted.
-    """
-    marker = _marker(path)
-    try:
-        written_in = marker.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return True
-    except OSError:
-        written_in = ""
-    if written_in and written_in == boot_id():
-        return True  # the kernel still holds every write: synced once opened
-    notes.append(f"{path}: not synced before the machine restarted, rebuilt")
-    try:
-        for p in (path, path.with_name(path.name + ".wal"), marker):
-            if p.exists():
-                p.unlink()
-    except OSError:
-        return False
-    return True
-
-
-def _sync_and_unmark(path: Path) -> None:
-    """Sync an index file written unsynced in this boot, then drop its marker."""
-    marker = _marker(path)
-    if not marker.exists():
-        return
-    try:
-        _sync_files(path)
-        marker.unlink()
-    except OSError:
-        pass  # kept: the next open after a restart rebuilds the index
-
-
-def wide_table(w: int) -> str:
-    """The table of bulk-loaded records with ``w`` value columns."""
-    return f"wide{int(w)}"
-
-
-def ensure_wide_table(cur: Any, w: int) -> str:
-    """Create ``wide<w>`` if it is missing; its name."""
-    name = wide_table(w)
-    cols = ", ".join(f"v{i} DOUBLE" for i in range(int(w)))
-    cur.execute(f"CREATE TABLE IF NOT EXISTS {name}(rid INTEGER, step BIGINT, t DOUBLE, {cols})")
-    return name
-
-
-def wide_tables(cur: Any) -> list[str]:
-    """The ``wide<W>`` tables the database holds."""
-    rows = cur.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND regexp_full_match(table_name, 'wide[0-9]+')"
-    ).fetchall()
-    return sorted(r[0] for r in rows)
-
-
-def run_tables(cur: Any) -> list[str]:
-    """The tables that hold rows of each run's history (deleted by ``rid``)."""
-    return ["points", "wide_cols", *wide_tables(cur), "texts", "hist"]
-
-
-def all_tables(cur: Any) -> list[str]:
-    """Every table of the index but ``info``."""
-    return [*_TABLES, *wide_tables(cur)]
-
-
-def _prepare(con: Any, root: Path) -> bool:
-    """Create the schema; drop everything first if the file is from another version."""
-    con.execute("CREATE TABLE IF NOT EXISTS info(key VARCHAR, value VARCHAR)")
-    rows = dict(con.execute("SELECT key, value FROM info").fetchall())
-    ok = rows.get("schema") == SCHEMA_VERSION and rows.get("root") == str(root.resolve())
-    if not ok:
-        for t in (*_TABLES, *_OLD_TABLES, *wide_tables(con)):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
-        con.execute("DELETE FROM info")
-    con.execute(SCHEMA)
-    if not ok:
-        con.execute(
-            "INSERT INTO info VALUES ('schema', ?), ('root', ?)",
-            [SCHEMA_VERSION, str(root.resolve())],
-        )
-    return not ok
-
-
 def _short(e: BaseException) -> str:
     return " ".join(str(e).split())[:160]
 
@@ -395,7 +172,7 @@ def _try_file(path: Path, root: Path, notes: list[str]) -> tuple[Any, bool] | No
     if path.exists() and not os.access(path, os.W_OK):
         notes.append(f"{path}: not writable")
         return None
-    if not _settle_marker(path, notes):
+    if not settle_marker(path, notes):
         notes.append(f"{path}: cannot be rebuilt")
         return None
     for attempt in (1, 2):
@@ -406,19 +183,17 @@ def _try_file(path: Path, root: Path, notes: list[str]) -> tuple[Any, bool] | No
             if "lock" in msg.lower():
                 notes.append(f"{path}: in use by another viewer")
                 return None
-            if attempt == 2 or not _discard(path, notes, e):
-                notes.append(f"{path}: unusable ({_short(e)})")
+            if not _rebuilt(path, notes, attempt, e):
                 return None
             continue
         except duckdb.Error as e:
             # A damaged or foreign file: it is only a cache, rebuild it.
-            if attempt == 2 or not _discard(path, notes, e):
-                notes.append(f"{path}: unusable ({_short(e)})")
+            if not _rebuilt(path, notes, attempt, e):
                 return None
             continue
         try:
             _configure(con, str(path.parent / "tmp"))
-            fresh = _prepare(con, root)
+            fresh = prepare(con, root)
             _probe(con)
         except (duckdb.Error, OSError) as e:
             with contextlib.suppress(Exception):
@@ -428,27 +203,25 @@ def _try_file(path: Path, root: Path, notes: list[str]) -> tuple[Any, bool] | No
                 # a folder owned by someone else). Keep it for whoever can.
                 notes.append(f"{path}: cannot be written ({_short(e)})")
                 return None
-            if attempt == 2 or not _discard(path, notes, e):
-                notes.append(f"{path}: unusable ({_short(e)})")
+            if not _rebuilt(path, notes, attempt, e):
                 return None
             continue
         # Held by this process now: a marker left by an earlier one that was
         # killed in this boot can go once the file is synced.
-        _sync_and_unmark(path)
+        sync_and_unmark(path)
         return con, fresh
     return None
 
 
-def _discard(path: Path, notes: list[str], why: BaseException) -> bool:
-    """Remove a damaged cache file (and its WAL) so that it can be rebuilt."""
-    notes.append(f"{path}: damaged cache rebuilt ({_short(why)})")
-    try:
-        for p in (path, path.with_name(path.name + ".wal")):
-            if p.exists():
-                p.unlink()
-    except OSError:
-        return False
-    return True
+def _rebuilt(path: Path, notes: list[str], attempt: int, why: BaseException) -> bool:
+    """After an error that says the file is damaged: True once it is removed for a
+    second try (it is only a cache), False (with a note) to pass over it."""
+    if attempt == 1:
+        notes.append(f"{path}: damaged cache rebuilt ({_short(why)})")
+        if remove_files(index_files(path)):
+            return True
+    notes.append(f"{path}: unusable ({_short(why)})")
+    return False
 
 
 def cache_unusable(e: BaseException) -> bool:
@@ -499,12 +272,7 @@ def set_aside(opened: Opened, why: BaseException | str) -> str:
     if key:
         with _set_aside_lock:
             _set_aside[key] = note
-    if opened.syncing is not None:
-        opened.syncing.join()
-    with contextlib.suppress(Exception):
-        opened.con.close()
-    if opened.kind == "temp" and opened.path is not None:
-        shutil.rmtree(opened.path.parent, ignore_errors=True)
+    _close(opened)
     return note
 
 
@@ -581,7 +349,7 @@ def open_db(root: Path, *, cache: bool = True) -> Opened:
             try:
                 _configure(con, str(tmp / "tmp"))
                 con.execute("SET fsync_mode='NONE'")  # deleted on close, never opened again
-                _prepare(con, root)
+                prepare(con, root)
                 _probe(con)
             except BaseException:
                 with contextlib.suppress(Exception):
@@ -595,7 +363,7 @@ def open_db(root: Path, *, cache: bool = True) -> Opened:
     try:
         con = duckdb.connect(":memory:")
         _configure(con, None)
-        _prepare(con, root)
+        prepare(con, root)
     except duckdb.Error as e:
         raise IndexOpenError(f"index: cannot open DuckDB ({_short(e)})") from e
     return Opened(con, None, "memory", True, tuple(notes))
@@ -607,12 +375,18 @@ def close_db(opened: Opened) -> None:
     A file written unsynced by a completed load is synced first (see
     :func:`unsynced`).
     """
+    _close(opened)
+    if opened.kind != "temp" and opened.path is not None and not opened.unsynced:
+        # (Left unsynced by a load stopped part-way: the marker stays for the next open.)
+        sync_and_unmark(opened.path)
+
+
+def _close(opened: Opened) -> None:
+    """Wait for a sync under way, close the connection (its errors ignored), and
+    delete a temporary index's folder."""
     if opened.syncing is not None:
         opened.syncing.join()
     with contextlib.suppress(Exception):
         opened.con.close()
     if opened.kind == "temp" and opened.path is not None:
         shutil.rmtree(opened.path.parent, ignore_errors=True)
-    elif opened.path is not None and not opened.unsynced:
-        # (Left unsynced by a load stopped part-way: the marker stays for the next open.)
-        _sync_and_unmark(opened.path)

@@ -30,7 +30,7 @@ from typing import Any
 from trackui.store import catalogue, layout
 from trackui.store import points as stored
 from trackui.store.curves import Curves
-from trackui.store.db import Opened, cache_paths, close_db, open_db
+from trackui.store.db import Opened, cache_paths, cache_unusable, close_db, open_db, reopen
 from trackui.store.diff import diff_runs
 from trackui.store.filter import FilterError, compile_filter, matching_ids
 from trackui.store.index_state import IndexState, read_cached, touched
@@ -162,20 +162,23 @@ class Index:
             Ids of runs that are new, changed (files or derived state) or vanished.
         """
         with self._refresh_lock:
-            old = self._st
-            got = self._catalogue.scan(old, dirs, self._now())
-            with self._lock:
-                if got.warnings is None:  # (a few reported runs: no run came or went)
-                    self._st = IndexState(got.runs, old.hist, old.mstats, old.texts)
-                else:
-                    self._st = old.kept(got.runs)
-                    self._rows.forget([r.rid for r in got.gone])
-                # Written to DuckDB later (before the next ingest or filter): the
-                # run table needs only the state above, and is on screen sooner.
-                if got.upserts or got.state_updates or got.gone:
-                    self._writes.pending_runs.append((got.upserts, got.state_updates, got.gone))
-                    self._writes.pending_summaries.update(r.rid for r in got.upserts)
-            return got.changed
+            return self._scan(dirs)
+
+    def _scan(self, dirs: Iterable[str | os.PathLike[str]] | None) -> set[str]:
+        old = self._st
+        got = self._catalogue.scan(old, dirs, self._now())
+        with self._lock:
+            if got.warnings is None:  # (a few reported runs: no run came or went)
+                self._st = IndexState(got.runs, old.hist, old.mstats, old.texts)
+            else:
+                self._st = old.kept(got.runs)
+                self._rows.forget([r.rid for r in got.gone])
+            # Written to DuckDB later (before the next ingest or filter): the
+            # run table needs only the state above, and is on screen sooner.
+            if got.upserts or got.state_updates or got.gone:
+                self._writes.pending_runs.append((got.upserts, got.state_updates, got.gone))
+                self._writes.pending_summaries.update(r.rid for r in got.upserts)
+        return got.changed
 
     def ingest(
         self,
@@ -192,20 +195,62 @@ class Index:
             dirs: Only the histories in these run directories may have
                 grown (see ``scan``); None: look at all of them.
 
+        When the index's storage fails during the load (a disk that fills
+        up), the index opens one step down its chain and, where that place
+        is fresh, loads every run again: the answer then names them all.
+
         Returns:
             Ids of runs whose metrics changed.
         """
         with self._refresh_lock:
-            only = catalogue.names_in(self.root, dirs)
-            self._writes.flush(summaries=False)
-            st = self._st
-            if only is None or not self._loader.validated:
-                # (the first ingest checks every file against the cache)
-                todo = list(st.runs.values())
-            else:  # (a live refresh: a few runs of maybe thousands)
-                by_dir = self._catalogue.by_dir(st)
-                todo = [by_dir[d] for d in sorted(only) if d in by_dir]
-            return st.ids_of(self._loader.load(todo, cancel, progress), todo)
+            while True:  # (each place fails once: root, user cache, temp file, memory)
+                try:
+                    return self._ingest(cancel, progress, dirs)
+                except Exception as e:
+                    opened = self._opened
+                    if opened is None or opened.kind == "memory" or not cache_unusable(e):
+                        raise
+                    self._fall_back(e)
+
+    def _fall_back(self, why: BaseException) -> None:
+        """Open the index one step down its chain after its storage failed mid-write.
+
+        Nothing is rolled back (``store.writes.transaction``). A fresh place
+        holds nothing: the in-memory state goes too, and the next ingest
+        loads every run again (the run list is read again first). A place
+        that held a cache already is read like one at start.
+        """
+        with self._open_lock:
+            self._opened = reopen(self._opened, self.root, why)
+        with self._lock:
+            self._rows.forget([r.rid for r in self._st.runs.values()])
+        self._loader.validated = False
+        if self._opened.fresh:
+            self._reset_db()
+        else:
+            try:
+                self._writes.forget()
+                self._load_cached()
+            except Exception:
+                self._reset_db()
+        self._scan(None)
+
+    def _ingest(
+        self,
+        cancel: threading.Event | None,
+        progress: Callable[[int, int], None] | None,
+        dirs: Iterable[str | os.PathLike[str]] | None,
+    ) -> set[str]:
+        only = catalogue.names_in(self.root, dirs)
+        self._writes.flush(summaries=False)
+        st = self._st
+        if only is None or not self._loader.validated:
+            # (the first ingest checks every file against the cache)
+            todo = list(st.runs.values())
+        else:  # (a live refresh: a few runs of maybe thousands)
+            by_dir = self._catalogue.by_dir(st)
+            todo = [by_dir[d] for d in sorted(only) if d in by_dir]
+        return st.ids_of(self._loader.load(todo, cancel, progress), todo)
 
     def _apply(
         self,

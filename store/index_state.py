@@ -10,8 +10,9 @@ rid) and :meth:`IndexState.ids_of` (rids to ids).
 
 from __future__ import annotations
 
+import fnmatch
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import orjson
 
 from trackui.store.ingest import HistState, Loaded, MStat
-from trackui.store.liveness import claims_running
+from trackui.store.liveness import RUNNING, claims_running
 from trackui.store.models import MetricInfo, RunInfo
 from trackui.store.reader import decode_value, loads_json
 from trackui.store.text import quoted
@@ -99,13 +100,41 @@ class IndexState:
         return IndexState(self.runs, hist, mstats, texts)
 
     def merged_summary(self, run: RunEntry, mnames: dict[int, str]) -> dict[str, Any]:
-        """Last values from the history, overridden by ``summary.json`` (docs/format.md)."""
+        """The newest value of each metric, with what only ``summary.json`` knows (docs/format.md).
+
+        From the history: each metric's value at its last step, numeric or
+        text (a text value at a later step than the last number wins). From
+        ``summary.json``: keys the history lacks, ``define_metric``
+        aggregates (min, max, mean), and everything else where the file was
+        written after the last record read (a live writer rewrites it only
+        every few seconds, so until then the history's values are newer).
+        """
         out: dict[str, Any] = {}
         for mid, s in self.mstats.get(run.rid, {}).items():
             out[mnames[mid]] = s.last_v
-        for key, (_, val) in self.texts.get(run.rid, {}).items():
-            out.setdefault(key, val)
-        out.update(run.info.summary)
+        texts = self.texts.get(run.rid)
+        if texts:
+            stats = self.mstats.get(run.rid, {})
+            last_num = {mnames[mid]: s.last_step for mid, s in stats.items()}
+            for key, (step, val) in texts.items():
+                if step > last_num.get(key, -1):
+                    out[key] = val
+        summary = run.info.summary
+        if not summary:
+            return out
+        h = self.hist.get(run.rid)
+        if (
+            h is None
+            or h.last_t is None
+            or run.info.state not in _UNFINISHED  # (finish() writes it after the last record)
+            or not _history_newer(run.sig, h.last_t)
+        ):
+            out.update(summary)
+            return out
+        keep = aggregated(run.info.meta)
+        for key, val in summary.items():
+            if key not in out or (keep and keep(key)):
+                out[key] = val
         return out
 
     def loaded(self) -> tuple[int, int]:
@@ -161,6 +190,42 @@ class IndexState:
             ids = ", ".join(sorted(r.info.id for r in pre)[:5])
             raise LookupError(f"run id prefix {quoted(ref)} is ambiguous: {len(pre)} runs ({ids})")
         raise LookupError(f"no run matches {quoted(ref)} in {quoted(str(root))}")
+
+
+_UNFINISHED = (RUNNING, "crashed")
+"""States whose ``summary.json`` may be older than the history (not written by ``finish()``)."""
+
+
+def _history_newer(sig: str, last_t: float) -> bool:
+    """Whether a record was logged after ``summary.json`` was written (its mtime is in ``sig``)."""
+    parts = sig.split("|")
+    if len(parts) != 3 or parts[2] in ("-", "?"):
+        return False
+    # (A file's mtime may lag the clock a few milliseconds: a record logged just
+    # before the file was written may count as newer. Its value is then the one
+    # the file holds, unless a value set by hand overrides it; a finished run's
+    # file, written by finish(), is not compared at all.)
+    return last_t > int(parts[2].split(":", 1)[0]) / 1e9
+
+
+def aggregated(meta: dict[str, Any]) -> Callable[[str], bool] | None:
+    """Which metric names ``define_metric`` gave a min, max or mean summary (None: none)."""
+    declared = meta.get("metrics")
+    if not isinstance(declared, dict):
+        return None
+    names: set[str] = set()
+    globs: list[str] = []
+    for name, spec in declared.items():
+        agg = spec.get("summary") if isinstance(spec, dict) else None
+        if not isinstance(agg, str) or agg.split(",")[0].strip() not in ("min", "max", "mean"):
+            continue
+        if any(c in name for c in "*?["):
+            globs.append(name)
+        else:
+            names.add(name)
+    if not names and not globs:
+        return None
+    return lambda key: key in names or any(fnmatch.fnmatchcase(key, g) for g in globs)
 
 
 def touched(got: Loaded, resets: Iterable[int]) -> set[int]:

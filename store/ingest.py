@@ -44,7 +44,7 @@ class HistState:
     tail: str = ""
     """Hex of the bytes just before ``off``: a rewritten file is reloaded too."""
     steps: int = 0
-    """Distinct steps with at least one numeric value."""
+    """Distinct steps with at least one value (numeric or text)."""
     last_step: int | None = None
     first_t: float | None = None
     last_t: float | None = None

@@ -7,7 +7,7 @@ a memory map) must equal what the parsed rows account for. A file that fails
 the check, or that DuckDB refuses (damaged lines, invalid UTF-8), or whose
 last line is incomplete, goes the exact way instead. Rows go to ``wide<W>``
 (a row per record) where the records hold most of their batch's metrics, and
-to ``points`` (a row per value) otherwise (see ``store.db``).
+to ``points`` (a row per value) otherwise (see ``store.db_schema``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from trackui.store.db import ensure_wide_table
+from trackui.store.db_schema import ensure_wide_table
 from trackui.store.ingest import HistState, Loaded, MStat, read_before
+from trackui.store.ingest_exact import insert_texts, texts_table
 
 BATCH_BYTES = 48 * 1024 * 1024
 """Bytes of JSON handed to one ``read_json`` query (bounds memory, paces progress)."""
@@ -240,7 +241,7 @@ def load_bulk(
     values = sum(m.count for p in good.values() for m in p.metrics)
     vals = ", ".join(f"m.{_ident(k)}" for k, _ in km)
     if km and len(km) <= WIDE_MAX_COLS and len(r_h) * (3 + len(km)) <= WIDE_MAX_CELLS * values:
-        # A row per record (see store.db): cheaper than a row per value for
+        # A row per record (see store.db_schema): cheaper than a row per value for
         # records that hold most of the batch's metrics.
         table = ensure_wide_table(cur, len(km))
         cur.execute(
@@ -279,6 +280,7 @@ def load_bulk(
         if with_x
         else []
     )
+    text_steps: dict[int, set[int]] = {}
     for rid, s, t, x in xrows:
         try:
             obj = orjson.loads(x)
@@ -290,22 +292,11 @@ def load_bulk(
             if isinstance(val, str):
                 trows.append((rid, key, s, t, val))
                 texts.setdefault(rid, {})[key] = (s, val)
+                text_steps.setdefault(rid, set()).add(s)
+    if text_steps:
+        _count_text_steps(text_steps, r_h, s_h, step_count, last_idx)
     if trows:
-        import pyarrow as pa
-
-        cols = list(zip(*trows, strict=True))
-        tbl = pa.table(
-            {
-                "rid": pa.array(cols[0], pa.int32()),
-                "key": pa.array(cols[1], pa.string()),
-                "step": pa.array(cols[2], pa.int64()),
-                "t": pa.array(cols[3], pa.float64()),
-                "val": pa.array(cols[4], pa.string()),
-            }
-        )
-        cur.register("_bulk_texts", tbl)
-        cur.execute("INSERT INTO texts SELECT rid, key, step, t, val FROM _bulk_texts")
-        cur.unregister("_bulk_texts")
+        insert_texts(cur, texts_table(*zip(*trows, strict=True)))
     for rid, p in good.items():
         f = by_rid[rid]
         h = HistState(off=f.size, size=f.size, tail=read_before(f.path, f.size))
@@ -322,3 +313,35 @@ def load_bulk(
         out.mstats[rid] = ms
         out.texts[rid] = texts.get(rid, {})
     return out
+
+
+def _count_text_steps(
+    text_steps: dict[int, set[int]],
+    r_h: Any,
+    s_h: Any,
+    step_count: dict[int, int],
+    last_step: dict[int, int],
+) -> None:
+    """Add to each run's step count and last step its steps with text values only.
+
+    A step with any value is a step (docs/format.md). ``r_h`` and ``s_h`` are
+    the runs and steps of the records with a numeric value, each run's rows
+    next to each other (a file's records, in order).
+    """
+    import numpy as np
+
+    bounds: dict[int, tuple[int, int]] = {}
+    if len(r_h):
+        ends = np.flatnonzero(np.concatenate((r_h[1:] != r_h[:-1], [True]))) + 1
+        starts = np.concatenate(([0], ends[:-1]))
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            bounds[int(r_h[lo])] = (lo, hi)
+    for rid, steps in text_steps.items():
+        ts = np.fromiter(steps, dtype=np.int64, count=len(steps))
+        lo, hi = bounds.get(rid, (0, 0))
+        only_text = np.setdiff1d(ts, s_h[lo:hi])
+        if len(only_text):
+            step_count[rid] = step_count.get(rid, 0) + len(only_text)
+            top = int(only_text.max())
+            prev = last_step.get(rid)
+            last_step[rid] = top if prev is None else max(prev, top)

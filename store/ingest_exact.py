@@ -29,8 +29,6 @@ def load_exact(
         insert: False to leave the new rows in ``points`` and ``text_rows``
             of the result for the caller to insert later.
     """
-    import pyarrow as pa
-
     out = Loaded()
     cols: dict[str, list[Any]] = {"rid": [], "mid": [], "step": [], "t": [], "v": []}
     tcols: dict[str, list[Any]] = {"rid": [], "key": [], "step": [], "t": [], "val": []}
@@ -45,7 +43,7 @@ def load_exact(
         prev_last = h.last_step
         steps_seen: set[int] = set()
         for rec in records:
-            if rec.metrics:
+            if rec.metrics or rec.text:  # a step with any value is a step
                 steps_seen.add(rec.step)
                 if h.last_step is None or rec.step > h.last_step:
                     h.last_step = rec.step
@@ -81,28 +79,12 @@ def load_exact(
         out.mstats[rid] = stats
         out.texts[rid] = texts
     if cols["rid"]:
-        tbl = pa.table(
-            {
-                "rid": pa.array(cols["rid"], pa.int32()),
-                "mid": pa.array(cols["mid"], pa.int32()),
-                "step": pa.array(cols["step"], pa.int64()),
-                "t": pa.array(cols["t"], pa.float64()),
-                "v": pa.array(cols["v"], pa.float64()),
-            }
-        )
+        tbl = points_table(cols["rid"], cols["mid"], cols["step"], cols["t"], cols["v"])
         if insert:
             insert_points(cur, tbl)
         out.points = tbl
     if tcols["rid"]:
-        ttbl = pa.table(
-            {
-                "rid": pa.array(tcols["rid"], pa.int32()),
-                "key": pa.array(tcols["key"], pa.string()),
-                "step": pa.array(tcols["step"], pa.int64()),
-                "t": pa.array(tcols["t"], pa.float64()),
-                "val": pa.array(tcols["val"], pa.string()),
-            }
-        )
+        ttbl = texts_table(tcols["rid"], tcols["key"], tcols["step"], tcols["t"], tcols["val"])
         if insert:
             insert_texts(cur, ttbl)
         out.text_rows = ttbl
@@ -121,3 +103,27 @@ def insert_texts(cur: Any, tbl: Any) -> None:
     cur.register("_exact_texts", tbl)
     cur.execute("INSERT INTO texts SELECT rid, key, step, t, val FROM _exact_texts")
     cur.unregister("_exact_texts")
+
+
+def points_table(rid: Sequence[int], mid: Sequence[int], step: Sequence[int],
+                 t: Sequence[float], v: Sequence[float]) -> Any:  # fmt: skip
+    """Numeric values as an Arrow table in ``points``' columns (rid, mid, step, t, v)."""
+    import pyarrow as pa
+
+    return pa.table({
+        "rid": pa.array(rid, pa.int32()), "mid": pa.array(mid, pa.int32()),
+        "step": pa.array(step, pa.int64()), "t": pa.array(t, pa.float64()),
+        "v": pa.array(v, pa.float64()),
+    })  # fmt: skip
+
+
+def texts_table(rid: Sequence[int], key: Sequence[str], step: Sequence[int],
+                t: Sequence[float], val: Sequence[str]) -> Any:  # fmt: skip
+    """Text values as an Arrow table in ``texts``' columns (rid, key, step, t, val)."""
+    import pyarrow as pa
+
+    return pa.table({
+        "rid": pa.array(rid, pa.int32()), "key": pa.array(key, pa.string()),
+        "step": pa.array(step, pa.int64()), "t": pa.array(t, pa.float64()),
+        "val": pa.array(val, pa.string()),
+    })  # fmt: skip

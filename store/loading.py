@@ -20,7 +20,8 @@ from typing import Any
 
 from trackui.store import layout
 from trackui.store.curves import Curves
-from trackui.store.db import STAGE_DB, Opened, bulk_memory, unsynced
+from trackui.store.db import STAGE_DB, Opened, bulk_memory
+from trackui.store.db_sync import unsynced
 from trackui.store.index_state import IndexState, RunEntry, touched
 from trackui.store.ingest import BULK_MIN_BYTES, HistState, Loaded, read_before, read_head
 from trackui.store.ingest_bulk import (

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from trackui.store.db import wide_table
+from trackui.store.db_schema import wide_table
 
 if TYPE_CHECKING:
     import numpy as np

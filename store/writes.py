@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from trackui.store.db import all_tables, run_tables
+from trackui.store.db import cache_unusable
+from trackui.store.db_schema import all_tables, run_tables
 from trackui.store.index_state import IndexState, RunEntry
 from trackui.store.ingest import Loaded
 from trackui.store.ingest_exact import insert_points, insert_texts
@@ -34,13 +35,20 @@ WRITE_BEHIND_POINTS = 200_000
 
 @contextmanager
 def transaction(cur: Any) -> Iterator[Any]:
-    """``BEGIN`` on ``cur``; ``COMMIT`` when the block ends, ``ROLLBACK`` when it raises."""
+    """``BEGIN`` on ``cur``; ``COMMIT`` when the block ends, ``ROLLBACK`` when it raises.
+
+    An error that says the storage failed (``store.db.cache_unusable``: a
+    full disk, a file gone) is raised without a ``ROLLBACK``: the transaction
+    went with the storage. The index then opens one step down its chain
+    (``Index`` catches it, and loads again what the new place lacks).
+    """
     cur.execute("BEGIN")
     try:
         yield cur
         cur.execute("COMMIT")
-    except Exception:
-        cur.execute("ROLLBACK")
+    except Exception as e:
+        if not cache_unusable(e):
+            cur.execute("ROLLBACK")
         raise
 
 
@@ -137,9 +145,11 @@ class Writes:
         self.pending_summaries |= lagging
 
     def forget(self) -> None:
-        """Drop the metric ids and the write-behind queue (the database was emptied)."""
+        """Drop the metric ids and every queue of writes (the database was emptied)."""
         self.mids.clear()
         self.mnames.clear()
+        self.pending_runs.clear()
+        self.pending_summaries.clear()
         with self._lock:
             self._unwritten, self._unwritten_n = [], 0
 

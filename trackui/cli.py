@@ -15,77 +15,28 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any
 
 from trackui import show_events
-from trackui.store import text
-from trackui.store.reader import encode_value
+from trackui.cli_args import SUBCOMMANDS, UsageError, build_parser, run_root, ui_parser
+from trackui.cli_output import (
+    clean,
+    dumps_json,
+    fmt_delta,
+    fmt_duration,
+    fmt_time,
+    is_terminal,
+    names_terminal,
+    run_json,
+    table,
+    to_csv,
+    to_jsonl,
+)
 
-SUBCOMMANDS = ("ls", "show", "diff", "export", "train")
-
-
-class UsageError(Exception):
-    """Bad command-line usage (exit 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors instead of usage dumps and ``exit``."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see --help)")
-
-
-# ------------------------------------------------------------------ formatting
-
-
-def clean(s: Any, width: int | None = None) -> str:
-    """A value as one safe line: non-printable characters escaped, optionally cut."""
-    return text.escape(s if isinstance(s, str) else fmt_value(s), width)
-
-
-def fmt_value(v: Any) -> str:
-    """A config/summary value for people: ``-`` for none, 6 digits, counts in full, JSON."""
-    return text.fmt_value(v, missing="-", digits=6, fixed=True, json=True)
-
-
-def fmt_delta(d: float | None) -> str:
-    """A signed difference in the CLI's digits ("" for none)."""
-    return text.fmt_delta(d, 4, fixed=True)
-
-
-def fmt_duration(s: float | None) -> str:
-    """Seconds as ``3h02m``, ``4m05s`` or ``12s`` (a negative time as ``0s``)."""
-    return text.fmt_duration(max(0.0, s) if s is not None and not math.isnan(s) else s)
-
-
-def fmt_time(start: float | None) -> str:
-    """Unix seconds as local ``YYYY-MM-DD HH:MM``."""
-    return text.fmt_time(start, seconds=False)
-
-
-def dumps_json(obj: Any) -> str:
-    """Plain JSON, with DEL and C1 controls escaped too (JSON allows them raw)."""
-    from trackui.store.writer import json_bytes
-
-    return text.escape_c1(json_bytes(encode_value(obj)).decode())
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns separated by two spaces (cells already cleaned)."""
-    widths = [len(h) for h in headers]
-    for r in rows:
-        for i, c in enumerate(r):
-            widths[i] = max(widths[i], len(c))
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    for r in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-    return "\n".join(lines)
-
+__all__ = ["build_parser", "clean", "dumps_json", "main"]
 
 # -------------------------------------------------------------------- commands
 
@@ -94,58 +45,25 @@ def _open_index(root: Path) -> Any:
     """The index of ``root``, brought up to date.
 
     The index is a cache: when its storage fails while it loads (a disk that
-    fills up, a folder it cannot write), that place is set aside and the
-    index opens one step down (``store.db``: root, user cache, temporary
-    file, memory), so that the command still answers.
+    fills up, a folder it cannot write), it opens one step down its chain
+    (``store.db``: root, user cache, temporary file, memory) and loads again,
+    so that the command still answers.
     """
-    from trackui.store import db
     from trackui.store.index import Index
 
     if not root.exists():
         raise OSError(f"{clean(str(root))}: no such directory")
     if not root.is_dir():
         raise OSError(f"{clean(str(root))}: not a directory")
-    for _ in range(4):  # at most root, user, temp, then memory
-        ix = Index(root, cache=True)
-        try:
-            ix.scan()
-            ix.ingest()
-            return ix
-        except Exception as e:
-            if not db.cache_unusable(e) or ix.storage == "memory":
-                with contextlib.suppress(Exception):
-                    ix.close()
-                raise
-            db.set_aside(ix._db, e)
-            with contextlib.suppress(Exception):
-                ix.close()
-    raise db.IndexOpenError("index: no place to keep it could be written")
-
-
-def run_json(row: Any) -> dict[str, Any]:
-    """The ``ls --json`` object of a run (DESIGN section 5 fields, and a few more)."""
-    return {
-        "id": row.id,
-        "name": row.name,
-        "project": row.project,
-        "group": row.group,
-        "tags": list(row.tags),
-        "state": row.state,
-        "created": row.created,
-        "runtime_s": round(row.runtime_s, 3),
-        "last_step": row.last_step,
-        "steps": row.steps,
-        "config": row.config,
-        "summary": row.summary,
-        "warnings": list(row.warnings),
-        "job_type": row.meta.get("job_type"),
-        "notes": row.meta.get("notes"),
-        "host": row.host,
-        "start_time": row.start_time,
-        "end_time": row.end_time,
-        "exit_code": row.meta.get("exit_code"),
-        "path": str(row.path),
-    }
+    ix = Index(root, cache=True)
+    try:
+        ix.scan()
+        ix.ingest()
+    except Exception:
+        with contextlib.suppress(Exception):
+            ix.close()
+        raise
+    return ix
 
 
 def cmd_ls(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -323,7 +241,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         suffix = Path(args.output).suffix.lower() if args.output else ""
         fmt = {".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}.get(suffix, "csv")
     to_stdout = args.output in (None, "-")
-    if fmt == "parquet" and (_is_terminal(out) if to_stdout else _names_terminal(args.output)):
+    if fmt == "parquet" and (is_terminal(out) if to_stdout else names_terminal(args.output)):
         raise UsageError(
             "trackui export: parquet is binary and would go to a terminal: "
             "give -o FILE.parquet, redirect stdout, or use --format csv"
@@ -357,140 +275,13 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             with open(target, "wb") as f:
                 f.write(data)
         return 0
-    text = _to_csv(tbl) if fmt == "csv" else _to_jsonl(tbl)
+    text = to_csv(tbl) if fmt == "csv" else to_jsonl(tbl)
     if target is None:
         out.write(text)
     else:
         with open(target, "w", encoding="utf-8", newline="") as f:
             f.write(text)
     return 0
-
-
-def _is_terminal(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (ValueError, OSError):
-        return False
-
-
-def _names_terminal(path: str) -> bool:
-    """Whether ``path`` is a terminal (``/dev/stdout`` or ``/dev/tty`` on one)."""
-    import stat
-
-    try:
-        if not stat.S_ISCHR(os.stat(path).st_mode):
-            return False
-        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)
-    except OSError:
-        return False
-    try:
-        return os.isatty(fd)
-    finally:
-        os.close(fd)
-
-
-def _to_csv(tbl: Any) -> str:
-    """CSV by Arrow's writer: shortest round-trip floats, ``nan``/``inf``/``-inf``."""
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    sink = pa.BufferOutputStream()
-    pcsv.write_csv(tbl, sink, pcsv.WriteOptions(quoting_style="needed"))
-    return sink.getvalue().to_pybytes().decode("utf-8")
-
-
-def _to_jsonl(tbl: Any) -> str:
-    import orjson
-
-    names = tbl.column_names
-    cols = [tbl.column(c).to_pylist() for c in names]
-    lines = []
-    for row in zip(*cols, strict=True):
-        obj = {
-            k: (encode_value(v) if isinstance(v, float) else v)
-            for k, v in zip(names, row, strict=True)
-        }
-        lines.append(orjson.dumps(obj).decode())
-    return "\n".join(lines) + ("\n" if lines else "")
-
-
-# ---------------------------------------------------------------------- parsing
-
-
-def _add_dir(p: argparse.ArgumentParser, positional: bool) -> None:
-    if positional:
-        p.add_argument(
-            "dir",
-            nargs="?",
-            metavar="DIR",
-            help="run root (default: $TRACKUI_DIR or ./trackui-runs)",
-        )
-    p.add_argument("--dir", dest="dir_opt", metavar="DIR", help="run root")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The subcommand parser (the UI form ``trackui [DIR]`` is handled before it)."""
-    p = _Parser(
-        prog="trackui",
-        usage="trackui [DIR] [--poll]  |  trackui {ls,show,diff,export,train} ...",
-        description="Experiment tracking in the terminal. `trackui [DIR]` opens the UI on a "
-        "run root (default: $TRACKUI_DIR, else ./trackui-runs); the subcommands answer the "
-        "same questions without it.",
-    )
-    sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
-    # Each subcommand's own prog: argparse would build it from the custom usage above.
-    ls = sub.add_parser("ls", prog="trackui ls", help="list runs")
-    _add_dir(ls, True)
-    ls.add_argument("--json", action="store_true", help="one JSON array")
-    ls.add_argument(
-        "--filter",
-        "-f",
-        default="",
-        metavar="F",
-        help="only runs that match F: words match the name or id; state:running, tag:T, "
-        "project:P, group:G; config or summary keys compared with numbers (lr<0.01, "
-        "optimizer/name=adam); terms all hold, or 'or', 'not' and parentheses; "
-        "quote values with spaces (the UI's / takes the same language)",
-    )
-    show = sub.add_parser(
-        "show", prog="trackui show", help="one run: meta, config, summary, metrics"
-    )
-    show.add_argument("run", metavar="RUN")
-    show.add_argument("--json", action="store_true")
-    _add_dir(show, False)
-    diff = sub.add_parser(
-        "diff", prog="trackui diff", help="config and summary keys that differ (exit 1 if any)"
-    )
-    diff.add_argument("runs", nargs="+", metavar="RUN")
-    diff.add_argument("--all", action="store_true", help="all keys, not only differing ones")
-    diff.add_argument("--json", action="store_true")
-    _add_dir(diff, False)
-    ex = sub.add_parser("export", prog="trackui export", help="every logged value, full resolution")
-    ex.add_argument("runs", nargs="+", metavar="RUN")
-    ex.add_argument("--format", choices=("csv", "parquet", "jsonl"), default=None)
-    ex.add_argument("-o", "--output", metavar="FILE", default=None, help="file (default stdout)")
-    _add_dir(ex, False)
-    sub.add_parser(
-        "train",
-        prog="trackui train",
-        help="the bundled MNIST trainer (trackui train --help)",
-        add_help=False,
-    )
-    return p
-
-
-def _root(args: argparse.Namespace, refs: Sequence[str] = ()) -> Path:
-    from trackui.store import layout
-
-    given = getattr(args, "dir_opt", None) or getattr(args, "dir", None)
-    if given:
-        return layout.resolve_root(given)
-    # A run directory given as RUN, with no root named: use its parent.
-    for ref in refs:
-        p = Path(ref)
-        if (p / layout.META).is_file() and layout.parse_run_dir_name(p.resolve().name):
-            return p.resolve().parent
-    return layout.resolve_root(None)
 
 
 NEEDS_TERMINAL = (
@@ -500,21 +291,12 @@ NEEDS_TERMINAL = (
 
 
 def _ui(argv: list[str], out: IO[str], err: IO[str]) -> int:
-    p = _Parser(
-        prog="trackui",
-        description="Open the UI on a run root. Subcommands: " + ", ".join(SUBCOMMANDS) + ".",
-    )
-    p.add_argument(
-        "dir", nargs="?", metavar="DIR", help="run root (default: $TRACKUI_DIR or ./trackui-runs)"
-    )
-    p.add_argument("--dir", dest="dir_opt", metavar="DIR", help="run root")
-    p.add_argument("--poll", action="store_true", help="poll for changes (network filesystems)")
-    args = p.parse_args(argv)
-    root = _root(args)
+    args = ui_parser().parse_args(argv)
+    root = run_root(args)
     # Without a terminal (cron, CI, a pipe) the UI would draw escape sequences
     # into the pipe and wait for keys that never come. (Textual draws on
     # stderr: `trackui DIR 2>log` would draw into the log.)
-    if not all(_is_terminal(s) for s in (sys.stdin, out, err)):
+    if not all(is_terminal(s) for s in (sys.stdin, out, err)):
         err.write(NEEDS_TERMINAL + "\n")
         return 2
     from trackui.tui.app import run_app
@@ -547,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             return _ui(argv, out, err)
         args = build_parser().parse_args(argv)
         refs = getattr(args, "runs", None) or ([args.run] if getattr(args, "run", None) else [])
-        args.root = _root(args, refs)
+        args.root = run_root(args, refs)
         cmd = {"ls": cmd_ls, "show": cmd_show, "diff": cmd_diff, "export": cmd_export}[args.cmd]
         return cmd(args, out, err)
     except UsageError as e:

@@ -278,6 +278,8 @@ class Run(RunCompat):
                 summary.observe(m)
             else:
                 summary._last.update(m)  # observe()'s whole work when nothing is aggregated
+        if x:
+            self.summary.observe(x)  # a text value is a metric's last value too
         self._step = s + 1 if commit else s
 
     def define_metric(

@@ -203,28 +203,12 @@ exec "$PY" -m trackui ls "$MNT/runs" --json
     ("free_k", "why"),
     [(0, "full before the command starts"), (64, "fills up in the middle of the load")],
 )
-def test_ls_on_a_full_disk(tmp_path: Path, free_k: int, why: str) -> None:
-    if shutil.which("unshare") is None or shutil.which("df") is None:
-        pytest.skip("unshare (util-linux) is not installed")
-    refused = subprocess.run(
-        ["unshare", "-r", "-m", "true"], capture_output=True, text=True, check=False
-    )
-    if refused.returncode != 0:
-        pytest.skip(f"no private mount namespace here: {refused.stderr.strip()[-200:]}")
+def test_ls_on_a_full_disk(tmp_path: Path, free_k: int, why: str, in_private_mounts) -> None:
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     env = {**env_for(tmp_path / "home"), "MNT": str(mnt), "PY": sys.executable}
     script = FULL_DISK.format(size_k=16384, steps=20000, free_k=free_k)
-    p = subprocess.run(
-        ["unshare", "-r", "-m", "bash", "-c", script],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    if p.returncode != 0 and "mount:" in p.stderr:
-        pytest.skip(f"tmpfs cannot be mounted here: {p.stderr.strip()[-200:]}")
+    p = in_private_mounts(script, env)
     assert p.returncode == 0, f"{why}: {p.stderr}"
     assert "Traceback" not in p.stderr
     runs = json.loads(p.stdout)

@@ -42,7 +42,7 @@ def build_extreme_root(root: Path) -> Path:
         run.finish()
         # The writer refuses integers beyond 64 bits (orjson), yet a config
         # or summary file written by any other tool may hold one.
-        add_huge_ints(Path(run.dir))
+        add_huge_ints(Path(run.run_dir))
     return root
 
 

@@ -1175,8 +1175,8 @@ def test_duckdb_is_opened_after_the_first_scan_when_there_is_no_cache(
 
 @pytest.fixture
 def boot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A boot id file of the test's own (``db.BOOT_ID``), holding ``boot-1``."""
-    from trackui.store import db
+    """A boot id file of the test's own (``db_sync.BOOT_ID``), holding ``boot-1``."""
+    from trackui.store import db_sync as db
 
     path = tmp_path / "boot_id"
     path.write_text("boot-1\n")
@@ -1214,7 +1214,7 @@ def test_a_bulk_load_stopped_part_way_closes_without_syncing(
 ) -> None:
     import threading
 
-    from trackui.store import db
+    from trackui.store import db_sync as db
 
     ids = _many_runs(root, write_run)
     monkeypatch.setattr(loading_mod, "BATCH_FILES", 2)
