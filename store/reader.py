@@ -59,17 +59,9 @@ META_DEFAULTS: dict[str, Any] = {
 def list_run_dirs(root: Path) -> list[Path]:
     """Run directories under ``root`` (those with a run-shaped name), oldest first."""
     try:
-        names = os.listdir(root)
+        return [root / name for name in layout.list_run_names(root)]
     except OSError:
         return []
-    out = []
-    for name in sorted(names):
-        if layout.parse_run_dir_name(name) is None:
-            continue
-        path = root / name
-        if path.is_dir() and not path.is_symlink():
-            out.append(path)
-    return out
 
 
 def encode_value(v: Any) -> Any:
