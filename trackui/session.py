@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from trackui import console, probes
+from trackui import console, probes, system_metrics
 from trackui.run_config import config_from
 from trackui.run_object import Run
 from trackui.store import layout, reader
@@ -182,6 +182,7 @@ def init(
         run = Run.create(run_dir, meta, cfg, on_finish=_forget)
         _point_latest(root, run_dir)
 
+    run._sampler = system_metrics.start_for(run, settings)
     if os.environ.get("TRACKUI_CONSOLE", "wrap").lower() not in ("off", "0", "false", "none"):
         run.capture_console()
     with _lock:
