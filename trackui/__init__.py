@@ -127,6 +127,12 @@ config: Any = _Proxy("config")
 summary: Any = _Proxy("summary")
 
 
+# Sweeps, run locally (trackui/sweeps.py): wandb.sweep / wandb.agent.
+from trackui.sweeps import EarlyTerminated, agent, controller, sweep  # noqa: E402
+
+__all__ += ["EarlyTerminated", "agent", "controller", "sweep"]
+
+
 def __getattr__(name: str) -> Any:
     # `trackui.run` is the current run (None before init), looked up on use.
     if name == "run":

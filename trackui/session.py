@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from trackui import console, probes, system_metrics
+from trackui import console, probes, sweeps, system_metrics
 from trackui.run_config import config_from
 from trackui.run_object import Run
 from trackui.store import layout, reader
@@ -130,6 +130,9 @@ def init(
         raise ValueError(f"trackui.init: mode must be online, offline or disabled, not {mode!r}")
     name = name if name is not None else run_name
     cfg = config_from(config)
+    trial = sweeps.current_trial()  # inside trackui.agent(): the sweep's parameters win
+    if trial is not None:
+        cfg, name, group, id = trial.apply(cfg, name, group, id)  # noqa: A001
     jsonable(cfg)  # refuses a cycle or a too-deep value, naming its key
     if mode == "disabled":
         run = Run(
@@ -189,6 +192,8 @@ def init(
         _active.append(run)
         _current = run
     _install_hooks()
+    if trial is not None:
+        trial.attach(run)
     console.print_init(run, resumed=existing is not None)
     return run
 
