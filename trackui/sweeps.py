@@ -249,7 +249,8 @@ class _Store:
         )
         info = reader.read_run(run_dir) if run_dir is not None else None
         if info is None:
-            entry.setdefault("state", "no run")
+            if entry.get("state") == "running":
+                entry["state"] = "no run"  # the function never called init()
         else:
             if entry.get("state") == "running":
                 entry["state"] = info.meta.get("state") or "finished"

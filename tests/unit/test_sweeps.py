@@ -164,6 +164,12 @@ def test_a_failing_trial_is_marked_and_the_agent_goes_on(
     trackui.agent(sweep_id, function=train)
     states = {r.config["a"]: r.state for r in _runs(tmp_path)}
     assert states == {1: "failed", 2: "finished"}
+    trials = _state(tmp_path, sweep_id)["trials"]
+    assert [t["state"] for t in trials] == ["failed", "finished"]
+
+    other = trackui.sweep({"method": "grid", "parameters": {"a": {"value": 1}}})
+    trackui.agent(other, function=lambda: None)  # never calls init()
+    assert [t["state"] for t in _state(tmp_path, other)["trials"]] == ["no run"]
     assert "ZeroDivisionError: bad trial" in capsys.readouterr().err
     assert trackui.run is None
 
