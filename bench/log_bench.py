@@ -6,7 +6,8 @@ Peers (wandb offline, tensorboardX, MLflow, trackio) run from a separate
 environment (``bench/peers/setup.sh``) when it exists, on the same loop.
 
 The system-metrics sampler: ``log()`` with it on (sampling every 0.1 s, so
-that it samples during the loop) beside off, in the same process; and the
+that it samples during the loop, timed once it has started) beside off, in
+the same process; and the
 sampler's own CPU use at its default interval, as process CPU time over
 ``--stats-seconds`` of wall time with the main thread asleep.
 
@@ -77,6 +78,8 @@ def trackui_us(calls: int, root: Path, stats: bool = False) -> float:
     import trackui
 
     run = trackui.init(project="bench", dir=root)
+    if stats:
+        time.sleep(0.3)  # past the sampler's one-off start (psutil, NVML): the steady state
     log = run.log
     t0 = time.perf_counter()
     for i in range(calls):
@@ -134,10 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         for r in range(args.repeats):
             base = values_us(args.calls)
             floors.append(floor_us(args.calls, Path(tmp) / f"floor{r}.jsonl") - base)
-            base = values_us(args.calls)
-            ours.append(trackui_us(args.calls, Path(tmp) / "runs") - base)
-            base = values_us(args.calls)
-            with_stats.append(trackui_us(args.calls, Path(tmp) / "runs", stats=True) - base)
+            for stats in (False, True) if r % 2 == 0 else (True, False):  # alternate the order
+                base = values_us(args.calls)
+                us = trackui_us(args.calls, Path(tmp) / "runs", stats=stats) - base
+                (with_stats if stats else ours).append(us)
         cpu, samples = sampler_cpu(args.stats_seconds, Path(tmp) / "runs")
     f, o = statistics.median(floors), statistics.median(ours)
     st = statistics.median(with_stats)
