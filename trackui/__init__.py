@@ -174,6 +174,12 @@ def link_model(path: Any, registered_model_name: str, *args: Any, **kw: Any) -> 
     return _need_run("link_model").link_model(path, registered_model_name, *args, **kw)
 
 
+# Sweeps, run locally (trackui/sweeps.py): wandb.sweep / wandb.agent.
+from trackui.sweeps import EarlyTerminated, agent, controller, sweep  # noqa: E402
+
+__all__ += ["EarlyTerminated", "agent", "controller", "sweep"]
+
+
 def __getattr__(name: str) -> Any:
     # `trackui.run` is the current run (None before init), looked up on use.
     if name == "run":

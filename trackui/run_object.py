@@ -70,6 +70,8 @@ class Run(RunCompat):
         self.config = Config(config, on_change=self._write_config)
         self.summary = Summary(on_change=self._summary_changed)
         self._tee: console.Tee | None = None
+        self._sampler: Any = None
+        """The ``system_metrics.Sampler`` logging ``system/*``; stopped at ``finish()``."""
 
     @classmethod
     def create(
@@ -353,6 +355,15 @@ class Run(RunCompat):
     def _add_pending(self, values: dict[str, float]) -> None:
         self._pending.update(values)
 
+    def _log_system(self, values: dict[str, float]) -> None:
+        """One record of system metrics (from the sampler thread) at the current step.
+
+        It neither advances the step nor enters the summary.
+        """
+        if self._finished or self._writer is None:
+            return
+        self._writer.append(_dumps({"s": self._step, "t": _now(), "m": values}, option=_LINE))
+
     # -- files -------------------------------------------------------------
 
     def save(
@@ -431,6 +442,9 @@ class Run(RunCompat):
         self._finished = True
         if self._on_finish is not None:
             self._on_finish(self)
+        if self._sampler is not None:
+            self._sampler.stop()
+            self._sampler = None
         if self._disabled or self._writer is None:
             return
         if self._tee is not None:

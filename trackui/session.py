@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from trackui import console, probes
+from trackui import console, probes, sweeps, system_metrics
 from trackui import settings as _settings
 from trackui.config_sources import defaults_path, is_yaml_path, read_yaml, select_keys
 from trackui.run_config import config_from
@@ -150,6 +150,9 @@ def init(
     resume = _first(resume, st.get("resume"), env("RESUME"))
     root_dir = _first(dir, st.get("root_dir"), env("DIR"))
     cfg = _initial_config(config, config_include_keys, config_exclude_keys)
+    trial = sweeps.current_trial()  # inside trackui.agent(): the sweep's parameters win
+    if trial is not None:
+        cfg, name, group, given_id = trial.apply(cfg, name, group, given_id)
     jsonable(cfg)  # refuses a cycle or a too-deep value, naming its key
     if mode == "disabled":
         run = Run(
@@ -206,12 +209,15 @@ def init(
     if save_code:
         run._save_main_script()
 
+    run._sampler = system_metrics.start_for(run, st)
     if _settings.captures_console(st):
         run.capture_console()
     with _lock:
         _active.append(run)
         _current = run
     _install_hooks()
+    if trial is not None:
+        trial.attach(run)
     if not st.silent:
         console.print_init(run, resumed=existing is not None)
     return run

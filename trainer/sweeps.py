@@ -1,12 +1,15 @@
-"""``trackui train --sweep``: the grid of option values, one run per combination."""
+"""``trackui train --sweep``: the grid of option values, one run per combination.
+
+The grid and the run names are ``trackui.sweep_config``'s, as for ``trackui.sweep``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
+from trackui import sweep_config
 from trackui.trainer.cli_args import SWEEPABLE, UsageError
 
 
@@ -33,7 +36,7 @@ def parse_sweep(
     if not items:
         return [{}]
     actions = {a.dest: a for a in parser._actions}
-    axes: list[tuple[str, list[Any]]] = []
+    axes: dict[str, dict[str, list[Any]]] = {}
     seen = set()
     for item in items:
         key, sep, values = item.partition("=")
@@ -59,12 +62,9 @@ def parse_sweep(
                     f"--sweep {key}: {text!r} is not one of {', '.join(action.choices)}"
                 )
             parsed.append(value)
-        axes.append((SWEEPABLE[key], parsed))
-    return [
-        dict(zip([k for k, _ in axes], combo, strict=True))
-        for combo in itertools.product(*[v for _, v in axes])
-    ]
+        axes[SWEEPABLE[key]] = {"values": parsed}
+    return sweep_config.grid(axes)
 
 
 def sweep_label(overrides: dict[str, Any]) -> str:
-    return ",".join(f"{k}={v}" for k, v in overrides.items())
+    return sweep_config.label(overrides)

@@ -1,16 +1,19 @@
-"""System metrics for the trainer's run, logged under ``system/``.
+"""System metrics for the trainer's run, logged under ``system/`` in its own records.
 
-GPU utilisation, memory, temperature and power come from NVML (the
-``nvidia-ml-py`` package, imported as ``pynvml``) where it is installed and
-finds the device; the memory PyTorch's allocator holds comes from
-``torch.cuda``; process RSS and CPU use come from psutil. Each source that is
-missing is skipped; nothing here raises during training.
+The readings are ``trackui.system_metrics.Probe``'s, the sampler every run
+has; the trainer turns that run's sampler thread off and samples here instead,
+between steps, so that each sample lands beside the loss of its step. It
+adds the memory PyTorch's allocator holds (``torch.cuda``) and reads only the
+NVML device the trainer runs on. Each source that is missing is skipped;
+nothing here raises during training.
 """
 
 from __future__ import annotations
 
 import time
 from typing import Any
+
+from trackui.system_metrics import Probe
 
 _MB = 1024.0 * 1024.0
 
@@ -29,20 +32,11 @@ class SystemMetrics:
         self._clock = clock
         self._last = -float("inf")
         self._device = device
-        self._proc: Any = None
-        self._nvml: Any = None
-        self._nvml_handle: Any = None
-        try:
-            import psutil
-
-            self._proc = psutil.Process()
-            self._proc.cpu_percent(None)  # the first call only starts the measurement
-        except Exception:
-            self._proc = None
+        self._probe = Probe(gpus=False)
         if getattr(device, "type", None) == "cuda":
-            self._nvml_handle = self._open_nvml(device)
+            self._open_nvml(device)
 
-    def _open_nvml(self, device: Any) -> Any:
+    def _open_nvml(self, device: Any) -> None:
         try:
             import pynvml
             import torch
@@ -51,23 +45,24 @@ class SystemMetrics:
             index = device.index if device.index is not None else torch.cuda.current_device()
             # Match by UUID: CUDA_VISIBLE_DEVICES renumbers devices for CUDA, not for NVML.
             uuid = str(torch.cuda.get_device_properties(index).uuid)
+            handle = None
             for i in range(pynvml.nvmlDeviceGetCount()):
-                handle = pynvml.nvmlDeviceGetHandleByIndex(i)
-                nv_uuid = pynvml.nvmlDeviceGetUUID(handle)
+                h = pynvml.nvmlDeviceGetHandleByIndex(i)
+                nv_uuid = pynvml.nvmlDeviceGetUUID(h)
                 nv_uuid = nv_uuid.decode() if isinstance(nv_uuid, bytes) else str(nv_uuid)
                 if nv_uuid.removeprefix("GPU-") == uuid.removeprefix("GPU-"):
-                    self._nvml = pynvml
-                    return handle
-            self._nvml = pynvml
-            return pynvml.nvmlDeviceGetHandleByIndex(index)
+                    handle = h
+                    break
+            if handle is None:
+                handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            self._probe.open_gpu(handle, pynvml)
         except Exception:
-            self._nvml = None
-            return None
+            pass
 
     @property
     def has_nvml(self) -> bool:
         """Whether GPU utilisation is available from NVML."""
-        return self._nvml_handle is not None
+        return self._probe.has_nvml
 
     def due(self) -> bool:
         """Whether ``interval_s`` has passed since the last sample."""
@@ -76,13 +71,7 @@ class SystemMetrics:
     def sample(self) -> dict[str, float]:
         """One sample of every available metric, keyed ``system/...``."""
         self._last = self._clock()
-        out: dict[str, float] = {}
-        if self._proc is not None:
-            try:
-                out["system/proc/rss_mb"] = self._proc.memory_info().rss / _MB
-                out["system/proc/cpu_percent"] = float(self._proc.cpu_percent(None))
-            except Exception:
-                self._proc = None
+        out = self._probe.process()
         if getattr(self._device, "type", None) == "cuda":
             try:
                 import torch
@@ -96,22 +85,8 @@ class SystemMetrics:
                 )
             except Exception:
                 pass
-        if self._nvml_handle is not None:
-            nv, h = self._nvml, self._nvml_handle
-            try:
-                util = nv.nvmlDeviceGetUtilizationRates(h)
-                mem = nv.nvmlDeviceGetMemoryInfo(h)
-                out["system/gpu/util_percent"] = float(util.gpu)
-                out["system/gpu/mem_util_percent"] = float(util.memory)
-                out["system/gpu/mem_used_mb"] = mem.used / _MB
-                out["system/gpu/mem_total_mb"] = mem.total / _MB
-            except Exception:
-                self._nvml_handle = None
-            try:
-                out["system/gpu/temp_c"] = float(nv.nvmlDeviceGetTemperature(h, 0))
-                out["system/gpu/power_w"] = nv.nvmlDeviceGetPowerUsage(h) / 1000.0
-            except Exception:
-                pass  # not every board reports these
+        out.update(self._probe.gpus())
+        out.update(self._probe.machine())
         return out
 
     def maybe_sample(self) -> dict[str, float]:

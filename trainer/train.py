@@ -171,6 +171,7 @@ def run_one(
         group=group,
         job_type="train",
         reinit=True,
+        settings={"x_disable_stats": True},  # sampled between steps instead (sysmetrics)
     ) as run:
         try:
             return _train_run(args, run, load_data, device, name=name, out=out)
