@@ -45,7 +45,7 @@ def load_exact(
         prev_last = h.last_step
         steps_seen: set[int] = set()
         for rec in records:
-            if rec.metrics:
+            if rec.metrics or rec.rich:  # a step with only a rich value is a step too
                 steps_seen.add(rec.step)
                 if h.last_step is None or rec.step > h.last_step:
                     h.last_step = rec.step

@@ -18,6 +18,19 @@ from typing import Any
 
 from trackui.api import Run, current, init
 
+# Rich values (images, histograms, tables, charts, files): trackui.media.
+from trackui.media import (
+    Audio,
+    Histogram,
+    Html,
+    Image,
+    Molecule,
+    Object3D,
+    Table,
+    Video,
+    plot,
+)
+
 __version__ = "0.1.0"
 __all__ = [
     "Run",
@@ -31,6 +44,16 @@ __all__ = [
     "save",
     "summary",
     "watch",
+    # Rich values
+    "Audio",
+    "Histogram",
+    "Html",
+    "Image",
+    "Molecule",
+    "Object3D",
+    "Table",
+    "Video",
+    "plot",
 ]
 
 

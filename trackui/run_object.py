@@ -230,11 +230,15 @@ class Run:
         if self._finished:
             console.warn_once("log-after-finish", "trackui: log() after finish() is ignored")
             return
-        m, x = convert(data)
+        rich: dict[str, Any] = {}
+        m, x = convert(data, rich=rich)
         if self._pending:
             pending, self._pending = self._pending, {}
             for k, v in pending.items():
-                m.setdefault(k, v)
+                if type(v) is float:
+                    m.setdefault(k, v)
+                else:  # a histogram from watch()
+                    rich.setdefault(k, v)
         if step is None:
             s = self._step
             if commit is None:
@@ -252,6 +256,10 @@ class Run:
         rec: dict[str, Any] = {"s": s, "t": _now(), "m": m}
         if x:
             rec["x"] = x
+        if rich:  # images, histograms, tables...: files under media/, references here
+            from trackui.media.encode import references
+
+            rec["r"] = references(self.dir, rich)
         try:
             line = _dumps(rec, option=_LINE)
         except TypeError:  # a name or text with lone surrogates: stored with U+FFFD
@@ -319,7 +327,8 @@ class Run:
         log_freq: int = 1000,
         **_: Any,
     ) -> None:
-        """Log parameter and gradient norms per layer every ``log_freq`` forward passes.
+        """Log parameter and gradient norms and histograms per layer every ``log_freq``
+        forward passes.
 
         Only a ``torch.nn.Module`` can be watched; torch is looked up, never
         imported, so watching costs nothing to scripts that do not use it.
@@ -330,7 +339,7 @@ class Run:
 
         watch_model(self, model, log=log, log_freq=log_freq)
 
-    def _add_pending(self, values: dict[str, float]) -> None:
+    def _add_pending(self, values: dict[str, Any]) -> None:
         self._pending.update(values)
 
     # -- files -------------------------------------------------------------

@@ -1,0 +1,5 @@
+import sys
+
+import trackui
+
+sys.modules[__name__] = trackui

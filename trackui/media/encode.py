@@ -1,0 +1,126 @@
+"""What ``log()`` makes of a rich value: files under the run's ``media/`` and a
+small typed reference for the history record (see ``docs/format.md``).
+
+``as_rich`` says whether a logged value is rich (an ``Image``, a list of them,
+a ``Histogram``, a ``Table``, a ``plot`` chart, a file value, an array or
+tensor of more than one element, a matplotlib or plotly figure);
+``references`` writes the files of a record's rich values and returns their
+references. Nothing here is imported until a script logs a rich value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from trackui.media.files import FileValue, Plotly
+from trackui.media.histogram import Histogram
+from trackui.media.image import Image, is_figure
+from trackui.media.plot import Plot
+from trackui.media.table import Table
+from trackui.store.layout import MEDIA_DIR
+from trackui.store.writer import write_atomic
+
+_RICH = (Image, Histogram, Table, Plot, FileValue)
+
+
+def as_rich(v: Any) -> Any:
+    """``v`` as a rich value to store, or None when it is not one."""
+    if isinstance(v, _RICH):
+        return v
+    if isinstance(v, (list, tuple)):
+        if v and all(isinstance(i, Image) for i in v):
+            return list(v)
+        return None
+    if is_figure(v):
+        return Image(v)
+    mod = type(v).__module__
+    if mod.startswith("plotly.") and hasattr(v, "to_json"):
+        return Plotly(v)
+    shape = getattr(v, "shape", None)
+    # As wandb: an array or tensor of more than one value logged is a histogram.
+    if shape is not None and getattr(v, "ndim", 0) > 0 and math.prod(shape) > 1:
+        try:
+            return Histogram(v)
+        except (TypeError, ValueError):  # not numbers (an array of strings, say)
+            return None
+    return None
+
+
+def _store(run_dir: Path, kind: str, data: bytes, ext: str) -> tuple[str, str]:
+    """Write ``data`` once under ``media/<kind>/<digest>.<ext>``: (relative path, digest)."""
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    rel = f"{MEDIA_DIR}/{kind}/{digest}.{ext}"
+    path = run_dir / rel
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Unsynced: the history record that names it is synced with the history.
+        write_atomic(path, data, sync=False)
+    return rel, digest
+
+
+def _image_ref(run_dir: Path, img: Image) -> dict[str, Any]:
+    rel, digest = _store(run_dir, "image", img.png(), "png")
+    ref: dict[str, Any] = {"_type": "image", "path": rel, "digest": digest, "shape": img.shape()}
+    if img.caption is not None:
+        ref["caption"] = img.caption
+    ref.update(img.meta)
+    return ref
+
+
+def _cell(run_dir: Path, v: Any) -> Any:
+    """A table cell as JSON: images as their references."""
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else ("nan" if v != v else ("inf" if v > 0 else "-inf"))
+    if isinstance(v, Image):
+        return _image_ref(run_dir, v)
+    if hasattr(v, "item") and getattr(v, "ndim", 0) == 0:
+        return _cell(run_dir, v.item())
+    if isinstance(v, (list, tuple)):
+        return [_cell(run_dir, x) for x in v]
+    return str(v)
+
+
+def _table_ref(run_dir: Path, t: Table) -> dict[str, Any]:
+    doc = {"columns": t.columns, "data": [[_cell(run_dir, c) for c in r] for r in t.data]}
+    rel, digest = _store(run_dir, "table", orjson.dumps(doc), "table.json")
+    return {
+        "_type": "table",
+        "path": rel,
+        "digest": digest,
+        "shape": [len(t.data), len(t.columns)],
+        "columns": t.columns,
+    }
+
+
+def reference(run_dir: Path, v: Any) -> dict[str, Any]:
+    """Write the files of one rich value (from :func:`as_rich`) and return its reference."""
+    if isinstance(v, list):
+        return {"_type": "images", "items": [_image_ref(run_dir, i) for i in v]}
+    if isinstance(v, Image):
+        return _image_ref(run_dir, v)
+    if isinstance(v, Histogram):
+        return {"_type": "histogram", "bins": v.bins, "values": v.histogram}
+    if isinstance(v, Table):
+        return _table_ref(run_dir, v)
+    if isinstance(v, Plot):
+        ref = _table_ref(run_dir, v.table)
+        ref.update(_type="plot", **v.spec())
+        return ref
+    data, ext, meta = v.encode()
+    rel, digest = _store(run_dir, v.kind, data, ext)
+    ref = {"_type": v.kind, "path": rel, "digest": digest, **meta}
+    if getattr(v, "caption", None) is not None:
+        ref["caption"] = v.caption
+    return ref
+
+
+def references(run_dir: Path | None, rich: dict[str, Any]) -> dict[str, Any]:
+    """The references of a record's rich values (their files written under ``run_dir``)."""
+    return {k: reference(run_dir, v) for k, v in rich.items()}  # type: ignore[arg-type]
