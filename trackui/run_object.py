@@ -9,6 +9,7 @@ and keeps track of the current one.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -385,6 +386,8 @@ class Run:
         if self._tee is not None:
             self._tee.close()
             self._tee = None
+        if (media := sys.modules.get("trackui.media.encode")) is not None:
+            media.flush()  # the media files this process queued are on disk
         for src, rel in self._saved:
             if src.is_file():
                 self._writer.copy_in(src, rel)

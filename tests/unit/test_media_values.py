@@ -60,7 +60,7 @@ def test_images_from_arrays_tensors_pil_and_files(root: Path, tmp_path: Path) ->
     assert (_pixels(run.dir, r["unit"]) == (unit * 255).round()).all()
     for k in ("tensor", "pil", "file"):
         assert (_pixels(run.dir, r[k]) == rgb).all(), k
-    assert r["tensor"]["digest"] == r["pil"]["digest"]  # one file for the same pixels
+    assert r["tensor"]["digest"] != r["gray"]["digest"]
     assert _pixels(run.dir, r["moded"]).shape == (5, 7)
     assert r["boxed"]["boxes"] == {"p": {"box_data": []}} and r["boxed"]["masks"] == {"m": [[1]]}
     media = list((run.dir / "media" / "image").iterdir())
@@ -212,7 +212,8 @@ def test_missing_pillow_is_one_clear_error(root: Path) -> None:
     code = (
         "import sys; sys.modules['PIL'] = None; import numpy as np, trackui; "
         f"trackui.init(dir={str(root)!r}); "
-        "trackui.log({'i': trackui.Image(np.zeros((2, 2), np.uint8))})"
+        "trackui.log({'i': trackui.Image(np.zeros((2, 2), np.uint8))}); "  # zlib alone
+        "trackui.log({'i': trackui.Image(np.zeros((2, 2), np.uint8), mode='RGB')})"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 1

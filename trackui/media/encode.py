@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -51,16 +54,48 @@ def as_rich(v: Any) -> Any:
     return None
 
 
+_pool: ThreadPoolExecutor | None = None
+_pending: list[Future[None]] = []
+_queued: set[Path] = set()
+"""Files this process has written or queued (content-addressed: each is written once)."""
+_lock = threading.Lock()
+
+
+def _write(path: Path, data: bytes) -> None:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+
+
 def _store(run_dir: Path, kind: str, data: bytes, ext: str) -> tuple[str, str]:
-    """Write ``data`` once under ``media/<kind>/<digest>.<ext>``: (relative path, digest)."""
+    """Queue ``data`` to be written once under ``media/<kind>/<digest>.<ext>``;
+    (relative path, digest). The bytes are already encoded and owned here, so
+    the caller may change its value at once; the file is written by a
+    background thread (creating a file costs more than encoding a small image)."""
+    global _pool
     digest = hashlib.sha256(data).hexdigest()[:32]
     rel = f"{MEDIA_DIR}/{kind}/{digest}.{ext}"
     path = run_dir / rel
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Unsynced: the history record that names it is synced with the history.
-        write_atomic(path, data, sync=False)
+    with _lock:
+        if path in _queued:
+            return rel, digest
+        _queued.add(path)
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackui-media")
+        _pending.append(_pool.submit(_write, path, data))
     return rel, digest
+
+
+def flush() -> None:
+    """Wait until every queued media file is written (``finish()`` calls this); a file
+    that could not be written is reported on stderr, once per file."""
+    with _lock:
+        pending, _pending[:] = list(_pending), []
+    for f in pending:
+        try:
+            f.result()
+        except OSError as e:
+            print(f"trackui: a media file could not be written: {e}", file=sys.stderr)
 
 
 def _image_ref(run_dir: Path, img: Image) -> dict[str, Any]:

@@ -10,6 +10,30 @@ MAX_BINS = 512
 """The most bins a histogram may have (wandb's limit)."""
 
 
+def uniform_histogram(a: Any, bins: int) -> tuple[Any, Any]:
+    """``numpy.histogram(a, bins)`` for finite float64 ``a``, the same counts and edges
+    (its uniform-bins path: a bin index per value, corrected against the edges),
+    without its checks and dispatch, which cost more than the counting here."""
+    import numpy as np
+
+    if a.size == 0:
+        lo, hi = 0.0, 1.0
+    else:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    # numpy.linspace's arithmetic, without its checks: the same edges to the bit.
+    edges = np.arange(bins + 1, dtype=np.float64)
+    edges *= (hi - lo) / bins
+    edges += lo
+    edges[-1] = hi
+    idx = ((a - lo) * (bins / (hi - lo))).astype(np.intp)
+    np.minimum(idx, bins - 1, out=idx)
+    idx[a < edges[idx]] -= 1
+    idx[(a >= edges[idx + 1]) & (idx != bins - 1)] += 1
+    return np.bincount(idx, minlength=bins), edges
+
+
 class Histogram:
     """A histogram of values (``wandb.Histogram``).
 
@@ -40,8 +64,9 @@ class Histogram:
             import numpy as np
 
             a = np.asarray(_numpy(sequence), dtype=np.float64).ravel()
-            a = a[np.isfinite(a)]
-            counts, edges = np.histogram(a, bins=int(num_bins))
+            if not np.isfinite(a).all():
+                a = a[np.isfinite(a)]
+            counts, edges = uniform_histogram(a, int(num_bins))
             self.histogram = counts.tolist()
             self.bins = edges.tolist()
         if len(self.histogram) > MAX_BINS:
