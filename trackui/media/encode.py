@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,6 +56,7 @@ def as_rich(v: Any) -> Any:
 
 
 _pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
 _pending: list[Future[None]] = []
 _queued: set[Path] = set()
 """Files this process has written or queued (content-addressed: each is written once)."""
@@ -72,7 +74,7 @@ def _store(run_dir: Path, kind: str, data: bytes, ext: str) -> tuple[str, str]:
     (relative path, digest). The bytes are already encoded and owned here, so
     the caller may change its value at once; the file is written by a
     background thread (creating a file costs more than encoding a small image)."""
-    global _pool
+    global _pool, _pool_pid
     digest = hashlib.sha256(data).hexdigest()[:32]
     rel = f"{MEDIA_DIR}/{kind}/{digest}.{ext}"
     path = run_dir / rel
@@ -80,8 +82,11 @@ def _store(run_dir: Path, kind: str, data: bytes, ext: str) -> tuple[str, str]:
         if path in _queued:
             return rel, digest
         _queued.add(path)
-        if _pool is None:
+        if _pool is None or _pool_pid != os.getpid():  # a forked child gets its own thread
             _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackui-media")
+            _pool_pid = os.getpid()
+        if len(_pending) >= 1024:  # keep only the files not written yet
+            _pending[:] = [f for f in _pending if not f.done() or f.exception()]
         _pending.append(_pool.submit(_write, path, data))
     return rel, digest
 
