@@ -260,7 +260,7 @@ class Run:
         if rich:  # images, histograms, tables...: files under media/, references here
             from trackui.media.encode import references
 
-            rec["r"] = references(self.dir, rich)
+            rec["r"] = references(self.dir, rich)  # type: ignore[arg-type]
         try:
             line = _dumps(rec, option=_LINE)
         except TypeError:  # a name or text with lone surrogates: stored with U+FFFD

@@ -69,26 +69,50 @@ def _write(path: Path, data: bytes) -> None:
         write_atomic(path, data)
 
 
-def _store(run_dir: Path, kind: str, data: bytes, ext: str) -> tuple[str, str]:
-    """Queue ``data`` to be written once under ``media/<kind>/<digest>.<ext>``;
-    (relative path, digest). The bytes are already encoded and owned here, so
-    the caller may change its value at once; the file is written by a
-    background thread (creating a file costs more than encoding a small image)."""
-    global _pool, _pool_pid
+class _Files:
+    """The files of one record's rich values: where they go, and those to write."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.todo: list[tuple[Path, bytes]] = []
+
+
+def _store(out: _Files, kind: str, data: bytes, ext: str) -> tuple[str, str]:
+    """Name ``data`` ``media/<kind>/<digest>.<ext>`` and add it to the files to write,
+    unless this process already wrote or queued it; (relative path, digest)."""
     digest = hashlib.sha256(data).hexdigest()[:32]
     rel = f"{MEDIA_DIR}/{kind}/{digest}.{ext}"
-    path = run_dir / rel
+    path = out.run_dir / rel
     with _lock:
-        if path in _queued:
-            return rel, digest
-        _queued.add(path)
+        if path not in _queued:
+            _queued.add(path)
+            out.todo.append((path, data))
+    return rel, digest
+
+
+def _write_all(todo: list[tuple[Path, bytes]]) -> None:
+    errors = []
+    for path, data in todo:
+        try:
+            _write(path, data)
+        except OSError as e:
+            errors.append(e)
+    if errors:
+        raise errors[0]
+
+
+def _submit(todo: list[tuple[Path, bytes]]) -> None:
+    """Hand one record's files to the writer thread: the bytes are already encoded
+    and owned here, so the caller may change its values at once. One job per
+    record, not per file: each hand-over between the threads costs (the GIL)."""
+    global _pool, _pool_pid
+    with _lock:
         if _pool is None or _pool_pid != os.getpid():  # a forked child gets its own thread
             _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackui-media")
             _pool_pid = os.getpid()
         if len(_pending) >= 1024:  # keep only the files not written yet
             _pending[:] = [f for f in _pending if not f.done() or f.exception()]
-        _pending.append(_pool.submit(_write, path, data))
-    return rel, digest
+        _pending.append(_pool.submit(_write_all, todo))
 
 
 def flush() -> None:
@@ -103,8 +127,8 @@ def flush() -> None:
             print(f"trackui: a media file could not be written: {e}", file=sys.stderr)
 
 
-def _image_ref(run_dir: Path, img: Image) -> dict[str, Any]:
-    rel, digest = _store(run_dir, "image", img.png(), "png")
+def _image_ref(out: _Files, img: Image) -> dict[str, Any]:
+    rel, digest = _store(out, "image", img.png(), "png")
     ref: dict[str, Any] = {"_type": "image", "path": rel, "digest": digest, "shape": img.shape()}
     if img.caption is not None:
         ref["caption"] = img.caption
@@ -112,24 +136,24 @@ def _image_ref(run_dir: Path, img: Image) -> dict[str, Any]:
     return ref
 
 
-def _cell(run_dir: Path, v: Any) -> Any:
+def _cell(out: _Files, v: Any) -> Any:
     """A table cell as JSON: images as their references."""
     if v is None or isinstance(v, (bool, int, str)):
         return v
     if isinstance(v, float):
         return v if math.isfinite(v) else ("nan" if v != v else ("inf" if v > 0 else "-inf"))
     if isinstance(v, Image):
-        return _image_ref(run_dir, v)
+        return _image_ref(out, v)
     if hasattr(v, "item") and getattr(v, "ndim", 0) == 0:
-        return _cell(run_dir, v.item())
+        return _cell(out, v.item())
     if isinstance(v, (list, tuple)):
-        return [_cell(run_dir, x) for x in v]
+        return [_cell(out, x) for x in v]
     return str(v)
 
 
-def _table_ref(run_dir: Path, t: Table) -> dict[str, Any]:
-    doc = {"columns": t.columns, "data": [[_cell(run_dir, c) for c in r] for r in t.data]}
-    rel, digest = _store(run_dir, "table", orjson.dumps(doc), "table.json")
+def _table_ref(out: _Files, t: Table) -> dict[str, Any]:
+    doc = {"columns": t.columns, "data": [[_cell(out, c) for c in r] for r in t.data]}
+    rel, digest = _store(out, "table", orjson.dumps(doc), "table.json")
     return {
         "_type": "table",
         "path": rel,
@@ -139,28 +163,33 @@ def _table_ref(run_dir: Path, t: Table) -> dict[str, Any]:
     }
 
 
-def reference(run_dir: Path, v: Any) -> dict[str, Any]:
-    """Write the files of one rich value (from :func:`as_rich`) and return its reference."""
+def reference(out: _Files, v: Any) -> dict[str, Any]:
+    """The reference of one rich value (from :func:`as_rich`); its files join ``out``."""
     if isinstance(v, list):
-        return {"_type": "images", "items": [_image_ref(run_dir, i) for i in v]}
+        return {"_type": "images", "items": [_image_ref(out, i) for i in v]}
     if isinstance(v, Image):
-        return _image_ref(run_dir, v)
+        return _image_ref(out, v)
     if isinstance(v, Histogram):
         return {"_type": "histogram", "bins": v.bins, "values": v.histogram}
     if isinstance(v, Table):
-        return _table_ref(run_dir, v)
+        return _table_ref(out, v)
     if isinstance(v, Plot):
-        ref = _table_ref(run_dir, v.table)
+        ref = _table_ref(out, v.table)
         ref.update(_type="plot", **v.spec())
         return ref
     data, ext, meta = v.encode()
-    rel, digest = _store(run_dir, v.kind, data, ext)
+    rel, digest = _store(out, v.kind, data, ext)
     ref = {"_type": v.kind, "path": rel, "digest": digest, **meta}
     if getattr(v, "caption", None) is not None:
         ref["caption"] = v.caption
     return ref
 
 
-def references(run_dir: Path | None, rich: dict[str, Any]) -> dict[str, Any]:
-    """The references of a record's rich values (their files written under ``run_dir``)."""
-    return {k: reference(run_dir, v) for k, v in rich.items()}  # type: ignore[arg-type]
+def references(run_dir: Path, rich: dict[str, Any]) -> dict[str, Any]:
+    """The references of a record's rich values; their files are queued to be
+    written under ``run_dir`` by a background thread (:func:`flush` waits)."""
+    out = _Files(run_dir)
+    refs = {k: reference(out, v) for k, v in rich.items()}
+    if out.todo:
+        _submit(out.todo)
+    return refs
