@@ -221,3 +221,15 @@ def test_missing_pillow_is_one_clear_error(root: Path) -> None:
         "ImportError: trackui: logging images needs Pillow: "
         "pip install 'trackui[media]' (or Pillow)"
     )
+
+
+def test_a_media_file_that_cannot_be_written_is_said_and_log_goes_on(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = trackui.init(dir=root)
+    (run.dir / "media").write_bytes(b"")  # a file where the folder should be
+    trackui.log({"img": trackui.Image(np.zeros((2, 2), np.uint8)), "loss": 1.0})
+    trackui.log({"loss": 0.5})
+    run.finish()
+    assert "trackui: a media file could not be written" in capsys.readouterr().err
+    assert [r["m"]["loss"] for r in _records(run.dir)] == [1.0, 0.5]
