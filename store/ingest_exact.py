@@ -43,7 +43,7 @@ def load_exact(
         prev_last = h.last_step
         steps_seen: set[int] = set()
         for rec in records:
-            if rec.metrics or rec.text:  # a step with any value is a step
+            if rec.metrics or rec.text or rec.rich:  # a step with any value is a step
                 steps_seen.add(rec.step)
                 if h.last_step is None or rec.step > h.last_step:
                     h.last_step = rec.step

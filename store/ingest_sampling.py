@@ -85,6 +85,8 @@ def bulk_sample(path: Path, size: int) -> tuple[tuple[str, ...], bool] | None:
         ok += len(ms)
         keys.update(dict.fromkeys(itertools.chain.from_iterable(ms)))
         has_x = has_x or any("x" in o for o in dicts)
+        if any("r" in o for o in dicts):  # rich values (store.rich): the exact way reads them
+            return None
     if ok == 0:
         return None
     return tuple(keys), has_x

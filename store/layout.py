@@ -10,8 +10,9 @@ import os
 import re
 from pathlib import Path
 
-FORMAT_VERSION = 1
-"""The run-directory format version this code writes and the newest it reads."""
+FORMAT_VERSION = 2
+"""The run-directory format version this code writes and the newest it reads
+(2 adds rich values: ``r`` in history records and the ``media/`` folder)."""
 
 ROOT_ENV = "TRACKUI_DIR"
 DEFAULT_ROOT = "trackui-runs"
@@ -28,6 +29,8 @@ HISTORY = "history.jsonl"
 OUTPUT = "output.log"
 HEARTBEAT = "heartbeat"
 FILES_DIR = "files"
+MEDIA_DIR = "media"
+"""Rich values' files (images, tables...), under ``media/<kind>/<digest>.<ext>``."""
 
 HEARTBEAT_S = 15.0
 """How often a live writer touches its heartbeat file."""

@@ -27,6 +27,8 @@ class Record:
     """Numeric values by flat name; NaN and ±inf kept as floats."""
     text: dict[str, str] = field(default_factory=dict)
     """Text values by flat name."""
+    rich: dict[str, Any] = field(default_factory=dict)
+    """Rich values' references by flat name (``store.rich``; format 2)."""
 
 
 @dataclass(frozen=True)

@@ -209,7 +209,11 @@ def parse_record(line: bytes) -> Record | None:
     x: dict[str, str] = {}
     if isinstance(text, dict):
         x = {k: v for k, v in text.items() if isinstance(v, str)}
-    return Record(step=step, time=float(t), metrics=m, text=x)
+    r = obj.get("r")  # rich values' references (format 2; store.rich reads them)
+    rich: dict[str, Any] = {}
+    if isinstance(r, dict):
+        rich = {k: v for k, v in r.items() if isinstance(v, dict) and "_type" in v}
+    return Record(step=step, time=float(t), metrics=m, text=x, rich=rich)
 
 
 def read_records(

@@ -18,6 +18,20 @@ from typing import Any
 
 from trackui.api import Run, current, init
 
+# Rich values (images, histograms, tables, charts, files): trackui.media.
+from trackui.media import (
+    Audio,
+    Histogram,
+    Html,
+    Image,
+    Molecule,
+    Object3D,
+    Plotly,
+    Table,
+    Video,
+    plot,
+)
+
 __version__ = "0.1.0"
 __all__ = [
     "Run",
@@ -31,6 +45,17 @@ __all__ = [
     "save",
     "summary",
     "watch",
+    # Rich values
+    "Audio",
+    "Histogram",
+    "Html",
+    "Image",
+    "Molecule",
+    "Object3D",
+    "Plotly",
+    "Table",
+    "Video",
+    "plot",
 ]
 
 

@@ -106,12 +106,15 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         texts = ix.text_values(row.id)
     finally:
         ix.close()
+    from trackui.store import rich  # images, tables...: their keys, types and counts
+
     if args.json:
         obj = run_json(row)
         obj["meta"] = row.meta
         obj["metrics"] = metrics
         obj["text"] = texts
         obj.update(show_events.events_json(row.path))
+        obj["rich"] = rich.summary(row.path)
         out.write(dumps_json(obj) + "\n")
         return 0
     from trackui.store.models import flatten
@@ -153,6 +156,7 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         ("metrics (steps)", metrics),
         ("text", texts),
     ]
+    sections.append(("rich values", rich.summary(row.path)))
     for title, d in sections:
         lines.append("")
         lines.append(title)
@@ -275,6 +279,10 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             with open(target, "wb") as f:
                 f.write(data)
         return 0
+    from trackui.store import rich  # tables as CSV files beside the output; media's folder
+
+    for r in rows:
+        err.writelines(f"{x}\n" for x in rich.export(r.path, Path(target or ".").parent, r.id))
     text = to_csv(tbl) if fmt == "csv" else to_jsonl(tbl)
     if target is None:
         out.write(text)

@@ -9,6 +9,7 @@ and keeps track of the current one.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -236,11 +237,15 @@ class Run(RunCompat):
         if self._finished:
             console.warn_once("log-after-finish", "trackui: log() after finish() is ignored")
             return
-        m, x = convert(data if data is not None else {})
+        rich: dict[str, Any] = {}
+        m, x = convert(data if data is not None else {}, rich=rich)
         if self._pending:
             pending, self._pending = self._pending, {}
             for k, v in pending.items():
-                m.setdefault(k, v)
+                if type(v) is float:
+                    m.setdefault(k, v)
+                else:  # a histogram from watch()
+                    rich.setdefault(k, v)
         if step is None:
             s = self._step
             if commit is None:
@@ -261,6 +266,10 @@ class Run(RunCompat):
         rec: dict[str, Any] = {"s": s, "t": _now(), "m": m}
         if x:
             rec["x"] = x
+        if rich:  # images, histograms, tables...: files under media/, references here
+            from trackui.media.encode import references
+
+            rec["r"] = references(self.run_dir, rich)  # type: ignore[arg-type]
         try:
             line = _dumps(rec, option=_LINE)
         except TypeError:  # a name or text with lone surrogates: stored with U+FFFD
@@ -341,7 +350,8 @@ class Run(RunCompat):
         log_freq: int = 1000,
         **_: Any,
     ) -> None:
-        """Log parameter and gradient norms per layer every ``log_freq`` forward passes.
+        """Log parameter and gradient norms and histograms per layer every ``log_freq``
+        forward passes.
 
         Only a ``torch.nn.Module`` can be watched; torch is looked up, never
         imported, so watching costs nothing to scripts that do not use it.
@@ -352,7 +362,7 @@ class Run(RunCompat):
 
         watch_model(self, model, log=log, log_freq=log_freq)
 
-    def _add_pending(self, values: dict[str, float]) -> None:
+    def _add_pending(self, values: dict[str, Any]) -> None:
         self._pending.update(values)
 
     def _log_system(self, values: dict[str, float]) -> None:
@@ -450,6 +460,8 @@ class Run(RunCompat):
         if self._tee is not None:
             self._tee.close()
             self._tee = None
+        if (media := sys.modules.get("trackui.media.encode")) is not None:
+            media.flush()  # the media files this process queued are on disk
         for src, rel in self._saved:
             if src.is_file():
                 self._writer.copy_in(src, rel)

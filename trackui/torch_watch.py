@@ -1,4 +1,7 @@
-"""``run.watch(model)``: parameter and gradient norms per layer, for torch models.
+"""``run.watch(model)``: parameter and gradient norms and histograms per layer, for torch models.
+
+As wandb does, the histograms are logged as ``parameters/<name>`` and
+``gradients/<name>``; the norms beside them as ``.../<name>.norm``.
 
 torch is looked up in ``sys.modules``, never imported: a model can only be a
 ``torch.nn.Module`` if the script already imported torch.
@@ -44,10 +47,13 @@ def watch_model(run: Run, model: Any, *, log: str | None, log_freq: int) -> None
         state["calls"] += 1
         state["armed"] = state["calls"] % log_freq == 0
         if state["armed"] and want_params:
+            from trackui.media.histogram import Histogram
+
             with torch.no_grad():
                 run._add_pending(
                     {f"parameters/{n}.norm": float(p.detach().norm()) for n, p in named}
                 )
+                run._add_pending({f"parameters/{n}": Histogram(p) for n, p in named})
 
     model.register_forward_pre_hook(on_forward)
     if want_grads:
@@ -55,6 +61,13 @@ def watch_model(run: Run, model: Any, *, log: str | None, log_freq: int) -> None
 
             def on_grad(grad: Any, n: str = n) -> None:
                 if state["armed"]:
-                    run._add_pending({f"gradients/{n}.norm": float(grad.detach().norm())})
+                    from trackui.media.histogram import Histogram
+
+                    run._add_pending(
+                        {
+                            f"gradients/{n}.norm": float(grad.detach().norm()),
+                            f"gradients/{n}": Histogram(grad),
+                        }
+                    )
 
             p.register_hook(on_grad)

@@ -107,12 +107,14 @@ def _number(key: str, v: Any) -> float | int | str:
 
 
 def convert(
-    data: Mapping[str, Any], prefix: str = ""
+    data: Mapping[str, Any], prefix: str = "", rich: dict[str, Any] | None = None
 ) -> tuple[dict[str, float | int | str], dict[str, str]]:
     """Flatten and convert a dict of logged values.
 
     Returns ``(numeric, text)``: numeric values by flat name (non-finite as
-    ``"nan"``/``"inf"``/``"-inf"``, bools as 0/1), and text values.
+    ``"nan"``/``"inf"``/``"-inf"``, bools as 0/1), and text values. Rich values
+    (images, histograms, tables...: ``trackui.media``) go into ``rich`` by
+    flat name when it is given, and are refused otherwise.
 
     Raises:
         TypeError: naming the key of a value that cannot be logged.
@@ -120,7 +122,7 @@ def convert(
     m: dict[str, float | int | str] = {}
     x: dict[str, str] = {}
     if type(data) is not dict or prefix:
-        _convert_into(data, prefix, m, x, 0)
+        _convert_into(data, prefix, m, x, 0, rich)
         return m, x
     # The common case, a flat dict of str -> float/int, stays in this loop.
     for k, v in data.items():
@@ -133,7 +135,7 @@ def convert(
         elif t is int and _INT64_MIN <= v <= _INT64_MAX:
             m[k] = v
         else:
-            _convert_one(k, v, t, m, x)
+            _convert_one(k, v, t, m, x, 0, rich)
     return m, x
 
 
@@ -143,13 +145,14 @@ def _convert_into(
     m: dict[str, float | int | str],
     x: dict[str, str],
     depth: int,
+    rich: dict[str, Any] | None = None,
 ) -> None:
     if not isinstance(data, Mapping):
         raise TypeError(f"trackui.log takes a dict, not {type(data).__name__}")
     if depth > MAX_DEPTH:
         raise _too_deep(prefix.rstrip("/"))
     for k, v in data.items():
-        _convert_one(prefix + (k if type(k) is str else str(k)), v, type(v), m, x, depth)
+        _convert_one(prefix + (k if type(k) is str else str(k)), v, type(v), m, x, depth, rich)
 
 
 def _convert_one(
@@ -159,17 +162,28 @@ def _convert_one(
     m: dict[str, float | int | str],
     x: dict[str, str],
     depth: int = 0,
+    rich: dict[str, Any] | None = None,
 ) -> None:
     if t is float:
         m[key] = v if v - v == 0.0 else _nonfinite(v)
     elif t is str:
         x[key] = v
     elif t is dict or isinstance(v, Mapping):
-        _convert_into(v, key + "/", m, x, depth + 1)
+        _convert_into(v, key + "/", m, x, depth + 1, rich)
     elif isinstance(v, str):
         x[key] = str(v)
     else:
-        m[key] = _scalar(key, v)
+        try:
+            m[key] = _scalar(key, v)
+        except TypeError:
+            if rich is None:
+                raise
+            from trackui.media.encode import as_rich  # only once a value is not a number
+
+            got = as_rich(v)
+            if got is None:
+                raise
+            rich[key] = got
 
 
 def as_step(step: Any) -> int:
