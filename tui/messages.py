@@ -115,6 +115,9 @@ class CurvesView:
     request: CurvesRequest
     """What was asked: a stale answer is told apart by it, and curves are drawn with its
     smoothing and x axis."""
+    declared_x: tuple[tuple[str, str], ...] = ()
+    """``(metric, x metric)`` for the metrics drawn against their declared ``step_metric``
+    (asked for the step axis) instead of the step."""
 
 
 class RunsQueried(Message):

@@ -1,4 +1,5 @@
-"""The viewer honours what the script declared with ``define_metric``: goals colour deltas."""
+"""The viewer honours what the script declared with ``define_metric``: goals colour deltas,
+``step_metric`` sets a metric's x axis."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from tui_support import settle
 
 import trackui
 from trackui.tui.screens.compare import CompareScreen
+from trackui.tui.screens.run_detail import RunDetailScreen
 from trackui.tui.widgets.config_diff import ConfigDiff
+from trackui.tui.widgets.metric_plot import MetricPlot
 from trackui.tui.widgets.run_table import RunTable
 
 
@@ -59,3 +62,41 @@ async def test_compare_colours_deltas_by_goal(tmp_path: Path, app_factory) -> No
         # No goal known: neutral, whatever the sign.
         assert delta_styles(diff, "other")[i] == "dim"
         assert delta_styles(diff, "lr")[i] == "dim"
+
+
+def epoch_run(root: Path) -> str:
+    """A finished run that logs loss every step and val/acc once an epoch, against ``epoch``."""
+    run = trackui.init(project="epochs", name="epochs", dir=root)
+    run.define_metric("val/*", step_metric="epoch")
+    for step in range(12):
+        run.log({"loss": 1.0 / (step + 1)})
+        if step % 4 == 3:
+            run.log({"epoch": 10 + step // 4, "val/acc": 0.5 + step / 100})
+    run.finish()
+    return run.id
+
+
+def plot_of(app, metric: str) -> MetricPlot:
+    return next(p for p in app.screen.query(MetricPlot) if p.metric == metric)
+
+
+async def test_step_metric_sets_the_x_axis_in_runs_view_and_detail(
+    tmp_path: Path, app_factory
+) -> None:
+    root = tmp_path / "runs"
+    rid = epoch_run(root)
+    app = app_factory(root, frozen=False)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await settle(pilot)
+        for where in ("runs", "detail"):
+            if where == "detail":
+                app.screen.query_one(RunTable).cursor_to(rid)
+                await pilot.press("enter")
+                await settle(pilot)
+                assert isinstance(app.screen, RunDetailScreen)
+            acc = plot_of(app, "val/acc").spec
+            assert acc.x_label == "epoch (step_metric)", where
+            assert [float(v) for v in acc.series[0].x] == [10.0, 11.0, 12.0], where
+            # An undeclared metric keeps the chosen axis.
+            loss = plot_of(app, "loss").spec
+            assert loss.x_label == "step" and float(loss.series[0].x[-1]) > 12, where
