@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from test_live import wait_for
+from textual.widgets import Static
 from tui_support import settle
 
 import trackui
+from trackui.tui.messages import RunFilesChanged
 from trackui.tui.screens.compare import CompareScreen
 from trackui.tui.screens.run_detail import RunDetailScreen
 from trackui.tui.widgets.config_diff import ConfigDiff
@@ -100,3 +103,73 @@ async def test_step_metric_sets_the_x_axis_in_runs_view_and_detail(
             # An undeclared metric keeps the chosen axis.
             loss = plot_of(app, "loss").spec
             assert loss.x_label == "step" and float(loss.series[0].x[-1]) > 12, where
+
+
+def str_of(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def test_detail_overview_lists_alerts_and_artifacts(tmp_path: Path, app_factory) -> None:
+    root = tmp_path / "runs"
+    run = trackui.init(project="events", name="events", dir=root)
+    run.log({"loss": 1.0})
+    run.alert(title="loss spiked", text="loss went to 9", level=trackui.AlertLevel.WARN)
+    run.alert(title="diverged", text="nan loss", level="ERROR")
+    data = tmp_path / "data.txt"
+    data.write_text("x")
+    art = trackui.Artifact("mnist", type="dataset")
+    art.add_file(str(data))
+    run.log_artifact(art, aliases=["best"])
+    run.finish()
+    app = app_factory(root, frozen=False)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await settle(pilot)
+        app.screen.query_one(RunTable).cursor_to(run.id)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunDetailScreen)
+        alerts = str_of(app.screen.query_one("#overview-alerts", Static))
+        assert "alerts (2)" in alerts
+        assert alerts.index("diverged") < alerts.index("loss spiked")  # newest first
+        assert "ERROR" in alerts and "WARN" in alerts and "nan loss" in alerts
+        artifacts = str_of(app.screen.query_one("#overview-artifacts", Static))
+        assert "artifacts (1)" in artifacts
+        assert "logged" in artifacts and "mnist:v0" in artifacts and "best" in artifacts
+        # Tab numbers are as they were.
+        await pilot.press("7")
+        assert app.screen.query_one("#detail-tabs").active == "output"
+
+
+async def test_a_new_alert_on_a_live_run_is_notified_once(tmp_path: Path, app_factory) -> None:
+    root = tmp_path / "runs"
+    run = trackui.init(project="events", name="live-one", dir=root)
+    try:
+        run.log({"loss": 1.0})
+        run.alert(title="before", text="raised before the viewer opened", level="WARN")
+        app = app_factory(root, frozen=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+
+            def alert_notes() -> list[tuple[str, str]]:
+                return [(str(n.title), n.severity) for n in app._notifications]
+
+            run.alert(title="diverged", text="nan loss", level="ERROR")
+            run.alert(title="slow", text="epoch took long", level="WARN")
+            run.alert(title="halfway", text="50%", level="INFO")
+            run.log({"loss": 2.0})
+            app.post_message(RunFilesChanged(frozenset({str(run.run_dir)})))
+            await wait_for(pilot, lambda: len(alert_notes()) >= 3)
+            # Another change to the run notifies nothing again.
+            run.log({"loss": 3.0})
+            app.post_message(RunFilesChanged(frozenset({str(run.run_dir)})))
+            await wait_for(pilot, lambda: app.loaded[0] == app.loaded[1])
+            await settle(pilot)
+            await pilot.pause(1.0)
+            await settle(pilot)
+            assert sorted(alert_notes()) == [
+                ("live-one: diverged", "error"),
+                ("live-one: halfway", "information"),
+                ("live-one: slow", "warning"),
+            ]
+    finally:
+        run.finish()
