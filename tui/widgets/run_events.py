@@ -36,6 +36,7 @@ def alerts_text(alerts: Sequence[Alert]) -> Text:
         out.append("\n")
     if len(alerts) > MAX_SHOWN:
         out.append(f"… and {len(alerts) - MAX_SHOWN} older\n", style="dim")
+    out.rstrip()
     return out
 
 
@@ -58,4 +59,5 @@ def artifacts_text(uses: Sequence[ArtifactUse]) -> Text:
         out.append("\n")
     if len(uses) > MAX_SHOWN:
         out.append(f"… and {len(uses) - MAX_SHOWN} older\n", style="dim")
+    out.rstrip()
     return out
