@@ -28,11 +28,18 @@ from textual.worker import Worker, WorkerState
 
 from trackui.store.layout import SMOOTHERS, X_AXES
 from trackui.tui import GC_THRESHOLDS
+from trackui.tui.alert_watch import AlertWatcher
 from trackui.tui.chart_settings import PALETTE, SMOOTHING_LABELS, ChartSettings, SettingsChanged
 from trackui.tui.errors import report_error
 from trackui.tui.fmt import clean
 from trackui.tui.keys import APP_BINDINGS
-from trackui.tui.messages import IngestProgress, RunFilesChanged, StoreRefreshed, WatchError
+from trackui.tui.messages import (
+    AlertsRead,
+    IngestProgress,
+    RunFilesChanged,
+    StoreRefreshed,
+    WatchError,
+)
 from trackui.tui.prefs import Prefs
 from trackui.tui.refresher import StoreRefresher
 from trackui.tui.screens.base import StoreScreen
@@ -74,6 +81,8 @@ class TrackApp(App[int]):
         """How curves are drawn; handed to every screen."""
         self.store = StoreRefresher(self, root, index=index, open_index=open_index, now=now)
         """The index and its refreshes; handed to every screen."""
+        self.alerts = AlertWatcher(self, self.store)
+        """Notifies alerts that runs raise while the viewer is open."""
         self.watcher: RootWatcher | None = None
         self._watch = watch
         self._poll = poll
@@ -127,6 +136,7 @@ class TrackApp(App[int]):
         from trackui.tui.screens.runs import RunsScreen
 
         self.settings.changed.subscribe(self, self._settings_changed, immediate=True)
+        self.alerts.start()
         self.push_screen(RunsScreen(self.settings, self.store))
         self.store.load()
         if self._watch:
@@ -176,6 +186,10 @@ class TrackApp(App[int]):
     @on(WatchError)
     def _watch_error(self, event: WatchError) -> None:
         self.notify(clean(event.text), title="Watcher", severity="warning", markup=False)
+
+    @on(AlertsRead)
+    def _alerts_read(self, event: AlertsRead) -> None:
+        self.alerts.took_in(event)
 
     @on(IngestProgress)
     def _ingest_progress(self, event: IngestProgress) -> None:

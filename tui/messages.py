@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from trackui.store.artifact_store import Alert, ArtifactUse
 from trackui.store.models import Diff, MetricInfo, RunRow, Series
 
 
@@ -115,6 +116,9 @@ class CurvesView:
     request: CurvesRequest
     """What was asked: a stale answer is told apart by it, and curves are drawn with its
     smoothing and x axis."""
+    declared_x: tuple[tuple[str, str], ...] = ()
+    """``(metric, x metric)`` for the metrics drawn against their declared ``step_metric``
+    (asked for the step axis) instead of the step."""
 
 
 class RunsQueried(Message):
@@ -153,12 +157,27 @@ class DetailQueried(Message):
         files: tuple[tuple[str, int], ...],
         output: str,
         text_values: tuple[tuple[str, str], ...],
+        alerts: tuple[Alert, ...] = (),
+        artifacts: tuple[ArtifactUse, ...] = (),
     ) -> None:
         super().__init__()
         self.row = row
+        self.alerts = alerts
+        """The run's alerts, oldest first."""
+        self.artifacts = artifacts
+        """What the run logged, used and linked, oldest first."""
         self.files = files
         """Saved files as ``(relative path, size in bytes)``."""
         self.output = output
         """The tail of the console output, control characters already stripped."""
         self.text_values = text_values
         """The last value of each text metric."""
+
+
+class AlertsRead(Message):
+    """The alert watcher's worker read the alerts of changed runs (see ``tui/alert_watch.py``)."""
+
+    def __init__(self, new: tuple[tuple[str, Alert], ...]) -> None:
+        super().__init__()
+        self.new = new
+        """``(run name, alert)`` for each alert not seen before, written since the viewer opened."""

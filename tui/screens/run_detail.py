@@ -1,4 +1,4 @@
-"""One run in full: overview, config, summary, charts, system metrics, files, console output."""
+"""One run in full: overview (with its alerts and artifacts), config, summary, charts, system metrics, files, console output."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Header, Log, Static, TabbedContent, TabPane, Tree
 
+from trackui.store.artifact_store import read_alerts, read_run_artifacts
 from trackui.store.models import RunRow
 from trackui.store.reader import list_files, output_tail
 from trackui.store.text import fmt_size, fmt_time, fmt_value
@@ -23,6 +24,7 @@ from trackui.tui.refresher import StoreRefresher
 from trackui.tui.screens.base import StoreScreen
 from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.keys_footer import KeysFooter
+from trackui.tui.widgets.run_events import alerts_text, artifacts_text
 
 OUTPUT_TAIL_BYTES = 256 * 1024
 OUTPUT_TAIL_LINES = 1000
@@ -146,6 +148,8 @@ class RunDetailScreen(StoreScreen):
         with TabbedContent(id="detail-tabs", initial="overview"):
             with TabPane("1 Overview", id="overview"), VerticalScroll():
                 yield Static("", id="overview-body")
+                yield Static("", id="overview-alerts")
+                yield Static("", id="overview-artifacts")
             with TabPane("2 Config", id="config"):
                 yield Tree(Text("config"), id="config-tree")
             with TabPane("3 Summary", id="summary"):
@@ -211,12 +215,18 @@ class RunDetailScreen(StoreScreen):
             text_values = ()
         files = list_files(row.path, MAX_FILES)
         output = read_output_tail(row.path)
-        self.post_message(DetailQueried(row, files, output, text_values))
+        alerts = tuple(read_alerts(row.path))
+        artifacts = tuple(read_run_artifacts(row.path))
+        self.post_message(DetailQueried(row, files, output, text_values, alerts, artifacts))
 
     @on(DetailQueried)
     def _on_detail(self, event: DetailQueried) -> None:
         with self.app.batch_update():
             self._show_row(event.row, event.files, event.output, event.text_values)
+            update_if_changed(self.query_one("#overview-alerts", Static), alerts_text(event.alerts))
+            update_if_changed(
+                self.query_one("#overview-artifacts", Static), artifacts_text(event.artifacts)
+            )
 
     def _show_row(
         self,

@@ -7,11 +7,20 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
+from trackui.store.metric_decl import goal_among
 from trackui.store.models import Diff, RunRow, flatten
 from trackui.store.text import delta_text, fit_value
 from trackui.tui.fmt import clean, shorten
 
 CELL_WIDTH = 22
+
+
+def delta_style(delta: str, goal: str | None) -> str:
+    """Green for a better value, red for a worse one, dim when ``goal`` is unknown."""
+    if goal not in ("minimize", "maximize"):
+        return "dim"
+    up = delta.startswith("+")
+    return "green" if up == (goal == "maximize") else "red"
 
 
 def diff_cell(
@@ -22,10 +31,13 @@ def diff_cell(
     differs: bool,
     base_value: object = None,
     present: bool = False,
+    goal: str | None = None,
 ) -> Text:
     """One run's value of one key, with its delta from the baseline (``base_value``) when numeric.
 
     A run without the key shows ``—``; one whose key holds None (``present``) shows ``None``.
+    The delta is green when better and red when worse by the metric's ``goal``
+    (``minimize``/``maximize``), dim when no goal is known (config keys, undeclared metrics).
     """
     if value is None and not present:
         return Text("—", style="dim")
@@ -36,7 +48,7 @@ def diff_cell(
         t.stylize("bold yellow")
     d = delta_text(value, base_value, delta)
     if d and not baseline:
-        t.append(f" ({d})", style="green" if d.startswith("+") else "red")
+        t.append(f" ({d})", style=delta_style(d, goal))
     return t
 
 
@@ -77,6 +89,11 @@ class ConfigDiff(DataTable[Text]):
         keys = {
             r.id: {"config": flatten(r.config).keys(), "summary": r.summary.keys()} for r in runs
         }
+        by_id = {r.id: r for r in runs}
+        metas = [by_id[r].meta for r in (diff.baseline, *diff.run_ids) if r in by_id]
+        goals = {
+            row.key: goal_among(metas, row.key) for row in diff.rows if row.section == "summary"
+        }
         cursor = self.cursor_row
         self.clear(columns=True)
         self.add_column(Text(""), key="section")
@@ -107,6 +124,7 @@ class ConfigDiff(DataTable[Text]):
                         differs=row.differs,
                         base_value=base,
                         present=v is None and row.key in keys.get(rid, {}).get(row.section, ()),
+                        goal=goals.get(row.key) if row.section == "summary" else None,
                     )
                 )
             self.add_row(*cells)

@@ -38,13 +38,15 @@ READ_AHEAD_RUNS = 32
 """At most this many of the table's first runs are read ahead (see ``CurvesPanel.read_ahead``)."""
 
 
-def x_label(x: str, x_range: tuple[float, float] | None) -> str:
-    """The x axis's title."""
+def x_label(x: str, x_range: tuple[float, float] | None, *, declared: bool = False) -> str:
+    """The x axis's title (``declared``: the metric the script chose with ``step_metric``)."""
     label = {
         X_STEP: "step",
         X_RELATIVE: "seconds since start",
         X_WALL: "wall time (s)",
     }.get(x, x)
+    if declared:
+        label += " (step_metric)"
     if x_range is not None:
         label += f"  [{fmt_number(x_range[0])} .. {fmt_number(x_range[1])}]"
     return label
@@ -287,6 +289,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
                 by_metric[s.metric].append(s)
         order = {rid: i for i, rid in enumerate(view.run_ids)}
         background = plot_background(self.app)
+        declared_x = dict(view.declared_x)
         with self.app.batch_update():
             for metric, plot in existing.items():
                 if metric not in by_metric:
@@ -306,7 +309,11 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
                         markers=tuple(markers[s.run_id] for s in ss),
                         log=settings.is_log(metric),
                         show_raw=req.smoothing != SMOOTH_NONE,
-                        x_label=x_label(req.x, req.x_range),
+                        x_label=x_label(
+                            declared_x.get(metric, req.x),
+                            req.x_range,
+                            declared=metric in declared_x,
+                        ),
                         x_range=req.x_range,
                         background=background,
                         digest=series_digest(ss),

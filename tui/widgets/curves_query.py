@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from trackui.store.layout import X_AXES, X_STEP
+from trackui.store.metric_decl import step_metric
 from trackui.store.models import MetricInfo
 from trackui.tui.messages import CurvesRequest, CurvesView
 
@@ -78,24 +79,55 @@ def query_curves(index: Index, req: CurvesRequest) -> CurvesView:
         shown = [m for m in req.chosen if m in names and _kind_ok(m, req.kind)]
     else:
         shown = default_metrics(metrics, req.run_ids, req.kind, req.limit)
-    series: tuple[Any, ...] = ()
+    series: list[Any] = []
+    declared: dict[str, str] = {}
     if shown:
         x = req.x if req.x in X_AXES or req.x in names else X_STEP
-        series = tuple(
-            index.series(
+        if x == X_STEP:
+            declared = declared_x_axes(index, req.run_ids, shown, names)
+        groups: dict[str, list[str]] = {}
+        for m in shown:
+            groups.setdefault(declared.get(m, x), []).append(m)
+        for gx, group in groups.items():
+            series += index.series(
                 list(req.run_ids),
-                shown,
-                x=x,
+                group,
+                x=gx,
                 smoothing=req.smoothing,
                 strength=req.strength,
                 buckets=buckets_for(req.width, len(shown)),
                 x_range=req.x_range,
             )
-        )
     return CurvesView(
         run_ids=req.run_ids,
         metrics=metrics,
         shown=tuple(shown),
-        series=series,
+        series=tuple(series),
         request=req,
+        declared_x=tuple(declared.items()),
     )
+
+
+def declared_x_axes(
+    index: Index, run_ids: Sequence[str], shown: Sequence[str], names: set[str]
+) -> dict[str, str]:
+    """The x axis each metric was declared to chart against (``define_metric(step_metric=)``).
+
+    The first of the runs that declares one for a metric decides; a step
+    metric no run logged is ignored (the metric charts against the step).
+    """
+    metas = []
+    for rid in run_ids:
+        try:
+            metas.append(index.run(rid).meta)
+        except LookupError:
+            continue
+    out: dict[str, str] = {}
+    for m in shown:
+        for meta in metas:
+            sx = step_metric(meta, m)
+            if sx is not None:
+                if sx in names:
+                    out[m] = sx
+                break
+    return out
