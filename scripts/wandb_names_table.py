@@ -40,6 +40,17 @@ SUP_MOD = {
     "log_model": "",
     "use_model": "",
     "link_model": "recorded locally",
+    "Image": "arrays, tensors, PIL images, figures, files; stored as PNG under `media/`",
+    "Histogram": "bins and counts in the record",
+    "Table": "stored as JSON under `media/`",
+    "Audio": "kept as a file with its metadata",
+    "Video": "kept as a file with its metadata",
+    "Html": "kept as a file",
+    "Object3D": "kept as a file",
+    "Molecule": "kept as a file",
+    "Plotly": "kept as its JSON",
+    "sweep": "stored under `<root>/sweeps/`",
+    "agent": "runs trials in-process or as the sweep's program",
 }
 IGN_RUN = {
     "display": "notebook display of W&B's page; returns False",

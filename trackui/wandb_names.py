@@ -13,28 +13,16 @@ from typing import Any, NoReturn
 
 _SERVER = "needs W&B's servers; trackui keeps runs as local files"
 _ARTIFACTS = "artifacts are stored by W&B's servers; use run.save() to keep files with a run"
-_SWEEPS = "sweeps are run by W&B's servers"
 _MEDIA = "this kind of value cannot be logged by trackui yet"
 
 MODULE: dict[str, str] = {
     "ArtifactTTL": _ARTIFACTS,
-    "Audio": _MEDIA,
     "EvalTable": _MEDIA,
     "Graph": _MEDIA,
-    "Histogram": _MEDIA,
-    "Html": _MEDIA,
-    "Image": _MEDIA,
-    "Molecule": _MEDIA,
-    "Object3D": _MEDIA,
-    "Plotly": _MEDIA,
-    "Table": _MEDIA,
-    "Video": _MEDIA,
-    "agent": _SWEEPS,
     "box3d": _MEDIA,
-    "controller": _SWEEPS,
+    "controller": "trackui.agent() picks each trial itself; there is no separate controller",
     "plot_table": _MEDIA,
     "restore": f"restoring a file from a run {_SERVER}",
-    "sweep": _SWEEPS,
 }
 """Top-level names refused when called, by name."""
 
