@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,8 @@ class RunCompat:
         if self.run_dir is not None:
             return str(self.run_dir / layout.FILES_DIR)
         if self._scratch is None:
+            import tempfile  # (only a disabled run needs it)
+
             self._scratch = tempfile.mkdtemp(prefix="trackui-disabled-")
         return self._scratch
 
