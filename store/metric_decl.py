@@ -64,3 +64,8 @@ def step_metric(meta: dict[str, Any], name: str) -> str | None:
     """The metric ``name`` was declared to chart against (None: the step)."""
     s = declaration(meta, name).get("step_metric")
     return s if isinstance(s, str) and s and s != name else None
+
+
+def is_hidden(meta: dict[str, Any], name: str) -> bool:
+    """Whether ``name`` was declared ``hidden`` (charted only when the user picks it)."""
+    return bool(declaration(meta, name).get("hidden"))

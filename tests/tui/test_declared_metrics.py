@@ -173,3 +173,25 @@ async def test_a_new_alert_on_a_live_run_is_notified_once(tmp_path: Path, app_fa
             ]
     finally:
         run.finish()
+
+
+def test_hidden_metrics_chart_only_when_picked(tmp_path: Path) -> None:
+    from trackui.store.index import Index
+    from trackui.tui.messages import CurvesRequest
+    from trackui.tui.widgets.curves_query import query_curves
+
+    root = tmp_path / "runs"
+    run = trackui.init(project="hidden", name="h", dir=root)
+    run.define_metric("lr", hidden=True)
+    for step in range(3):
+        run.log({"loss": 1.0 / (step + 1), "lr": 0.1})
+    run.finish()
+
+    def shown(chosen: tuple[str, ...]) -> tuple[str, ...]:
+        req = CurvesRequest((run.id,), chosen, "main", None, "step", "none", 0.0, 120, None)
+        return query_curves(ix, req).shown
+
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        assert shown(()) == ("loss",)
+        assert shown(("loss", "lr")) == ("loss", "lr")

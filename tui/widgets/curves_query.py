@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from trackui.store.layout import X_AXES, X_STEP
-from trackui.store.metric_decl import step_metric
+from trackui.store.metric_decl import is_hidden, step_metric
 from trackui.store.models import MetricInfo
 from trackui.tui.messages import CurvesRequest, CurvesView
 
@@ -75,16 +75,19 @@ def query_curves(index: Index, req: CurvesRequest) -> CurvesView:
         return CurvesView((), (), (), (), request=req)
     metrics = tuple(index.metrics(list(req.run_ids)))
     names = {m.name for m in metrics}
+    metas = run_metas(index, req.run_ids)
     if req.chosen:
         shown = [m for m in req.chosen if m in names and _kind_ok(m, req.kind)]
     else:
-        shown = default_metrics(metrics, req.run_ids, req.kind, req.limit)
+        # Metrics declared hidden (``define_metric(hidden=True)``) chart only when picked.
+        visible = [m for m in metrics if not any(is_hidden(meta, m.name) for meta in metas)]
+        shown = default_metrics(visible, req.run_ids, req.kind, req.limit)
     series: list[Any] = []
     declared: dict[str, str] = {}
     if shown:
         x = req.x if req.x in X_AXES or req.x in names else X_STEP
         if x == X_STEP:
-            declared = declared_x_axes(index, req.run_ids, shown, names)
+            declared = declared_x_axes(metas, shown, names)
         groups: dict[str, list[str]] = {}
         for m in shown:
             groups.setdefault(declared.get(m, x), []).append(m)
@@ -108,20 +111,25 @@ def query_curves(index: Index, req: CurvesRequest) -> CurvesView:
     )
 
 
-def declared_x_axes(
-    index: Index, run_ids: Sequence[str], shown: Sequence[str], names: set[str]
-) -> dict[str, str]:
-    """The x axis each metric was declared to chart against (``define_metric(step_metric=)``).
-
-    The first of the runs that declares one for a metric decides; a step
-    metric no run logged is ignored (the metric charts against the step).
-    """
+def run_metas(index: Index, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The ``meta.json`` of each of the runs still in the index."""
     metas = []
     for rid in run_ids:
         try:
             metas.append(index.run(rid).meta)
         except LookupError:
             continue
+    return metas
+
+
+def declared_x_axes(
+    metas: Sequence[dict[str, Any]], shown: Sequence[str], names: set[str]
+) -> dict[str, str]:
+    """The x axis each metric was declared to chart against (``define_metric(step_metric=)``).
+
+    The first of the runs that declares one for a metric decides; a step
+    metric no run logged is ignored (the metric charts against the step).
+    """
     out: dict[str, str] = {}
     for m in shown:
         for meta in metas:
