@@ -228,7 +228,7 @@ def _train_run(
     mode = "CUDA graph" if stepper.uses_graph else "eager"
     progress.line(
         f"{PROG}: {args.arch} on {device} ({mode}), {data.n_train} train / {data.n_test} test "
-        f"images, batch {args.batch_size}, {args.epochs} epochs"
+        f"images, batch {args.batch_size}, {args.epochs} epoch{'' if args.epochs == 1 else 's'}"
         + (f" [{_safe(name)}]" if name else "")
     )
     if stepper.graph_error:

@@ -93,6 +93,15 @@ def test_the_trainers_own_lines_reach_its_output_log(
     log = (info.path / layout.OUTPUT).read_text()
     assert "epoch 1/2" in log and "epoch 2/2" in log
     assert "trackui train: done:" in log
+    assert ", 2 epochs" in log
+
+
+def test_one_epoch_is_said_in_the_singular(
+    root: Path, mnist_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--data-dir", str(mnist_dir), "--dir", str(root), "--dry-run", "--epochs", "1", *FAST]
+    assert main(argv) == 0
+    assert ", 1 epoch\n" in capsys.readouterr().out
 
 
 def test_the_default_thread_count_is_one(
