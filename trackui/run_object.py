@@ -403,46 +403,6 @@ class Run(RunCompat):
                     self._saved.append((src, rel))
         return out
 
-    # -- artifacts and alerts (trackui.artifact_log, trackui.alerts) ---------
-
-    def log_artifact(self, artifact_or_path: Any, *args: Any, **kw: Any) -> Any:
-        """Store an artifact as this run's output (see ``trackui.artifact_log``)."""
-        from trackui import artifact_log
-
-        return artifact_log.log_artifact(self, artifact_or_path, *args, **kw)
-
-    def use_artifact(self, artifact_or_name: Any, *args: Any, **kw: Any) -> Any:
-        """A stored artifact version as this run's input (see ``trackui.artifact_log``)."""
-        from trackui import artifact_log
-
-        return artifact_log.use_artifact(self, artifact_or_name, *args, **kw)
-
-    def link_artifact(self, artifact: Any, target_path: str, aliases: Any = None) -> Any:
-        from trackui import artifact_log
-
-        return artifact_log.link_artifact(self, artifact, target_path, aliases)
-
-    def log_model(self, path: Any, name: str | None = None, aliases: Any = None) -> Any:
-        from trackui import artifact_log
-
-        return artifact_log.log_model(self, path, name, aliases)
-
-    def use_model(self, name: str) -> str:
-        from trackui import artifact_log
-
-        return artifact_log.use_model(self, name)
-
-    def link_model(self, path: Any, registered_model_name: str, *args: Any, **kw: Any) -> Any:
-        from trackui import artifact_log
-
-        return artifact_log.link_model(self, path, registered_model_name, *args, **kw)
-
-    def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
-        """Record an alert in the run, throttled by title (see ``trackui.alerts``)."""
-        from trackui.alerts import alert
-
-        alert(self, title, text, level, wait_duration)
-
     # -- lifecycle ---------------------------------------------------------
 
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
