@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 from pathlib import Path
 from types import ModuleType
@@ -162,6 +163,26 @@ def test_sweep_2x2_makes_four_runs_in_one_group(root: Path, mnist: Path) -> None
     names = {r.meta["name"] for r in runs}
     assert "grid-lr=0.01,batch_size=32" in names and len(names) == 4
     assert all(r.state == "finished" for r in runs)
+
+
+def test_sweep_is_stored_and_run_through_the_agent(root: Path, mnist: Path) -> None:
+    argv = ["--data-dir", str(mnist), "--dir", str(root), "--dry-run", "--epochs", "1", *FAST]
+    assert main([*argv, "--sweep", "lr=0.001,0.01", "seed=3"], out=io.StringIO()) == 0
+    (folder,) = (root / "sweeps").iterdir()
+    head = json.loads((folder / "sweep.json").read_text())
+    assert head["id"] == folder.name and head["config"]["method"] == "grid"
+    assert head["config"]["parameters"] == {
+        "lr": {"values": [0.001, 0.01]},
+        "seed": {"values": [3]},
+    }
+    trials = json.loads((folder / "state.json").read_text())["trials"]
+    assert [t["params"] for t in trials] == [{"lr": 0.001, "seed": 3}, {"lr": 0.01, "seed": 3}]
+    assert [t["state"] for t in trials] == ["finished", "finished"]
+    runs = _runs(root)
+    assert sorted(r.id for r in runs) == sorted(t["run_id"] for t in trials)
+    assert {r.meta["sweep_id"] for r in runs} == {folder.name}
+    assert {r.meta["group"] for r in runs} == {f"sweep-{folder.name}"}
+    assert {r.meta["name"] for r in runs} == {"lr=0.001,seed=3", "lr=0.01,seed=3"}
 
 
 @pytest.mark.parametrize(
