@@ -100,12 +100,27 @@ def parse_axes(
     return axes
 
 
+def check_sweep_options(args: argparse.Namespace) -> None:
+    """``--sweep-method`` and ``--sweep-count`` go with ``--sweep``; random needs a count.
+
+    Raises:
+        UsageError: they do not.
+    """
+    if not args.sweep and (args.sweep_method != "grid" or args.sweep_count is not None):
+        raise UsageError("--sweep-method and --sweep-count need --sweep")
+    if args.sweep_method == "random" and args.sweep_count is None:
+        raise UsageError("--sweep-method random needs --sweep-count N")
+
+
 def sweep_label(overrides: dict[str, Any]) -> str:
     return sweep_config.label(overrides)
 
 
 def run_sweep(args: argparse.Namespace, axes: dict[str, Any], attempt: Attempt) -> int:
-    """Store the grid of ``axes`` as a sweep and run every combination through the agent.
+    """Store ``axes`` as a sweep and run its trials through the agent.
+
+    A grid runs every combination (at most ``--sweep-count``); a random sweep
+    draws ``--sweep-count`` combinations of the values.
 
     Each run is named ``<--name>-<label>`` (the label alone without ``--name``)
     and grouped by ``--group``, else ``sweep-<sweep id>``. A failed run counts
@@ -116,7 +131,7 @@ def run_sweep(args: argparse.Namespace, axes: dict[str, Any], attempt: Attempt) 
     """
     with contextlib.redirect_stdout(io.StringIO()):  # the console shows the runs alone
         sweep_id = trackui.sweep(
-            {"method": "grid", "parameters": axes}, project=args.project, dir=args.dir
+            {"method": args.sweep_method, "parameters": axes}, project=args.project, dir=args.dir
         )
     group = args.group if args.group is not None else f"sweep-{sweep_id}"
     codes: list[int] = []
@@ -133,7 +148,7 @@ def run_sweep(args: argparse.Namespace, axes: dict[str, Any], attempt: Attempt) 
             raise SweepStopped(code)
 
     try:
-        trackui.agent(sweep_id, function=trial, dir=args.dir)
+        trackui.agent(sweep_id, function=trial, count=args.sweep_count, dir=args.dir)
     except SweepStopped as stop:
         return stop.code
     return 1 if any(codes) else 0

@@ -42,7 +42,7 @@ from trackui.trainer.cli_args import (
 )
 from trackui.trainer.loop import LoopState, Timings, fit, test, train
 from trackui.trainer.progress import Progress
-from trackui.trainer.sweeps import parse_axes, parse_sweep, run_sweep
+from trackui.trainer.sweeps import check_sweep_options, parse_axes, parse_sweep, run_sweep
 
 if TYPE_CHECKING:
     import torch
@@ -284,6 +284,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
         axes = parse_axes(args.sweep, parser)
+        check_sweep_options(args)
     except UsageError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
