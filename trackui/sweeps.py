@@ -282,6 +282,8 @@ def agent(
 
     An exception in ``function`` is printed and its run marked failed; the
     agent goes on with the next trial (it gives up after 5 in a row).
+    KeyboardInterrupt (or another BaseException) stops the agent: its trial's
+    run is finished as failed, the trial recorded, and the exception goes on.
     """
     root = _root(dir)
     store = _Store(root, sweep_id)
@@ -314,7 +316,7 @@ def _run_trials(
         entry = {"run_id": trial.run_id, "params": params, "state": "running"}
         store.trials.append(entry)
         store.save()
-        ok = True
+        ok, stopped = True, False
         if function is None:
             ok = _run_program(store, trial, root)
         else:
@@ -328,11 +330,16 @@ def _run_trials(
 
                 ok = False
                 traceback.print_exc()
+            except BaseException:  # KeyboardInterrupt, SystemExit: the sweep stops here
+                ok, stopped = False, True
+                raise
             finally:
                 _trial = None
                 run = trial.run
                 if run is not None and not run.finished:
                     run.finish(exit_code=0 if ok else 1)
+                if stopped:
+                    store.finish_trial(entry)  # record what the run says it became
         done += 1
         if not ok:
             entry["state"] = "failed"

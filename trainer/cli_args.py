@@ -179,4 +179,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the grid of these values, one run per combination, in one group "
         f"(keys: {', '.join(SWEEPABLE)})",
     )
+    r.add_argument(
+        "--sweep-method",
+        choices=("grid", "random"),
+        default="grid",
+        help="grid: every combination; random: draws of the values (needs --sweep-count)",
+    )
+    r.add_argument(
+        "--sweep-count",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="run at most N trials of the sweep (default: the whole grid)",
+    )
     return p

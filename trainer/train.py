@@ -12,7 +12,8 @@ batch 64 reshuffled each epoch (the last short batch kept), normalisation
 
 This module runs the command: one run per configuration, started before the
 data is read so that any failure is a ``failed`` run with its error in
-``output.log``. The options are in ``cli_args``, the grid in ``sweeps``, the
+``output.log``. The options are in ``cli_args``, the sweep (through
+``trackui.sweep``/``trackui.agent``) in ``sweeps``, the
 loop in ``loop``, the console output in ``progress``.
 
 Run ``trackui train --help`` (or ``python -m trackui.trainer.train --help``).
@@ -41,7 +42,7 @@ from trackui.trainer.cli_args import (
 )
 from trackui.trainer.loop import LoopState, Timings, fit, test, train
 from trackui.trainer.progress import Progress
-from trackui.trainer.sweeps import parse_sweep, sweep_label
+from trackui.trainer.sweeps import check_sweep_options, parse_axes, parse_sweep, run_sweep
 
 if TYPE_CHECKING:
     import torch
@@ -282,7 +283,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     parser = build_parser()
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
-        grid = parse_sweep(args.sweep, parser)
+        axes = parse_axes(args.sweep, parser)
+        check_sweep_options(args)
     except UsageError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
@@ -324,27 +326,23 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return loaded[0]
 
     tags = [t.strip() for item in (args.tags or []) for t in item.split(",") if t.strip()]
-    sweep = len(grid) > 1 or bool(args.sweep)
-    group = args.group
-    if sweep and group is None:
-        group = "sweep-" + time.strftime("%Y%m%d-%H%M%S")
-    failed = 0
-    for overrides in grid:
-        run_args = argparse.Namespace(**{**vars(args), **overrides})
-        name = args.name
-        if sweep:
-            label = sweep_label(overrides)
-            name = f"{args.name}-{label}" if args.name else label
+
+    def attempt(run_args: argparse.Namespace, name: str | None, group: str | None) -> int:
         try:
             run_one(run_args, load_data, device, name=name, group=group, tags=tags, out=out)
-        except KeyboardInterrupt:
-            print(f"{PROG}: interrupted", file=sys.stderr)
-            return 130
         except mnist.DataError:
             return 2
         except _Reported:
-            failed += 1
-    return 1 if failed else 0
+            return 1
+        return 0
+
+    try:
+        if axes:
+            return run_sweep(args, axes, attempt)
+        return attempt(args, args.name, args.group)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 from pathlib import Path
 from types import ModuleType
@@ -164,6 +165,39 @@ def test_sweep_2x2_makes_four_runs_in_one_group(root: Path, mnist: Path) -> None
     assert all(r.state == "finished" for r in runs)
 
 
+def test_sweep_is_stored_and_run_through_the_agent(root: Path, mnist: Path) -> None:
+    argv = ["--data-dir", str(mnist), "--dir", str(root), "--dry-run", "--epochs", "1", *FAST]
+    assert main([*argv, "--sweep", "lr=0.001,0.01", "seed=3"], out=io.StringIO()) == 0
+    (folder,) = (root / "sweeps").iterdir()
+    head = json.loads((folder / "sweep.json").read_text())
+    assert head["id"] == folder.name and head["config"]["method"] == "grid"
+    assert head["config"]["parameters"] == {
+        "lr": {"values": [0.001, 0.01]},
+        "seed": {"values": [3]},
+    }
+    trials = json.loads((folder / "state.json").read_text())["trials"]
+    assert [t["params"] for t in trials] == [{"lr": 0.001, "seed": 3}, {"lr": 0.01, "seed": 3}]
+    assert [t["state"] for t in trials] == ["finished", "finished"]
+    runs = _runs(root)
+    assert sorted(r.id for r in runs) == sorted(t["run_id"] for t in trials)
+    assert {r.meta["sweep_id"] for r in runs} == {folder.name}
+    assert {r.meta["group"] for r in runs} == {f"sweep-{folder.name}"}
+    assert {r.meta["name"] for r in runs} == {"lr=0.001,seed=3", "lr=0.01,seed=3"}
+
+
+def test_random_sweep_runs_count_draws_of_the_values(root: Path, mnist: Path) -> None:
+    argv = ["--data-dir", str(mnist), "--dir", str(root), "--dry-run", "--epochs", "1", *FAST]
+    sweep = ["--sweep", "seed=1,2,3", "--sweep-method", "random", "--sweep-count", "2"]
+    assert main([*argv, *sweep], out=io.StringIO()) == 0
+    (folder,) = (root / "sweeps").iterdir()
+    assert json.loads((folder / "sweep.json").read_text())["config"]["method"] == "random"
+    trials = json.loads((folder / "state.json").read_text())["trials"]
+    assert len(trials) == 2 and all(t["params"]["seed"] in (1, 2, 3) for t in trials)
+    runs = _runs(root)
+    assert len(runs) == 2 and {r.meta["sweep_id"] for r in runs} == {folder.name}
+    assert all(r.state == "finished" for r in runs)
+
+
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
@@ -176,6 +210,8 @@ def test_sweep_2x2_makes_four_runs_in_one_group(root: Path, mnist: Path) -> None
         (["--sweep", "arch=mlp,vit"], "'vit' is not one of"),
         (["--sweep", "lr=1", "lr=2"], "given twice"),
         (["--device", "quantum"], "unknown device"),
+        (["--sweep-count", "2"], "need --sweep"),
+        (["--sweep", "lr=0.1,0.2", "--sweep-method", "random"], "needs --sweep-count"),
         (["--bogus"], "unrecognized arguments"),
     ],
 )

@@ -174,6 +174,22 @@ def test_a_failing_trial_is_marked_and_the_agent_goes_on(
     assert trackui.run is None
 
 
+def test_an_interrupt_stops_the_agent_and_records_the_trial(tmp_path: Path) -> None:
+    sweep_id = trackui.sweep({"method": "grid", "parameters": {"a": {"values": [1, 2]}}})
+
+    def train() -> None:
+        trackui.init()
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        trackui.agent(sweep_id, function=train)
+    (run,) = _runs(tmp_path)
+    assert run.state == "failed" and run.meta["sweep_id"] == sweep_id
+    trials = _state(tmp_path, sweep_id)["trials"]
+    assert [(t["params"], t["state"]) for t in trials] == [({"a": 1}, "failed")]
+    assert trackui.run is None
+
+
 def test_hyperband_stops_a_run_behind_the_earlier_ones(tmp_path: Path) -> None:
     config = {
         "method": "grid",
