@@ -366,7 +366,7 @@ def _run_program(store: _Store, trial: Trial, root: Path) -> bool:
 
 
 def controller(*args: Any, **kwargs: Any) -> Any:
-    """Not supported: sweeps are run by ``trackui.agent`` alone (no separate controller)."""
-    raise NotImplementedError(
-        "trackui: wandb.controller is not supported; trackui.agent() proposes the parameters"
-    )
+    """Refused (``trackui.Unsupported``): ``trackui.agent`` proposes the parameters itself."""
+    from trackui import wandb_names
+
+    wandb_names.refuse("controller", wandb_names.MODULE["controller"])
