@@ -83,6 +83,7 @@ def heatmap_text(
         picks = (
             sorted({*picks[:-1], selected}) if len(picks) >= cols else sorted({*picks, selected})
         )
+    col_w = max(1, min(6, (width - label_w - 2) // len(picks)))
     grid = [[0.0] * len(picks) for _ in range(height)]
     for col, idx in enumerate(picks):
         edges, counts = parts[idx]
@@ -98,11 +99,11 @@ def heatmap_text(
         out.append(f"{label:>{label_w}} │", style="dim")
         for c in grid[r]:
             level = 0 if c <= 0 else 1 + min(3, int(c / top * 4 - 1e-9))
-            out.append(SHADES[level], style=HEAT_STYLES[level])
+            out.append(SHADES[level] * col_w, style=HEAT_STYLES[level])
         out.append("\n")
-    out.append(" " * (label_w + 1) + "└" + "─" * len(picks) + "\n", style="dim")
+    out.append(" " * (label_w + 1) + "└" + "─" * (len(picks) * col_w) + "\n", style="dim")
     mark = picks.index(selected)
-    out.append(" " * (label_w + 2 + mark) + "▲", style="bold")
+    out.append(" " * (label_w + 2 + mark * col_w + col_w // 2) + "▲", style="bold")
     first, last = values[picks[0]][0], values[picks[-1]][0]
     out.append(f"  steps {first} to {last}", style="dim")
     return out
