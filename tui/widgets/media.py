@@ -197,7 +197,8 @@ class MediaPanel(Widget):
         self._head(head)
         body = self.query_one("#media-body", VerticalScroll)
         await body.remove_children()
-        width = max(20, body.size.width - 2)
+        # The tab may not have been laid out yet (its key read while hidden).
+        width = max(20, (body.size.width or self.app.size.width - 36) - 2)
         if kind in ("image", "images"):
             await self._show_images(body, event.payload)
         elif kind == "histogram":
