@@ -287,10 +287,19 @@ def prepare_images() -> None:
     """Ask the terminal which image protocol it speaks (Kitty, Sixel or none) and its
     cell size: ``textual_image`` does it on import, which must come before Textual
     takes the terminal over."""
+    import logging
+
+    # A terminal that does not answer is not an error: the sizes default, images
+    # fall back to half blocks (the library would log a traceback).
+    log = logging.getLogger("textual_image")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
     try:
         import textual_image.widget  # noqa: F401
-    except Exception:  # a terminal that answers oddly: images fall back to half blocks
+    except Exception:
         pass
+    finally:
+        log.setLevel(level)
 
 
 def run_app(root: Path, *, poll: bool = False) -> int:
