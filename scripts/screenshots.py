@@ -6,7 +6,8 @@ Usage::
 
 The runs are a small learning-rate / width sweep, each logged by its own
 training-script process through ``trackui.init`` / ``log`` / ``finish`` (with
-console output, a saved file and system metrics), from
+console output, a saved file, system metrics, a weight histogram and a sample
+image), from
 ``/tmp/trackui-demo/mnist`` into its ``trackui-runs`` (emptied first), unless
 ``--root`` is given.
 Each screenshot drives the app with ``run_test`` and key presses, waits for
@@ -108,6 +109,9 @@ def train(argv: Sequence[str]) -> int:
                 data["system/gpu_mem_gb"] = 1.2 + a.hidden / 512 + rng.random() * 0.05
                 data["system/gpu_util"] = 70 + 20 * rng.random()
                 data["samples_per_s"] = 52000 * (0.97 + 0.03 * rng.random())
+            if step % 100 == 99:
+                width = 0.5 + 1.5 * decay
+                data["weights"] = trackui.Histogram([rng.gauss(0, width) for _ in range(400)])
             run.log(data, step=step)
             step += 1
             time.sleep(0.001)
@@ -118,6 +122,7 @@ def train(argv: Sequence[str]) -> int:
                 "val_loss": floor * 1.4 + 0.5 * math.exp(-(epoch + 1) * speed),
                 "val_accuracy": min(0.995, acc),
                 "train_accuracy": min(0.999, acc + 0.005),
+                "samples": trackui.Image(sample_image(rng), caption=f"epoch {epoch + 1}"),
             },
             step=step - 1,
         )
@@ -127,6 +132,17 @@ def train(argv: Sequence[str]) -> int:
     run.save(str(model))
     run.finish()
     return 0
+
+
+def sample_image(rng: random.Random) -> Any:
+    """A small RGB picture for the Media tab: a blurred blob on a dark field."""
+    import numpy as np
+
+    y, x = np.mgrid[0:28, 0:28]
+    cy, cx = 14 + rng.uniform(-5, 5), 14 + rng.uniform(-5, 5)
+    blob = np.exp(-((y - cy) ** 2 + (x - cx) ** 2) / 40.0)
+    img = np.stack([blob * 255, blob * 180 + 30, (1 - blob) * 90], axis=-1)
+    return img.astype(np.uint8)
 
 
 async def settle(app: Any, pilot: Any, timeout: float = 30.0) -> None:
@@ -158,6 +174,8 @@ SHOTS: tuple[tuple[str, tuple[int, int], Sequence[str]], ...] = (
     ("run-charts", (120, 36), ("down", "enter", "4")),
     ("run-system", (120, 36), ("down", "enter", "5")),
     ("run-output", (120, 36), ("down", "enter", "7")),
+    ("run-media", (120, 36), ("down", "enter", "8")),
+    ("run-media-image", (120, 36), ("down", "enter", "8", "down")),
     ("compare", (120, 36), ("space", "space", "space", "space", "c")),
     ("help", (120, 36), ("question_mark",)),
 )
@@ -190,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=None, help="reuse this root (made if missing)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    # Images as half blocks: an SVG cannot hold Kitty or Sixel graphics.
+    os.environ["TRACKUI_IMAGES"] = "halfcell"
     if args.root is not None:
         root = args.root
     else:

@@ -283,6 +283,25 @@ def make_app(
     return TrackApp(root, open_index=open_index, watch=watch, poll=poll, now=now)
 
 
+def prepare_images() -> None:
+    """Ask the terminal which image protocol it speaks (Kitty, Sixel or none) and its
+    cell size: ``textual_image`` does it on import, which must come before Textual
+    takes the terminal over."""
+    import logging
+
+    # A terminal that does not answer is not an error: the sizes default, images
+    # fall back to half blocks (the library would log a traceback).
+    log = logging.getLogger("textual_image")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        import textual_image.widget  # noqa: F401
+    except Exception:
+        pass
+    finally:
+        log.setLevel(level)
+
+
 def run_app(root: Path, *, poll: bool = False) -> int:
     """Open the UI on ``root``; returns the process exit code.
 
@@ -301,5 +320,6 @@ def run_app(root: Path, *, poll: bool = False) -> int:
     except Exception as e:
         print(f"trackui: cannot open {root}: {clean(e)}", file=sys.stderr)
         return 2
+    prepare_images()
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -1,4 +1,5 @@
-"""One run in full: overview (with its alerts and artifacts), config, summary, charts, system metrics, files, console output."""
+"""One run in full: overview (with its alerts and artifacts), config, summary, charts, system metrics,
+files, console output, media."""
 
 from __future__ import annotations
 
@@ -24,13 +25,14 @@ from trackui.tui.refresher import StoreRefresher
 from trackui.tui.screens.base import StoreScreen
 from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.keys_footer import KeysFooter
+from trackui.tui.widgets.media import MediaPanel
 from trackui.tui.widgets.run_events import alerts_text, artifacts_text
 
 OUTPUT_TAIL_BYTES = 256 * 1024
 OUTPUT_TAIL_LINES = 1000
 MAX_FILES = 2000
 
-TABS = ("overview", "config", "summary", "charts", "system", "files", "output")
+TABS = ("overview", "config", "summary", "charts", "system", "files", "output", "media")
 
 
 def read_output_tail(run_dir: Path) -> str:
@@ -131,6 +133,7 @@ class RunDetailScreen(StoreScreen):
         Binding("5", "tab('system')", "System", show=False),
         Binding("6", "tab('files')", "Files", show=False),
         Binding("7", "tab('output')", "Output", show=False),
+        Binding("8", "tab('media')", "Media", show=False),
         Binding("s", "smoothing", "Smoothing"),
         Binding("x", "x_axis", "X axis", show=False),
     ]
@@ -176,6 +179,8 @@ class RunDetailScreen(StoreScreen):
                 yield DataTable(id="files-table", cursor_type="row", zebra_stripes=True)
             with TabPane("7 Output", id="output"):
                 yield Log(id="output-log", highlight=False, auto_scroll=True)
+            with TabPane("8 Media", id="media"):
+                yield MediaPanel(self.row.path, id="media-panel")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -195,6 +200,11 @@ class RunDetailScreen(StoreScreen):
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
+    @on(TabbedContent.TabActivated, "#detail-tabs")
+    def _on_tab(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "media":
+            self.query_one(MediaPanel).focus_keys()
+
     # -- data ---------------------------------------------------------------
 
     def concerns(self, changed: frozenset[str]) -> bool:
@@ -204,6 +214,7 @@ class RunDetailScreen(StoreScreen):
         self._query()
         for panel in self.query(CurvesPanel):
             panel.request_live()
+        self.query_one(MediaPanel).reload()
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False, description="query run")
     def _query(self) -> None:

@@ -1,0 +1,254 @@
+"""The run detail's Media tab: the run's rich keys, and the selected key's value at a step
+(images drawn, histograms as a heatmap over steps and bars, tables as a table, other
+kinds as their metadata and file). Files are read on a worker thread, never the loop."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import DataTable, OptionList, Static
+from textual.widgets.option_list import Option
+
+from trackui.store.rich import RichKey, media_path, read_table, rich_keys, rich_values
+from trackui.store.text import fmt_value
+from trackui.tui.fmt import literal
+from trackui.tui.widgets.media_views import heatmap_text, histogram_bars, meta_text
+
+IMAGE_RENDERER_ENV = "TRACKUI_IMAGES"
+"""Set to ``halfcell`` to draw images with half blocks whatever the terminal supports
+(tests and screenshots, where the output must be the same everywhere)."""
+MAX_GRID_IMAGES = 16
+
+
+def image_widget(image: Any, classes: str) -> Widget:
+    """An image widget: Kitty/Sixel where the terminal has them, half blocks elsewhere."""
+    from textual_image import widget as ti
+
+    cls = ti.HalfcellImage if os.environ.get(IMAGE_RENDERER_ENV) == "halfcell" else ti.Image
+    return cls(image, classes=classes)
+
+
+def _open_image(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from PIL import Image as PILImage
+
+    try:
+        img = PILImage.open(path)
+        img.load()
+    except (OSError, ValueError):
+        return None
+    return img
+
+
+class MediaKeysLoaded(Message):
+    def __init__(self, keys: list[RichKey]) -> None:
+        super().__init__()
+        self.keys = keys
+
+
+class MediaStepLoaded(Message):
+    """The values of a key, and what the one at ``index`` needs to be shown."""
+
+    def __init__(
+        self, key: str, values: list[tuple[int, dict[str, Any]]], index: int, payload: Any
+    ) -> None:
+        super().__init__()
+        self.key = key
+        self.values = values
+        self.index = index
+        self.payload = payload
+
+
+class MediaPanel(Widget):
+    """Rich keys on the left; the selected one's value at a step on the right."""
+
+    BINDINGS = [
+        Binding("left,left_square_bracket", "step(-1)", "Prev step", show=False),
+        Binding("right,right_square_bracket", "step(1)", "Next step", show=False),
+        Binding("o", "sort", "Sort table", show=False),
+    ]
+
+    def __init__(self, run_dir: Path, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.run_dir = run_dir
+        self.keys: list[RichKey] = []
+        self._listed: list[str] | None = None
+        """The key names listed (None before the first read)."""
+        self.key: str | None = None
+        self.values: list[tuple[int, dict[str, Any]]] = []
+        self.index = 0
+        self._sort_col = -1
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield OptionList(id="media-keys")
+            with Vertical(id="media-view"):
+                yield Static("", id="media-head")
+                yield VerticalScroll(id="media-body")
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def focus_keys(self) -> None:
+        """Focus the key list (so the step keys reach this panel)."""
+        self.query_one("#media-keys", OptionList).focus()
+
+    def reload(self) -> None:
+        """Read the keys again (the run may have logged more)."""
+        self._load_keys()
+
+    @work(thread=True, exclusive=True, group="media-keys", exit_on_error=False)
+    def _load_keys(self) -> None:
+        self.post_message(MediaKeysLoaded(rich_keys(self.run_dir)))
+
+    @on(MediaKeysLoaded)
+    def _on_keys(self, event: MediaKeysLoaded) -> None:
+        event.stop()
+        counts = [k.count for k in self.keys]
+        self.keys = event.keys
+        opts = self.query_one("#media-keys", OptionList)
+        names = [k.key for k in event.keys]
+        if names != self._listed:
+            self._listed = names
+            opts.clear_options()
+            for k in event.keys:
+                label = literal(k.key, style="bold")
+                label.append(f"  {k.type} ×{k.count}", style="dim")
+                opts.add_option(Option(label))
+            if not event.keys:
+                opts.add_option(Option(Text("(no media logged)", style="dim"), disabled=True))
+                self._head(Text("This run logged no images, histograms or tables.", style="dim"))
+            else:
+                opts.highlighted = 0
+        elif [k.count for k in event.keys] != counts and self.key is not None:
+            self._load(self.key, None)
+
+    @on(OptionList.OptionHighlighted, "#media-keys")
+    def _on_pick(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        if 0 <= event.option_index < len(self.keys):
+            self._sort_col = -1
+            self._load(self.keys[event.option_index].key, None)
+
+    def action_step(self, delta: int) -> None:
+        if self.key is None or not self.values:
+            return
+        index = max(0, min(len(self.values) - 1, self.index + delta))
+        if index != self.index:
+            self._load(self.key, index)
+
+    def action_sort(self) -> None:
+        tables = self.query("#media-table").results(DataTable)
+        for table in tables:
+            cols = list(table.columns)
+            if cols:
+                self._sort_col = (self._sort_col + 1) % len(cols)
+                table.sort(cols[self._sort_col], key=_sort_key)
+
+    @work(thread=True, exclusive=True, group="media-step", exit_on_error=False)
+    def _load(self, key: str, index: int | None) -> None:
+        values = rich_values(self.run_dir, key)
+        if not values:
+            return
+        i = len(values) - 1 if index is None else min(index, len(values) - 1)
+        ref = values[i][1]
+        kind = ref.get("_type")
+        payload: Any = None
+        if kind == "image":
+            payload = [(ref, _open_image(media_path(self.run_dir, ref)))]
+        elif kind == "images":
+            items = [r for r in ref.get("items") or [] if isinstance(r, dict)]
+            payload = [(r, _open_image(media_path(self.run_dir, r))) for r in items]
+        elif kind in ("table", "plot"):
+            try:
+                payload = read_table(self.run_dir, ref)
+            except (OSError, ValueError, KeyError, TypeError):
+                payload = None
+        else:
+            payload = media_path(self.run_dir, ref)
+        self.post_message(MediaStepLoaded(key, values, i, payload))
+
+    def _head(self, text: Text) -> None:
+        self.query_one("#media-head", Static).update(text)
+
+    @on(MediaStepLoaded)
+    async def _on_step(self, event: MediaStepLoaded) -> None:
+        event.stop()
+        self.key, self.values, self.index = event.key, event.values, event.index
+        step, ref = event.values[event.index]
+        kind = str(ref.get("_type"))
+        head = literal(event.key, style="bold")
+        head.append(f"  {kind}  step {step}  ({event.index + 1}/{len(event.values)})")
+        head.append("  ←/→ or [/] step", style="dim")
+        caption = ref.get("caption")
+        if caption:
+            head.append("\n")
+            head.append_text(literal(caption, style="italic"))
+        self._head(head)
+        body = self.query_one("#media-body", VerticalScroll)
+        await body.remove_children()
+        # The tab may not have been laid out yet (its key read while hidden).
+        width = max(20, (body.size.width or self.app.size.width - 36) - 2)
+        if kind in ("image", "images"):
+            await self._show_images(body, event.payload)
+        elif kind == "histogram":
+            await body.mount(
+                Static(heatmap_text(event.values, event.index, width), id="media-heatmap"),
+                Static(histogram_bars(ref, width), id="media-bars"),
+            )
+        elif kind in ("table", "plot") and event.payload is not None:
+            await self._show_table(body, *event.payload)
+        else:
+            await body.mount(Static(meta_text(ref, event.payload), id="media-meta"))
+
+    async def _show_images(self, body: VerticalScroll, items: list[tuple[dict, Any]]) -> None:
+        one = len(items) == 1
+        widgets: list[Widget] = []
+        for _ref, img in items[:MAX_GRID_IMAGES]:
+            if img is None:
+                widgets.append(Static(Text("(image file missing)", style="dim")))
+                continue
+            cell = Vertical(classes="media-cell" + (" single" if one else ""))
+            widgets.append(cell)
+        grid = Horizontal(id="media-grid")
+        await body.mount(grid)
+        for (ref, img), w in zip(items[:MAX_GRID_IMAGES], widgets, strict=False):
+            await grid.mount(w)
+            if img is not None:
+                await w.mount(image_widget(img, "media-image"))
+                if not one and ref.get("caption"):
+                    await w.mount(Static(literal(ref["caption"], style="italic")))
+
+    async def _show_table(self, body: VerticalScroll, columns: list[str], rows: list) -> None:
+        table: DataTable[Any] = DataTable(id="media-table", zebra_stripes=True)
+        await body.mount(table)
+        for c in columns:
+            table.add_column(literal(c, style="bold"))
+        for row in rows:
+            table.add_row(*(_cell(v) for v in row))
+
+
+def _cell(value: Any) -> Text:
+    if isinstance(value, dict) and value.get("_type") == "image":
+        return Text("▣ image", style="magenta")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Text(fmt_value(value), justify="right")
+    return literal(value)
+
+
+def _sort_key(cell: Any) -> tuple[int, Any]:
+    s = cell.plain if isinstance(cell, Text) else str(cell)
+    try:
+        return (0, float(s))
+    except ValueError:
+        return (1, s)
