@@ -320,6 +320,7 @@ def run_app(root: Path, *, poll: bool = False) -> int:
     except Exception as e:
         print(f"trackui: cannot open {root}: {clean(e)}", file=sys.stderr)
         return 2
+    app.store.open_soon()  # the index opens while the terminal is asked about images
     prepare_images()
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -56,6 +56,8 @@ class StoreRefresher:
         self._index = index
         self._open_index = open_index
         self._index_ready = threading.Event()
+        self._opening = False
+        """Whether ``open_soon`` started the opening thread (it runs once)."""
         """Set once the index is open (or could not be)."""
         self._index_error: BaseException | None = None
         if index is not None:
@@ -111,8 +113,9 @@ class StoreRefresher:
 
     def open_soon(self) -> None:
         """Start opening the index in a thread (DuckDB's import and the cache's load
-        overlap the UI's start), and read the run list the last viewer left."""
-        if self._index is None and self._open_index is not None:
+        overlap the UI's start), and read the run list the last viewer left. Once."""
+        if self._index is None and self._open_index is not None and not self._opening:
+            self._opening = True
             from trackui.store.saved_rows import read_snapshot
 
             # On screen before the index is open, replaced by the index's answer.
