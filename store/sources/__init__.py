@@ -1,0 +1,1 @@
+"""Runs written by other trackers (TensorBoard, wandb, MLflow, trackio), read into the store."""
