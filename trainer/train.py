@@ -294,7 +294,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         import torch
     except ImportError:
         print(
-            f"{PROG}: error: needs PyTorch; install it with pip install 'trackui[train]'",
+            f"{PROG}: error: needs PyTorch; install it with pip install 'trackui[train]'"
+            " (in a clone of trackui: pip install -e '.[train]')",
             file=sys.stderr,
         )
         return 2

@@ -290,7 +290,8 @@ def test_without_torch_the_command_says_how_to_install_it(tmp_path: Path) -> Non
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr == (
-        "trackui train: error: needs PyTorch; install it with pip install 'trackui[train]'\n"
+        "trackui train: error: needs PyTorch; install it with pip install 'trackui[train]'"
+        " (in a clone of trackui: pip install -e '.[train]')\n"
     )
 
 
