@@ -117,3 +117,29 @@ def test_pytorch_cnn_mnist_example_logs_its_test_digits(tmp_path: Path, mnist_di
     assert last and last[0]["s"] == step
     hists = {k for r in rec for k in r.get("r", {}) if k.startswith("gradients/")}
     assert hists == set()  # log_freq 1000 forward passes: 4 training batches log none
+
+
+def test_scikit_iris_example_logs_its_accuracies_and_its_pyplot_figure(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    run_dir = _run(EXAMPLES / "scikit_iris" / "train.py", tmp_path)
+    info = reader.read_run(run_dir)
+    assert info is not None and info.state == "finished"
+    assert info.config == {"gamma": 0.1, "C": 1.0, "test_size": 0.3, "seed": 0}
+    assert 0.9 < info.summary["Train Accuracy"] <= 1 and 0.9 < info.summary["Test Accuracy"] <= 1
+    ((step, ref),) = rich.rich_values(run_dir, "Data")  # `wandb.log({"Data": plt})`
+    assert step == 1 and ref["_type"] == "image"
+    import numpy as np
+
+    img = _png(run_dir, ref)
+    pixels = np.asarray(img).reshape(-1, len(img.getbands()))
+    assert img.size == (640, 480) and len(np.unique(pixels, axis=0)) > 3  # the scatter, drawn
+
+
+def test_wandb_log_sqrt_example_converges(tmp_path: Path) -> None:
+    run_dir = _run(EXAMPLES / "wandb_log" / "sqrt.py", tmp_path, "2")
+    info = reader.read_run(run_dir)
+    assert info is not None and info.meta["project"] == "sqrt2" and info.config["steps"] == 10
+    records, _, warnings = reader.read_records(run_dir)
+    assert warnings == [] and len(records) == 10
+    assert abs(info.summary["Approx. Sqrt2"] - 2**0.5) < 1e-12
