@@ -59,6 +59,13 @@ def test_wheel_holds_only_the_trackui_package(tmp_path: Path) -> None:
     ):
         assert module in names, module
     assert any(n.startswith("trackui/tui/") and n.endswith(".tcss") for n in names)
+    # Every module of every package folder, wherever package-dir maps it from.
+    homes = {"trackui": "trackui", "store": "trackui/store", "tui": "trackui/tui"}
+    homes["trainer"] = "trackui/trainer"
+    for top, installed in homes.items():
+        for py in (REPO / top).rglob("*.py"):
+            rel = py.relative_to(REPO / top).as_posix()
+            assert f"{installed}/{rel}" in names, f"{top}/{rel} is not in the wheel"
     assert not any("/tests/" in n or n.startswith("tests/") for n in names)
 
 
