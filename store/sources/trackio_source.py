@@ -1,0 +1,378 @@
+"""trackio's project databases (``<project>.db``), read with ``sqlite3``, never through trackio.
+
+A trackio database holds a project's runs: ``metrics`` (one row per logged
+step: ``run_name``, ``step``, an ISO ``timestamp`` and the values as a JSON
+object, NaN and the infinities as the strings ``"NaN"``, ``"Infinity"``,
+``"-Infinity"``), ``configs`` (one row per run: the config as JSON, with
+trackio's own ``_Username``, ``_Created``, ``_Group``, ``_Command``) and
+``system_metrics`` (rows with a timestamp and no step). trackio stores no
+run state, no summary and no console output.
+
+:class:`TrackioSource` finds every ``*.db`` of that schema under a root (a
+file is opened only when it starts with SQLite's header, and only to read its
+table list), plus the folders given to it (:func:`default_dir`, where trackio
+writes by default, when the caller asks for it). Each run is one
+:class:`ForeignRun` keyed ``<db path>#<run name>``. A read fetches the rows
+after the last row id read (the cursor), so polling a database is cheap.
+
+Nothing is written: a database with no ``-wal`` file beside it (no writer)
+is opened ``immutable`` (SQLite then creates no ``-wal``/``-shm`` file), one
+with a ``-wal`` file read-only (``mode=ro``) through the writer's files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import time
+from bisect import bisect_right
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from trackui.store.sources.base import TRACKIO, Batch, ForeignRun
+
+MAX_DEPTH = 6
+"""How deep under the root :meth:`TrackioSource.find` looks for ``*.db`` files."""
+
+LIVE_WINDOW_S = 120.0
+"""A run whose newest row is this recent is ``running``, else ``finished`` (trackio keeps no state)."""
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_NEEDED = {
+    "metrics": {"run_name", "step", "timestamp", "metrics"},
+    "configs": {"run_name", "config"},
+}
+_SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", ".git", ".venv", "venv"})
+_SPECIAL = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+_GPU = re.compile(r"gpu/(\d+)/(.+)")
+_SYSTEM_NAMES = {
+    "cpu/utilization": ("system/cpu_percent", 1.0),
+    "memory/percent": ("system/mem_percent", 1.0),
+    "memory/used": ("system/mem_used_mb", 1024.0),
+    "disk/read_mb_per_sec": ("system/disk/read_mb_s", 1.0),
+    "disk/write_mb_per_sec": ("system/disk/write_mb_s", 1.0),
+    "network/recv_mb_per_sec": ("system/net/recv_mb_s", 1.0),
+    "network/sent_mb_per_sec": ("system/net/sent_mb_s", 1.0),
+}
+"""trackio's system metrics that trackui's sampler also reads: its name and the unit change."""
+_GPU_NAMES = {
+    "utilization": ("util_percent", 1.0),
+    "memory_utilization": ("mem_util_percent", 1.0),
+    "allocated_memory": ("mem_used_mb", 1024.0),
+    "total_memory": ("mem_total_mb", 1024.0),
+    "temp": ("temp_c", 1.0),
+    "power": ("power_w", 1.0),
+}
+
+
+def default_dir() -> Path:
+    """Where trackio writes by default: ``$TRACKIO_DIR``, else ``$HF_HOME/trackio``."""
+    if os.environ.get("TRACKIO_DIR"):
+        return Path(os.environ["TRACKIO_DIR"])
+    hf_home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface"
+    )
+    return Path(hf_home) / "trackio"
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """``path`` opened without writing anything beside it (see the module's note)."""
+    live = os.path.exists(f"{path}-wal")
+    uri = Path(path).resolve().as_uri() + ("?mode=ro" if live else "?mode=ro&immutable=1")
+    return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+class TrackioSource:
+    """Finds and reads trackio databases.
+
+    Args:
+        extra_dirs: folders to look in beside the root (not walked: their
+            ``*.db`` files only), e.g. ``[default_dir()]``.
+    """
+
+    name = TRACKIO
+
+    def __init__(self, extra_dirs: Iterable[Path] = ()) -> None:
+        self.extra_dirs = [Path(d) for d in extra_dirs]
+        self._schema: dict[str, tuple[tuple[int, int], bool]] = {}
+        """``db path -> ((mtime ns, size), is trackio's)``: each file checked once while unchanged."""
+
+    def add_dir(self, folder: Path) -> None:
+        """Look in ``folder`` too (for trackio's :func:`default_dir`)."""
+        if Path(folder) not in self.extra_dirs:
+            self.extra_dirs.append(Path(folder))
+
+    def find(self, root: Path) -> list[ForeignRun]:
+        """One run per (trackio database, run name) under ``root`` and in the extra folders."""
+        root = Path(root)
+        found: list[ForeignRun] = []
+        for db in self._databases(root):
+            try:
+                rel = db.relative_to(root).as_posix()
+            except ValueError:
+                rel = db.resolve().as_posix()
+            for name, run_id in self._runs(db):
+                found.append(ForeignRun(TRACKIO, f"{rel}#{name}", db, run_id))
+        return found
+
+    def _databases(self, root: Path) -> list[Path]:
+        dbs: list[Path] = []
+        stack = [(root, 0)]
+        while stack:
+            folder, depth = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for e in entries:
+                if e.name.startswith(".") or e.name in _SKIP_DIRS:
+                    continue
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        if depth + 1 < MAX_DEPTH:
+                            stack.append((Path(e.path), depth + 1))
+                    elif e.name.endswith(".db") and self._is_trackio(Path(e.path)):
+                        dbs.append(Path(e.path))
+                except OSError:
+                    continue
+        seen = {p.resolve() for p in dbs}
+        for folder in self.extra_dirs:
+            try:
+                names = sorted(n for n in os.listdir(folder) if n.endswith(".db"))
+            except OSError:
+                continue
+            for n in names:
+                p = folder / n
+                if p.resolve() not in seen and self._is_trackio(p):
+                    dbs.append(p)
+                    seen.add(p.resolve())
+        return sorted(dbs)
+
+    def _is_trackio(self, path: Path) -> bool:
+        """Whether ``path`` is a SQLite database with trackio's tables (cached while unchanged)."""
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        sig = (st.st_mtime_ns, st.st_size)
+        known = self._schema.get(str(path))
+        if known and known[0] == sig:
+            return known[1]
+        ok = False
+        try:
+            with open(path, "rb") as f:
+                if f.read(16) == _SQLITE_MAGIC:
+                    conn = connect(path)
+                    try:
+                        ok = all(need <= _columns(conn, t) for t, need in _NEEDED.items())
+                    finally:
+                        conn.close()
+        except (OSError, sqlite3.Error):
+            ok = False
+        self._schema[str(path)] = (sig, ok)
+        return ok
+
+    @staticmethod
+    def _runs(db: Path) -> list[tuple[str, str | None]]:
+        """``(run name, trackio run id or None)`` of each run in ``db``."""
+        try:
+            conn = connect(db)
+            try:
+                names: dict[str, str | None] = {}
+                has_ids = "run_id" in _columns(conn, "configs")
+                q = (
+                    "SELECT run_name, run_id FROM configs"
+                    if has_ids
+                    else ("SELECT run_name, NULL FROM configs")
+                )
+                for name, rid in conn.execute(q):
+                    names[name] = rid if names.get(name, rid) == rid else None
+                for (name,) in conn.execute("SELECT DISTINCT run_name FROM metrics"):
+                    names.setdefault(name, None)
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return []
+        return sorted(names.items())
+
+    def read(self, run: ForeignRun, cursor: dict[str, Any]) -> tuple[Batch, dict[str, Any]]:
+        """The rows after the cursor's row ids, the config when it changed, and the run's state."""
+        cur = {"metrics_id": 0, "system_id": 0, "config_id": None, "step": 0, "last_t": None,
+               "meta": {}, **cursor}  # fmt: skip
+        batch = Batch()
+        name = run.key.rsplit("#", 1)[1]
+        try:
+            conn = connect(run.path)
+            try:
+                self._read(conn, name, run, cur, batch)
+            finally:
+                conn.close()
+        except sqlite3.Error as e:
+            batch.warnings.append(f"{run.path}: run {name!r} not read ({e})")
+        return batch, cur
+
+    def _read(
+        self, conn: sqlite3.Connection, name: str, run: ForeignRun, cur: dict[str, Any], b: Batch
+    ) -> None:
+        meta = dict(cur["meta"])
+        row = conn.execute(
+            "SELECT id, config FROM configs WHERE run_name = ? ORDER BY id DESC LIMIT 1", (name,)
+        ).fetchone()
+        if row is not None and row[0] != cur["config_id"]:
+            cur["config_id"] = row[0]
+            config = _json_object(row[1])
+            b.config = {k: v for k, v in config.items() if not k.startswith("_")}
+            for key, field in (("_Group", "group"), ("_Username", "user"), ("_Command", "command")):
+                if config.get(key):
+                    meta[field] = config[key]
+            created = _unix(config.get("_Created"))
+            if created is not None:
+                meta["start_time"] = created
+        where, args = "run_name = ?", [name]
+        if run.run_id and "run_id" in _columns(conn, "metrics"):
+            where, args = "run_id = ?", [run.run_id]  # indexed in trackio's schema
+        rows = conn.execute(
+            f"SELECT id, step, timestamp, CAST(metrics AS TEXT) FROM metrics"
+            f" WHERE {where} AND id > ? ORDER BY id",
+            (*args, cur["metrics_id"]),
+        ).fetchall()
+        times: list[float] = []
+        steps: list[int] = []
+        if rows:
+            cur["metrics_id"] = rows[-1][0]
+            try:
+                values = json.loads("[" + ",".join(r[3] for r in rows) + "]")
+            except (TypeError, ValueError):  # a damaged row: each read alone
+                values = [_json_object(r[3]) for r in rows]
+                bad = sum(1 for v in values if not v)
+                b.warnings.append(f"{run.path}: {bad} unreadable row(s) of run {name!r} skipped")
+            stamp = _Stamps()
+            for (_, step, ts, _), v in zip(rows, values, strict=True):
+                t = stamp(ts)
+                b.rows.append((step, t, _metric_values(v)))
+                if t is not None and (not times or t >= times[-1]):
+                    times.append(t)
+                    steps.append(step)
+            cur["step"] = rows[-1][1]
+            cur["last_t"] = max(times) if times else cur["last_t"]
+        if "system_metrics" in _tables(conn):
+            self._read_system(conn, name, cur, b, times, steps)
+        meta.update({"id": run.run_id or name, "name": name, "project": run.path.stem})
+        recent = cur["last_t"] is not None and time.time() - cur["last_t"] < LIVE_WINDOW_S
+        meta["state"] = "running" if recent else "finished"
+        if meta != cur["meta"]:
+            b.meta = cur["meta"] = meta
+
+    @staticmethod
+    def _read_system(
+        conn: sqlite3.Connection,
+        name: str,
+        cur: dict[str, Any],
+        b: Batch,
+        times: list[float],
+        steps: list[int],
+    ) -> None:
+        """System rows after the cursor, each at the step logged last before it."""
+        rows = conn.execute(
+            "SELECT id, timestamp, metrics FROM system_metrics"
+            " WHERE run_name = ? AND id > ? ORDER BY id",
+            (name, cur["system_id"]),
+        ).fetchall()
+        if not rows:
+            return
+        cur["system_id"] = rows[-1][0]
+        stamp = _Stamps()
+        for _, ts, text in rows:
+            t = stamp(ts)
+            i = bisect_right(times, t) - 1 if t is not None else -1
+            step = steps[i] if i >= 0 else cur["step"]
+            values = _system_values(_json_object(text))
+            if values:
+                b.rows.append((step, t, values))
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+class _Stamps:
+    """ISO timestamps as Unix seconds (trackio gives a batch of rows one timestamp)."""
+
+    def __init__(self) -> None:
+        self.text: str | None = None
+        self.value: float | None = None
+
+    def __call__(self, text: str) -> float | None:
+        if text != self.text:
+            self.text, self.value = text, _unix(text)
+        return self.value
+
+
+def _unix(text: Any) -> float | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _metric_values(logged: Any) -> dict[str, Any]:
+    """A ``metrics`` object as flat values: nested dicts flattened with ``/``, trackio's NaN read."""
+    if not isinstance(logged, dict):
+        return {}
+    for v in logged.values():
+        if type(v) is not float:
+            break
+    else:
+        return logged  # the common case: only numbers
+    out: dict[str, Any] = {}
+    _flatten("", logged, out)
+    return out
+
+
+def _flatten(prefix: str, d: dict[str, Any], out: dict[str, Any]) -> None:
+    for k, v in d.items():
+        key = prefix + k
+        if isinstance(v, bool):
+            out[key] = float(v)
+        elif isinstance(v, (int, float)):
+            out[key] = v
+        elif isinstance(v, str):
+            out[key] = _SPECIAL.get(v, v)
+        elif isinstance(v, dict) and "_type" not in v:
+            _flatten(key + "/", v, out)
+
+
+def _system_values(logged: dict[str, Any]) -> dict[str, Any]:
+    """trackio's system metrics as ``system/...``, named as trackui's sampler names them."""
+    out: dict[str, Any] = {}
+    flat: dict[str, Any] = {}
+    _flatten("", logged, flat)
+    for key, value in flat.items():
+        if not isinstance(value, (int, float)):
+            continue
+        known = _SYSTEM_NAMES.get(key)
+        m = _GPU.fullmatch(key) if known is None else None
+        if m and m.group(2) in _GPU_NAMES:
+            gname, scale = _GPU_NAMES[m.group(2)]
+            known = (f"system/gpu.{m.group(1)}/{gname}", scale)
+        name, scale = known or ("system/" + key, 1.0)
+        out[name] = value * scale
+    return out
