@@ -33,6 +33,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from trackui.store.sources.base import TRACKIO, Batch, ForeignRun
 
 MAX_DEPTH = 6
@@ -244,27 +246,26 @@ class TrackioSource:
             f" WHERE {where} AND id > ? ORDER BY id",
             (*args, cur["metrics_id"]),
         ).fetchall()
-        times: list[float] = []
-        steps: list[int] = []
+        pairs: list[tuple[float | None, int]] = []
         if rows:
             cur["metrics_id"] = rows[-1][0]
+            text = "[" + ",".join(r[3] for r in rows) + "]"
             try:
-                values = json.loads("[" + ",".join(r[3] for r in rows) + "]")
+                values = orjson.loads(text)
             except (TypeError, ValueError):  # a damaged row: each read alone
                 values = [_json_object(r[3]) for r in rows]
                 bad = sum(1 for v in values if not v)
                 b.warnings.append(f"{run.path}: {bad} unreadable row(s) of run {name!r} skipped")
+            if not _only_numbers(text, len(rows)):
+                values = [_metric_values(v) for v in values]
             stamp = _Stamps()
-            for (_, step, ts, _), v in zip(rows, values, strict=True):
-                t = stamp(ts)
-                b.rows.append((step, t, _metric_values(v)))
-                if t is not None and (not times or t >= times[-1]):
-                    times.append(t)
-                    steps.append(step)
+            pairs = [(stamp(r[2]), r[1]) for r in rows]
+            b.rows.extend((step, t, v) for (t, step), v in zip(pairs, values, strict=True))
             cur["step"] = rows[-1][1]
-            cur["last_t"] = max(times) if times else cur["last_t"]
+            known = [t for t, _ in pairs if t is not None]
+            cur["last_t"] = max(known) if known else cur["last_t"]
         if "system_metrics" in _tables(conn):
-            self._read_system(conn, name, cur, b, times, steps)
+            self._read_system(conn, name, cur, b, pairs)
         meta.update({"id": run.run_id or name, "name": name, "project": run.path.stem})
         recent = cur["last_t"] is not None and time.time() - cur["last_t"] < LIVE_WINDOW_S
         meta["state"] = "running" if recent else "finished"
@@ -277,8 +278,7 @@ class TrackioSource:
         name: str,
         cur: dict[str, Any],
         b: Batch,
-        times: list[float],
-        steps: list[int],
+        pairs: list[tuple[float | None, int]],
     ) -> None:
         """System rows after the cursor, each at the step logged last before it."""
         rows = conn.execute(
@@ -289,6 +289,12 @@ class TrackioSource:
         if not rows:
             return
         cur["system_id"] = rows[-1][0]
+        times: list[float] = []
+        steps: list[int] = []
+        for t, step in pairs:
+            if t is not None and (not times or t >= times[-1]):
+                times.append(t)
+                steps.append(step)
         stamp = _Stamps()
         for _, ts, text in rows:
             t = stamp(ts)
@@ -333,15 +339,27 @@ def _json_object(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _only_numbers(text: str, objects: int) -> bool:
+    """Whether a JSON array of ``objects`` flat objects holds only numbers (no strings, no nesting).
+
+    trackio writes compact JSON: a string value is ``:"``, a nested object a
+    ``{`` more than one per row, a list a ``[`` more than the array's;
+    booleans and null are spelled out. Anything else is read row by row.
+    """
+    return (
+        text.count("{") == objects
+        and text.count("[") == 1
+        and ':"' not in text
+        and "true" not in text
+        and "false" not in text
+        and "null" not in text
+    )
+
+
 def _metric_values(logged: Any) -> dict[str, Any]:
     """A ``metrics`` object as flat values: nested dicts flattened with ``/``, trackio's NaN read."""
     if not isinstance(logged, dict):
         return {}
-    for v in logged.values():
-        if type(v) is not float:
-            break
-    else:
-        return logged  # the common case: only numbers
     out: dict[str, Any] = {}
     _flatten("", logged, out)
     return out
