@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sqlite3
 import time
 from bisect import bisect_right
@@ -106,6 +107,8 @@ class TrackioSource:
         self.extra_dirs = [Path(d) for d in extra_dirs]
         self._schema: dict[str, tuple[tuple[int, int], bool]] = {}
         """``db path -> ((mtime ns, size), is trackio's)``: each file checked once while unchanged."""
+        self._listed: dict[str, tuple[tuple[int, ...], list[tuple[str, str | None]]]] = {}
+        """``db path -> (signature, its runs)``: a database listed again only once it changed."""
 
     def add_dir(self, folder: Path) -> None:
         """Look in ``folder`` too (for trackio's :func:`default_dir`)."""
@@ -121,7 +124,7 @@ class TrackioSource:
                 rel = db.relative_to(root).as_posix()
             except ValueError:
                 rel = db.resolve().as_posix()
-            for name, run_id in self._runs(db):
+            for name, run_id in self._cached_runs(db):
                 found.append(ForeignRun(TRACKIO, f"{rel}#{name}", db, run_id))
         return found
 
@@ -182,6 +185,21 @@ class TrackioSource:
         self._schema[str(path)] = (sig, ok)
         return ok
 
+    def _cached_runs(self, db: Path) -> list[tuple[str, str | None]]:
+        sig: tuple[int, ...] = ()
+        for p in (db, Path(f"{db}-wal")):
+            try:
+                st = p.stat()
+                sig += (st.st_mtime_ns, st.st_size)
+            except OSError:
+                sig += (0, 0)
+        known = self._listed.get(str(db))
+        if known and known[0] == sig:
+            return known[1]
+        runs = self._runs(db)
+        self._listed[str(db)] = (sig, runs)
+        return runs
+
     @staticmethod
     def _runs(db: Path) -> list[tuple[str, str | None]]:
         """``(run name, trackio run id or None)`` of each run in ``db``."""
@@ -232,9 +250,11 @@ class TrackioSource:
             cur["config_id"] = row[0]
             config = _json_object(row[1])
             b.config = {k: v for k, v in config.items() if not k.startswith("_")}
-            for key, field in (("_Group", "group"), ("_Username", "user"), ("_Command", "command")):
+            for key, field in (("_Group", "group"), ("_Username", "user")):
                 if config.get(key):
                     meta[field] = config[key]
+            if isinstance(config.get("_Command"), str):
+                meta["command"] = _split(config["_Command"])
             created = _unix(config.get("_Created"))
             if created is not None:
                 meta["start_time"] = created
@@ -303,6 +323,14 @@ class TrackioSource:
             values = _system_values(_json_object(text))
             if values:
                 b.rows.append((step, t, values))
+
+
+def _split(command: str) -> list[str]:
+    """trackio's command line as a list, as trackui's ``meta.json`` keeps it."""
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return command.split()
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:

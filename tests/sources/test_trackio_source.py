@@ -76,6 +76,7 @@ def test_values_read_back_value_for_value(written: Path) -> None:
         _runs(written)["first"].run_id,
     )
     assert abs(meta["start_time"] - time.time()) < 600
+    assert isinstance(meta["command"], list) and meta["command"][-1].endswith("writer.py")
     assert meta["state"] == "running"  # trackio keeps no state: a recent run may still log
     assert got.summary is None and got.output == ""
 
@@ -94,7 +95,9 @@ def test_second_read_gives_only_the_new_rows(written: Path, tmp_path: Path) -> N
     (root / "trackio").mkdir()
     db = root / "trackio" / "proj.db"
     db.write_bytes((written / "trackio" / "proj.db").read_bytes())
-    (run,) = [r for r in TrackioSource().find(root) if r.key.endswith("#second")]
+    source = TrackioSource()
+    assert len(source.find(root)) == 2
+    (run,) = [r for r in source.find(root) if r.key.endswith("#second")]
     got = Applied()
     got.add(TrackioSource(), run)
     assert same(got.metric_rows(), [(0, {"loss": 3.0})])
@@ -108,8 +111,12 @@ def test_second_read_gives_only_the_new_rows(written: Path, tmp_path: Path) -> N
         trackio.log({"loss": 2.0})
         trackio.log({"loss": 1.0})
         trackio.finish()
+        trackio.init(project="proj", name="third")
+        trackio.log({"loss": 5.0})
+        trackio.finish()
         """,
     )
+    assert [r.key for r in source.find(root)][-1] == "trackio/proj.db#third"  # listed again
     new = got.add(TrackioSource(), run)
     assert same([(s, v) for s, _t, v in new.rows], [(1, {"loss": 2.0}), (2, {"loss": 1.0})])
     assert got.warnings == []

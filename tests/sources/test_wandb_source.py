@@ -76,6 +76,8 @@ def test_found_runs_are_the_run_folders(written: dict) -> None:
     assert all(r.source == WANDB for r in runs)
     assert all(r.key.startswith("wandb/offline-run-") for r in runs)  # latest-run not followed
     assert all(r.path == root / r.key and r.key.endswith(r.run_id) for r in runs)
+    one = runs[0].path
+    assert WandbSource().find(one) == [type(runs[0])(WANDB, ".", one, runs[0].run_id)]
     assert WandbSource().find(root / "wandb") == [
         type(r)(r.source, r.key[len("wandb/") :], r.path, r.run_id) for r in runs
     ]
