@@ -17,6 +17,7 @@ states them whole.
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from pathlib import Path
@@ -111,27 +112,18 @@ class WandbSource:
         found.append(ForeignRun(WANDB, rel, folder, folder.name.rsplit("-", 1)[-1]))
 
     def read(self, run: ForeignRun, cursor: dict[str, Any]) -> tuple[Batch, dict[str, Any]]:
-        """What the run's log and ``output.log`` hold after ``cursor``, and the next cursor."""
+        """What the run's log and ``output.log`` hold after ``cursor``, and the next cursor.
+
+        ``cursor`` is not changed; a read that fails part way returns it as
+        the next cursor, with the warning alone.
+        """
         record_class = _record_class()
-        cur = {
-            "offset": wandb_log.HEADER_LEN,
-            "out": 0,
-            "step": 0,
-            "size": -1,
-            "exited": False,
-            "gpus": 0,
-            "meta": {},
-            "config": {},
-            "summary": {},
-            **cursor,
-        }
+        cur = copy.deepcopy({**_START, **cursor})
         batch = Batch()
         path = log_file(run.path)
         if path is None:
             return batch, cur
-        meta = dict(cur["meta"])
-        config_changed = False
-        config, summary = cur["config"], dict(cur["summary"])
+        state = _Reading(cur, batch)
         try:
             size = os.path.getsize(path)
             mtime = os.path.getmtime(path)
@@ -146,52 +138,14 @@ class WandbSource:
                             f"{path}: damaged record at byte {at} ({problem}),"
                             f" skipped to the next block at byte {resume}"
                         )
-                    for _at, data in scan.records:
+                    for at, data in scan.records:
                         r = record_class()
                         try:
                             r.ParseFromString(data)
                         except Exception:
-                            batch.warnings.append(
-                                f"{path}: unreadable record at byte {_at} skipped"
-                            )
+                            batch.warnings.append(f"{path}: unreadable record at byte {at} skipped")
                             continue
-                        kind = r.WhichOneof("record_type")
-                        if kind == "history":
-                            step, t, values = rec.history_row(r.history)
-                            if step is None:
-                                step = cur["step"]
-                            cur["step"] = step
-                            batch.rows.append((step, t, values))
-                        elif kind == "stats":
-                            values = rec.stats_values(r.stats)
-                            if cur["gpus"] == 1:
-                                values = rec.one_gpu_names(values)
-                            ts = r.stats.timestamp
-                            t = (
-                                ts.seconds + ts.nanos / 1e9
-                                if r.stats.HasField("timestamp")
-                                else None
-                            )
-                            if values:
-                                batch.rows.append((cur["step"], t, values))
-                        elif kind == "summary":
-                            rec.apply_summary(r.summary, summary)
-                        elif kind == "config":
-                            rec.apply_config(r.config.update, r.config.remove, config)
-                            config_changed = True
-                        elif kind == "run":
-                            stated = rec.run_meta(r.run)
-                            if not stated["tags"] and "tags" in meta:
-                                del stated["tags"]  # an update that names no tags keeps them
-                            meta.update(stated)
-                            rec.apply_config(r.run.config.update, r.run.config.remove, config)
-                            config_changed = True
-                        elif kind == "environment":
-                            if r.environment.gpu_count:
-                                cur["gpus"] = int(r.environment.gpu_count)
-                        elif kind == "exit":
-                            cur["exited"] = True
-                            meta["exit_code"] = int(r.exit.exit_code)
+                        state.apply(r)
                     if scan.next_offset <= cur["offset"]:
                         break  # an incomplete record: the rest waits for the writer
                     cur["offset"] = scan.next_offset
@@ -199,18 +153,19 @@ class WandbSource:
             batch.warnings.append(f"{path}: {e}, skipped")
             cur["offset"] = size
         except OSError as e:
-            batch.warnings.append(f"{path}: unreadable ({e.strerror or e})")
-            return batch, cur
+            return Batch(warnings=[f"{path}: unreadable ({e.strerror or e})"]), dict(cursor)
+        meta = state.meta
         meta["state"] = self._state(meta, cur, size, mtime)
         cur["size"] = size
         batch.output, cur["out"] = _output(run.path / "files" / "output.log", cur, meta["state"])
         if meta != cur["meta"]:
-            batch.meta = cur["meta"] = meta
-        if config_changed:
-            batch.config = config
-        if summary != cur["summary"]:
-            cur["summary"] = summary
-            batch.summary = rec.summary_values(summary)
+            cur["meta"] = meta
+            batch.meta = copy.deepcopy(meta)
+        if state.config_changed:
+            batch.config = copy.deepcopy(cur["config"])
+        if state.summary != cur["summary"]:
+            cur["summary"] = state.summary
+            batch.summary = rec.summary_values(state.summary)
         return batch, cur
 
     @staticmethod
@@ -219,6 +174,63 @@ class WandbSource:
             return "finished" if meta.get("exit_code", 0) == 0 else "failed"
         growing = 0 <= cur["size"] < size
         return "running" if growing or time.time() - mtime < LIVE_WINDOW_S else "crashed"
+
+
+_START: dict[str, Any] = {
+    "offset": wandb_log.HEADER_LEN,
+    "out": 0,
+    "step": 0,
+    "size": -1,
+    "exited": False,
+    "gpus": 0,
+    "meta": {},
+    "config": {},
+    "summary": {},
+}
+"""The cursor of a run not read yet."""
+
+
+class _Reading:
+    """One read's records applied: rows into the batch, the rest into the cursor's state."""
+
+    def __init__(self, cur: dict[str, Any], batch: Batch) -> None:
+        self.cur, self.batch = cur, batch
+        self.meta: dict[str, Any] = dict(cur["meta"])
+        self.summary: dict[str, str] = dict(cur["summary"])
+        self.config_changed = False
+
+    def apply(self, r: Any) -> None:
+        cur, kind = self.cur, r.WhichOneof("record_type")
+        if kind == "history":
+            step, t, values = rec.history_row(r.history)
+            cur["step"] = cur["step"] if step is None else step
+            self.batch.rows.append((cur["step"], t, values))
+        elif kind == "stats":
+            values = rec.stats_values(r.stats)
+            if cur["gpus"] == 1:
+                values = rec.one_gpu_names(values)
+            ts = r.stats.timestamp
+            t = ts.seconds + ts.nanos / 1e9 if r.stats.HasField("timestamp") else None
+            if values:
+                self.batch.rows.append((cur["step"], t, values))
+        elif kind == "summary":
+            rec.apply_summary(r.summary, self.summary)
+        elif kind == "config":
+            rec.apply_config(r.config.update, r.config.remove, cur["config"])
+            self.config_changed = True
+        elif kind == "run":
+            stated = rec.run_meta(r.run)
+            if not stated["tags"] and "tags" in self.meta:
+                del stated["tags"]  # an update that names no tags keeps them
+            self.meta.update(stated)
+            rec.apply_config(r.run.config.update, r.run.config.remove, cur["config"])
+            self.config_changed = True
+        elif kind == "environment":
+            if r.environment.gpu_count:
+                cur["gpus"] = int(r.environment.gpu_count)
+        elif kind == "exit":
+            cur["exited"] = True
+            self.meta["exit_code"] = int(r.exit.exit_code)
 
 
 def _scan_from(f: Any, offset: int, size: int) -> wandb_log.Scan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -287,3 +288,19 @@ def test_without_wandb_runs_are_found_and_reading_names_the_extra(
     assert len(runs) == 4
     with pytest.raises(SourceUnavailable, match=r"pip install 'trackui\[wandb\]'"):
         WandbSource().read(runs[0], {})
+
+
+def test_a_cursor_is_not_changed_by_reading_from_it(written: dict, tmp_path: Path) -> None:
+    folder, path = _copy_run(written, "values", tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    (run,) = WandbSource().find(tmp_path)
+    _, cursor = WandbSource().read(run, {})
+    kept = json.dumps(cursor, sort_keys=True)
+    with open(path, "ab") as f:
+        f.write(data[len(data) // 2 :])
+    first, _ = WandbSource().read(run, cursor)
+    again, _ = WandbSource().read(run, cursor)
+    assert json.dumps(cursor, sort_keys=True) == kept
+    assert same(first.rows, again.rows) and first.config == again.config
+    assert first.meta == again.meta and first.meta["state"] == "finished"
