@@ -261,27 +261,29 @@ class TrackioSource:
         where, args = "run_name = ?", [name]
         if run.run_id and "run_id" in _columns(conn, "metrics"):
             where, args = "run_id = ?", [run.run_id]  # indexed in trackio's schema
-        rows = conn.execute(
-            f"SELECT id, step, timestamp, CAST(metrics AS TEXT) FROM metrics"
-            f" WHERE {where} AND id > ? ORDER BY id",
-            (*args, cur["metrics_id"]),
-        ).fetchall()
         pairs: list[tuple[float | None, int]] = []
-        if rows:
-            cur["metrics_id"] = rows[-1][0]
-            text = "[" + ",".join(r[3] for r in rows) + "]"
+        after = cur["metrics_id"]
+        got = _metric_rows(conn, where, args, after)
+        if got is not None:
+            last_id, steps, stamps, text, count = got
+            cur["metrics_id"] = last_id
             try:
                 values = orjson.loads(text)
-            except (TypeError, ValueError):  # a damaged row: each read alone
-                values = [_json_object(r[3]) for r in rows]
-                bad = sum(1 for v in values if not v)
+                if not _only_numbers(text, count):
+                    values = [_metric_values(v) for v in values]
+            except (TypeError, ValueError):  # a damaged row: each read alone, and skipped
+                texts = _row_texts(conn, where, args, after, last_id)
+                values = [
+                    _metric_values(_json_object(t)) if _json_object(t) else None for t in texts
+                ]
+                bad = values.count(None)
                 b.warnings.append(f"{run.path}: {bad} unreadable row(s) of run {name!r} skipped")
-            if not _only_numbers(text, len(rows)):
-                values = [_metric_values(v) for v in values]
             stamp = _Stamps()
-            pairs = [(stamp(r[2]), r[1]) for r in rows]
-            b.rows.extend((step, t, v) for (t, step), v in zip(pairs, values, strict=True))
-            cur["step"] = rows[-1][1]
+            pairs = [(stamp(ts), step) for ts, step in zip(stamps, steps, strict=True)]
+            b.rows.extend(
+                (step, t, v) for (t, step), v in zip(pairs, values, strict=True) if v is not None
+            )
+            cur["step"] = steps[-1]
             known = [t for t, _ in pairs if t is not None]
             cur["last_t"] = max(known) if known else cur["last_t"]
         if "system_metrics" in _tables(conn):
@@ -323,6 +325,40 @@ class TrackioSource:
             values = _system_values(_json_object(text))
             if values:
                 b.rows.append((step, t, values))
+
+
+def _metric_rows(
+    conn: sqlite3.Connection, where: str, args: list[Any], after: int
+) -> tuple[int, list[int], list[str], str, int] | None:
+    """``(last row id, steps, timestamps, the metrics as one JSON array, rows)`` after ``after``.
+
+    SQLite joins the rows itself (one string each, in row id order), so a
+    read costs one ``orjson.loads`` rather than one per row. None: no rows.
+    """
+    last, count, steps, stamps, text = conn.execute(
+        "SELECT max(id), count(*), json_group_array(step), json_group_array(timestamp),"
+        " '[' || group_concat(CAST(metrics AS TEXT), ',') || ']'"
+        f" FROM (SELECT id, step, timestamp, metrics FROM metrics WHERE {where} AND id > ?"
+        " ORDER BY id)",
+        (*args, after),
+    ).fetchone()
+    if not count:
+        return None
+    return last, orjson.loads(steps), orjson.loads(stamps), text, count
+
+
+def _row_texts(
+    conn: sqlite3.Connection, where: str, args: list[Any], after: int, last: int
+) -> list[str]:
+    """The metrics JSON of each row of :func:`_metric_rows`, one by one (to find a damaged one)."""
+    return [
+        r[0]
+        for r in conn.execute(
+            f"SELECT CAST(metrics AS TEXT) FROM metrics WHERE {where} AND id > ? AND id <= ?"
+            " ORDER BY id",
+            (*args, after, last),
+        )
+    ]
 
 
 def _split(command: str) -> list[str]:

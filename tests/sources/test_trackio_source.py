@@ -178,3 +178,21 @@ def test_an_old_run_is_finished(written: Path, tmp_path: Path) -> None:
         os.remove(p)
     (run, _) = TrackioSource().find(tmp_path)
     assert read_all(TrackioSource(), run).meta["state"] == "finished"
+
+
+def test_a_damaged_row_is_skipped_with_a_warning(written: Path, tmp_path: Path) -> None:
+    (tmp_path / "t").mkdir()
+    db = tmp_path / "t" / "proj.db"
+    db.write_bytes((written / "trackio" / "proj.db").read_bytes())
+    conn = sqlite3.connect(db)
+    (second,) = conn.execute("SELECT min(id) + 1 FROM metrics WHERE run_name = 'first'").fetchone()
+    conn.execute("UPDATE metrics SET metrics = '{\"loss\": 1' WHERE id = ?", (second,))
+    conn.commit()
+    conn.close()
+    for p in db.parent.glob("proj.db-*"):
+        os.remove(p)
+    run = _runs(tmp_path)["first"]
+    got = read_all(TrackioSource(), run)
+    assert len(got.warnings) == 1 and "1 unreadable row(s) of run 'first'" in got.warnings[0]
+    assert [s for s, _v in got.metric_rows()] == [0, 7, 4]
+    assert same(got.metric_rows()[1], (7, {"loss": 0.5}))
