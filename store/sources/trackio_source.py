@@ -22,21 +22,26 @@ with a ``-wal`` file read-only (``mode=ro``) through the writer's files.
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import shlex
 import sqlite3
 import time
 from bisect import bisect_right
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from trackui.store.sources.base import TRACKIO, Batch, ForeignRun
+from trackui.store.sources.trackio_values import (
+    Stamps,
+    json_object,
+    metric_values,
+    only_numbers,
+    split_command,
+    system_values,
+    unix_time,
+)
 
 MAX_DEPTH = 6
 """How deep under the root :meth:`TrackioSource.find` looks for ``*.db`` files."""
@@ -50,26 +55,6 @@ _NEEDED = {
     "configs": {"run_name", "config"},
 }
 _SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", ".git", ".venv", "venv"})
-_SPECIAL = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
-_GPU = re.compile(r"gpu/(\d+)/(.+)")
-_SYSTEM_NAMES = {
-    "cpu/utilization": ("system/cpu_percent", 1.0),
-    "memory/percent": ("system/mem_percent", 1.0),
-    "memory/used": ("system/mem_used_mb", 1024.0),
-    "disk/read_mb_per_sec": ("system/disk/read_mb_s", 1.0),
-    "disk/write_mb_per_sec": ("system/disk/write_mb_s", 1.0),
-    "network/recv_mb_per_sec": ("system/net/recv_mb_s", 1.0),
-    "network/sent_mb_per_sec": ("system/net/sent_mb_s", 1.0),
-}
-"""trackio's system metrics that trackui's sampler also reads: its name and the unit change."""
-_GPU_NAMES = {
-    "utilization": ("util_percent", 1.0),
-    "memory_utilization": ("mem_util_percent", 1.0),
-    "allocated_memory": ("mem_used_mb", 1024.0),
-    "total_memory": ("mem_total_mb", 1024.0),
-    "temp": ("temp_c", 1.0),
-    "power": ("power_w", 1.0),
-}
 
 
 def default_dir() -> Path:
@@ -248,14 +233,14 @@ class TrackioSource:
         ).fetchone()
         if row is not None and row[0] != cur["config_id"]:
             cur["config_id"] = row[0]
-            config = _json_object(row[1])
+            config = json_object(row[1])
             b.config = {k: v for k, v in config.items() if not k.startswith("_")}
             for key, field in (("_Group", "group"), ("_Username", "user")):
                 if config.get(key):
                     meta[field] = config[key]
             if isinstance(config.get("_Command"), str):
-                meta["command"] = _split(config["_Command"])
-            created = _unix(config.get("_Created"))
+                meta["command"] = split_command(config["_Command"])
+            created = unix_time(config.get("_Created"))
             if created is not None:
                 meta["start_time"] = created
         where, args = "run_name = ?", [name]
@@ -269,16 +254,14 @@ class TrackioSource:
             cur["metrics_id"] = last_id
             try:
                 values = orjson.loads(text)
-                if not _only_numbers(text, count):
-                    values = [_metric_values(v) for v in values]
+                if not only_numbers(text, count):
+                    values = [metric_values(v) for v in values]
             except (TypeError, ValueError):  # a damaged row: each read alone, and skipped
                 texts = _row_texts(conn, where, args, after, last_id)
-                values = [
-                    _metric_values(_json_object(t)) if _json_object(t) else None for t in texts
-                ]
+                values = [metric_values(json_object(t)) if json_object(t) else None for t in texts]
                 bad = values.count(None)
                 b.warnings.append(f"{run.path}: {bad} unreadable row(s) of run {name!r} skipped")
-            stamp = _Stamps()
+            stamp = Stamps()
             pairs = [(stamp(ts), step) for ts, step in zip(stamps, steps, strict=True)]
             b.rows.extend(
                 (step, t, v) for (t, step), v in zip(pairs, values, strict=True) if v is not None
@@ -317,12 +300,12 @@ class TrackioSource:
             if t is not None and (not times or t >= times[-1]):
                 times.append(t)
                 steps.append(step)
-        stamp = _Stamps()
+        stamp = Stamps()
         for _, ts, text in rows:
             t = stamp(ts)
             i = bisect_right(times, t) - 1 if t is not None else -1
             step = steps[i] if i >= 0 else cur["step"]
-            values = _system_values(_json_object(text))
+            values = system_values(json_object(text))
             if values:
                 b.rows.append((step, t, values))
 
@@ -361,100 +344,5 @@ def _row_texts(
     ]
 
 
-def _split(command: str) -> list[str]:
-    """trackio's command line as a list, as trackui's ``meta.json`` keeps it."""
-    try:
-        return shlex.split(command)
-    except ValueError:
-        return command.split()
-
-
 def _tables(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
-class _Stamps:
-    """ISO timestamps as Unix seconds (trackio gives a batch of rows one timestamp)."""
-
-    def __init__(self) -> None:
-        self.text: str | None = None
-        self.value: float | None = None
-
-    def __call__(self, text: str) -> float | None:
-        if text != self.text:
-            self.text, self.value = text, _unix(text)
-        return self.value
-
-
-def _unix(text: Any) -> float | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _only_numbers(text: str, objects: int) -> bool:
-    """Whether a JSON array of ``objects`` flat objects holds only numbers (no strings, no nesting).
-
-    trackio writes compact JSON: a string value is ``:"``, a nested object a
-    ``{`` more than one per row, a list a ``[`` more than the array's;
-    booleans and null are spelled out. Anything else is read row by row.
-    """
-    return (
-        text.count("{") == objects
-        and text.count("[") == 1
-        and ':"' not in text
-        and "true" not in text
-        and "false" not in text
-        and "null" not in text
-    )
-
-
-def _metric_values(logged: Any) -> dict[str, Any]:
-    """A ``metrics`` object as flat values: nested dicts flattened with ``/``, trackio's NaN read."""
-    if not isinstance(logged, dict):
-        return {}
-    out: dict[str, Any] = {}
-    _flatten("", logged, out)
-    return out
-
-
-def _flatten(prefix: str, d: dict[str, Any], out: dict[str, Any]) -> None:
-    for k, v in d.items():
-        key = prefix + k
-        if isinstance(v, bool):
-            out[key] = float(v)
-        elif isinstance(v, (int, float)):
-            out[key] = v
-        elif isinstance(v, str):
-            out[key] = _SPECIAL.get(v, v)
-        elif isinstance(v, dict) and "_type" not in v:
-            _flatten(key + "/", v, out)
-
-
-def _system_values(logged: dict[str, Any]) -> dict[str, Any]:
-    """trackio's system metrics as ``system/...``, named as trackui's sampler names them."""
-    out: dict[str, Any] = {}
-    flat: dict[str, Any] = {}
-    _flatten("", logged, flat)
-    for key, value in flat.items():
-        if not isinstance(value, (int, float)):
-            continue
-        known = _SYSTEM_NAMES.get(key)
-        m = _GPU.fullmatch(key) if known is None else None
-        if m and m.group(2) in _GPU_NAMES:
-            gname, scale = _GPU_NAMES[m.group(2)]
-            known = (f"system/gpu.{m.group(1)}/{gname}", scale)
-        name, scale = known or ("system/" + key, 1.0)
-        out[name] = value * scale
-    return out
