@@ -1,0 +1,189 @@
+"""What the records of a ``.wandb`` log say, in trackui's terms.
+
+Values come as JSON text (``value_json``) as wandb writes it, NaN and the
+infinities included (``NaN``, ``Infinity``, ``-Infinity``). A key is either
+``key`` or a ``nested_key`` path, flattened with ``/`` as trackui flattens
+nested logged dicts. wandb's own keys (``_step``, ``_timestamp``,
+``_runtime``, ``_wandb``) are taken apart here, never shown as metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_MB = 1024.0 * 1024.0
+
+_SLASHES = re.compile(r"/+")
+_GPU = re.compile(r"gpu\.(\d+)\.(.+)")
+_GPU_NAMES = {
+    "gpu": ("util_percent", 1.0),
+    "memory": ("mem_util_percent", 1.0),
+    "memoryAllocatedBytes": ("mem_used_mb", 1.0 / _MB),
+    "memoryTotal": ("mem_total_mb", 1.0 / _MB),
+    "temp": ("temp_c", 1.0),
+    "powerWatts": ("power_w", 1.0),
+}
+"""wandb's per-GPU stats that trackui's sampler also reads: its name and the unit change."""
+
+_STATS_NAMES = {
+    "cpu": "system/proc/cpu_percent",
+    "proc.memory.rssMB": "system/proc/rss_mb",
+    "memory_percent": "system/mem_percent",
+}
+"""wandb's stats that trackui's sampler also reads (``trackui/system_metrics.py``)."""
+
+
+def decode(text: str) -> Any:
+    """One ``value_json``: numbers as floats (NaN and the infinities too), else JSON."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def item_key(item: Any) -> str:
+    """An item's key: ``key``, or its ``nested_key`` path joined with ``/``."""
+    return item.key or "/".join(item.nested_key)
+
+
+def flat_values(key: str, value: Any, out: dict[str, Any]) -> None:
+    """Put ``value`` under ``key`` in ``out`` as metric values, nested dicts flattened.
+
+    Numbers and strings are kept (booleans as 0 and 1); rich values (a dict
+    with wandb's ``_type``: images, tables, histograms) and lists are not.
+    """
+    if isinstance(value, float):
+        out[key] = value
+    elif isinstance(value, dict):
+        if "_type" in value:
+            return
+        for k, v in value.items():
+            flat_values(f"{key}/{k}", v, out)
+    elif isinstance(value, int):  # booleans too
+        out[key] = float(value)
+    elif isinstance(value, str):
+        out[key] = value
+
+
+def history_row(record: Any) -> tuple[int | None, float | None, dict[str, Any]]:
+    """``(step, wall time, metrics)`` of a history record (step None where it has none)."""
+    step: int | None = None
+    t: float | None = None
+    values: dict[str, Any] = {}
+    for item in record.item:
+        nk = item.nested_key
+        key = item.key or (nk[0] if len(nk) == 1 else "/".join(nk))
+        if key[:1] == "_":
+            if key == "_step":
+                step = int(decode(item.value_json))
+            elif key == "_timestamp":
+                t = decode(item.value_json)
+            continue
+        flat_values(key, decode(item.value_json), values)
+    if step is None and record.HasField("step"):
+        step = int(record.step.num)
+    return step, t if isinstance(t, float) else None, values
+
+
+def stats_values(record: Any) -> dict[str, Any]:
+    """A stats record's values as ``system/...`` metrics, named as trackui's sampler names them.
+
+    The stats trackui also samples get its names and units; every other one
+    is kept as ``system/`` plus wandb's name with ``.`` read as ``/``
+    (``disk.vda.in`` is ``system/disk/vda/in``).
+    """
+    out: dict[str, Any] = {}
+    for item in record.item:
+        key = item_key(item)
+        value = decode(item.value_json)
+        if not isinstance(value, float):
+            continue
+        name = _STATS_NAMES.get(key)
+        if name is None:
+            m = _GPU.fullmatch(key)
+            known = _GPU_NAMES.get(m.group(2)) if m else None
+            if m and known:
+                name, value = f"system/gpu.{m.group(1)}/{known[0]}", value * known[1]
+            else:
+                name = _SLASHES.sub("/", "system/" + key.replace(".", "/"))
+        out[name] = value
+    return out
+
+
+def one_gpu_names(values: dict[str, Any]) -> dict[str, Any]:
+    """``system/gpu.0/...`` as ``system/gpu/...`` (trackui's names where a run has one GPU)."""
+    return {
+        ("system/gpu/" + k[len("system/gpu.0/") :] if k.startswith("system/gpu.0/") else k): v
+        for k, v in values.items()
+    }
+
+
+def apply_summary(record: Any, raw: dict[str, str]) -> None:
+    """Apply a summary record to ``raw``: each key's ``value_json`` as written (wandb's own dropped)."""
+    for item in record.update:
+        nk = item.nested_key
+        key = item.key or (nk[0] if len(nk) == 1 else "/".join(nk))
+        if key[:1] != "_":
+            raw[key] = item.value_json
+    for item in record.remove:
+        raw.pop(item_key(item), None)
+
+
+def summary_values(raw: dict[str, str]) -> dict[str, Any]:
+    """The flat summary of :func:`apply_summary`'s ``raw`` values."""
+    out: dict[str, Any] = {}
+    for key, text in raw.items():
+        flat_values(key, decode(text), out)
+    return out
+
+
+def apply_config(items: Any, removed: Any, config: dict[str, Any]) -> None:
+    """Apply config updates and removals to the nested ``config`` (wandb's ``_wandb`` dropped)."""
+    for item in items:
+        path = [item.key] if item.key else list(item.nested_key)
+        if not path or path[0] == "_wandb":
+            continue
+        try:
+            value = json.loads(item.value_json)
+        except ValueError:
+            value = item.value_json
+        node = config
+        for part in path[:-1]:
+            nxt = node.get(part)
+            if not isinstance(nxt, dict):
+                nxt = node[part] = {}
+            node = nxt
+        node[path[-1]] = value
+    for item in removed:
+        path = [item.key] if item.key else list(item.nested_key)
+        node = config
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+
+
+def run_meta(record: Any) -> dict[str, Any]:
+    """The ``meta.json`` keys a run record states."""
+    meta: dict[str, Any] = {"id": record.run_id, "name": record.display_name or record.run_id}
+    for key, field in (
+        ("project", "project"),
+        ("group", "run_group"),
+        ("job_type", "job_type"),
+        ("notes", "notes"),
+        ("host", "host"),
+        ("entity", "entity"),
+    ):
+        value = getattr(record, field)
+        if value:
+            meta[key] = value
+    meta["tags"] = list(record.tags)
+    if record.HasField("start_time"):
+        meta["start_time"] = record.start_time.seconds + record.start_time.nanos / 1e9
+    return meta
