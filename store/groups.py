@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -106,9 +106,8 @@ class Group:
 
     @property
     def hash(self) -> int:
-        """A stable number of the group's keys and values (its colour; not Python's ``hash``)."""
-        blob = json.dumps([self.keys, [_text(v) for v in self.values]]).encode()
-        return int.from_bytes(hashlib.blake2b(blob, digest_size=4).digest(), "big")
+        """``id_hash`` of the group's id."""
+        return id_hash(self.id)
 
 
 def group_runs(rows: Sequence[RunRow], keys: Sequence[str]) -> list[Group]:
@@ -123,7 +122,13 @@ def group_runs(rows: Sequence[RunRow], keys: Sequence[str]) -> list[Group]:
 
 
 def is_group_id(s: str) -> bool:
+    """Whether ``s`` is a group's id rather than a run's."""
     return s.startswith(GROUP_ID_PREFIX)
+
+
+def id_hash(group_id: str) -> int:
+    """A stable number of a group's id (its colour): the same in every session and root."""
+    return int.from_bytes(hashlib.blake2b(group_id.encode(), digest_size=4).digest(), "big")
 
 
 # -- a group's summary (the table's row, ``ls --group-by``) -------------------
@@ -165,29 +170,20 @@ def summary_means(rows: Sequence[RunRow]) -> dict[str, float]:
     return out
 
 
-def differing_config(groups: Sequence[Group], rows: Mapping[str, RunRow]) -> dict[str, list[Any]]:
-    """Config keys equal within each group and differing between groups: one value per group."""
-    per_group: list[dict[str, Any]] = []
-    for g in groups:
-        flats = [flatten(rows[i].config) for i in g.run_ids if i in rows]
-        if not flats:
-            per_group.append({})
-            continue
-        same = {
-            k: v
-            for k, v in flats[0].items()
-            if all(k in f and _text(f[k]) == _text(v) for f in flats[1:])
-        }
-        per_group.append(same)
-    keys = sorted(set().union(*per_group)) if per_group else []
-    out: dict[str, list[Any]] = {}
-    for k in keys:
-        if not all(k in p for p in per_group):
-            continue
-        vals = [p[k] for p in per_group]
-        if len({_text(v) for v in vals}) > 1:
-            out[k] = vals
-    return out
+def shared_config(rows: Sequence[RunRow]) -> dict[str, Any]:
+    """The flat config keys every one of ``rows`` has, with the same value (a group's config).
+
+    Compared as groups, the keys that differ are then those equal within
+    each group and differing between groups (seeds drop out).
+    """
+    flats = [flatten(r.config) for r in rows]
+    if not flats:
+        return {}
+    return {
+        k: v
+        for k, v in flats[0].items()
+        if all(k in f and _text(f[k]) == _text(v) for f in flats[1:])
+    }
 
 
 # -- a group's curve -------------------------------------------------------------

@@ -17,9 +17,9 @@ from trackui.store.group_curves import group_series
 from trackui.store.groups import (
     BAND_STD,
     Group,
-    differing_config,
     group_runs,
     parse_keys,
+    shared_config,
     state_counts,
     summary_means,
 )
@@ -222,9 +222,8 @@ def test_group_keys_and_several_at_once(root, write_run) -> None:
     first = [by_id[i] for i in gs[0].run_ids]
     assert state_counts(first) == {"failed": 1, "finished": 1}
     assert summary_means(first)["acc"] == pytest.approx(0.55)
-    diff = differing_config(gs, by_id)
-    assert diff == {"lr": [0.1, 0.01, 0.1], "model/arch": ["cnn", "cnn", "mlp"]}
-    assert "seed" not in diff  # not equal within the first group
+    assert shared_config(first) == {"model/arch": "cnn", "lr": 0.1}  # seeds differ
+    assert shared_config([]) == {}
 
 
 def test_an_empty_group_has_an_empty_curve(root, write_run) -> None:
