@@ -156,3 +156,18 @@ async def test_compare_groups_shows_the_keys_that_differ_between_them(
         panel = screen.query_one(CurvesPanel)
         ids = {s.run_id for s in panel.view.series}
         assert ids == {"group:0.001", "group:0.1"}
+
+
+def test_group_colours_come_from_the_id_and_differ_when_drawn_together() -> None:
+    from trackui.tui.widgets.group_rows import group_colour, with_group_colours
+
+    ids = [f"group:{v}" for v in ("0.1", "0.01", "0.001", "a", "b", "c")]
+    one = with_group_colours({}, ids)
+    other = with_group_colours({}, list(reversed(ids)))
+    assert one == other  # not the order they come in
+    assert len(set(one.values())) == len(ids)  # drawn together: all different
+    alone = {i: with_group_colours({}, [i])[i] for i in ids}
+    assert all(alone[i] == group_colour(i) for i in ids)  # the same colour each time alone
+    # A run drawn beside a group keeps its colour; the group avoids it.
+    runs = with_group_colours({"r1": group_colour(ids[0])}, ["r1", ids[0]])
+    assert runs["r1"] == group_colour(ids[0]) and runs[ids[0]] != runs["r1"]
