@@ -233,15 +233,16 @@ def group_stats(
 ) -> GroupStats:
     """A group's mean, standard deviation, min, max and count per bucket of the grid.
 
-    ``members`` are the members' curves, each smoothed on its full data and
-    bucketed on the same ``n`` buckets of ``grid = (a, b)`` (so that an
-    entry's bucket follows from its x). The grid points are the buckets where
-    at least one member has an entry; there each member's value is that of
-    its latest entry at or before the bucket (carried, as-of), from its first
-    entry to its last: a member that stopped early no longer counts. An entry
-    with no finite value (a gap) stops the member counting from the bucket
-    after its previous entry until its next finite entry. A grid point's x
-    is the largest x of the entries in its bucket.
+    ``members`` are the members' curves as their charts draw them (each
+    smoothed on its full data, then bucketed); the grid is ``n`` buckets of
+    equal width over ``grid = (a, b)``, and each entry of a member falls in
+    the grid bucket of its x. The grid points are the buckets where at least
+    one member has an entry; there each member's value is that of its latest
+    entry at or before the bucket (carried, as-of), from its first entry to
+    its last: a member that stopped early no longer counts. An entry with no
+    finite value (a gap) stops the member counting from the bucket after its
+    previous entry until its next finite entry. A grid point's x is the
+    largest x of the entries in its bucket.
     """
     import numpy as np
 

@@ -157,39 +157,51 @@ def test_members_on_a_time_axis_match_the_reference(root, write_run) -> None:
     assert mm.run_id == groups[0].id
 
 
-def test_long_members_are_bucketed_on_one_grid(root, write_run) -> None:
-    """Members longer than the chart: each bucket's last point, on the group's span."""
+def test_long_members_are_drawn_alone_then_put_on_the_group_grid(root, write_run) -> None:
+    """Members longer than the chart: each bucketed on its own span, entries placed by x."""
     rng = np.random.default_rng(11)
     n, w = 40, 0.9
-    lengths = (1000, 700)
-    runs = []
-    for i, length in enumerate(lengths):
-        runs.append(rng.normal(i, 1.0, length))
-    _members(
-        write_run,
-        root,
-        [(f"r{i}", {"k": 1}, [(s, float(s), float(v)) for s, v in enumerate(vs)]) for i, vs in
-         enumerate(runs)],
-    )  # fmt: skip
+    lengths = (1000, 700, 1000)
+    runs = [rng.normal(i, 1.0, length) for i, length in enumerate(lengths)]
+    spec = [
+        (f"r{i}", {"k": 1}, [(s, float(s), float(v)) for s, v in enumerate(vs)])
+        for i, vs in enumerate(runs)
+    ]
+    _members(write_run, root, spec)
     with _index(root) as ix:
         groups = group_runs(ix.runs(sort="created", descending=False), ["k"])
         (got,) = group_series(ix, groups, ["loss"], smoothing="ema", strength=w, buckets=n)
-    # Alone, each member's first entry is the last step of its first bucket.
-    firsts = [max(s for s in range(len(vs)) if int(s / (len(vs) - 1) * n) == 0) for vs in runs]
-    a, b = min(firsts), max(len(vs) - 1 for vs in runs)
-    sm = [np.array(ref_ema(vs.tolist(), w)) for vs in runs]
-    cols: dict[int, list[tuple[int, float]]] = {}
-    for vs, ss in zip(runs, sm, strict=True):
-        steps = np.arange(a, len(vs))
-        k = np.minimum(((steps - a) / (b - a) * n).astype(int), n - 1)
-        for kk in np.unique(k):
-            last = int(steps[k == kk][-1])
-            cols.setdefault(int(kk), []).append((last, float(ss[last])))
-    ks = sorted(cols)
-    assert np.allclose(got.x, [max(p[0] for p in cols[k]) for k in ks])
-    assert np.allclose(got.mean, [np.mean([p[1] for p in cols[k]]) for k in ks])
-    assert np.array_equal(got.count, [len(cols[k]) for k in ks])
-    assert got.points == sum(length - a for length in lengths)  # the points on the grid
+    # Each member alone: n buckets over its own steps, the last step of each.
+    entries = []
+    for vs in runs:
+        sm = ref_ema(vs.tolist(), w)
+        last = len(vs) - 1
+        own: dict[int, int] = {}
+        for s in range(len(vs)):
+            own[min(int(s / last * n), n - 1)] = s
+        entries.append([(s, sm[s]) for _, s in sorted(own.items())])
+    a = min(e[0][0] for e in entries)
+    b = max(e[-1][0] for e in entries)
+
+    def bk(x: float) -> int:
+        return min(int((x - a) / (b - a) * n), n - 1)
+
+    grid = sorted({bk(x) for es in entries for x, _ in es})
+    xs, means, counts = [], [], []
+    for k in grid:
+        xs.append(max(x for es in entries for x, _ in es if bk(x) == k))
+        vals = []
+        for es in entries:
+            before = [v for x, v in es if bk(x) <= k]
+            if before and k <= bk(es[-1][0]):
+                vals.append(before[-1])
+        means.append(np.mean(vals))
+        counts.append(len(vals))
+    assert np.allclose(got.x, xs)
+    assert np.allclose(got.mean, means)
+    assert np.array_equal(got.count, counts)
+    assert min(counts) == 2 and max(counts) == 3  # the shorter member stops counting
+    assert got.points == sum(lengths)
 
 
 def test_group_keys_and_several_at_once(root, write_run) -> None:
