@@ -67,12 +67,18 @@ def _open_index(root: Path) -> Any:
 
 
 def cmd_ls(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    """``trackui ls [DIR] [--json]``."""
+    """``trackui ls [DIR] [--json] [--group-by KEY]``."""
+    keys = _group_keys(args.group_by)
     ix = _open_index(args.root)
     try:
         rows = ix.runs(args.filter or "", sort="created", descending=False)
     finally:
         ix.close()
+    if keys and rows:
+        from trackui.cli_groups import write_groups
+
+        write_groups(rows, keys, args.json, out)
+        return 0
     if args.json:
         out.write(dumps_json([run_json(r) for r in rows]) + "\n")
         return 0
@@ -95,6 +101,18 @@ def cmd_ls(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     else:
         err.write(f"trackui: no runs in {clean(str(args.root))}\n")
     return 0
+
+
+def _group_keys(specs: list[str] | None) -> tuple[str, ...]:
+    """``--group-by`` values as keys (none: no grouping)."""
+    if not specs:
+        return ()
+    from trackui.store.groups import parse_keys
+
+    try:
+        return parse_keys(specs)
+    except ValueError as e:
+        raise UsageError(f"trackui ls: {e}") from None
 
 
 def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

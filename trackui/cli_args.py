@@ -56,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
         "optimizer/name=adam); terms all hold, or 'or', 'not' and parentheses; "
         "quote values with spaces (the UI's / takes the same language)",
     )
+    ls.add_argument(
+        "--group-by",
+        action="append",
+        default=None,
+        metavar="KEY",
+        help="a row per group of runs equal on KEY (repeat, or KEY,KEY): group, job_type, "
+        "sweep, or a config key (a/b when nested); its size, states and means",
+    )
     show = sub.add_parser(
         "show", prog="trackui show", help="one run: meta, config, summary, metrics"
     )

@@ -101,6 +101,10 @@ class CurvesRequest:
     width: int
     """The panel's width in cells: the query turns it into buckets per chart."""
     x_range: tuple[float, float] | None
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Groups among ``run_ids``: each group's id and its members' ids (``store.groups``)."""
+    band: str = "minmax"
+    """The band drawn around each group's mean (``store.groups.BANDS``)."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from trackui.store.groups import BAND_MINMAX, BANDS
 from trackui.store.layout import CACHE_DIR, PREFS_FILE, SMOOTH_TWEMA, SMOOTHERS, X_STEP
 from trackui.store.writer import write_atomic
 
@@ -34,6 +35,10 @@ class Prefs:
     """Metrics chosen in the picker; empty means "the ones the runs share"."""
     log_metrics: list[str] = field(default_factory=list)
     """Metrics drawn on a log scale."""
+    group_by: list[str] = field(default_factory=list)
+    """Keys the runs are grouped by (``store.groups``); empty: no groups."""
+    band: str = BAND_MINMAX
+    """The band around a group's mean: one of ``store.groups.BANDS``."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Prefs:
@@ -58,6 +63,8 @@ class Prefs:
         if p.smoothing not in SMOOTHERS:
             p.smoothing = SMOOTH_TWEMA
         p.strength = min(0.99, max(0.0, p.strength))
+        if p.band not in BANDS:
+            p.band = BAND_MINMAX
         return p
 
 

@@ -10,6 +10,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.widgets import Header, Static
 
+from trackui.store.diff import diff_runs
 from trackui.store.models import RunRow
 from trackui.tui.chart_settings import ChartSettings
 from trackui.tui.fmt import clean, shorten, update_if_changed
@@ -19,6 +20,7 @@ from trackui.tui.screens.base import StoreScreen
 from trackui.tui.screens.pickers import ChooseOneScreen
 from trackui.tui.widgets.config_diff import ConfigDiff
 from trackui.tui.widgets.curves import CurvesPanel
+from trackui.tui.widgets.group_rows import charted_ids, current_rows
 from trackui.tui.widgets.keys_footer import KeysFooter
 
 
@@ -79,9 +81,8 @@ class CompareScreen(StoreScreen):
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False, description="query diff")
     def _query(self) -> None:
         store = self.store
-        ids = [r.id for r in self.runs]
-        diff = store.index.diff(ids, baseline=self.baseline, all_keys=True)
-        rows = tuple(store.index.run(i) for i in ids)
+        rows = current_rows(store.index, self.runs)  # (groups as they were chosen)
+        diff = diff_runs(rows, self.baseline, all_keys=True)
         self.post_message(DiffQueried(diff, rows))
 
     @on(DiffQueried)
@@ -94,7 +95,7 @@ class CompareScreen(StoreScreen):
         self._set_status(shown)
 
     def concerns(self, changed: frozenset[str]) -> bool:
-        return bool(changed & {r.id for r in self.runs})
+        return bool(changed & charted_ids(self.runs))
 
     def reload(self, changed: frozenset[str]) -> None:
         self._query()

@@ -22,7 +22,9 @@ from trackui.tui.refresher import StoreRefresher
 from trackui.tui.screens.base import StoreScreen
 from trackui.tui.screens.runs_actions import FILTER_HELP, RunsActions
 from trackui.tui.screens.runs_actions import parse_step_range as parse_step_range  # (re-exported)
+from trackui.tui.screens.runs_groups import GROUP_BINDINGS, RunsGroups
 from trackui.tui.widgets.curves import CurvesPanel
+from trackui.tui.widgets.group_rows import charted_ids
 from trackui.tui.widgets.keys_footer import KeysFooter
 from trackui.tui.widgets.run_table import RunTable, column_title
 
@@ -37,7 +39,7 @@ def running_dirs(rows: Iterable[RunRow]) -> frozenset[str]:
     return frozenset(str(r.path) for r in rows if r.state == "running")
 
 
-class RunsScreen(RunsActions, StoreScreen):
+class RunsScreen(RunsGroups, RunsActions, StoreScreen):
     """All runs in the root, filtered and sorted, with curves beside them."""
 
     CSS_PATH = "runs.tcss"
@@ -63,6 +65,7 @@ class RunsScreen(RunsActions, StoreScreen):
         Binding("z", "zoom", "Zoom", show=False),
         Binding("a", "select_all", "Select all", show=False),
         Binding("r", "reload", "Reload", show=False),
+        *GROUP_BINDINGS,
     ]
 
     def __init__(self, settings: ChartSettings, store: StoreRefresher) -> None:
@@ -114,7 +117,7 @@ class RunsScreen(RunsActions, StoreScreen):
                              tuple(sorted(summary_keys)))  # fmt: skip
         self._from_snapshot = True
         columns = self._table_columns()
-        table.show(ordered, columns, self.store.now())
+        table.show(self.grouped(ordered), columns, self.store.now())
         self._set_status()
         self._layout()
         # Something is on screen: the metric load need not wait for the
@@ -150,9 +153,7 @@ class RunsScreen(RunsActions, StoreScreen):
         # No run charted yet (the first load): the curves are asked for once
         # the table's rows are up (``_chart_runs``), so that their query and
         # plotext's import do not hold up the first rows.
-        if panel.runs and (
-            not changed or any(r.id in changed for r in panel.runs) or panel.view is None
-        ):
+        if panel.runs and (not changed or changed & charted_ids(panel.runs) or panel.view is None):
             panel.request_live()
         else:
             panel.read_ahead()  # (the load may have just finished)
@@ -191,7 +192,7 @@ class RunsScreen(RunsActions, StoreScreen):
             rows = sort_rows(rows, table.sort_column, table.sort_descending, now)
         self.view = RunsView(tuple(rows), view.total, view.config_keys, view.summary_keys)
         columns = self._table_columns()
-        table.show(rows, columns, now)
+        table.show(self.grouped(rows), columns, now)
         store.live_dirs = running_dirs(rows)
         return True
 
@@ -272,7 +273,7 @@ class RunsScreen(RunsActions, StoreScreen):
         self._from_snapshot = False
         table = self.query_one(RunTable)
         columns = self._table_columns()
-        table.show(view.rows, columns, self.store.now())
+        table.show(self.grouped(view.rows), columns, self.store.now())
         self.store.live_dirs = running_dirs(view.rows)
         self._set_status()
         self._layout()
@@ -318,7 +319,7 @@ class RunsScreen(RunsActions, StoreScreen):
         """
         table = self.query_one(RunTable)
         if table.selected and self.view is not None:
-            rows = [r for r in self.view.rows if r.id in table.selected]
+            rows = [r for r in table.rows_shown if r.id in table.selected]
             if rows:
                 return rows
         r = table.highlighted
@@ -328,8 +329,9 @@ class RunsScreen(RunsActions, StoreScreen):
         """How many selected runs the filter hides."""
         if self.view is None:
             return 0
-        shown = {r.id for r in self.view.rows}
-        return sum(1 for i in self.query_one(RunTable).selected if i not in shown)
+        table = self.query_one(RunTable)
+        shown = {r.id for r in self.view.rows} | {r.id for r in table.rows_shown}
+        return sum(1 for i in table.selected if i not in shown)
 
     def _chart_runs(self) -> None:
         if self._from_snapshot:

@@ -22,7 +22,9 @@ from trackui.tui.fmt import clean, fmt_number, shorten, update_if_changed
 from trackui.tui.latest import LatestOnly
 from trackui.tui.messages import CurvesQueried, CurvesRequest, CurvesView
 from trackui.tui.refresher import StoreRefresher
-from trackui.tui.widgets.curves_query import MAX_DEFAULT_CHARTS, columns_for, query_curves
+from trackui.tui.widgets.curves_query import MAX_DEFAULT_CHARTS, columns_for
+from trackui.tui.widgets.group_query import query_with_groups
+from trackui.tui.widgets.group_rows import request_groups, with_group_colours
 from trackui.tui.widgets.plot_spec import MONO_MARKERS, PlotSpec, series_digest
 
 if TYPE_CHECKING:
@@ -192,6 +194,8 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             strength=settings.strength,
             width=width,
             x_range=settings.x_range,
+            groups=request_groups(self.runs),
+            band=settings.prefs.band,
         )
         if not force and self.view is not None and self.view.request == req:
             # Same data; display settings (log scale, colours) may differ.
@@ -211,7 +215,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
     @work(thread=True, group="curves", exit_on_error=False, description="query curves")
     def _query(self, req: CurvesRequest) -> None:
         try:
-            self.post_message(CurvesQueried(query_curves(self.store.index, req)))
+            self.post_message(CurvesQueried(query_with_groups(self.store.index, req)))
         finally:
             self.call_later(self._query_done)  # (after the answer: one queue)
 
@@ -273,7 +277,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         settings = self.settings
         req = view.request
         grid = self.query_one(Grid)
-        colours = settings.colours_for(view.run_ids)
+        colours = with_group_colours(settings.colours_for(view.run_ids), view.run_ids)
         markers = {
             rid: (MONO_MARKERS[i % len(MONO_MARKERS)] if self.app.no_color else "hd")
             for i, rid in enumerate(view.run_ids)
@@ -355,7 +359,8 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         if not self.runs:
             update_if_changed(legend, Text("No run highlighted.", style="dim"))
             return
-        colours = self.settings.colours_for(tuple(r.id for r in self.runs))
+        ids = tuple(r.id for r in self.runs)
+        colours = with_group_colours(self.settings.colours_for(ids), ids)
         t = Text(no_wrap=False, overflow="ellipsis")
         for i, r in enumerate(self.runs):
             if i:

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
+from trackui.store.groups import is_group_id
 from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean, shorten
 from trackui.tui.widgets.canvas import Layer, layers_fit, paint_layers, place_layers
@@ -258,8 +259,9 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         few = len(spec.series) <= FAINT_LAYERS_MAX_RUNS
         for s, colour, marker in zip(spec.series, spec.colours, spec.markers, strict=False):
             many = s.points > len(s.x) and len(s.x) > 0
+            band = is_group_id(s.run_id)  # a group's band: always drawn, never a raw curve
             y, raw = scaled(s.y, exponent), scaled(s.raw, exponent)
-            if many and few:
+            if (many and few) or band:
                 # Each column's min and max: points, not lines (lines between
                 # them would cross the whole range and cost far more to draw).
                 # One layer for both: a cell holding a low and a high dot
@@ -269,7 +271,7 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
                 if xs:
                     faint = fade(colour, spec.background, 0.7)
                     layers.append(Layer(xs, ys, marker, faint, lines=False))
-            if spec.show_raw and few and not many:
+            if spec.show_raw and few and not many and not band:
                 faint = fade(colour, spec.background, 0.6)
                 for xs, ys in finite_segments(s.x, raw, log=spec.log):
                     layers.append(Layer(xs, ys, marker, faint, lines=True))

@@ -1,0 +1,70 @@
+"""What a curves panel asks the store for when groups are among its rows.
+
+The members' curves are asked for as runs' curves are (``query_curves``:
+the same metrics, smoothing and buckets, so that they come from the
+index's curve cache), then each group's mean and band is computed on the
+shared grid (``store.group_curves``) and drawn as one series whose
+``lo``/``hi`` are the band.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from trackui.store.group_curves import group_series
+from trackui.store.groups import Group, is_group_id
+from trackui.tui.messages import CurvesRequest, CurvesView
+from trackui.tui.widgets.curves_query import buckets_for, query_curves
+
+if TYPE_CHECKING:
+    from trackui.store.index import Index
+
+
+def query_with_groups(index: Index, req: CurvesRequest) -> CurvesView:
+    """``query_curves``, with each group of ``req.groups`` drawn as its mean and band."""
+    if not req.groups:
+        return query_curves(index, req)
+    plain = tuple(r for r in req.run_ids if not is_group_id(r))
+    members = tuple(dict.fromkeys(m for _, ms in req.groups for m in ms if m not in plain))
+    inner = dataclasses.replace(req, run_ids=plain + members, groups=())
+    view = query_curves(index, inner)
+    series = [s for s in view.series if s.run_id in plain]
+    if view.shown:
+        groups = [Group((), (), ms) for _, ms in req.groups]
+        ids = [gid for gid, _ in req.groups]
+        declared = dict(view.declared_x)
+        x = _x_of(view, req.x)
+        by_x: dict[str, list[str]] = {}
+        for m in view.shown:
+            by_x.setdefault(declared.get(m, x), []).append(m)
+        for gx, metrics in by_x.items():
+            stats = group_series(
+                index,
+                groups,
+                metrics,
+                x=gx,
+                smoothing=req.smoothing,
+                strength=req.strength,
+                buckets=buckets_for(req.width, len(view.shown)),
+                x_range=req.x_range,
+            )
+            for i, st in enumerate(stats):
+                gid = ids[i // len(metrics)]
+                series.append(dataclasses.replace(st.series(req.band), run_id=gid))
+    return CurvesView(
+        run_ids=req.run_ids,
+        metrics=view.metrics,
+        shown=view.shown,
+        series=tuple(series),
+        request=req,
+        declared_x=view.declared_x,
+    )
+
+
+def _x_of(view: CurvesView, x: str) -> str:
+    """The x axis ``query_curves`` charted against when nothing was declared."""
+    from trackui.store.layout import X_AXES, X_STEP
+
+    names = {m.name for m in view.metrics}
+    return x if x in X_AXES or x in names else X_STEP
