@@ -52,8 +52,8 @@ STALL_FACTOR = 10.0
 """A run stalls after this many times its median interval between records..."""
 STALL_MIN_S = 300.0
 """...and never sooner than this (five minutes); ``Watches(stall_min_s=)`` overrides it."""
-TAIL_BYTES = 64 * 1024
-"""How much of a run's history is read when it is first seen."""
+TAIL_BYTES = 16 * 1024
+"""How much of a run's history is read when it is first seen (its last hundred records or so)."""
 INTERVALS_KEPT = 256
 """The median interval is taken over this many recent intervals."""
 
@@ -188,6 +188,11 @@ class Watches:
         builtin = set(BADGES)
         for w in self._runs.values():
             w.active = {a for a in w.active if a in builtin or a in texts}
+
+    @property
+    def live(self) -> bool:
+        """Whether a run says it is running (only then can the clock make a watch fire)."""
+        return any(claims_running(w.info.meta) for w in self._runs.values())
 
     def active(self) -> dict[str, tuple[str, ...]]:
         """Run id -> the rules firing now (not cleared), in a stable order."""

@@ -46,9 +46,15 @@ class WatchesFired(Message):
     """A pass of the watches ended (posted from the worker)."""
 
     def __init__(
-        self, firings: tuple[Firing, ...], active: dict[str, tuple[str, ...]], initial: bool
+        self,
+        firings: tuple[Firing, ...],
+        active: dict[str, tuple[str, ...]],
+        initial: bool,
+        live: bool = True,
     ) -> None:
         super().__init__()
+        self.live = live
+        """Whether a run says it is running (the clock is looked at only then)."""
         self.firings = firings
         self.active = active
         """Run id -> the rules firing now."""
@@ -100,6 +106,8 @@ class WatchService:
         self._dirs: set[str] = set()
         self._tick = False
         self._rules_dirty = False
+        self._live = False
+        """Whether the last pass saw a run that says it is running."""
 
     # -- feeding the worker ------------------------------------------------------
 
@@ -124,7 +132,8 @@ class WatchService:
             self._kick()
 
     def tick(self) -> None:
-        if self._started:
+        """The clock: look for stalls and crashes (while a run says it is running)."""
+        if self._started and self._live:
             self._tick = True
             self._kick()
 
@@ -152,6 +161,7 @@ class WatchService:
         """In the worker: one pass of the watches, handed to the event loop."""
         fired: list[Firing] = []
         active: dict[str, tuple[str, ...]] = {}
+        live = True
         try:
             with self._lock:
                 w = self._watches
@@ -168,14 +178,16 @@ class WatchService:
                 if tick or initial:
                     fired += w.tick()
                 active = w.active()
+                live = w.live
         finally:
-            self._app.post_message(WatchesFired(tuple(fired), active, initial))
+            self._app.post_message(WatchesFired(tuple(fired), active, initial, live))
 
     # -- answers, on the event loop ----------------------------------------------
 
     def took_in(self, event: WatchesFired) -> None:
         """A pass ended: keep its firings, update the badges, notify the new ones."""
         self._busy = False
+        self._live = event.live
         if self._store.closing:
             return
         new = [f for f in event.firings if f.rule != ALERT or f.time >= self.opened_at]
