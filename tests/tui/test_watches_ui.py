@@ -11,6 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Label, OptionList
 from tui_support import settle
 
@@ -101,11 +102,13 @@ async def test_a_stalled_writer_is_badged_after_its_threshold(tmp_path: Path, ap
             await wait_for(pilot, lambda: table.rows_shown[0].steps >= 5)
             rid = table.rows_shown[0].id
             go.write_text("")
-            await wait_for(pilot, lambda: table.badges.get(rid) == "stall", timeout=15)
+            await wait_for(pilot, lambda: table.badges.get(rid) == "stall", timeout=30)
             quiet = time.time() - last_record(root)["t"]
-            assert quiet >= 2.0
-            assert quiet < 2.0 + 2.5  # the threshold, the clock's second, a refresh
-            assert [f.rule for f in app.watches.firings] == ["stall"]
+            assert quiet >= 2.0, quiet
+            assert quiet < 2.0 + 6.0, quiet  # the threshold, the clock's second, a loaded machine
+            # (a loaded machine may pause the writer past 2 s before: a stall that cleared)
+            assert {f.rule for f in app.watches.firings} == {"stall"}
+            assert app.watches.firings[0].value == pytest.approx(quiet, abs=3.0)
     finally:
         proc.kill()
 
