@@ -186,3 +186,42 @@ async def test_a_rule_added_in_the_ui_is_checked_kept_and_fires(
         await settle(pilot)
         assert app.watches.settings.rules == []
         assert app.watches.badges == {}
+
+
+async def test_an_alert_from_a_script_joins_the_list_and_badges_the_run(
+    tmp_path: Path, write_run, app_factory
+) -> None:
+    root = tmp_path / "runs"
+    d = write_run(root, "alrt0001", records=[(0, 1.0, {"loss": 1.0})])
+    app = app_factory(root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.watches.badges == {}
+        line = {"t": time.time(), "title": "loss spiked", "text": "loss 9.1", "level": "WARN"}
+        (d / "alerts.jsonl").write_text(json.dumps(line) + "\n")
+        app.post_message(RunFilesChanged(frozenset({str(d)})))
+        await settle(pilot)
+        assert [(f.rule, f.metric) for f in app.watches.firings] == [("alert", "loss spiked")]
+        assert app.screen.query_one(RunTable).badges == {"alrt0001": "alert"}
+
+
+async def test_rules_given_on_the_command_line_are_watched(
+    tmp_path: Path, write_run, app_factory
+) -> None:
+    from trackui.tui.app import make_app
+
+    root = tmp_path / "runs"
+    write_run(root, "cli00001", records=[(0, 1.0, {"loss": 12.0})])
+    app = make_app(root, watch=False, rules=["loss > 10"])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.watches.badges == {"cli00001": "!"}
+
+
+def test_a_group_row_gets_its_members_badges() -> None:
+    from trackui.tui.widgets.watch_badges import badge_text, group_badge
+
+    badges = {"a": badge_text(["stall"]), "b": badge_text(["nan", "loss > 1"]), "c": ""}
+    assert badges["b"] == "NaN !"
+    assert group_badge(badges, ["a", "b", "c"]) == "NaN stall !"
+    assert group_badge(badges, ["c", "d"]) == ""
