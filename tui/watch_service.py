@@ -195,8 +195,10 @@ class WatchService:
         changed = bool(event.firings) or event.active != self._active
         self._active = event.active
         if event.firings:
-            self.firings[:0] = sorted(event.firings, key=lambda f: f.time, reverse=True)
-            del self.firings[MAX_KEPT:]
+            # (newest first whatever order they were seen in: a run first seen
+            # late brings older records)
+            both = list(event.firings) + self.firings
+            self.firings = sorted(both, key=lambda f: f.time, reverse=True)[:MAX_KEPT]
         if changed:
             ids = set(self._active) | self._alerted
             self.badges = {
