@@ -105,3 +105,15 @@ def test_a_bad_rule_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], r
         assert rc == 2 and out == ""
         assert err.count("\n") == 1 and "--watch" in err, err
     assert not (root / ".trackui" / "watches.json").exists()
+
+
+def test_names_and_values_print_literally(capsys: pytest.CaptureFixture[str], root: Path) -> None:
+    run = trackui.init(project="p", name="[bold]x[/] esc\x1b[31mred\x07", dir=root)
+    run.log({"loss\x1b[2J": float("inf")}, step=3)
+    run.finish()
+    rc = main(["watch", str(root), "--exit-on-alert"])
+    out, err = capsys.readouterr()
+    assert rc == EXIT_ALERT and err == ""
+    assert "\x1b" not in out and "\x07" not in out
+    assert "[bold]x[/] esc\\x1b[31mred\\x07" in out and "loss\\x1b[2J=inf" in out
+    assert out.count("\n") == 1 and "step=3" in out
