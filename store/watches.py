@@ -122,11 +122,24 @@ class _RunWatch:
     alerts_seen: int = 0
     alerts_size: int = -1
     config: dict[str, Any] | None = None
+    files_key: tuple[int, ...] = ()
+    """Size and mtime of ``meta.json`` and ``config.json`` when last read."""
 
     def context(self) -> RunContext:
         if self.config is None:
             self.config = flatten(self.info.config)
         return RunContext({**self.info.meta, "state": self.info.state}, self.config, self.last)
+
+
+def _files_key(run_dir: Path) -> tuple[int, ...]:
+    out: list[int] = []
+    for n in (layout.META, layout.CONFIG):
+        try:
+            st = os.stat(run_dir / n)
+            out += [st.st_mtime_ns, st.st_size]
+        except OSError:
+            out += [-1, -1]
+    return tuple(out)
 
 
 def _tail_offset(path: Path, n: int) -> int:
@@ -231,18 +244,23 @@ class Watches:
 
     def _update_run(self, name: str) -> list[Firing]:
         path = self.root / name
-        info = read_run(path, now=self.now())
-        if info is None:
-            self._runs.pop(name, None)
-            return []
         w = self._runs.get(name)
-        if w is None:
-            w = self._runs[name] = _RunWatch(info)
-            w.offset = _tail_offset(path / layout.HISTORY, self.tail_bytes)
-        else:
-            if info.config != w.info.config:
-                w.config = None
-            w.info = info
+        key = _files_key(path)
+        if w is None or key != w.files_key:
+            # (a live run appends to its history many times a second: its
+            # small files are read again only when they change)
+            info = read_run(path, now=self.now())
+            if info is None:
+                self._runs.pop(name, None)
+                return []
+            if w is None:
+                w = self._runs[name] = _RunWatch(info)
+                w.offset = _tail_offset(path / layout.HISTORY, self.tail_bytes)
+            else:
+                if info.config != w.info.config:
+                    w.config = None
+                w.info = info
+            w.files_key = key
         out = self._read_records(w)
         out += self._check_state(w)
         out += self._read_alerts(w)
