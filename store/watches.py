@@ -297,22 +297,24 @@ class Watches:
         out: list[Firing] = []
         when = t if not math.isnan(t) else self.now()
         nonfinite = w.nonfinite
-        for k, v in metrics.items():
-            if math.isfinite(v):
-                if k in nonfinite:
-                    del nonfinite[k]
-            elif k not in nonfinite:
-                nonfinite[k] = v
-                if NAN not in w.active:
-                    w.active.add(NAN)
-                    out.append(Firing(when, w.info.id, w.info.name, NAN, k, v, step))
-        if not nonfinite:
-            w.active.discard(NAN)
+        if nonfinite or not all(map(math.isfinite, metrics.values())):  # (the rare case)
+            for k, v in metrics.items():
+                if math.isfinite(v):
+                    if k in nonfinite:
+                        del nonfinite[k]
+                elif k not in nonfinite:
+                    nonfinite[k] = v
+                    if NAN not in w.active:
+                        w.active.add(NAN)
+                        out.append(Firing(when, w.info.id, w.info.name, NAN, k, v, step))
+            if not nonfinite:
+                w.active.discard(NAN)
         w.last.update(metrics)
-        if self._by_metric:
+        hit = self._by_metric.keys() & metrics.keys() if self._by_metric else ()
+        if hit:  # (a record whose metrics no rule names costs one set intersection)
             rules: dict[str, Rule] = {}
-            for k in metrics:
-                for r in self._by_metric.get(k, ()):
+            for k in sorted(hit):
+                for r in self._by_metric[k]:
                     rules[r.text] = r
             if rules:
                 ctx = w.context()
