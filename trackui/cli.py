@@ -301,14 +301,14 @@ NEEDS_TERMINAL = (
 def _ui(argv: list[str], out: IO[str], err: IO[str]) -> int:
     args = ui_parser().parse_args(argv)
     root = run_root(args)
-    # Without a terminal (cron, CI, a pipe) the UI would draw escape sequences
-    # into the pipe and wait for keys that never come. (Textual draws on
-    # stderr: `trackui DIR 2>log` would draw into the log.)
     rules: list[str] = []
-    if args.watch:
+    if args.watch:  # (checked before anything starts: a bad rule is one line, exit 2)
         from trackui.cli_watch import check_rules, keep_rules
 
         rules = keep_rules(root, check_rules(args.watch, "trackui"))
+    # Without a terminal (cron, CI, a pipe) the UI would draw escape sequences
+    # into the pipe and wait for keys that never come. (Textual draws on
+    # stderr: `trackui DIR 2>log` would draw into the log.)
     if not all(is_terminal(s) for s in (sys.stdin, out, err)):
         err.write(NEEDS_TERMINAL + "\n")
         return 2
