@@ -1,4 +1,4 @@
-"""The ``trackui`` command: the UI, and ``ls``/``show``/``diff``/``export``/``train``.
+"""The ``trackui`` command: the UI, and ``ls``/``show``/``diff``/``export``/``watch``/``train``.
 
 The contract (docs/cli.md, DESIGN section 5): exit 0 on success, 1 when
 ``diff`` finds differences, 2 for a usage or I/O error with one line on
@@ -319,6 +319,11 @@ NEEDS_TERMINAL = (
 def _ui(argv: list[str], out: IO[str], err: IO[str]) -> int:
     args = ui_parser().parse_args(argv)
     root = run_root(args)
+    rules: list[str] = []
+    if args.watch:  # (checked before anything starts: a bad rule is one line, exit 2)
+        from trackui.cli_watch import check_rules, keep_rules
+
+        rules = keep_rules(root, check_rules(args.watch, "trackui"))
     # Without a terminal (cron, CI, a pipe) the UI would draw escape sequences
     # into the pipe and wait for keys that never come. (Textual draws on
     # stderr: `trackui DIR 2>log` would draw into the log.)
@@ -327,7 +332,7 @@ def _ui(argv: list[str], out: IO[str], err: IO[str]) -> int:
         return 2
     from trackui.tui.app import run_app
 
-    return int(run_app(root, poll=args.poll))
+    return int(run_app(root, poll=args.poll, rules=rules))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -356,6 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         refs = getattr(args, "runs", None) or ([args.run] if getattr(args, "run", None) else [])
         args.root = run_root(args, refs)
+        if args.cmd == "watch":
+            from trackui.cli_watch import cmd_watch
+
+            return cmd_watch(args, out, err)
         cmd = {"ls": cmd_ls, "show": cmd_show, "diff": cmd_diff, "export": cmd_export}[args.cmd]
         return cmd(args, out, err)
     except UsageError as e:

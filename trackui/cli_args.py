@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-SUBCOMMANDS = ("ls", "show", "diff", "export", "train")
+SUBCOMMANDS = ("ls", "show", "diff", "export", "watch", "train")
 
 
 class UsageError(Exception):
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The subcommand parser (the UI form ``trackui [DIR]`` is handled before it)."""
     p = Parser(
         prog="trackui",
-        usage="trackui [DIR] [--poll]  |  trackui {ls,show,diff,export,train} ...",
+        usage="trackui [DIR] [--poll] [--watch RULE]  |  trackui {ls,show,diff,export,watch,train} ...",
         description="Experiment tracking in the terminal. `trackui [DIR]` opens the UI on a "
         "run root (default: $TRACKUI_DIR, else ./trackui-runs); the subcommands answer the "
         "same questions without it.",
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--format", choices=("csv", "parquet", "jsonl"), default=None)
     ex.add_argument("-o", "--output", metavar="FILE", default=None, help="file (default stdout)")
     add_dir(ex, False)
+    add_watch_parser(sub)
     sub.add_parser(
         "train",
         prog="trackui train",
@@ -99,7 +100,36 @@ def ui_parser() -> argparse.ArgumentParser:
     )
     add_dir(p, True)
     p.add_argument("--poll", action="store_true", help="poll for changes (network filesystems)")
+    add_watch_rule(p)
     return p
+
+
+WATCH_RULE_HELP = (
+    "also watch for RULE, in the filter language over metrics (loss>10, "
+    "'val_accuracy<0.5 and step>1000'); kept with the root's rules; repeatable"
+)
+
+
+def add_watch_rule(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--watch", action="append", default=[], metavar="RULE", help=WATCH_RULE_HELP)
+
+
+def add_watch_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``trackui watch [DIR] [--watch RULE ...] [--json] [--exit-on-alert] [--poll]``."""
+    w = sub.add_parser(
+        "watch",
+        prog="trackui watch",
+        help="print each watch that fires (NaN, stalled, crashed or failed runs, your rules)",
+    )
+    add_dir(w, True)
+    add_watch_rule(w)
+    w.add_argument("--json", action="store_true", help="one JSON object per line")
+    w.add_argument(
+        "--exit-on-alert",
+        action="store_true",
+        help="exit 3 after the first firing (those holding at start included)",
+    )
+    w.add_argument("--poll", action="store_true", help="poll for changes (network filesystems)")
 
 
 def run_root(args: argparse.Namespace, refs: Sequence[str] = ()) -> Path:

@@ -43,6 +43,7 @@ from trackui.tui.messages import (
 from trackui.tui.prefs import Prefs
 from trackui.tui.refresher import StoreRefresher
 from trackui.tui.screens.base import StoreScreen
+from trackui.tui.watch_service import WatchesFired, WatchService
 
 if TYPE_CHECKING:
     from trackui.store.index import Index
@@ -73,6 +74,7 @@ class TrackApp(App[int]):
         watch: bool = True,
         poll: bool = False,
         now: Callable[[], float] = time.time,
+        rules: Iterable[str] = (),
     ) -> None:
         super().__init__()
         self.root = root
@@ -83,6 +85,8 @@ class TrackApp(App[int]):
         """The index and its refreshes; handed to every screen."""
         self.alerts = AlertWatcher(self, self.store)
         """Notifies alerts that runs raise while the viewer is open."""
+        self.watches = WatchService(self, self.store, rules)
+        """NaN, stalls, crashes and the user's rules: badges, notifications, the alerts list."""
         self.watcher: RootWatcher | None = None
         self._watch = watch
         self._poll = poll
@@ -137,6 +141,7 @@ class TrackApp(App[int]):
 
         self.settings.changed.subscribe(self, self._settings_changed, immediate=True)
         self.alerts.start()
+        self.watches.start()
         self.push_screen(RunsScreen(self.settings, self.store))
         self.store.load()
         if self._watch:
@@ -182,6 +187,7 @@ class TrackApp(App[int]):
     @on(RunFilesChanged)
     def _files_changed(self, event: RunFilesChanged) -> None:
         self.store.files_changed(event.paths)
+        self.watches.files_changed(event.paths)
 
     @on(WatchError)
     def _watch_error(self, event: WatchError) -> None:
@@ -190,6 +196,10 @@ class TrackApp(App[int]):
     @on(AlertsRead)
     def _alerts_read(self, event: AlertsRead) -> None:
         self.alerts.took_in(event)
+
+    @on(WatchesFired)
+    def _watches_fired(self, event: WatchesFired) -> None:
+        self.watches.took_in(event)
 
     @on(IngestProgress)
     def _ingest_progress(self, event: IngestProgress) -> None:
@@ -233,6 +243,13 @@ class TrackApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_alerts(self) -> None:
+        """List what the watches fired, and the rules."""
+        from trackui.tui.screens.alerts import AlertsScreen
+
+        if not isinstance(self.screen, AlertsScreen):
+            self.push_screen(AlertsScreen(self.settings, self.store, self.watches))
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         settings = self.settings
         yield from super().get_system_commands(screen)
@@ -251,6 +268,7 @@ class TrackApp(App[int]):
                 f"X axis: {x}", "Plot curves against it", lambda x=x: settings.set_x_axis(x)
             )
         yield SystemCommand("Reset zoom", "Show every step", lambda: settings.set_x_range(None))
+        yield SystemCommand("Watches: alerts", "What fired, and the rules (w)", self.action_alerts)
         if isinstance(screen, StoreScreen):
             yield from screen.system_commands()
 
@@ -261,6 +279,7 @@ def make_app(
     watch: bool = True,
     poll: bool = False,
     now: Callable[[], float] = time.time,
+    rules: Iterable[str] = (),
 ) -> TrackApp:
     """Build the app for ``root`` (the CLI, tests and the screenshot script all come here).
 
@@ -269,6 +288,7 @@ def make_app(
         watch: Follow changes on disk (off in tests that post messages themselves).
         poll: Watch by polling (shared filesystems, where inotify sees no remote writes).
         now: The clock, for ages and runtimes.
+        rules: Watch rules to add to the root's own (``--watch``).
 
     Returns:
         The app, not yet running.
@@ -280,7 +300,7 @@ def make_app(
 
         return Index(root, cache=True, now=now)
 
-    return TrackApp(root, open_index=open_index, watch=watch, poll=poll, now=now)
+    return TrackApp(root, open_index=open_index, watch=watch, poll=poll, now=now, rules=rules)
 
 
 def prepare_images() -> None:
@@ -302,7 +322,7 @@ def prepare_images() -> None:
         log.setLevel(level)
 
 
-def run_app(root: Path, *, poll: bool = False) -> int:
+def run_app(root: Path, *, poll: bool = False, rules: Iterable[str] = ()) -> int:
     """Open the UI on ``root``; returns the process exit code.
 
     A root that does not exist yet is watched until a run creates it (so the
@@ -316,7 +336,7 @@ def run_app(root: Path, *, poll: bool = False) -> int:
         print(f"trackui: {root}: not a directory", file=sys.stderr)
         return 2
     try:
-        app = make_app(root, poll=poll)
+        app = make_app(root, poll=poll, rules=rules)
     except Exception as e:
         print(f"trackui: cannot open {root}: {clean(e)}", file=sys.stderr)
         return 2

@@ -34,6 +34,7 @@ def _key_label(b: Binding) -> str:
 
 def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     """``(section, [(keys, what it does)])`` for every screen and widget with bindings."""
+    from trackui.tui.screens.alerts import AlertsScreen
     from trackui.tui.screens.compare import CompareScreen
     from trackui.tui.screens.run_detail import RunDetailScreen
     from trackui.tui.screens.runs import RunsScreen
@@ -64,6 +65,7 @@ def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
         ("Chart (focused with tab)", rows(MetricPlot.BINDINGS)),
         ("Run detail", rows(RunDetailScreen.BINDINGS)),
         ("Compare", rows(CompareScreen.BINDINGS)),
+        ("Alerts (w)", rows(AlertsScreen.BINDINGS)),
     ]
 
 

@@ -102,6 +102,10 @@ class RunsScreen(RunsGroups, RunsActions, StoreScreen):
             self._show_snapshot(self.store.snapshot_rows)
         self.store.progress.subscribe(self, self._progressed, immediate=True)
         self.store.ticked.subscribe(self, self._clock_ticked, immediate=True)
+        watches = getattr(self.app, "watches", None)  # (badges: tui.watch_service)
+        if watches is not None:
+            watches.changed.subscribe(self, lambda _: table.set_badges(watches.badges))
+            table.set_badges(watches.badges)
         self.mark_ready(catch_up=self.store.scanned)
 
     def _show_snapshot(self, rows: list[RunRow]) -> None:

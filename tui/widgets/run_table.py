@@ -20,6 +20,7 @@ from trackui.tui.widgets.run_cells import BASE_COLUMNS as BASE_COLUMNS  # (re-ex
 from trackui.tui.widgets.run_cells import cell_widths, cells, column_title
 from trackui.tui.widgets.run_cells import column_value as column_value  # (re-exported)
 from trackui.tui.widgets.table_lines import Line, crop_line
+from trackui.tui.widgets.watch_badges import badge_width, with_badge
 
 PAD = 1
 """Blank cells on each side of a cell."""
@@ -167,6 +168,8 @@ class RunTable(ScrollView, can_focus=True):
         """Rendered rows (uncropped, unstyled), by row index; dropped when a row changes."""
         self._header_cache: tuple[tuple[object, ...], Line] | None = None
         self._last_highlight: str | None = None
+        self.badges: dict[str, str] = {}
+        """Run id -> the mark of the watches firing on it (``set_badges``)."""
 
     # -- data -------------------------------------------------------------------
 
@@ -246,6 +249,18 @@ class RunTable(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.SelectionChanged(self, frozenset(self.selected)))
 
+    def set_badges(self, badges: dict[str, str]) -> None:
+        """Show the watches' marks (run id -> mark); only the rows whose mark changed are redrawn."""
+        old, self.badges = self.badges, dict(badges)
+        changed = [self._row_of[k] for k in set(old) | set(badges)
+                   if old.get(k) != badges.get(k) and k in self._row_of]  # fmt: skip
+        for i in changed:
+            self._row_widths[i] = self._measure(self.rows_shown[i])
+            self._strips.pop(i, None)
+        if changed and not self._set_widths():
+            for i in changed:
+                self._refresh_row(i)
+
     def cursor_to(self, run_id: str) -> None:
         """Put the cursor on ``run_id`` if it is shown."""
         row = self._row_of.get(run_id)
@@ -255,7 +270,8 @@ class RunTable(ScrollView, can_focus=True):
     def get_row(self, run_id: str) -> list[Text]:
         """The cells of ``run_id``'s row as they are drawn (KeyError if it is not shown)."""
         r = self.rows_shown[self._row_of[run_id]]
-        return cells(r, self.columns_shown, r.id in self.selected, self._now)
+        texts = cells(r, self.columns_shown, r.id in self.selected, self._now)
+        return with_badge(texts, self.columns_shown, self.badges.get(r.id, ""))
 
     def get_cell(self, run_id: str, column: str) -> Text:
         """One cell of ``run_id``'s row (KeyError if either is not shown)."""
@@ -270,7 +286,8 @@ class RunTable(ScrollView, can_focus=True):
         return self._row_of[run_id]
 
     def _measure(self, row: RunRow) -> tuple[int, ...]:
-        return cell_widths(row, self.columns_shown, row.id in self.selected, self._now)
+        widths = cell_widths(row, self.columns_shown, row.id in self.selected, self._now)
+        return badge_width(widths, self.columns_shown, self.badges.get(row.id, ""))
 
     def _titles(self) -> list[str]:
         arrow = " ▼" if self.sort_descending else " ▲"
@@ -331,7 +348,8 @@ class RunTable(ScrollView, can_focus=True):
         strip = self._strips.get(row)
         if strip is None:
             r = self.rows_shown[row]
-            strip = self._line(cells(r, self.columns_shown, r.id in self.selected, self._now))
+            texts = cells(r, self.columns_shown, r.id in self.selected, self._now)
+            strip = self._line(with_badge(texts, self.columns_shown, self.badges.get(r.id, "")))
             self._strips[row] = strip
         return strip
 
