@@ -171,3 +171,24 @@ def test_group_colours_come_from_the_id_and_differ_when_drawn_together() -> None
     # A run drawn beside a group keeps its colour; the group avoids it.
     runs = with_group_colours({"r1": group_colour(ids[0])}, ["r1", ids[0]])
     assert runs["r1"] == group_colour(ids[0]) and runs[ids[0]] != runs["r1"]
+
+
+async def test_a_group_row_shows_the_watches_marks_of_its_members(
+    fixture_root: Path, app_factory
+) -> None:
+    app = app_factory(grouped_by_lr(fixture_root))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        for _ in range(50):  # the watches' first pass runs in a worker
+            if app.watches.badges.get("fail0004"):
+                break
+            await pilot.pause(0.05)
+        assert "fail" in app.watches.badges["fail0004"]  # "unstable", the only run of lr 0.1
+        await settle(pilot)
+        table = app.screen.query_one(RunTable)
+        group = next(r for r in table.rows_shown if r.name == "▸ 0.1 (1)")
+        name = table.get_row(group.id)[table.columns_shown.index("name")].plain
+        assert name.endswith(" fail")
+        app.screen.set_group_by([])  # back to runs: the run's own row has it
+        await settle(pilot)
+        assert table.get_row("fail0004")[table.columns_shown.index("name")].plain.endswith("fail")

@@ -16,11 +16,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from trackui.store.models import RunRow
+from trackui.tui.widgets.group_rows import members_of
 from trackui.tui.widgets.run_cells import BASE_COLUMNS as BASE_COLUMNS  # (re-exported)
 from trackui.tui.widgets.run_cells import cell_widths, cells, column_title
 from trackui.tui.widgets.run_cells import column_value as column_value  # (re-exported)
 from trackui.tui.widgets.table_lines import Line, crop_line
-from trackui.tui.widgets.watch_badges import badge_width, with_badge
+from trackui.tui.widgets.watch_badges import badge_width, group_badge, with_badge
 
 PAD = 1
 """Blank cells on each side of a cell."""
@@ -254,6 +255,10 @@ class RunTable(ScrollView, can_focus=True):
         old, self.badges = self.badges, dict(badges)
         changed = [self._row_of[k] for k in set(old) | set(badges)
                    if old.get(k) != badges.get(k) and k in self._row_of]  # fmt: skip
+        for i, r in enumerate(self.rows_shown):  # a group's row shows its members' marks
+            members = members_of(r)
+            if members and group_badge(old, members) != group_badge(self.badges, members):
+                changed.append(i)
         for i in changed:
             self._row_widths[i] = self._measure(self.rows_shown[i])
             self._strips.pop(i, None)
@@ -271,7 +276,7 @@ class RunTable(ScrollView, can_focus=True):
         """The cells of ``run_id``'s row as they are drawn (KeyError if it is not shown)."""
         r = self.rows_shown[self._row_of[run_id]]
         texts = cells(r, self.columns_shown, r.id in self.selected, self._now)
-        return with_badge(texts, self.columns_shown, self.badges.get(r.id, ""))
+        return with_badge(texts, self.columns_shown, self._badge(r))
 
     def get_cell(self, run_id: str, column: str) -> Text:
         """One cell of ``run_id``'s row (KeyError if either is not shown)."""
@@ -287,7 +292,12 @@ class RunTable(ScrollView, can_focus=True):
 
     def _measure(self, row: RunRow) -> tuple[int, ...]:
         widths = cell_widths(row, self.columns_shown, row.id in self.selected, self._now)
-        return badge_width(widths, self.columns_shown, self.badges.get(row.id, ""))
+        return badge_width(widths, self.columns_shown, self._badge(row))
+
+    def _badge(self, row: RunRow) -> str:
+        """The watches' mark of a row: a run's own, or every mark of a group's members."""
+        members = members_of(row)
+        return group_badge(self.badges, members) if members else self.badges.get(row.id, "")
 
     def _titles(self) -> list[str]:
         arrow = " ▼" if self.sort_descending else " ▲"
@@ -349,7 +359,7 @@ class RunTable(ScrollView, can_focus=True):
         if strip is None:
             r = self.rows_shown[row]
             texts = cells(r, self.columns_shown, r.id in self.selected, self._now)
-            strip = self._line(with_badge(texts, self.columns_shown, self.badges.get(r.id, "")))
+            strip = self._line(with_badge(texts, self.columns_shown, self._badge(r)))
             self._strips[row] = strip
         return strip
 
