@@ -20,6 +20,7 @@ _COLUMNS: dict[str, Callable[[RunRow, float], Any]] = {
     "created": lambda r, now: r.start_time,
     "runtime": lambda r, now: r.runtime_s,
     "project": lambda r, now: f"{r.project or ''}/{r.group or ''}",
+    "step": lambda r, now: r.last_step,
 }
 
 

@@ -30,9 +30,13 @@ BASE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("project", "project/group"),
     ("created", "age"),
     ("runtime", "runtime"),
-    ("steps", "steps"),
+    ("step", "step"),
 )
-"""Fixed columns: key and title."""
+"""Fixed columns: key and title. ``step`` is the run's last step (``_step``, as the
+charts' x axis reads); how many steps were logged is the detail's (``steps``)."""
+
+OTHER_COLUMNS: tuple[tuple[str, str], ...] = (("steps", "steps"),)
+"""Columns a caller may ask for that the table does not show by default."""
 
 SELECT_MARK = "✓"
 NAME_WIDTH = 36
@@ -41,7 +45,7 @@ VALUE_WIDTH = 14
 
 def column_title(key: str) -> str:
     """The header of a column key (``summary:val/acc`` shows as ``val/acc``)."""
-    for k, title in BASE_COLUMNS:
+    for k, title in BASE_COLUMNS + OTHER_COLUMNS:
         if k == key:
             return title
     _, _, name = key.partition(":")
@@ -62,6 +66,8 @@ def column_value(row: RunRow, key: str, now: float) -> Any:
         return row.runtime_s
     if key == "steps":
         return row.steps
+    if key == "step":
+        return row.last_step
     section, _, name = key.partition(":")
     if section == "summary":
         return row.summary.get(name)
@@ -108,6 +114,9 @@ def cell_parts(row: RunRow, columns: Sequence[str], selected: bool, now: float) 
             out.append((fmt_duration(row.runtime_s), "", "right", ""))
         elif key == "steps":
             out.append((str(row.steps), "", "right", ""))
+        elif key == "step":
+            step = "" if row.last_step is None else str(row.last_step)
+            out.append((step, "", "right", ""))
         else:
             v = column_value(row, key, now)
             justify = "right" if isinstance(v, (int, float)) else "left"
