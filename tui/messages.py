@@ -8,7 +8,8 @@ the UI thread that reads it never share mutable state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from textual.message import Message
 
@@ -82,6 +83,10 @@ class RunsView:
     summary_keys: tuple[str, ...]
     error: str | None = None
     """The filter's error, when it did not parse; ``rows`` is then the unfiltered list."""
+    aggregates: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Run id to the values of the aggregate columns shown (``Index.aggregates``)."""
+    metric_names: tuple[str, ...] = ()
+    """Every numeric metric of the root (the column picker offers their aggregates)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,8 @@ class CurvesRequest:
     width: int
     """The panel's width in cells: the query turns it into buckets per chart."""
     x_range: tuple[float, float] | None
+    pinned: tuple[str, ...] = ()
+    """Metrics pinned first (their order)."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,8 @@ class CurvesView:
     declared_x: tuple[tuple[str, str], ...] = ()
     """``(metric, x metric)`` for the metrics drawn against their declared ``step_metric``
     (asked for the step axis) instead of the step."""
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """``shown`` in its sections, in order: ``(section, metrics)`` (``curves_query.chart_sections``)."""
 
 
 class RunsQueried(Message):

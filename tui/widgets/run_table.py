@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -154,6 +154,8 @@ class RunTable(ScrollView, can_focus=True):
         """Column keys, in order."""
         self.selected: set[str] = set()
         """Ids of selected runs (kept when a filter hides them)."""
+        self.values: dict[str, Mapping[str, float]] = {}
+        """Each run's aggregate columns (``Index.aggregates``), by run id."""
         self.sort_column = "created"
         self.sort_descending = True
         self.cursor_row = 0
@@ -181,12 +183,20 @@ class RunTable(ScrollView, can_focus=True):
             return None
         return self.rows_shown[self.cursor_row]
 
-    def show(self, rows: Iterable[RunRow], columns: Sequence[str], now: float) -> None:
-        """Show ``rows`` with ``columns`` (keys), keeping the cursor on the same run."""
+    def show(
+        self,
+        rows: Iterable[RunRow],
+        columns: Sequence[str],
+        now: float,
+        values: Mapping[str, Mapping[str, float]] | None = None,
+    ) -> None:
+        """Show ``rows`` with ``columns`` (keys), keeping the cursor on the same run;
+        ``values``: each run's aggregate columns (``Index.aggregates``)."""
         rows = tuple(rows)
         columns = tuple(columns)
         keep = self.highlighted.id if self.highlighted is not None else None
         self._now = now
+        old_values, self.values = self.values, dict(values or {})
         same_shape = columns == self.columns_shown and len(rows) == len(self.rows_shown)
         if same_shape:
             same_shape = all(a.id == b.id for a, b in zip(rows, self.rows_shown, strict=True))
@@ -196,7 +206,7 @@ class RunTable(ScrollView, can_focus=True):
             changed = [
                 i
                 for i, (a, b) in enumerate(zip(rows, self.rows_shown, strict=True))
-                if a is not b and a != b
+                if (a is not b and a != b) or old_values.get(a.id) != self.values.get(a.id)
             ]
             self.rows_shown = rows
             if not changed:
@@ -231,7 +241,7 @@ class RunTable(ScrollView, can_focus=True):
         new = []
         for r, old in zip(self.rows_shown, self._row_widths, strict=True):
             w = list(old)
-            for i, c in zip(idx, cell_widths(r, keys, False, now), strict=True):
+            for i, c in zip(idx, cell_widths(r, keys, False, now, None), strict=True):
                 w[i] = c
             new.append(tuple(w))
         self._row_widths = new
@@ -255,7 +265,7 @@ class RunTable(ScrollView, can_focus=True):
     def get_row(self, run_id: str) -> list[Text]:
         """The cells of ``run_id``'s row as they are drawn (KeyError if it is not shown)."""
         r = self.rows_shown[self._row_of[run_id]]
-        return cells(r, self.columns_shown, r.id in self.selected, self._now)
+        return cells(r, self.columns_shown, r.id in self.selected, self._now, self.values.get(r.id))
 
     def get_cell(self, run_id: str, column: str) -> Text:
         """One cell of ``run_id``'s row (KeyError if either is not shown)."""
@@ -270,7 +280,9 @@ class RunTable(ScrollView, can_focus=True):
         return self._row_of[run_id]
 
     def _measure(self, row: RunRow) -> tuple[int, ...]:
-        return cell_widths(row, self.columns_shown, row.id in self.selected, self._now)
+        return cell_widths(
+            row, self.columns_shown, row.id in self.selected, self._now, self.values.get(row.id)
+        )
 
     def _titles(self) -> list[str]:
         arrow = " ▼" if self.sort_descending else " ▲"
@@ -331,7 +343,10 @@ class RunTable(ScrollView, can_focus=True):
         strip = self._strips.get(row)
         if strip is None:
             r = self.rows_shown[row]
-            strip = self._line(cells(r, self.columns_shown, r.id in self.selected, self._now))
+            selected = r.id in self.selected
+            strip = self._line(
+                cells(r, self.columns_shown, selected, self._now, self.values.get(r.id))
+            )
             self._strips[row] = strip
         return strip
 
