@@ -122,6 +122,15 @@ def shorten(s: str, width: int) -> str:
     return s if len(s) <= width else s[: max(0, width - 1)] + "…"
 
 
+def shorten_middle(s: str, width: int) -> str:
+    """``s`` cut to ``width`` characters with an ellipsis in the middle when it is longer:
+    names that differ at their end (``grid-lr=0.003,batch_size=64``) stay told apart."""
+    if len(s) <= width or width < 5:
+        return shorten(s, width)
+    head = (width - 1 + 1) // 2
+    return s[:head] + "…" + s[len(s) - (width - 1 - head) :]
+
+
 # -------------------------------------------------------------- formatters
 
 

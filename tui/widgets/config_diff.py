@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 from trackui.store.metric_decl import MAXIMIZE, MINIMIZE, goal_of
 from trackui.store.models import Diff, RunRow, flatten
-from trackui.store.text import delta_text, fit_value
+from trackui.store.text import delta_text, fit_value, shorten_middle
 from trackui.tui.fmt import clean, shorten
 
 CELL_WIDTH = 22
@@ -100,7 +100,7 @@ class ConfigDiff(DataTable[Text]):
         for rid in diff.run_ids:
             rgb = colours.get(rid, (200, 200, 200))
             head = Text("━ ", style=f"rgb({rgb[0]},{rgb[1]},{rgb[2]}) bold")
-            head.append(shorten(clean(names.get(rid, rid)), CELL_WIDTH))
+            head.append(shorten_middle(clean(names.get(rid, rid)), CELL_WIDTH))
             if rid == diff.baseline:
                 head.append(" (base)", style="dim")
             self.add_column(head, key=f"run:{rid}")
