@@ -53,7 +53,7 @@ def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     nav = [
         ("↑ ↓ pgup pgdn home end", "Move in tables and lists"),
         ("← →", "Scroll a wide table"),
-        ("tab, shift+tab", "Move between table, charts and tabs (past the last chart: the table)"),
+        ("tab, shift+tab", "Move between table, charts, tabs (wraps)"),
         ("esc", "From the charts back to the table"),
     ]
     return [

@@ -78,7 +78,7 @@ class FoldLine(Static, can_focus=True):
 
 
 class SectionHeader(FoldLine):
-    """``▾ val  3 charts``: a section's title; folding it hides its charts."""
+    """``▾ val (3)``: a section's title and its number of charts; folding it hides them."""
 
     DEFAULT_CSS = """
     SectionHeader {
@@ -92,11 +92,12 @@ class SectionHeader(FoldLine):
         super().__init__(classes="-folded" if folded else "")
         self.section = section
         self.folded = folded
+        # (Spaces inside a styled run: SVG screenshots drop those that start one.)
         t = Text(no_wrap=True, overflow="ellipsis")
-        t.append(("▸ " if folded else "▾ ") + section_title(section))
-        t.append(f"  {charts} chart{'s' if charts != 1 else ''}", style="dim")
+        t.append(("▸ " if folded else "▾ ") + section_title(section) + " ")
+        t.append(f"({charts})", style="dim")
         if folded:
-            t.append("  folded (enter shows them)", style="dim italic")
+            t.append(" folded: enter shows it", style="dim italic")
         self.update(t)
 
     def fold_message(self) -> FoldRequested:
@@ -112,8 +113,8 @@ class FoldedCharts(FoldLine):
         self.charts = tuple(charts)
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append("▸ folded: ")
-        t.append(", ".join(shorten(clean(c), 40) for c in charts), style="italic")
-        t.append("  (enter shows them)", style="dim")
+        t.append(", ".join(shorten(clean(c), 40) for c in charts) + " ", style="italic")
+        t.append("(enter shows them)", style="dim")
         self.update(t)
 
     def fold_message(self) -> FoldRequested:
