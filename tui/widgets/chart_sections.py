@@ -174,8 +174,8 @@ def focus_key(widget: Widget | None) -> tuple[str, str] | None:
 
 
 def refocus(body: Widget, key: tuple[str, str]) -> Widget | None:
-    """Focus the widget of ``body`` that ``key`` stands for; a chart folded away: its
-    folded line, a chart whose section folded: the section's header. Returns it."""
+    """Focus the widget of ``body`` that ``key`` stands for (a chart folded away: its
+    section's folded line); returns it."""
     lines = list(body.query(FoldLine))
     for w in [*lines, *body.query("MetricPlot")]:
         if focus_key(w) == key:
@@ -184,10 +184,6 @@ def refocus(body: Widget, key: tuple[str, str]) -> Widget | None:
     if key[0] == "chart":
         for w in lines:
             if isinstance(w, FoldedCharts) and key[1] in w.charts:
-                w.focus(scroll_visible=False)
-                return w
-        for w in lines:
-            if isinstance(w, SectionHeader) and w.folded:
                 w.focus(scroll_visible=False)
                 return w
     return None
