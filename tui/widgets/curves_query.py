@@ -24,7 +24,7 @@ EPOCH_NAMES = ("epoch", "epochs", "global_step")
 """Metric names that count progress rather than measure it."""
 
 PINNED = "pinned"
-"""The section of pinned charts (no prefix section's key lacks its ``/``)."""
+"""The section of pinned charts (a prefix's section ends in ``/``: the two never meet)."""
 
 MAX_DEFAULT_CHARTS = 12
 """At most this many charts unless the user picks more: each chart costs a plotext build."""
@@ -81,13 +81,14 @@ def chart_sections(
     (see ``chart_rank``), then by name; ``system/`` last. Within a section:
     by rank, then by name.
     """
-    pins = [p for p in pinned if p in set(names)]
+    have = set(names)
+    pins = [p for p in pinned if p in have]
     ranks = {n: chart_rank(n, metas) for n in names if n not in pins}
     by_section: dict[str, list[str]] = {}
     for n in sorted(ranks, key=lambda n: (ranks[n], n)):
         by_section.setdefault(section_of(n), []).append(n)
 
-    def order(section: str) -> tuple[int, int, str]:
+    def order(section: str) -> tuple[bool, int, int]:
         last = section == SYSTEM_PREFIX
         return (last, 0 if section == "" else 1, min(ranks[n] for n in by_section[section]))
 
