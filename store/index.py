@@ -29,6 +29,7 @@ from typing import Any
 
 from trackui.store import catalogue, layout
 from trackui.store import points as stored
+from trackui.store.aggregates import parse_aggregate_key, run_aggregates
 from trackui.store.curves import Curves
 from trackui.store.db import Opened, cache_paths, cache_unusable, close_db, open_db, reopen
 from trackui.store.diff import diff_runs
@@ -368,6 +369,29 @@ class Index:
     def metrics(self, run_ids: Sequence[str]) -> list[MetricInfo]:
         """Numeric metric names of the runs, with each run's step count."""
         return self._st.metrics(run_ids, self._writes.mnames)
+
+    def aggregates(
+        self, keys: Sequence[str], run_ids: Sequence[str] | None = None
+    ) -> dict[str, dict[str, float]]:
+        """Run id to ``{key: value}`` for aggregate column keys (``best:val_accuracy``,
+        ``mean:loss``: ``store.aggregates``), in one query; other keys are ignored, and a
+        run without a value (no point, or no goal for ``best``) has no entry for it.
+
+        Raises:
+            LookupError: An unknown run id.
+        """
+        st = self._st
+        runs = list(st.runs.values()) if run_ids is None else [st.entry(r) for r in run_ids]
+        if not any(parse_aggregate_key(k) for k in keys) or not runs:
+            return {}
+        self._write_behind()
+        return run_aggregates(
+            self._cur(),
+            keys,
+            {r.rid: r.info.id for r in runs},
+            self._mids,
+            [r.info.meta for r in st.runs.values()],  # (every run's declarations: one goal)
+        )
 
     def keys(self) -> tuple[list[str], list[str]]:
         """``(config flat keys, summary keys)`` over all runs, sorted."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from typing import Any
 
+from trackui.store.aggregates import parse_aggregate_key
 from trackui.store.diff import as_number
 from trackui.store.models import RunRow, flatten
 
@@ -20,6 +21,7 @@ _COLUMNS: dict[str, Callable[[RunRow, float], Any]] = {
     "created": lambda r, now: r.start_time,
     "runtime": lambda r, now: r.runtime_s,
     "project": lambda r, now: f"{r.project or ''}/{r.group or ''}",
+    "step": lambda r, now: r.last_step,
 }
 
 
@@ -52,8 +54,17 @@ def check_sort_column(column: str) -> None:
         )
 
 
-def sort_value(row: RunRow, column: str, now: float) -> Any:
-    """The value ``row`` sorts by in ``column`` (None: it has none; an unknown column has none)."""
+Values = Mapping[str, Mapping[str, Any]]
+"""Run id to ``{column: value}`` for columns a row does not hold (``Index.aggregates``)."""
+
+
+def sort_value(row: RunRow, column: str, now: float, values: Values | None = None) -> Any:
+    """The value ``row`` sorts by in ``column`` (None: it has none; an unknown column has none).
+
+    An aggregate column (``best:val_accuracy``) reads ``values``.
+    """
+    if parse_aggregate_key(column) is not None:
+        return (values or {}).get(row.id, {}).get(column)
     get = _getter(column)
     if get is None:
         return None
@@ -76,16 +87,20 @@ def _rank(v: Any) -> tuple[int, Any]:
 
 
 def sort_rows(
-    rows: Iterable[RunRow], column: str, descending: bool, now: float = 0.0
+    rows: Iterable[RunRow],
+    column: str,
+    descending: bool,
+    now: float = 0.0,
+    values: Values | None = None,
 ) -> list[RunRow]:
     """Rows ordered by ``column``; rows without a value come last whichever the direction.
 
     Rows with equal values keep the order they came in. ``now`` is the clock
-    for columns that depend on it.
+    for columns that depend on it; ``values`` holds the aggregate columns' values.
     """
     have, missing = [], []
     for r in rows:
-        v = sort_value(r, column, now)
+        v = sort_value(r, column, now, values)
         (missing if v is None else have).append((r, v))
     have.sort(key=lambda rv: _rank(rv[1]), reverse=descending)
     return [r for r, _ in have] + [r for r, _ in missing]

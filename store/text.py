@@ -122,6 +122,15 @@ def shorten(s: str, width: int) -> str:
     return s if len(s) <= width else s[: max(0, width - 1)] + "…"
 
 
+def shorten_middle(s: str, width: int) -> str:
+    """``s`` cut to ``width`` characters with an ellipsis in the middle when it is longer:
+    names that differ at their end (``grid-lr=0.003,batch_size=64``) stay told apart."""
+    if len(s) <= width or width < 5:
+        return shorten(s, width)
+    head = (width - 1 + 1) // 2
+    return s[:head] + "…" + s[len(s) - (width - 1 - head) :]
+
+
 # -------------------------------------------------------------- formatters
 
 
@@ -260,11 +269,13 @@ def _compact(v: float | int | Decimal, width: int) -> str | None:
 def fit_value(v: Any, width: int) -> str:
     """``fmt_value(v, missing="None")`` in at most ``width`` characters.
 
-    A number too long for it (a 22-digit int) is shown with fewer significant
-    digits in scientific notation; one that cannot fit even so, and any
-    other text, is cut with ``…``. Never a number with digits silently lost.
+    A number is written without an exponent where that fits (``33122``, not
+    ``3.312e+04``: counts and rates read as counts); one too long for it (a
+    22-digit int) is shown with fewer significant digits in scientific
+    notation; one that cannot fit even so, and any other text, is cut with
+    ``…``. Never a number with digits silently lost.
     """
-    s = fmt_value(v, missing="None")
+    s = fmt_value(v, missing="None", fixed=True)
     if len(s) <= width or not _is_number(v) or not math.isfinite(v):
         return shorten(s, width)
     return _compact(v, width) or shorten(s, width)
@@ -276,7 +287,8 @@ def delta_text(value: Any, base: Any, delta: float | int | None) -> str:
     A float difference that overflowed (both values finite, the delta not)
     is worked out exactly; a long one is shown in scientific notation. Beside
     a value that is not finite, or from a baseline that is not, a delta says
-    nothing the values do not (``inf (+inf)``): there is none.
+    nothing the values do not (``inf (+inf)``): there is none. Without an
+    exponent where it fits (``+29159``).
     """
     for v in (value, base):
         if _is_number(v) and not math.isfinite(v):
@@ -284,7 +296,7 @@ def delta_text(value: Any, base: Any, delta: float | int | None) -> str:
     if isinstance(delta, float) and math.isinf(delta) and _is_number(value) and _is_number(base):
         exact = Decimal(value) - Decimal(base)
         return ("+" if exact > 0 else "") + (_compact(exact, DELTA_WIDTH - 1) or "")
-    s = fmt_delta(delta)
+    s = fmt_delta(delta, fixed=True)
     if len(s) > DELTA_WIDTH and delta is not None and math.isfinite(delta):
         s = ("+" if delta > 0 else "-") + (_compact(abs(delta), DELTA_WIDTH - 1) or "")
     return s

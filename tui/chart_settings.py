@@ -142,6 +142,31 @@ class ChartSettings:
         self.prefs.log_metrics = logs
         self._changed(None)
 
+    def toggle_pin(self, metric: str) -> None:
+        """Pin ``metric``'s chart first (after those pinned before it), or unpin it."""
+        p = self.prefs
+        pinned = metric not in p.pinned
+        p.pinned = [m for m in p.pinned if m != metric] + ([metric] if pinned else [])
+        self._changed(f"Pinned {metric}" if pinned else f"Unpinned {metric}")
+
+    def toggle_fold(self, *, section: str | None = None, chart: str | None = None) -> None:
+        """Fold a chart section to its header (or unfold it), or one chart to its name."""
+        p = self.prefs
+        if section is not None:
+            fs = p.folded_sections
+            p.folded_sections = [s for s in fs if s != section] + (
+                [] if section in fs else [section]
+            )
+        if chart is not None:
+            fc = p.folded_charts
+            p.folded_charts = [c for c in fc if c != chart] + ([] if chart in fc else [chart])
+        self._changed(None)
+
+    def unfold_charts(self, charts: Sequence[str]) -> None:
+        """Show these folded charts again."""
+        self.prefs.folded_charts = [c for c in self.prefs.folded_charts if c not in set(charts)]
+        self._changed(None)
+
     def set_metrics(self, metrics: Sequence[str]) -> None:
         """Chart these metrics (empty: the ones the runs share)."""
         self.prefs.metrics = list(metrics)

@@ -8,7 +8,8 @@ the UI thread that reads it never share mutable state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from textual.message import Message
 
@@ -82,6 +83,10 @@ class RunsView:
     summary_keys: tuple[str, ...]
     error: str | None = None
     """The filter's error, when it did not parse; ``rows`` is then the unfiltered list."""
+    aggregates: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Run id to the values of the aggregate columns shown (``Index.aggregates``)."""
+    metric_names: tuple[str, ...] = ()
+    """Every numeric metric of the root (the column picker offers their aggregates)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,8 @@ class CurvesRequest:
     """Groups among ``run_ids``: each group's id and its members' ids (``store.groups``)."""
     band: str = "minmax"
     """The band drawn around each group's mean (``store.groups.BANDS``)."""
+    pinned: tuple[str, ...] = ()
+    """Metrics pinned first (their order)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,8 @@ class CurvesView:
     declared_x: tuple[tuple[str, str], ...] = ()
     """``(metric, x metric)`` for the metrics drawn against their declared ``step_metric``
     (asked for the step axis) instead of the step."""
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """``shown`` in its sections, in order: ``(section, metrics)`` (``curves_query.chart_sections``)."""
 
 
 class RunsQueried(Message):

@@ -1,4 +1,4 @@
-"""Per-root UI preferences: chosen columns, sort, curve settings.
+"""Per-root UI preferences: chosen columns, sort, curve settings, pinned and folded charts.
 
 They live in ``<root>/.trackui/ui.json`` (``store.layout``) so that each root remembers its own
 columns. A root may be read-only (a shared filesystem, someone else's runs):
@@ -39,6 +39,12 @@ class Prefs:
     """Keys the runs are grouped by (``store.groups``); empty: no groups."""
     band: str = BAND_MINMAX
     """The band around a group's mean: one of ``store.groups.BANDS``."""
+    pinned: list[str] = field(default_factory=list)
+    """Metrics whose charts come first, in the order they were pinned."""
+    folded_sections: list[str] = field(default_factory=list)
+    """Chart sections folded to their header line (``val/``; "" for metrics without a prefix)."""
+    folded_charts: list[str] = field(default_factory=list)
+    """Metrics whose charts are folded to a name on their section's folded line."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Prefs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from textual.app import App, ComposeResult
@@ -10,7 +11,8 @@ from trackui.store.models import RunRow
 from trackui.tui.widgets.run_table import BASE_COLUMNS, RunTable
 
 NOW = 1764072000.0
-COLUMNS = [k for k, _ in BASE_COLUMNS] + ["summary:loss"]
+# (The count of logged steps too: the table shows the last step; a caller may ask for both.)
+COLUMNS = [k for k, _ in BASE_COLUMNS] + ["steps", "summary:loss"]
 
 
 def row(i: int, *, steps: int = 10, loss: float = 1.0, name: str | None = None) -> RunRow:
@@ -175,3 +177,15 @@ def test_measured_widths_match_the_drawn_cells() -> None:
             assert cell_widths(r, columns, selected, NOW) == tuple(
                 c.cell_len for c in cells(r, columns, selected, NOW)
             )
+
+
+def test_step_column_shows_the_last_step_and_sorts_by_it() -> None:
+    from trackui.store.sorting import sort_rows
+    from trackui.tui.widgets.run_cells import cells, column_title
+
+    assert column_title("step") == "step" and column_title("steps") == "steps"
+    rows = [row(0, steps=85), row(1, steps=3)]
+    rows[0] = replace(rows[0], last_step=840)
+    assert [c.plain for c in cells(rows[0], ["step", "steps"], False, NOW)] == ["840", "85"]
+    assert [r.id for r in sort_rows(rows, "step", True)] == ["r00000", "r00001"]
+    assert cells(replace(rows[1], last_step=None), ["step"], False, NOW)[0].plain == ""

@@ -91,3 +91,14 @@ def test_the_module_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_shorten_middle_keeps_both_ends() -> None:
+    from trackui.store.text import shorten_middle
+
+    a = shorten_middle("grid-lr=0.003,batch_size=128", 22)
+    b = shorten_middle("grid-lr=0.003,batch_size=64", 22)
+    assert len(a) == 22 and a.startswith("grid-lr=0.0") and a.endswith("size=128") and "…" in a
+    assert a != b
+    assert shorten_middle("short", 22) == "short"
+    assert shorten_middle("abcdefgh", 4) == "abc…"

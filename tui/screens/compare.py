@@ -75,7 +75,8 @@ class CompareScreen(StoreScreen):
         t.append("all keys" if self.all_keys else "differing keys only")
         if shown is not None:
             t.append(f" ({shown})")
-        t.append("   a: all/differing   b: baseline   escape: back", style="dim")
+        if self.app.size.width >= 110:  # (narrower, the footer says as much, uncut)
+            t.append("   a: all/differing   b: baseline   escape: back", style="dim")
         update_if_changed(self.query_one("#compare-status", Static), t)
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False, description="query diff")

@@ -38,6 +38,7 @@ def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     from trackui.tui.screens.compare import CompareScreen
     from trackui.tui.screens.run_detail import RunDetailScreen
     from trackui.tui.screens.runs import RunsScreen
+    from trackui.tui.widgets.curves import CurvesPanel
     from trackui.tui.widgets.metric_plot import MetricPlot
     from trackui.tui.widgets.run_table import NAV_BINDINGS, RunTable
 
@@ -53,7 +54,8 @@ def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     nav = [
         ("↑ ↓ pgup pgdn home end", "Move in tables and lists"),
         ("← →", "Scroll a wide table"),
-        ("tab, shift+tab", "Move between table, charts and tabs"),
+        ("tab, shift+tab", "Move between table, charts, tabs (wraps)"),
+        ("esc", "From the charts back to the table"),
     ]
     return [
         ("Everywhere", rows(APP_BINDINGS) + nav),
@@ -62,7 +64,12 @@ def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
             rows(RunsScreen.BINDINGS)
             + rows([b for b in RunTable.BINDINGS if b not in NAV_BINDINGS]),
         ),
-        ("Chart (focused with tab)", rows(MetricPlot.BINDINGS)),
+        (
+            "Chart (focused with tab)",
+            rows(MetricPlot.BINDINGS)
+            + rows(CurvesPanel.BINDINGS)
+            + [("enter, space", "On a section's header or folded line: fold or unfold it")],
+        ),
         ("Run detail", rows(RunDetailScreen.BINDINGS)),
         ("Compare", rows(CompareScreen.BINDINGS)),
         ("Alerts (w)", rows(AlertsScreen.BINDINGS)),

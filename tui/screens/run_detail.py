@@ -92,7 +92,8 @@ def overview_text(row: RunRow, text_values: Iterable[tuple[str, str]]) -> Text:
     if row.end_time is not None:
         add("ended", fmt_time(row.end_time))
     add("runtime", fmt_duration(row.runtime_s))
-    add("steps", f"{row.steps}" + (f" (last {row.last_step})" if row.last_step is not None else ""))
+    add("step", "-" if row.last_step is None else str(row.last_step))
+    add("steps logged", str(row.steps))
     add("directory", str(row.path))
     if meta.get("notes"):
         add("notes", meta.get("notes"))

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.widgets import Header, Input, Label, Static
 
+from trackui.store.aggregates import parse_aggregate_key
 from trackui.store.models import RunRow, flatten
 from trackui.store.sorting import sort_rows
 from trackui.tui.chart_settings import ChartSettings
@@ -192,11 +193,16 @@ class RunsScreen(RunsGroups, RunsActions, StoreScreen):
         rows: Sequence[RunRow] = tuple(new.get(r.id, r) for r in view.rows)
         table = self.query_one(RunTable)
         now = store.now()
-        if table.sort_column not in FIXED_COLUMNS:
-            rows = sort_rows(rows, table.sort_column, table.sort_descending, now)
-        self.view = RunsView(tuple(rows), view.total, view.config_keys, view.summary_keys)
         columns = self._table_columns()
-        table.show(self.grouped(rows), columns, now)
+        values = dict(view.aggregates)
+        if any(parse_aggregate_key(c) for c in columns):  # (the changed runs' only)
+            values.update({i: {} for i in changed})
+            values.update(store.index.aggregates(columns, run_ids=tuple(changed)))
+        if table.sort_column not in FIXED_COLUMNS:
+            rows = sort_rows(rows, table.sort_column, table.sort_descending, now, values)
+        self.view = RunsView(tuple(rows), view.total, view.config_keys, view.summary_keys,
+                             aggregates=values)  # fmt: skip
+        table.show(self.grouped(rows), columns, now, values)
         store.live_dirs = running_dirs(rows)
         return True
 
@@ -244,8 +250,11 @@ class RunsScreen(RunsGroups, RunsActions, StoreScreen):
             if rows is None:
                 view = RunsView((), total, tuple(config_keys), tuple(summary_keys), error=error)
             else:
-                ordered = sort_rows(rows, sort, descending, store.now())
-                view = RunsView(tuple(ordered), total, tuple(config_keys), tuple(summary_keys))
+                # The metric columns' aggregates: one query for every run (not one per row).
+                values = store.index.aggregates(self._table_columns())
+                ordered = sort_rows(rows, sort, descending, store.now(), values)
+                view = RunsView(tuple(ordered), total, tuple(config_keys), tuple(summary_keys),
+                                aggregates=values)  # fmt: skip
             self.post_message(RunsQueried(view, key))
         finally:
             self.call_later(self._queries.finished)  # (after the answer: one queue)
@@ -269,6 +278,7 @@ class RunsScreen(RunsGroups, RunsActions, StoreScreen):
                     view.config_keys,
                     view.summary_keys,
                     error=view.error,
+                    aggregates=self.view.aggregates,
                 )
             self._set_status()
             return
@@ -277,7 +287,7 @@ class RunsScreen(RunsGroups, RunsActions, StoreScreen):
         self._from_snapshot = False
         table = self.query_one(RunTable)
         columns = self._table_columns()
-        table.show(self.grouped(view.rows), columns, self.store.now())
+        table.show(self.grouped(view.rows), columns, self.store.now(), view.aggregates)
         self.store.live_dirs = running_dirs(view.rows)
         self._set_status()
         self._layout()
@@ -389,9 +399,13 @@ class RunsScreen(RunsGroups, RunsActions, StoreScreen):
             self.query_one("#filter-bar").display = False
 
     def action_clear(self) -> None:
-        """Escape: leave the filter box, then clear the filter, then the selection."""
+        """Escape: back to the table from the charts or the filter box, then clear the
+        filter, then the selection."""
         filt = self.query_one("#filter", Input)
         table = self.query_one(RunTable)
+        if self.query_one(CurvesPanel).has_focus_within:
+            table.focus()  # (from the charts straight back to the table)
+            return
         if filt.has_focus:
             table.focus()
             if not self.filter_text:

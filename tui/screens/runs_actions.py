@@ -8,11 +8,13 @@ settings, and ask the store again where they change what is shown.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 
+from trackui.store.aggregates import AGGREGATE_KINDS, aggregate_key, parse_aggregate_key
+from trackui.store.metric_decl import MAXIMIZE, MINIMIZE, goal_of
 from trackui.tui.fmt import clean
 from trackui.tui.screens.pickers import ChooseManyScreen, ChooseOneScreen, PromptScreen
 from trackui.tui.widgets.curves import CurvesPanel
@@ -49,6 +51,23 @@ def parse_step_range(text: str) -> tuple[float, float] | None | str:
     if not sep or math.isnan(lo) or math.isnan(hi) or lo >= hi:
         return "Type a range as FROM:TO with FROM below TO."
     return (lo, hi)
+
+
+def metric_column_items(store: StoreRefresher, rows: Sequence[RunRow]) -> list[tuple[str, str]]:
+    """The column picker's metric columns: each metric's best, last, min, max and mean over
+    its logged values (``store.aggregates``); "best" only for a metric whose goal is known."""
+    if not store.scanned or not rows:
+        return []
+    metas = [r.meta for r in rows]
+    out = []
+    for m in store.index.metrics([r.id for r in rows]):
+        goal = goal_of(metas, m.name)
+        for kind in AGGREGATE_KINDS:
+            if kind == "best" and goal is None:
+                continue
+            what = f"best ({'max' if goal == MAXIMIZE else 'min'})" if kind == "best" else kind
+            out.append((aggregate_key(kind, m.name), f"metric   {m.name}  {what}"))
+    return out
 
 
 class RunsActions(_Screen):
@@ -88,8 +107,16 @@ class RunsActions(_Screen):
             table.sort_descending = not table.sort_descending
         else:
             table.sort_column = column
-            # Names read best A-Z; numbers and times best-first.
+            # Names read best A-Z; numbers and times best-first (a metric to bring
+            # down, such as a loss, lowest first).
             table.sort_descending = column not in ("name", "project", "state")
+            agg = parse_aggregate_key(column)
+            metric = (
+                agg[1] if agg else column.partition(":")[2] if column.startswith("summary:") else ""
+            )
+            rows = self.view.rows if self.view is not None else ()
+            if metric and goal_of([r.meta for r in rows], metric) == MINIMIZE:
+                table.sort_descending = False
         self.settings.prefs.sort = table.sort_column
         self.settings.prefs.descending = table.sort_descending
         self.settings.save()
@@ -110,6 +137,7 @@ class RunsActions(_Screen):
             # leave the view's list as the last query found it).
             config_keys, summary_keys = map(tuple, self.store.index.keys())
         items = [(f"summary:{k}", f"summary  {k}") for k in summary_keys]
+        items += metric_column_items(self.store, view.rows)
         items += [(f"config:{k}", f"config   {k}") for k in config_keys]
 
         def done(chosen: list[str] | None) -> None:

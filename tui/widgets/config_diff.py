@@ -7,20 +7,20 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
-from trackui.store.metric_decl import goal_among
+from trackui.store.metric_decl import MAXIMIZE, MINIMIZE, goal_of
 from trackui.store.models import Diff, RunRow, flatten
-from trackui.store.text import delta_text, fit_value
+from trackui.store.text import delta_text, fit_value, shorten_middle
 from trackui.tui.fmt import clean, shorten
 
 CELL_WIDTH = 22
 
 
 def delta_style(delta: str, goal: str | None) -> str:
-    """Green for a better value, red for a worse one, dim when ``goal`` is unknown."""
-    if goal not in ("minimize", "maximize"):
+    """Green for a better value, red for a worse one, dim when ``goal`` is unknown (never by sign)."""
+    if goal not in (MINIMIZE, MAXIMIZE):
         return "dim"
     up = delta.startswith("+")
-    return "green" if up == (goal == "maximize") else "red"
+    return "green" if up == (goal == MAXIMIZE) else "red"
 
 
 def diff_cell(
@@ -37,7 +37,8 @@ def diff_cell(
 
     A run without the key shows ``—``; one whose key holds None (``present``) shows ``None``.
     The delta is green when better and red when worse by the metric's ``goal``
-    (``minimize``/``maximize``), dim when no goal is known (config keys, undeclared metrics).
+    (``minimize``/``maximize``: ``metric_decl.goal_of``), dim when no goal is known
+    (config keys, metrics neither declared nor named for one).
     """
     if value is None and not present:
         return Text("—", style="dim")
@@ -91,9 +92,7 @@ class ConfigDiff(DataTable[Text]):
         }
         by_id = {r.id: r for r in runs}
         metas = [by_id[r].meta for r in (diff.baseline, *diff.run_ids) if r in by_id]
-        goals = {
-            row.key: goal_among(metas, row.key) for row in diff.rows if row.section == "summary"
-        }
+        goals = {row.key: goal_of(metas, row.key) for row in diff.rows if row.section == "summary"}
         cursor = self.cursor_row
         self.clear(columns=True)
         self.add_column(Text(""), key="section")
@@ -101,7 +100,7 @@ class ConfigDiff(DataTable[Text]):
         for rid in diff.run_ids:
             rgb = colours.get(rid, (200, 200, 200))
             head = Text("━ ", style=f"rgb({rgb[0]},{rgb[1]},{rgb[2]}) bold")
-            head.append(shorten(clean(names.get(rid, rid)), CELL_WIDTH))
+            head.append(shorten_middle(clean(names.get(rid, rid)), CELL_WIDTH))
             if rid == diff.baseline:
                 head.append(" (base)", style="dim")
             self.add_column(head, key=f"run:{rid}")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.color import Color
-from textual.containers import Grid, VerticalScroll
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -22,13 +23,23 @@ from trackui.tui.fmt import clean, fmt_number, shorten, update_if_changed
 from trackui.tui.latest import LatestOnly
 from trackui.tui.messages import CurvesQueried, CurvesRequest, CurvesView
 from trackui.tui.refresher import StoreRefresher
+from trackui.tui.widgets.chart_sections import (
+    FoldedCharts,
+    FoldRequested,
+    Layout,
+    SectionHeader,
+    focus_key,
+    refocus,
+    section_body,
+    sections_layout,
+)
 from trackui.tui.widgets.curves_query import MAX_DEFAULT_CHARTS, columns_for
 from trackui.tui.widgets.group_query import query_with_groups
 from trackui.tui.widgets.group_rows import request_groups, with_group_colours
 from trackui.tui.widgets.plot_spec import MONO_MARKERS, PlotSpec, series_digest
 
 if TYPE_CHECKING:
-    from trackui.tui.widgets.metric_plot import MetricPlot
+    pass
 
 LIVE_REDRAW_S = 0.5
 """Live data redraws a panel's charts at most this often."""
@@ -64,12 +75,20 @@ def plot_background(app: App[Any]) -> RGB:
 
 
 class CurvesPanel(ReportsWorkerErrors, Widget):
-    """Charts of the metrics of some runs, one per metric, runs overlaid.
+    """Charts of the metrics of some runs, one per metric, runs overlaid, in sections.
 
     The panel asks the store for its data in a worker and builds or reuses
     one ``MetricPlot`` per metric when the answer arrives. Charts whose data
-    did not change are left alone.
+    did not change are left alone. Charts go in sections by key prefix
+    (``curves_query.chart_sections``), each under a header line when there
+    are several; pinned charts come first; a section or a chart can be
+    folded. The order or the folds changed, the charts are built again.
     """
+
+    BINDINGS = [
+        Binding("p", "pin", "Pin or unpin the chart"),
+        Binding("f", "fold", "Fold the chart (on a header: its section)"),
+    ]
 
     DEFAULT_CSS = """
     CurvesPanel {
@@ -82,6 +101,9 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
     }
     CurvesPanel > VerticalScroll {
         height: 1fr;
+    }
+    CurvesPanel .curves--body {
+        height: auto;
     }
     CurvesPanel Grid {
         grid-size: 1;
@@ -134,11 +156,18 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         """The runs to read ahead, in order (the run table's rows); None: none."""
         self._ahead_key: tuple[object, ...] | None = None
         self._ahead: Any = None
+        self._layout: Layout | None = None
+        """The sections, folds and charts the body was built for."""
+        self._body: Vertical | None = None
+        self._grids: list[Grid] = []
+        self._plots: dict[str, Any] = {}
+        """The body's charts by metric."""
+        self._extra_lines = 0
+        """Header and folded lines between the charts (they take room from them)."""
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="curves--legend")
-        with VerticalScroll(can_focus=False):
-            yield Grid()
+        yield VerticalScroll(can_focus=False)
 
     def on_mount(self) -> None:
         self.settings.changed.subscribe(self, self._settings_changed, immediate=True)
@@ -187,6 +216,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         req = CurvesRequest(
             run_ids=tuple(r.id for r in self.runs),
             chosen=tuple(settings.prefs.metrics) if self.kind == "main" else (),
+            pinned=tuple(settings.prefs.pinned),
             kind=self.kind,
             limit=self.limit,
             x=settings.x_axis,
@@ -276,7 +306,6 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             return
         settings = self.settings
         req = view.request
-        grid = self.query_one(Grid)
         colours = with_group_colours(settings.colours_for(view.run_ids), view.run_ids)
         markers = {
             rid: (MONO_MARKERS[i % len(MONO_MARKERS)] if self.app.no_color else "hd")
@@ -286,7 +315,11 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         # put the first screen up.
         from trackui.tui.widgets.metric_plot import MetricPlot
 
-        existing = {p.metric: p for p in grid.query(MetricPlot)}
+        layout = sections_layout(view.sections or (("", view.shown),), settings.prefs)
+        # The same sections and folds: the charts are reused (kept here, not queried:
+        # a body just built is not mounted yet).
+        rebuild = layout != self._layout or self._body is None
+        existing: dict[str, Any] = {} if rebuild else self._plots
         by_metric: dict[str, list[Any]] = {m: [] for m in view.shown}
         for s in view.series:
             if s.metric in by_metric:
@@ -294,64 +327,113 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         order = {rid: i for i, rid in enumerate(view.run_ids)}
         background = plot_background(self.app)
         declared_x = dict(view.declared_x)
+        plots: dict[str, Any] = {}
         with self.app.batch_update():
-            for metric, plot in existing.items():
-                if metric not in by_metric:
-                    plot.remove()
-            new: list[MetricPlot] = []
-            for metric in view.shown:
-                plot = existing.get(metric)
-                if plot is None:
-                    plot = MetricPlot(metric)
-                    new.append(plot)
-                ss = tuple(sorted(by_metric[metric], key=lambda s: order.get(s.run_id, 0)))
-                plot.show(
-                    PlotSpec(
-                        metric=metric,
-                        series=ss,
-                        colours=tuple(colours[s.run_id] for s in ss),
-                        markers=tuple(markers[s.run_id] for s in ss),
-                        log=settings.is_log(metric),
-                        show_raw=req.smoothing != SMOOTH_NONE,
-                        x_label=x_label(
-                            declared_x.get(metric, req.x),
-                            req.x_range,
-                            declared=metric in declared_x,
-                        ),
-                        x_range=req.x_range,
-                        background=background,
-                        digest=series_digest(ss),
+            for _, _, drawn, _ in layout.sections:
+                for metric in drawn:
+                    plot = existing.get(metric) or MetricPlot(metric)
+                    plots[metric] = plot
+                    ss = tuple(sorted(by_metric[metric], key=lambda s: order.get(s.run_id, 0)))
+                    plot.show(
+                        PlotSpec(
+                            metric=metric,
+                            series=ss,
+                            colours=tuple(colours[s.run_id] for s in ss),
+                            markers=tuple(markers[s.run_id] for s in ss),
+                            log=settings.is_log(metric),
+                            show_raw=req.smoothing != SMOOTH_NONE,
+                            x_label=x_label(
+                                declared_x.get(metric, req.x),
+                                req.x_range,
+                                declared=metric in declared_x,
+                            ),
+                            x_range=req.x_range,
+                            background=background,
+                            digest=series_digest(ss),
+                        )
                     )
-                )
-            if new:
-                grid.mount_all(new)
-            # Keep charts in the order of ``shown`` (a picker change reorders them).
-            self._fit_charts(len(view.shown))
+            if rebuild:
+                self._build_body(layout, plots)
+            self._plots = plots
+            self._fit_charts(plots.values())
         self._update_legend()
 
-    def _fit_charts(self, n: int) -> None:
-        """Spread few charts over the room; many charts get a fixed height and scroll."""
-        cols = columns_for(self.size.width or self.app.size.width, n)
+    def _build_body(self, layout: Layout, plots: dict[str, Widget]) -> None:
+        """Mount the sections' headers, charts and folded lines anew, the focus kept in place."""
+        focus = focus_key(self.screen.focused if self.is_attached else None)
+        old = self._body
+        self._body, self._grids, self._extra_lines = section_body(layout, plots)
+        self._layout = layout
+        self._chart_rows = 0  # (new grids: their rows are set before they are laid out)
+        removed = old.remove() if old is not None else None
+        mounted = self.query_one(VerticalScroll).mount(self._body)
+        if focus is not None:
+            self.call_later(self._refocus, removed, mounted, focus)
+
+    async def _refocus(self, removed: Any, mounted: Any, focus: tuple[str, str]) -> None:
+        """Once the old body is gone and the new one is up: focus what stood where it was."""
+        if removed is not None:
+            await removed
+        await mounted
+        w = refocus(self._body, focus) if self._body is not None else None
+        if w is not None:
+            # (Scrolled to once laid out: before, its place is not known.)
+            self.call_after_refresh(w.scroll_visible, animate=False)
+
+    # -- pins and folds ---------------------------------------------------
+
+    def action_pin(self) -> None:
+        """Pin the focused chart first (for this root), or unpin it."""
+        metric = getattr(self.screen.focused, "metric", None)
+        if isinstance(metric, str):
+            self.settings.toggle_pin(metric)
+
+    def action_fold(self) -> None:
+        """Fold the focused chart (or, on a header or a folded line, what it stands for)."""
+        focused = self.screen.focused
+        if isinstance(focused, (SectionHeader, FoldedCharts)):
+            focused.action_fold()
+            return
+        metric = getattr(focused, "metric", None)
+        if isinstance(metric, str):
+            self.settings.toggle_fold(chart=metric)
+
+    @on(FoldRequested)
+    def _fold_requested(self, event: FoldRequested) -> None:
+        event.stop()
+        if event.section is not None:
+            self.settings.toggle_fold(section=event.section)
+        if event.charts:
+            self.settings.unfold_charts(event.charts)
+
+    def _fit_charts(self, plots: Iterable[Widget] | None = None) -> None:
+        """Spread few charts over the room; many charts get a fixed height and scroll.
+
+        ``plots``: the charts of a body not mounted yet (else those on screen).
+        """
+        layout = self._layout
+        drawn = [len(d) for _, _, d, _ in layout.sections] if layout is not None else [0]
+        cols = columns_for(self.size.width or self.app.size.width, sum(drawn))
         self.set_class(cols == 2, "-two")
         self.set_class(cols == 3, "-three")
-        rows = max(1, -(-n // cols))
-        avail = max(0, (self.size.height or self.app.size.height) - 2)
+        rows = max(1, sum(-(-k // cols) for k in drawn))
+        avail = max(0, (self.size.height or self.app.size.height) - 2 - self._extra_lines)
         # Fill the room when the charts fit at a readable height; else scroll.
         height = max(MIN_CHART_HEIGHT, avail // rows)
         if height * rows > avail:
             height = max(MIN_CHART_HEIGHT, self.chart_height)
-        grid = self.query_one(Grid)
         # Setting a style lays the screen out again: only on a change.
         if self._chart_rows != height:
             self._chart_rows = height
-            grid.styles.grid_rows = str(height)
-        for plot in self.query("MetricPlot"):
+            for grid in self._grids:
+                grid.styles.grid_rows = str(height)
+        for plot in self.query("MetricPlot") if plots is None else plots:
             if plot.styles.height is None or plot.styles.height.value != height:
                 plot.styles.height = height
 
     def on_resize(self) -> None:
         if self.view is not None:
-            self._fit_charts(len(self.view.shown))
+            self._fit_charts()
             self.request()
 
     def _update_legend(self) -> None:

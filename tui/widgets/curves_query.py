@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from trackui.store.layout import X_AXES, X_STEP
-from trackui.store.metric_decl import is_hidden, step_metric
+from trackui.store.metric_decl import declaration, is_hidden, name_goal, step_metric
 from trackui.store.models import MetricInfo
 from trackui.tui.messages import CurvesRequest, CurvesView
 
@@ -23,6 +23,9 @@ SYSTEM_PREFIX = "system/"
 EPOCH_NAMES = ("epoch", "epochs", "global_step")
 """Metric names that count progress rather than measure it."""
 
+PINNED = "pinned"
+"""The section of pinned charts (a prefix's section ends in ``/``: the two never meet)."""
+
 MAX_DEFAULT_CHARTS = 12
 """At most this many charts unless the user picks more: each chart costs a plotext build."""
 
@@ -32,6 +35,8 @@ def default_metrics(
     run_ids: Sequence[str],
     kind: str,
     limit: int | None = MAX_DEFAULT_CHARTS,
+    metas: Sequence[dict[str, Any]] = (),
+    pinned: Sequence[str] = (),
 ) -> list[str]:
     """The metrics to chart when the user has not picked: those every run has.
 
@@ -41,9 +46,55 @@ def default_metrics(
     pool = [m for m in metrics if _kind_ok(m.name, kind)]
     shared = [m.name for m in pool if all(m.steps.get(r, 0) > 0 for r in run_ids)]
     names = shared or [m.name for m in pool if any(m.steps.get(r, 0) > 0 for r in run_ids)]
-    # Epoch counters are x axes more than curves: chart them last.
-    names.sort(key=lambda n: n.rsplit("/", 1)[-1] in EPOCH_NAMES)
+    # (In chart order, so that the limit keeps the charts people look for.)
+    names = [n for _, section in chart_sections(names, metas, pinned) for n in section]
     return names if limit is None else names[:limit]
+
+
+def section_of(name: str) -> str:
+    """The section a metric's chart goes in: its key prefix (``val/``), or "" for none."""
+    head, sep, _ = name.partition("/")
+    return head + sep if sep and head else ""
+
+
+def chart_rank(name: str, metas: Sequence[dict[str, Any]]) -> int:
+    """Where a metric comes in its section: 0 declared with a goal or a summary
+    (``define_metric``), 1 a goal its name implies (``val_accuracy``, ``loss``),
+    2 the rest, 3 epoch counters (x axes more than curves)."""
+    if name.rsplit("/", 1)[-1] in EPOCH_NAMES:
+        return 3
+    for meta in metas:
+        d = declaration(meta, name)
+        if d.get("goal") or d.get("summary"):
+            return 0
+    return 1 if name_goal(name) is not None else 2
+
+
+def chart_sections(
+    names: Sequence[str], metas: Sequence[dict[str, Any]], pinned: Sequence[str] = ()
+) -> list[tuple[str, list[str]]]:
+    """The charts of ``names`` in sections, in the order they are drawn.
+
+    Pinned charts first (``PINNED``, in the order they were pinned); then the
+    metrics without a prefix (section ""); then each prefix's section
+    (``train/``, ``val/``), the one holding the better-ranked metric first
+    (see ``chart_rank``), then by name; ``system/`` last. Within a section:
+    by rank, then by name.
+    """
+    have = set(names)
+    pins = [p for p in pinned if p in have]
+    ranks = {n: chart_rank(n, metas) for n in names if n not in pins}
+    by_section: dict[str, list[str]] = {}
+    for n in sorted(ranks, key=lambda n: (ranks[n], n)):
+        by_section.setdefault(section_of(n), []).append(n)
+
+    def order(section: str) -> tuple[bool, int, int]:
+        last = section == SYSTEM_PREFIX
+        return (last, 0 if section == "" else 1, min(ranks[n] for n in by_section[section]))
+
+    out = [(PINNED, pins)] if pins else []
+    out += [(s, by_section[s]) for s in sorted(by_section, key=lambda s: (*order(s), s))]
+    return out
 
 
 def _kind_ok(name: str, kind: str) -> bool:
@@ -81,7 +132,9 @@ def query_curves(index: Index, req: CurvesRequest) -> CurvesView:
     else:
         # Metrics declared hidden (``define_metric(hidden=True)``) chart only when picked.
         visible = [m for m in metrics if not any(is_hidden(meta, m.name) for meta in metas)]
-        shown = default_metrics(visible, req.run_ids, req.kind, req.limit)
+        shown = default_metrics(visible, req.run_ids, req.kind, req.limit, metas, req.pinned)
+    sections = chart_sections(shown, metas, req.pinned)
+    shown = [m for _, section in sections for m in section]
     series: list[Any] = []
     declared: dict[str, str] = {}
     if shown:
@@ -108,6 +161,7 @@ def query_curves(index: Index, req: CurvesRequest) -> CurvesView:
         series=tuple(series),
         request=req,
         declared_x=tuple(declared.items()),
+        sections=tuple((title, tuple(ms)) for title, ms in sections),
     )
 
 

@@ -52,14 +52,7 @@ def query_with_groups(index: Index, req: CurvesRequest) -> CurvesView:
             for i, st in enumerate(stats):
                 gid = ids[i // len(metrics)]
                 series.append(dataclasses.replace(st.series(req.band), run_id=gid))
-    return CurvesView(
-        run_ids=req.run_ids,
-        metrics=view.metrics,
-        shown=view.shown,
-        series=tuple(series),
-        request=req,
-        declared_x=view.declared_x,
-    )
+    return dataclasses.replace(view, run_ids=req.run_ids, series=tuple(series), request=req)
 
 
 def _x_of(view: CurvesView, x: str) -> str:

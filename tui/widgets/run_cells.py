@@ -6,12 +6,13 @@ screen sorts by ``column_value``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
 
+from trackui.store.aggregates import parse_aggregate_key
 from trackui.store.models import RunRow, flatten
 from trackui.store.text import fit_value
 from trackui.tui.fmt import (
@@ -30,9 +31,13 @@ BASE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("project", "project/group"),
     ("created", "age"),
     ("runtime", "runtime"),
-    ("steps", "steps"),
+    ("step", "step"),
 )
-"""Fixed columns: key and title."""
+"""Fixed columns: key and title. ``step`` is the run's last step (``_step``, as the
+charts' x axis reads); how many steps were logged is the detail's (``steps``)."""
+
+OTHER_COLUMNS: tuple[tuple[str, str], ...] = (("steps", "steps"),)
+"""Columns a caller may ask for that the table does not show by default."""
 
 SELECT_MARK = "✓"
 NAME_WIDTH = 36
@@ -40,16 +45,24 @@ VALUE_WIDTH = 14
 
 
 def column_title(key: str) -> str:
-    """The header of a column key (``summary:val/acc`` shows as ``val/acc``)."""
-    for k, title in BASE_COLUMNS:
+    """The header of a column key (``summary:val/acc`` shows as ``val/acc``, ``best:val/acc``
+    as ``best val/acc``)."""
+    for k, title in BASE_COLUMNS + OTHER_COLUMNS:
         if k == key:
             return title
+    agg = parse_aggregate_key(key)
+    if agg is not None:
+        return f"{agg[0]} " + shorten(clean(agg[1]), VALUE_WIDTH)
     _, _, name = key.partition(":")
     return shorten(clean(name), VALUE_WIDTH)
 
 
-def column_value(row: RunRow, key: str, now: float) -> Any:
-    """The value a column sorts by."""
+def column_value(
+    row: RunRow, key: str, now: float, values: Mapping[str, float] | None = None
+) -> Any:
+    """The value a column sorts by (an aggregate column's from ``values``: ``Index.aggregates``)."""
+    if parse_aggregate_key(key) is not None:
+        return (values or {}).get(key)
     if key == "state":
         return row.state
     if key == "name":
@@ -62,6 +75,8 @@ def column_value(row: RunRow, key: str, now: float) -> Any:
         return row.runtime_s
     if key == "steps":
         return row.steps
+    if key == "step":
+        return row.last_step
     section, _, name = key.partition(":")
     if section == "summary":
         return row.summary.get(name)
@@ -72,6 +87,8 @@ def column_value(row: RunRow, key: str, now: float) -> Any:
 
 def _holds(row: RunRow, key: str) -> bool:
     """Whether the run has the column's key at all (its value may be None)."""
+    if parse_aggregate_key(key) is not None:
+        return False
     section, _, name = key.partition(":")
     if section == "summary":
         return name in row.summary
@@ -84,8 +101,15 @@ Cell = tuple[str, str, str, str]
 """A cell as plain parts: text, style, justification, and a warning mark."""
 
 
-def cell_parts(row: RunRow, columns: Sequence[str], selected: bool, now: float) -> list[Cell]:
-    """The cells of one row as plain strings (every one already cleaned)."""
+def cell_parts(
+    row: RunRow,
+    columns: Sequence[str],
+    selected: bool,
+    now: float,
+    values: Mapping[str, float] | None = None,
+) -> list[Cell]:
+    """The cells of one row as plain strings (every one already cleaned); ``values``:
+    the run's aggregate columns."""
     out: list[Cell] = []
     for key in columns:
         if key == "sel":
@@ -108,8 +132,11 @@ def cell_parts(row: RunRow, columns: Sequence[str], selected: bool, now: float) 
             out.append((fmt_duration(row.runtime_s), "", "right", ""))
         elif key == "steps":
             out.append((str(row.steps), "", "right", ""))
+        elif key == "step":
+            step = "" if row.last_step is None else str(row.last_step)
+            out.append((step, "", "right", ""))
         else:
-            v = column_value(row, key, now)
+            v = column_value(row, key, now, values)
             justify = "right" if isinstance(v, (int, float)) else "left"
             # A key that holds None reads "None"; a missing key shows nothing.
             text = fit_value(v, VALUE_WIDTH) if v is not None or _holds(row, key) else ""
@@ -117,15 +144,28 @@ def cell_parts(row: RunRow, columns: Sequence[str], selected: bool, now: float) 
     return out
 
 
-def cell_widths(row: RunRow, columns: Sequence[str], selected: bool, now: float) -> tuple[int, ...]:
+def cell_widths(
+    row: RunRow,
+    columns: Sequence[str],
+    selected: bool,
+    now: float,
+    values: Mapping[str, float] | None = None,
+) -> tuple[int, ...]:
     """The width of each cell of one row, without building its ``Text``."""
-    return tuple(cell_len(t + m) for t, _, _, m in cell_parts(row, columns, selected, now))
+    parts = cell_parts(row, columns, selected, now, values)
+    return tuple(cell_len(t + m) for t, _, _, m in parts)
 
 
-def cells(row: RunRow, columns: Sequence[str], selected: bool, now: float) -> list[Text]:
+def cells(
+    row: RunRow,
+    columns: Sequence[str],
+    selected: bool,
+    now: float,
+    values: Mapping[str, float] | None = None,
+) -> list[Text]:
     """The cells of one row, each a literal ``Text``."""
     out: list[Text] = []
-    for text, style, justify, mark in cell_parts(row, columns, selected, now):
+    for text, style, justify, mark in cell_parts(row, columns, selected, now, values):
         t = Text(text, style=style, justify=justify, no_wrap=True)  # type: ignore[arg-type]
         if mark:
             t.append(mark, style="yellow")

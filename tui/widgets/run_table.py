@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -156,6 +156,8 @@ class RunTable(ScrollView, can_focus=True):
         """Column keys, in order."""
         self.selected: set[str] = set()
         """Ids of selected runs (kept when a filter hides them)."""
+        self.values: dict[str, Mapping[str, float]] = {}
+        """Each run's aggregate columns (``Index.aggregates``), by run id."""
         self.sort_column = "created"
         self.sort_descending = True
         self.cursor_row = 0
@@ -185,12 +187,20 @@ class RunTable(ScrollView, can_focus=True):
             return None
         return self.rows_shown[self.cursor_row]
 
-    def show(self, rows: Iterable[RunRow], columns: Sequence[str], now: float) -> None:
-        """Show ``rows`` with ``columns`` (keys), keeping the cursor on the same run."""
+    def show(
+        self,
+        rows: Iterable[RunRow],
+        columns: Sequence[str],
+        now: float,
+        values: Mapping[str, Mapping[str, float]] | None = None,
+    ) -> None:
+        """Show ``rows`` with ``columns`` (keys), keeping the cursor on the same run;
+        ``values``: each run's aggregate columns (``Index.aggregates``)."""
         rows = tuple(rows)
         columns = tuple(columns)
         keep = self.highlighted.id if self.highlighted is not None else None
         self._now = now
+        old_values, self.values = self.values, dict(values or {})
         same_shape = columns == self.columns_shown and len(rows) == len(self.rows_shown)
         if same_shape:
             same_shape = all(a.id == b.id for a, b in zip(rows, self.rows_shown, strict=True))
@@ -200,7 +210,7 @@ class RunTable(ScrollView, can_focus=True):
             changed = [
                 i
                 for i, (a, b) in enumerate(zip(rows, self.rows_shown, strict=True))
-                if a is not b and a != b
+                if (a is not b and a != b) or old_values.get(a.id) != self.values.get(a.id)
             ]
             self.rows_shown = rows
             if not changed:
@@ -235,7 +245,7 @@ class RunTable(ScrollView, can_focus=True):
         new = []
         for r, old in zip(self.rows_shown, self._row_widths, strict=True):
             w = list(old)
-            for i, c in zip(idx, cell_widths(r, keys, False, now), strict=True):
+            for i, c in zip(idx, cell_widths(r, keys, False, now, None), strict=True):
                 w[i] = c
             new.append(tuple(w))
         self._row_widths = new
@@ -275,7 +285,9 @@ class RunTable(ScrollView, can_focus=True):
     def get_row(self, run_id: str) -> list[Text]:
         """The cells of ``run_id``'s row as they are drawn (KeyError if it is not shown)."""
         r = self.rows_shown[self._row_of[run_id]]
-        texts = cells(r, self.columns_shown, r.id in self.selected, self._now)
+        texts = cells(
+            r, self.columns_shown, r.id in self.selected, self._now, self.values.get(r.id)
+        )
         return with_badge(texts, self.columns_shown, self._badge(r))
 
     def get_cell(self, run_id: str, column: str) -> Text:
@@ -291,7 +303,9 @@ class RunTable(ScrollView, can_focus=True):
         return self._row_of[run_id]
 
     def _measure(self, row: RunRow) -> tuple[int, ...]:
-        widths = cell_widths(row, self.columns_shown, row.id in self.selected, self._now)
+        widths = cell_widths(
+            row, self.columns_shown, row.id in self.selected, self._now, self.values.get(row.id)
+        )
         return badge_width(widths, self.columns_shown, self._badge(row))
 
     def _badge(self, row: RunRow) -> str:
@@ -358,7 +372,8 @@ class RunTable(ScrollView, can_focus=True):
         strip = self._strips.get(row)
         if strip is None:
             r = self.rows_shown[row]
-            texts = cells(r, self.columns_shown, r.id in self.selected, self._now)
+            selected = r.id in self.selected
+            texts = cells(r, self.columns_shown, selected, self._now, self.values.get(r.id))
             strip = self._line(with_badge(texts, self.columns_shown, self._badge(r)))
             self._strips[row] = strip
         return strip
