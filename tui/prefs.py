@@ -34,6 +34,8 @@ class Prefs:
     """Metrics chosen in the picker; empty means "the ones the runs share"."""
     log_metrics: list[str] = field(default_factory=list)
     """Metrics drawn on a log scale."""
+    chart_dots: str = "auto"
+    """How finely curves are drawn: ``auto``, ``braille``, ``quadrant`` or ``ascii``."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Prefs:

@@ -128,8 +128,9 @@ class DotGrid:
         hit = np.flatnonzero(mine)
         self.mask[hit] = mine[hit]
         self.owner[hit] = layer
-        for c in hit.tolist():
-            self.chars.pop(c, None)
+        if self.chars:
+            for c in hit.tolist():
+                self.chars.pop(c, None)
         return layer
 
     def line(self, xd: np.ndarray, yd: np.ndarray, char: str | None = None) -> int:

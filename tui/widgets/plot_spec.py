@@ -1,7 +1,7 @@
 """What a chart draws, without drawing it: the spec, its digest, colours, gaps.
 
-Kept apart from ``metric_plot`` (which brings in plotext) so that the first
-screen can be laid out before any chart library is imported.
+Kept apart from the drawing (which brings in NumPy and the dot grid) so that
+the first screen can be laid out before any of it is imported.
 """
 
 from __future__ import annotations
@@ -33,11 +33,15 @@ class PlotSpec:
     colours: tuple[RGB, ...] = ()
     """One colour per series."""
     markers: tuple[str, ...] = ()
-    """One plotext marker per series."""
+    """One marker per series: ``hd`` draws on the dot grid, a character marks every cell."""
+    kinds: tuple[str, ...] = ()
+    """How each series is drawn: ``line`` (the default), ``points`` or ``bars``."""
     log: bool = False
     show_raw: bool = True
     """Draw the raw curve faintly behind the smoothed one."""
     x_label: str = "step"
+    x_axis: str = "step"
+    """What x is: ``step``, ``relative`` (durations), ``wall`` (clock times) or a metric."""
     x_range: tuple[float, float] | None = None
     background: RGB = (0, 0, 0)
     """What faint colours fade towards."""
@@ -51,9 +55,11 @@ class PlotSpec:
             self.metric,
             self.colours,
             self.markers,
+            self.kinds,
             self.log,
             self.show_raw,
             self.x_label,
+            self.x_axis,
             self.x_range,
             self.background,
             self.loading,
@@ -88,8 +94,8 @@ def finite_segments(
 ) -> list[tuple[list[float], list[float]]]:
     """Runs of consecutive drawable points, so that NaN and ±inf become gaps.
 
-    plotext cannot draw NaN or inf (it raises), and a log axis cannot take
-    values at or below zero; those points split the curve instead.
+    NaN and inf cannot be drawn, and a log axis cannot take values at or
+    below zero; those points split the curve instead.
     """
     import numpy as np
 
@@ -130,22 +136,20 @@ def finite_points(
     return out_x, out_y
 
 
-LINEAR_ABS_MAX = 1e8
-"""Beyond this, a linear axis's tick labels run long (``100000000000000000000.0``),
+LINEAR_ABS_MAX = 1e18
+"""Beyond this, a linear axis's labels run past the SI suffixes (``P`` is ``1e15``),
 and near ``1e308`` its range arithmetic (``hi - lo``) overflows to inf."""
-LINEAR_ABS_MIN = 1e-4
-"""Below this (and above zero), its tick labels lose the digits that differ,
-and near ``1e-308`` its spans underflow to nothing."""
-LOG_TICK_MAX = 1e6
-"""On a log axis, decades are labelled ``1e+N`` beyond this (and below ``LINEAR_ABS_MIN``)."""
+LINEAR_ABS_MIN = 1e-9
+"""Below this (and above zero), tick labels grow long exponents, and near
+``1e-308`` spans underflow to nothing."""
 
 
 def y_exponent(series: Sequence[Series], *, log: bool = False) -> int:
     """The power of ten the y values of ``series`` are divided by for a linear axis (0: none).
 
     A curve spanning ``-1e308..1e308`` has a range of inf, one of ``1e-320``
-    a range plotext divides by zero, and a curve of ``1e12`` tick labels
-    wider than the chart: such values are drawn in units of ``1e±N`` (the
+    a range that divides to nothing, and a curve of ``1e20`` tick labels
+    beyond the SI suffixes: such values are drawn in units of ``1e±N`` (the
     chart's title says so), the rest as they are. A log axis works on
     exponents already and needs none.
     """
@@ -165,27 +169,6 @@ def y_exponent(series: Sequence[Series], *, log: bool = False) -> int:
     if top == 0.0 or LINEAR_ABS_MIN <= top < LINEAR_ABS_MAX:
         return 0
     return math.floor(math.log10(top))
-
-
-def log_ticks(lo: float, hi: float, height: int) -> tuple[list[float], list[str]] | None:
-    """Decade ticks labelled ``1e+N`` for a log axis from ``lo`` to ``hi`` (both above zero).
-
-    None where plotext's own labels read well (values between ``1e-4`` and
-    ``1e6``); plotext writes ``1e308`` out in full, wider than any chart.
-    """
-    import math
-
-    if not (0 < lo <= hi) or (lo >= LINEAR_ABS_MIN and hi <= LOG_TICK_MAX):
-        return None
-    first = max(-323, math.ceil(math.log10(lo)))
-    last = min(308, math.floor(math.log10(hi)))
-    if first > last:  # no decade inside: the ends
-        ends = sorted({lo, hi})
-        return ends, [f"{v:.3g}" for v in ends]
-    room = max(2, (height - 4) // 2)
-    step = max(1, math.ceil((last - first + 1) / room))
-    exps = list(range(first, last + 1, step))
-    return [10.0**k for k in exps], [f"1e{k:+d}" for k in exps]
 
 
 def scaled(a: np.ndarray, exponent: int) -> np.ndarray:
