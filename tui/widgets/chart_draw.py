@@ -180,6 +180,7 @@ def draw_chart(
     no_color: bool = False,
 ) -> ChartPicture:
     """``spec`` drawn at ``width`` x ``height`` cells (always exactly that many)."""
+    mode = mode if mode in FACTORS else BRAILLE
     colours = colours or ChartColours(background=spec.background)
     st = ChartStyles(colours, no_color)
     frame = ChartFrame()

@@ -317,6 +317,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
                         x_axis=declared_x.get(metric, req.x),
                         x_range=req.x_range,
                         background=background,
+                        dots=settings.dots_mode(),
                         digest=series_digest(ss),
                     )
                 )

@@ -17,7 +17,6 @@ from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean
 from trackui.tui.widgets.chart_cursor import cursor_strip, readout_strip
 from trackui.tui.widgets.chart_draw import ChartColours, ChartFrame, draw_chart
-from trackui.tui.widgets.dots import BRAILLE
 from trackui.tui.widgets.plot_spec import PlotSpec
 
 _DRAWING = threading.Lock()
@@ -68,6 +67,17 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
             self.plot = plot
             self.metric = metric
             self.log = log
+
+        @property
+        def control(self) -> MetricPlot:
+            return self.plot
+
+    class DotsCycled(Message):
+        """The user asked for the charts' next resolution (the screen's settings change it)."""
+
+        def __init__(self, plot: MetricPlot) -> None:
+            super().__init__()
+            self.plot = plot
 
         @property
         def control(self) -> MetricPlot:
@@ -181,27 +191,13 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
             self.size.width,
             self.size.height,
             self.app.theme,
-            self.dots_mode(),
             self.app.no_color,
             *self.spec.key(),
         )
 
-    def dots_mode(self) -> str:
-        """The resolution charts are drawn at (the app's chart settings; braille without them)."""
-        settings = getattr(self.app, "settings", None)
-        return settings.dots_mode() if settings is not None else BRAILLE
-
-    def on_mount(self) -> None:
-        settings = getattr(self.app, "settings", None)
-        if settings is not None:
-            # A change of resolution redraws every chart (their specs are unchanged).
-            settings.changed.subscribe(self, lambda _change: self.refresh(), immediate=True)
-
     def action_cycle_dots(self) -> None:
-        """Switch the charts to the next resolution: braille, quadrant blocks, ASCII, automatic."""
-        settings = getattr(self.app, "settings", None)
-        if settings is not None:
-            settings.cycle_dots()
+        """Ask for the next resolution for every chart: auto, braille, quadrant blocks, ASCII."""
+        self.post_message(self.DotsCycled(self))
 
     def render_line(self, y: int) -> Strip:
         # The line API: the picture arrives as ready strips from the drawing
@@ -233,9 +229,9 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
                     spec,
                     width,
                     height,
-                    mode=str(key[3]),
+                    mode=spec.dots,
                     colours=self._colours(),
-                    no_color=bool(key[4]),
+                    no_color=bool(key[3]),
                 )
                 strips, frame = picture.strips, picture.frame
                 self.builds += 1
@@ -285,7 +281,7 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
             self.spec,
             width,
             height,
-            mode=self.dots_mode(),
+            mode=self.spec.dots,
             colours=self._colours(),
             no_color=self.app.no_color,
         )

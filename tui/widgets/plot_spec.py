@@ -46,6 +46,8 @@ class PlotSpec:
     background: RGB = (0, 0, 0)
     """What faint colours fade towards."""
     loading: bool = False
+    dots: str = "braille"
+    """The resolution: ``braille``, ``quadrant`` or ``ascii`` (``tui.widgets.dots``)."""
     digest: int = field(default=0)
     """A hash of the data, so that equal specs compare equal cheaply."""
 
@@ -63,6 +65,7 @@ class PlotSpec:
             self.x_range,
             self.background,
             self.loading,
+            self.dots,
             self.digest,
         )
 
