@@ -36,6 +36,8 @@ from trackui.tui.widgets.plot_spec import (
     FAINT_LAYERS_MAX_RUNS,
     RGB,
     PlotSpec,
+    drawable,
+    drawable_runs,
     fade,
     scaled,
     y_exponent,
@@ -152,24 +154,6 @@ def x_ticks(kind: str, lo: float, hi: float, room: int, integer: bool) -> Ticks:
     return linear_ticks(lo, hi, room, integer=integer)
 
 
-def _finite(x: np.ndarray, y: np.ndarray, log: bool) -> np.ndarray:
-    ok = np.isfinite(x) & np.isfinite(y)
-    if log:
-        ok &= y > 0
-    return ok
-
-
-def _runs(ok: np.ndarray) -> list[tuple[int, int]]:
-    """The runs of consecutive True in ``ok``, as (start, end) slices."""
-    idx = np.flatnonzero(ok)
-    if not len(idx):
-        return []
-    breaks = np.flatnonzero(np.diff(idx) > 1) + 1
-    starts = np.concatenate(([0], breaks))
-    ends = np.concatenate((breaks, [len(idx)]))
-    return [(int(idx[a]), int(idx[b - 1]) + 1) for a, b in zip(starts, ends, strict=True)]
-
-
 def draw_chart(
     spec: PlotSpec,
     width: int,
@@ -202,25 +186,25 @@ def draw_chart(
         many = s.points > len(x) and len(x) > 0
         if many and few:
             lo, hi = scaled(s.lo, exponent), scaled(s.hi, exponent)
-            ok = _finite(x, lo, log) & _finite(x, hi, log)
+            ok = drawable(x, lo, log=log) & drawable(x, hi, log=log)
             if ok.any():
                 layers.append(("band", i, x[ok], lo[ok], hi[ok]))
         if spec.show_raw and few and not many and not no_color and kind == LINE:
             layers.append(("raw", i, x, raw, None))
         layers.append((kind, i, x, y, None))
-        ok = _finite(x, y, False)
+        ok = drawable(x, y, log=False)
         frame.curves.append((x[ok], y[ok], raw[ok]))
     # The ranges: the data's first to last x (or the zoom), its lowest to highest y.
     xs_all, ys_all = [], []
     for role, _i, x, y, y2 in layers:
-        ok = _finite(x, y, log)
+        ok = drawable(x, y, log=log)
         if role == BARS and ok.any():
             ys_all.append(np.zeros(1) if not log else y[ok])
         if ok.any():
             xs_all.append(x[ok])
             ys_all.append(y[ok])
         if y2 is not None:
-            ys_all.append(y2[_finite(x, y2, log)])
+            ys_all.append(y2[drawable(x, y2, log=log)])
     drew = any(len(a) for a in xs_all)
     xs_cat = np.concatenate(xs_all) if drew else np.zeros(0)
     integer = drew and bool(np.all(xs_cat == np.round(xs_cat))) and spec.x_axis not in (X_WALL,)
@@ -276,12 +260,12 @@ def draw_chart(
             )
             owners.append(st.cached(fade(colour, spec.background, 0.7), faint=True))
             continue
-        ok = _finite(x, y, log)
+        ok = drawable(x, y, log=log)
         char = None if marker == "hd" else marker
         style = st.cached(fade(colour, spec.background, 0.6), faint=True)
         if role != "raw":
             style = st.cached(colour)
-        for a, b in _runs(ok):
+        for a, b in drawable_runs(ok):
             xd = to_dots(x[a:b], x_lo, x_hi, grid.width)
             yd = to_dots(yv[a:b], y_lo, y_hi, grid.height)
             if role == POINTS:

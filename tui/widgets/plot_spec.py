@@ -92,6 +92,29 @@ def fade(colour: RGB, background: RGB, amount: float) -> RGB:
     )
 
 
+def drawable(x: np.ndarray, y: np.ndarray, *, log: bool = False) -> np.ndarray:
+    """Which points can be drawn: x and y finite, and y above zero on a log axis."""
+    import numpy as np
+
+    ok = np.isfinite(x) & np.isfinite(y)
+    if log:
+        ok &= y > 0
+    return ok
+
+
+def drawable_runs(ok: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of consecutive drawable points (``ok``), as ``(start, stop)`` index pairs."""
+    import numpy as np
+
+    idx = np.flatnonzero(ok)
+    if not len(idx):
+        return []
+    breaks = np.flatnonzero(np.diff(idx) > 1) + 1
+    starts = np.concatenate(([0], breaks))
+    ends = np.concatenate((breaks, [len(idx)]))
+    return [(int(idx[a]), int(idx[b - 1]) + 1) for a, b in zip(starts, ends, strict=True)]
+
+
 def finite_segments(
     x: np.ndarray, y: np.ndarray, *, log: bool = False
 ) -> list[tuple[list[float], list[float]]]:
@@ -104,39 +127,8 @@ def finite_segments(
 
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    ok = np.isfinite(x) & np.isfinite(y)
-    if log:
-        ok &= y > 0
-    if not ok.any():
-        return []
-    idx = np.flatnonzero(ok)
-    breaks = np.flatnonzero(np.diff(idx) > 1) + 1
-    out = []
-    for chunk in np.split(idx, breaks):
-        out.append((x[chunk].tolist(), y[chunk].tolist()))
-    return out
-
-
-def finite_points(
-    x: np.ndarray, ys: Sequence[np.ndarray], *, log: bool = False
-) -> tuple[list[float], list[float]]:
-    """The drawable points of several y arrays over one x, as one scatter layer.
-
-    As ``finite_segments`` but without the splitting (points are not joined).
-    """
-    import numpy as np
-
-    x = np.asarray(x, dtype=np.float64)
-    out_x: list[float] = []
-    out_y: list[float] = []
-    for y in ys:
-        y = np.asarray(y, dtype=np.float64)
-        ok = np.isfinite(x) & np.isfinite(y)
-        if log:
-            ok &= y > 0
-        out_x += x[ok].tolist()
-        out_y += y[ok].tolist()
-    return out_x, out_y
+    runs = drawable_runs(drawable(x, y, log=log))
+    return [(x[a:b].tolist(), y[a:b].tolist()) for a, b in runs]
 
 
 LINEAR_ABS_MAX = 1e18
