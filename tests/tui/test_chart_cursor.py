@@ -7,7 +7,7 @@ from pathlib import Path
 from tui_support import settle
 
 from trackui.tui.chart_settings import auto_dots
-from trackui.tui.widgets.chart_draw import nearest, value_label
+from trackui.tui.widgets.chart_cursor import nearest, value_label
 from trackui.tui.widgets.metric_plot import MetricPlot
 from trackui.tui.widgets.run_table import RunTable
 

@@ -12,29 +12,31 @@ around it. The rows, top to bottom::
     x ticks                       0   500
     values line             step · last ━ 0.0606 ━ 0.14
 
-The values line shows each curve's last value; a cursor (``chart_cursor``)
-puts the values at its x there instead. What the picture needs to place a
-cursor is kept with it as a :class:`ChartFrame`.
+The values line (``chart_cursor.values_line``) shows each curve's last
+value; a cursor puts the values at its x there instead. What the picture
+needs to place a cursor is kept with it as a ``ChartFrame``.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, field
 
 import numpy as np
-from rich.color import Color
-from rich.segment import Segment
 from rich.style import Style
-from textual.strip import Strip
 
 from trackui.store.layout import X_RELATIVE, X_WALL
 from trackui.tui.fmt import clean, shorten
+from trackui.tui.widgets.chart_cursor import values_line
+from trackui.tui.widgets.chart_frame import (
+    ChartColours,
+    ChartFrame,
+    ChartPicture,
+    ChartStyles,
+    rows_to_strips,
+)
 from trackui.tui.widgets.dots import ASCII, BRAILLE, FACTORS, DotGrid, to_dots
 from trackui.tui.widgets.plot_spec import (
     FAINT_LAYERS_MAX_RUNS,
-    RGB,
     PlotSpec,
     drawable,
     drawable_runs,
@@ -48,10 +50,7 @@ from trackui.tui.widgets.ticks import (
     duration_ticks,
     linear_ticks,
     log_ticks,
-    number_label,
 )
-
-_BLANKS = re.compile(r"( {2,})")
 
 SINGLE_POINT_MARKER = "●"
 """How a curve of one point is drawn: a dot alone is all but invisible."""
@@ -60,89 +59,11 @@ LINE, POINTS, BARS = "line", "points", "bars"
 """How a series is drawn (``PlotSpec.kinds``)."""
 
 
-@dataclass(frozen=True)
-class ChartColours:
-    """The colours of the frame (the curves bring their own)."""
-
-    text: RGB = (220, 220, 220)
-    background: RGB = (0, 0, 0)
-
-
-@dataclass
-class ChartFrame:
-    """Where a drawn chart put things: what a cursor needs, in cells and data units."""
-
-    plot_left: int = 0
-    """The first column of the plot area."""
-    plot_cols: int = 0
-    plot_top: int = 1
-    plot_rows: int = 0
-    values_row: int | None = None
-    """The row of the values line (None: no room for one)."""
-    x_lo: float = 0.0
-    x_hi: float = 1.0
-    dots_x: int = 1
-    """Dots per cell across."""
-    mode: str = BRAILLE
-    """The resolution it was drawn at."""
-    curves: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
-    """Per series of the spec: its finite x, smoothed y and raw y (sorted by x)."""
-
-    def col_of(self, x: float) -> int:
-        """The column (of the widget) that shows ``x``."""
-        size = self.plot_cols * self.dots_x
-        d = int(to_dots([x], self.x_lo, self.x_hi, size)[0])
-        return self.plot_left + min(max(d, 0), size - 1) // self.dots_x
-
-    def x_of(self, col: int) -> float:
-        """The x at the middle of column ``col`` of the widget."""
-        size = self.plot_cols * self.dots_x
-        if size <= 1 or self.x_hi == self.x_lo:
-            return self.x_lo
-        d = (col - self.plot_left) * self.dots_x + (self.dots_x - 1) / 2
-        return self.x_lo + d / (size - 1) * (self.x_hi - self.x_lo)
-
-
-@dataclass
-class ChartPicture:
-    """A drawn chart: its lines and its frame."""
-
-    strips: list[Strip]
-    frame: ChartFrame
-
-
-class ChartStyles:
-    """Rich styles on the chart's background, made once per colour (NO_COLOR: faint is dim)."""
-
-    def __init__(self, colours: ChartColours, no_color: bool) -> None:
-        self.bg = Color.from_rgb(*colours.background)
-        self.no_color = no_color
-        self.text = self.of(colours.text)
-        self.dim = Style(color=Color.from_rgb(*colours.text), bgcolor=self.bg, dim=True)
-        self._cache: dict[tuple[RGB, bool], Style] = {}
-
-    def of(self, rgb: RGB, faint: bool = False) -> Style:
-        return Style(color=Color.from_rgb(*rgb), bgcolor=self.bg, dim=faint and self.no_color)
-
-    def cached(self, rgb: RGB, faint: bool = False) -> Style:
-        st = self._cache.get((rgb, faint))
-        if st is None:
-            st = self._cache[(rgb, faint)] = self.of(rgb, faint)
-        return st
-
-
 def chart_title(metric: str, width: int, *, log: bool = False, exponent: int = 0) -> str:
     """A chart's title: the metric, ``(log)`` on a log axis, the unit of huge or tiny values."""
     notes = (" (log)" if log else "") + (f" (×1e{exponent:+d})" if exponent else "")
     room = max(1, width - 4 - len(notes))
     return shorten(clean(metric), room) + notes
-
-
-def series_glyph(marker: str, mode: str = BRAILLE) -> str:
-    """What stands for a series in a values line: its marker, or a line in its colour."""
-    if marker == "hd":
-        return "--" if mode == ASCII else "━"
-    return marker
 
 
 def x_ticks(kind: str, lo: float, hi: float, room: int, integer: bool) -> Ticks:
@@ -362,108 +283,3 @@ def _y_ticks(drew: bool, log: bool, lo: float, hi: float, rows: int, fy: int) ->
             return t
         best = t
     return best if best is not None else Ticks((), ())
-
-
-def values_line(
-    spec: PlotSpec,
-    frame: ChartFrame,
-    at: float | None,
-    width: int,
-    st: ChartStyles,
-    x_text: str = "",
-) -> list[tuple[str, Style]]:
-    """The values line: each curve's last value, or (``at``) its value at that x, raw beside it.
-
-    The raw value reads ``(raw 0.25)``, or ``(0.25)`` where that does not
-    fit, or is left out where neither does.
-    """
-    for raw_form in (" (raw {})", " ({})", ""):
-        out = _values_line(spec, frame, at, width, st, x_text, raw_form)
-        if sum(len(t) for t, _ in out) <= width:
-            break
-    return out
-
-
-def _values_line(
-    spec: PlotSpec,
-    frame: ChartFrame,
-    at: float | None,
-    width: int,
-    st: ChartStyles,
-    x_text: str,
-    raw_form: str,
-) -> list[tuple[str, Style]]:
-    label = shorten(clean(spec.x_label), max(4, width // 3))
-    out: list[tuple[str, Style]] = []
-    dot = "|" if frame.mode == ASCII else "·"
-    if at is None:
-        out.append((f"{label} {dot} last", st.dim))
-    else:
-        out.append((f"{label} {x_text}", st.text))
-    for i, (x, y, raw) in enumerate(frame.curves):
-        colour = spec.colours[i] if i < len(spec.colours) else (200, 200, 200)
-        marker = spec.markers[i] if i < len(spec.markers) else "hd"
-        out.append(("  " if out else "", st.text))
-        out.append((series_glyph(marker, frame.mode) + " ", st.cached(colour)))
-        if not len(x):
-            out.append(("-" if frame.mode == ASCII else "—", st.dim))
-            continue
-        j = len(x) - 1 if at is None else nearest(x, at)
-        out.append((value_label(y[j]), st.text))
-        if at is not None and raw_form and raw[j] != y[j] and math.isfinite(raw[j]):
-            out.append((raw_form.format(value_label(raw[j])), st.dim))
-    return out
-
-
-def nearest(x: np.ndarray, at: float) -> int:
-    """The index of the value of sorted ``x`` nearest ``at``."""
-    j = int(np.searchsorted(x, at))
-    if j <= 0:
-        return 0
-    if j >= len(x):
-        return len(x) - 1
-    return j if x[j] - at < at - x[j - 1] else j - 1
-
-
-def value_label(v: float) -> str:
-    """A value in a values line: four significant digits, SI above a thousand."""
-    if not math.isfinite(v):
-        return "—"
-    a = abs(v)
-    if a == 0 or 1e-3 <= a < 1e4:
-        return f"{v:.4g}"
-    return number_label(v, 10.0 ** (math.floor(math.log10(a)) - 3))
-
-
-def rows_to_strips(
-    rows: list[list[tuple[str, Style]]], width: int, height: int, st: ChartStyles
-) -> list[Strip]:
-    """Rows of (text, style) runs as exactly ``height`` strips of ``width`` cells.
-
-    Runs of blanks are segments of their own (the background alone): an SVG
-    of the screen then places the text after them by its cell, whatever
-    width the viewer's font gives a blank.
-    """
-    blank = Style(bgcolor=st.bg)
-    out = []
-    for row in rows[:height]:
-        merged: list[tuple[str, Style | None]] = []
-        text, style = "", None
-        for t, s in row:
-            if s is style:
-                text += t
-                continue
-            if text:
-                merged.append((text, style))
-            text, style = t, s
-        if text:
-            merged.append((text, style))
-        segs: list[Segment] = []
-        for text, style in merged:
-            for i, part in enumerate(_BLANKS.split(text)):
-                if part:
-                    segs.append(Segment(part, blank if i % 2 else style))
-        out.append(Strip(segs).adjust_cell_length(width, blank).crop(0, width))
-    while len(out) < height:
-        out.append(Strip.blank(width, blank))
-    return out

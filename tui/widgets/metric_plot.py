@@ -16,7 +16,8 @@ from textual.widget import Widget
 from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean
 from trackui.tui.widgets.chart_cursor import cursor_strip, readout_strip
-from trackui.tui.widgets.chart_draw import ChartColours, ChartFrame, draw_chart
+from trackui.tui.widgets.chart_draw import draw_chart
+from trackui.tui.widgets.chart_frame import ChartColours, ChartFrame
 from trackui.tui.widgets.plot_spec import PlotSpec
 
 _DRAWING = threading.Lock()
@@ -122,6 +123,7 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
         self.cursor_col: int | None = None
         """The column of the cursor (None: no cursor)."""
         self._cursor_by_mouse = False
+        self._theme_colours: tuple[str, ChartColours] | None = None
         self._readout: tuple[tuple[object, ...], Strip] | None = None
         """The values line of the cursor, kept for the cursor and picture it was made for."""
 
@@ -156,7 +158,14 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
         key = self._picture_wanted()
         if key != self._picture_key and key != self._wanted_key:
             self._wanted_key = key
-            self._build(key, self.spec, self.size.width, self.size.height)
+            self._build(
+                key,
+                self.spec,
+                self.size.width,
+                self.size.height,
+                self._colours(),
+                self.app.no_color,
+            )
 
     @property
     def drawn(self) -> bool:
@@ -217,21 +226,24 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
         if y == frame.values_row:
             return self._readout_line(frame, col)
         if frame.plot_top <= y < frame.plot_top + frame.plot_rows:
-            return cursor_strip(picture[y], col, self._colours())
+            return cursor_strip(picture[y], col, self._colours())  # (cached per theme)
         return picture[y]
 
     @work(thread=True, exclusive=True, group="draw", exit_on_error=False, description="draw chart")
-    def _build(self, key: tuple[object, ...], spec: PlotSpec, width: int, height: int) -> None:
+    def _build(
+        self,
+        key: tuple[object, ...],
+        spec: PlotSpec,
+        width: int,
+        height: int,
+        colours: ChartColours,
+        no_color: bool,
+    ) -> None:
         strips = frame = None
         try:
             with _DRAWING:
                 picture = draw_chart(
-                    spec,
-                    width,
-                    height,
-                    mode=spec.dots,
-                    colours=self._colours(),
-                    no_color=bool(key[3]),
+                    spec, width, height, mode=spec.dots, colours=colours, no_color=no_color
                 )
                 strips, frame = picture.strips, picture.frame
                 self.builds += 1
@@ -289,7 +301,11 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
         return picture.strips
 
     def _colours(self) -> ChartColours:
-        """The frame's colours from the app's theme."""
+        """The frame's colours from the app's theme (worked out once per theme)."""
+        theme = self.app.theme
+        cached = self._theme_colours
+        if cached is not None and cached[0] == theme:
+            return cached[1]
         variables = self.app.theme_variables
 
         def rgb(name: str, default: str) -> tuple[int, int, int]:
