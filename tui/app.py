@@ -29,7 +29,13 @@ from textual.worker import Worker, WorkerState
 from trackui.store.layout import SMOOTHERS, X_AXES
 from trackui.tui import GC_THRESHOLDS
 from trackui.tui.alert_watch import AlertWatcher
-from trackui.tui.chart_settings import PALETTE, SMOOTHING_LABELS, ChartSettings, SettingsChanged
+from trackui.tui.chart_settings import (
+    DOTS_CHOICES,
+    PALETTE,
+    SMOOTHING_LABELS,
+    ChartSettings,
+    SettingsChanged,
+)
 from trackui.tui.errors import report_error
 from trackui.tui.fmt import clean
 from trackui.tui.keys import APP_BINDINGS
@@ -269,6 +275,10 @@ class TrackApp(App[int]):
             )
         yield SystemCommand("Reset zoom", "Show every step", lambda: settings.set_x_range(None))
         yield SystemCommand("Watches: alerts", "What fired, and the rules (w)", self.action_alerts)
+        for d in DOTS_CHOICES:
+            yield SystemCommand(
+                f"Chart dots: {d}", "How finely curves are drawn", lambda d=d: settings.set_dots(d)
+            )
         if isinstance(screen, StoreScreen):
             yield from screen.system_commands()
 

@@ -12,7 +12,8 @@ here at drawing time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,27 @@ SMOOTHING_LABELS: dict[str, str] = {
     SMOOTH_NONE: "no smoothing",
 }
 """How each smoother is named on screen (the stored names are short)."""
+
+
+DOTS_AUTO = "auto"
+DOTS_CHOICES = (DOTS_AUTO, "braille", "quadrant", "ascii")
+"""The chart resolutions a user picks from, in the order the key cycles (see ``dots``)."""
+
+PLAIN_TERMS = frozenset(("linux", "vt100", "vt102", "vt220", "vt320", "dumb", "cons25", "ansi"))
+"""Terminals whose fonts lack braille and quadrant blocks: charts in ASCII there."""
+
+
+def auto_dots(env: Mapping[str, str] | None = None) -> str:
+    """The resolution for this terminal: ASCII on a Linux console or a plain terminal, else braille.
+
+    A ``TERM`` of ``linux`` (the Linux virtual console, whose font has no
+    braille), a VT100-class or ``dumb`` terminal (or any ``TERM`` starting
+    with ``linux``) gets ASCII; every other terminal gets braille.
+    """
+    term = (os.environ if env is None else env).get("TERM", "").lower()
+    if term in PLAIN_TERMS or term.startswith("linux"):
+        return "ascii"
+    return "braille"
 
 
 def smoothing_label(smoothing: str, strength: float) -> str:
@@ -89,6 +111,13 @@ class ChartSettings:
     @property
     def x_axis(self) -> str:
         return self.prefs.x_axis
+
+    def dots_mode(self) -> str:
+        """The resolution charts are drawn at: the chosen one, or ``auto_dots()``."""
+        chosen = self.prefs.chart_dots
+        if chosen in DOTS_CHOICES and chosen != DOTS_AUTO:
+            return chosen
+        return auto_dots()
 
     def is_log(self, metric: str) -> bool:
         """Whether ``metric`` is drawn on a log y axis."""
@@ -166,6 +195,20 @@ class ChartSettings:
         """Show these folded charts again."""
         self.prefs.folded_charts = [c for c in self.prefs.folded_charts if c not in set(charts)]
         self._changed(None)
+
+    def set_dots(self, dots: str) -> None:
+        """Draw charts in braille, quadrant blocks, ASCII, or ``auto`` (by the terminal)."""
+        if dots not in DOTS_CHOICES:
+            raise ValueError(f"chart dots: {dots!r} is not one of {', '.join(DOTS_CHOICES)}")
+        self.prefs.chart_dots = dots
+        note = f"Charts: {dots}" + (f" ({self.dots_mode()} here)" if dots == DOTS_AUTO else "")
+        self._changed(note)
+
+    def cycle_dots(self) -> None:
+        """Move to the next resolution: auto, braille, quadrant, ASCII."""
+        cur = self.prefs.chart_dots
+        i = DOTS_CHOICES.index(cur) if cur in DOTS_CHOICES else 0
+        self.set_dots(DOTS_CHOICES[(i + 1) % len(DOTS_CHOICES)])
 
     def set_metrics(self, metrics: Sequence[str]) -> None:
         """Chart these metrics (empty: the ones the runs share)."""

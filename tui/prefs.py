@@ -45,6 +45,8 @@ class Prefs:
     """Chart sections folded to their header line (``val/``; "" for metrics without a prefix)."""
     folded_charts: list[str] = field(default_factory=list)
     """Metrics whose charts are folded to a name on their section's folded line."""
+    chart_dots: str = "auto"
+    """How finely curves are drawn: ``auto``, ``braille``, ``quadrant`` or ``ascii``."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Prefs:

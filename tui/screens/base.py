@@ -97,6 +97,9 @@ class StoreScreen(ReportsWorkerErrors, Screen[None]):
         # module (and plotext) need not be imported to lay this screen out.
         self.settings.toggle_log(event.metric, event.log)
 
+    def on_metric_plot_dots_cycled(self, event: MetricPlot.DotsCycled) -> None:
+        self.settings.cycle_dots()
+
     def system_commands(self) -> Iterable[SystemCommand]:
         """Commands for the palette that act on this screen (the app adds them to its own)."""
         return ()

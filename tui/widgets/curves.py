@@ -55,8 +55,8 @@ def x_label(x: str, x_range: tuple[float, float] | None, *, declared: bool = Fal
     """The x axis's title (``declared``: the metric the script chose with ``step_metric``)."""
     label = {
         X_STEP: "step",
-        X_RELATIVE: "seconds since start",
-        X_WALL: "wall time (s)",
+        X_RELATIVE: "time since start",
+        X_WALL: "wall time",
     }.get(x, x)
     if declared:
         label += " (step_metric)"
@@ -347,8 +347,10 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
                                 req.x_range,
                                 declared=metric in declared_x,
                             ),
+                            x_axis=declared_x.get(metric, req.x),
                             x_range=req.x_range,
                             background=background,
+                            dots=settings.dots_mode(),
                             digest=series_digest(ss),
                         )
                     )

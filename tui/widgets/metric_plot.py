@@ -1,61 +1,60 @@
-"""One chart: one metric of one or more runs, drawn with plotext."""
+"""One chart: one metric of one or more runs, with a cursor that reads values off it."""
 
 from __future__ import annotations
 
-import itertools
 import threading
-from typing import Any
 
-from rich.console import Console
-from rich.segment import Segment
-from rich.style import Style
-from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.binding import Binding
+from textual.color import Color
 from textual.dom import NoScreen
 from textual.errors import NoWidget
 from textual.message import Message
 from textual.strip import Strip
-from textual_plotext import PlotextPlot
+from textual.widget import Widget
 
-from trackui.store.groups import is_group_id
 from trackui.tui.errors import ReportsWorkerErrors
-from trackui.tui.fmt import clean, shorten
-from trackui.tui.widgets.canvas import Layer, layers_fit, paint_layers, place_layers
-from trackui.tui.widgets.plot_spec import (
-    FAINT_LAYERS_MAX_RUNS,
-    PlotSpec,
-    fade,
-    finite_points,
-    finite_segments,
-    log_ticks,
-    scaled,
-    y_exponent,
-)
-
-SINGLE_POINT_MARKER = "●"
-"""How a curve of one point is drawn: a half-block dot alone is all but invisible."""
+from trackui.tui.fmt import clean
+from trackui.tui.widgets.chart_cursor import cursor_strip, readout_strip
+from trackui.tui.widgets.chart_draw import draw_chart
+from trackui.tui.widgets.chart_frame import ChartColours, ChartFrame
+from trackui.tui.widgets.plot_spec import PlotSpec
 
 _DRAWING = threading.Lock()
 """One chart is drawn at a time: drawing is pure Python, so charts drawn in
 parallel threads only take turns at the interpreter, and each costs more."""
 
 
-class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
+class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
     """A chart of one metric for one or more runs.
 
     Each run's smoothed curve is drawn in the run's colour, the raw values
     faintly behind it, and where a column of the chart stands for many
-    points, their minimum and maximum as a faint envelope. The picture is
-    built in a thread (plotext takes tens of milliseconds per chart) and
-    swapped in when ready, so the old picture stays up meanwhile: no flicker
-    and no blocked UI. A chart whose data did not change is not rebuilt.
+    points, their minimum and maximum as a faint band (``chart_draw``). The
+    picture is built in a thread and swapped in when ready, so the old
+    picture stays up meanwhile: no flicker and no blocked UI. A chart whose
+    data did not change is not rebuilt.
+
+    A cursor reads values off the chart: the mouse over it, or left and
+    right while it has focus. Its line and the values under the chart are
+    laid over the picture as its lines are handed out, from the series the
+    picture was drawn from (no query, no redraw).
     """
 
-    BINDINGS = [Binding("l", "toggle_log", "Log scale")]
+    BINDINGS = [
+        Binding("l", "toggle_log", "Log scale"),
+        Binding("left", "cursor(-1)", "Cursor left", show=False),
+        Binding("right", "cursor(1)", "Cursor right", show=False),
+        Binding("shift+left", "cursor(-8)", "Cursor far left", show=False),
+        Binding("shift+right", "cursor(8)", "Cursor far right", show=False),
+        Binding("home", "cursor_end(0)", "Cursor to first", show=False),
+        Binding("end", "cursor_end(1)", "Cursor to last", show=False),
+        Binding("d", "cycle_dots", "Dots", show=False),
+    ]
 
     DEFAULT_CSS = """
     MetricPlot {
+        width: 1fr;
         height: 1fr;
         min-height: 8;
     }
@@ -74,13 +73,30 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         def control(self) -> MetricPlot:
             return self.plot
 
+    class DotsCycled(Message):
+        """The user asked for the charts' next resolution (the screen's settings change it)."""
+
+        def __init__(self, plot: MetricPlot) -> None:
+            super().__init__()
+            self.plot = plot
+
+        @property
+        def control(self) -> MetricPlot:
+            return self.plot
+
     class _Drawn(Message):
         """A picture built in the drawing thread (``strips`` None: the drawing failed)."""
 
-        def __init__(self, key: tuple[object, ...], strips: list[Strip] | None) -> None:
+        def __init__(
+            self,
+            key: tuple[object, ...],
+            strips: list[Strip] | None,
+            frame: ChartFrame | None = None,
+        ) -> None:
             super().__init__()
             self.key = key
             self.strips = strips
+            self.frame = frame
 
     def __init__(
         self,
@@ -100,14 +116,16 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         """The picture being built (None: none is)."""
         self._unshown = False
         """Whether a picture arrived that is not on screen yet (see ``_drawn``)."""
-        # plotext's figure is not thread-safe; draws of one chart never overlap.
-        self._plt_lock = threading.Lock()
+        self.frame: ChartFrame | None = None
+        """Where the picture on screen put its plot, and the curves it drew."""
         self.builds = 0
         """How many pictures this chart has built (tests check redraws are skipped)."""
-        self._auto_yticks: tuple[list[Any], list[Any], list[Any]] | None = None
-        """plotext's automatic y ticks, put back after ticks of our own."""
-        self._styles: dict[tuple[object, ...], Style] = {}
-        """Rich styles of plotext's colour triples, decoded once."""
+        self.cursor_col: int | None = None
+        """The column of the cursor (None: no cursor)."""
+        self._cursor_by_mouse = False
+        self._theme_colours: tuple[str, ChartColours] | None = None
+        self._readout: tuple[tuple[object, ...], Strip] | None = None
+        """The values line of the cursor, kept for the cursor and picture it was made for."""
 
     @property
     def metric(self) -> str:
@@ -140,7 +158,14 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         key = self._picture_wanted()
         if key != self._picture_key and key != self._wanted_key:
             self._wanted_key = key
-            self._build(key, self.spec, self.size.width, self.size.height)
+            self._build(
+                key,
+                self.spec,
+                self.size.width,
+                self.size.height,
+                self._colours(),
+                self.app.no_color,
+            )
 
     @property
     def drawn(self) -> bool:
@@ -171,7 +196,17 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
             )
 
     def _picture_wanted(self) -> tuple[object, ...]:
-        return (self.size.width, self.size.height, self.app.theme, *self.spec.key())
+        return (
+            self.size.width,
+            self.size.height,
+            self.app.theme,
+            self.app.no_color,
+            *self.spec.key(),
+        )
+
+    def action_cycle_dots(self) -> None:
+        """Ask for the next resolution for every chart: auto, braille, quadrant blocks, ASCII."""
+        self.post_message(self.DotsCycled(self))
 
     def render_line(self, y: int) -> Strip:
         # The line API: the picture arrives as ready strips from the drawing
@@ -184,18 +219,38 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         picture = self._picture
         if picture is None or y >= len(picture):
             return Strip.blank(self.size.width, self.rich_style)
+        frame = self.frame
+        col = self.cursor_col
+        if col is None or frame is None:
+            return picture[y]
+        if y == frame.values_row:
+            return self._readout_line(frame, col)
+        if frame.plot_top <= y < frame.plot_top + frame.plot_rows:
+            return cursor_strip(picture[y], col, self._colours())  # (cached per theme)
         return picture[y]
 
     @work(thread=True, exclusive=True, group="draw", exit_on_error=False, description="draw chart")
-    def _build(self, key: tuple[object, ...], spec: PlotSpec, width: int, height: int) -> None:
-        strips = None
+    def _build(
+        self,
+        key: tuple[object, ...],
+        spec: PlotSpec,
+        width: int,
+        height: int,
+        colours: ChartColours,
+        no_color: bool,
+    ) -> None:
+        strips = frame = None
         try:
-            with _DRAWING, self._plt_lock:
-                strips = self._draw(spec, width, height)
+            with _DRAWING:
+                picture = draw_chart(
+                    spec, width, height, mode=spec.dots, colours=colours, no_color=no_color
+                )
+                strips, frame = picture.strips, picture.frame
+                self.builds += 1
         finally:
             # Also on failure (the error is reported as the worker's): the
             # charts waiting for this one must not wait forever.
-            self.post_message(self._Drawn(key, strips))
+            self.post_message(self._Drawn(key, strips, frame))
 
     @on(_Drawn)
     def _drawn(self, event: _Drawn) -> None:
@@ -205,6 +260,8 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
         if event.strips is not None:
             self._picture = event.strips
             self._picture_key = event.key
+            self.frame = event.frame
+            self._readout = None
             self._unshown = True
         # Charts drawn for one update go on screen together, when the last
         # of them arrives: one repaint of the screen rather than one per
@@ -232,171 +289,98 @@ class MetricPlot(ReportsWorkerErrors, PlotextPlot, can_focus=True):
 
     def draw_now(self, width: int, height: int) -> list[Strip]:
         """Build the picture in this thread (benchmarks, tests)."""
-        with self._plt_lock:
-            return self._draw(self.spec, width, height)
-
-    def _draw(self, spec: PlotSpec, width: int, height: int) -> list[Strip]:
-        from trackui.tui.widgets.plotext_patch import install
-
-        install()  # plotext's per-point helpers on arrays (same pictures, a third of the time)
-        plt = self.plt
-        plt.clear_data()
-        plt.plotsize(width, height)
-        plt._set_size(width, height)
-        plt.theme(self._get_plotext_theme_name(self.app.theme))
-        exponent = y_exponent(spec.series, log=spec.log)
-        plt.title(chart_title(spec.metric, width, log=spec.log, exponent=exponent))
-        plt.xlabel(clean(spec.x_label))
-        plt.yscale("log" if spec.log else "linear")
-        if spec.x_range is not None:
-            plt.xlim(spec.x_range[0], spec.x_range[1])
-        else:
-            plt.xlim(None, None)
-        drew = False
-        layers: list[Layer] = []
-        # The faint layers cost a line each; with many runs they also bury
-        # the curves, so they are drawn for a few runs only.
-        few = len(spec.series) <= FAINT_LAYERS_MAX_RUNS
-        for s, colour, marker in zip(spec.series, spec.colours, spec.markers, strict=False):
-            many = s.points > len(s.x) and len(s.x) > 0
-            band = is_group_id(s.run_id)  # a group's band: always drawn, never a raw curve
-            y, raw = scaled(s.y, exponent), scaled(s.raw, exponent)
-            if (many and few) or band:
-                # Each column's min and max: points, not lines (lines between
-                # them would cross the whole range and cost far more to draw).
-                # One layer for both: a cell holding a low and a high dot
-                # shows both.
-                lo_hi = (scaled(s.lo, exponent), scaled(s.hi, exponent))
-                xs, ys = finite_points(s.x, lo_hi, log=spec.log)
-                if xs:
-                    faint = fade(colour, spec.background, 0.7)
-                    layers.append(Layer(xs, ys, marker, faint, lines=False))
-            if spec.show_raw and few and not many and not band:
-                faint = fade(colour, spec.background, 0.6)
-                for xs, ys in finite_segments(s.x, raw, log=spec.log):
-                    layers.append(Layer(xs, ys, marker, faint, lines=True))
-            for xs, ys in finite_segments(s.x, y, log=spec.log):
-                # A lone point (a one-point series, or one between gaps) is
-                # drawn as a whole-cell dot, so that it can be seen.
-                mk = SINGLE_POINT_MARKER if len(xs) == 1 and marker == "hd" else marker
-                layers.append(Layer(xs, ys, mk, colour, lines=len(xs) > 1))
-                drew = True
-        # plotext draws the frame; the curves themselves are drawn onto its
-        # matrix on arrays (the same cells plotext would fill, in a fraction
-        # of the time), unless they hold something only plotext handles.
-        ticks = None
-        if spec.log and drew:
-            lo = min(min(la.y) for la in layers)
-            hi = max(max(la.y) for la in layers)
-            ticks = log_ticks(lo, hi, height)
-        mon = plt.monitor
-        if self._auto_yticks is None:
-            self._auto_yticks = (list(mon.yticks), list(mon.ylabels), list(mon.yfrequency))
-        if ticks is not None:
-            plt.yticks(*ticks)
-        else:  # plotext's own ticks (it has no call that puts them back)
-            mon.yticks, mon.ylabels, mon.yfrequency = (list(a) for a in self._auto_yticks)
-        own = drew and layers_fit(plt.monitor, layers)
-        if own:
-            place_layers(plt, layers, log=spec.log)
-        else:
-            for la in layers:
-                draw = plt.plot if la.lines else plt.scatter
-                draw(la.x, la.y, marker=la.marker, color=la.color)
-        if not drew:
-            # An empty frame with a word in it says more than a blank box.
-            plt.plot([0.0, 1.0], [0.0, 0.0], marker=" ")
-            plt.text("loading…" if spec.loading else "no data", 0.5, 0.0, alignment="center")
-            plt.yscale("linear")
-        try:
-            # plotext's build() then writes the picture as ANSI text, which
-            # would be parsed back into styles here; reading its character
-            # and colour matrices directly costs a fifth of that.
-            plt._set_sizes()
-            plt._build_matrix()
-            if own:
-                paint_layers(plt.monitor, layers, log=spec.log)
-            strips = matrix_strips(plt.monitor.matrix, width, height, self._styles)
-        except (ValueError, ZeroDivisionError, OverflowError, IndexError) as e:
-            # plotext has corner cases (a single point on a log axis, huge
-            # ranges); a chart that cannot be drawn says so instead of failing.
-            plt.clear_data()
-            text = Text(f"{clean(spec.metric)}: cannot draw ({clean(e)})", style="dim")
-            return to_strips(text, width, height)
+        picture = draw_chart(
+            self.spec,
+            width,
+            height,
+            mode=self.spec.dots,
+            colours=self._colours(),
+            no_color=self.app.no_color,
+        )
         self.builds += 1
-        return strips
+        return picture.strips
+
+    def _colours(self) -> ChartColours:
+        """The frame's colours from the app's theme (worked out once per theme)."""
+        theme = self.app.theme
+        cached = self._theme_colours
+        if cached is not None and cached[0] == theme:
+            return cached[1]
+        variables = self.app.theme_variables
+
+        def rgb(name: str, default: str) -> tuple[int, int, int]:
+            try:
+                c = Color.parse(variables.get(name, default))
+            except Exception:
+                c = Color.parse(default)
+            return (c.r, c.g, c.b)
+
+        return ChartColours(text=rgb("foreground", "#e0e0e0"), background=rgb("surface", "#000000"))
+
+    # -- the cursor -------------------------------------------------------------
+
+    def _readout_line(self, frame: ChartFrame, col: int) -> Strip:
+        key = (id(frame), col, self.size.width)
+        if self._readout is None or self._readout[0] != key:
+            strip = readout_strip(
+                self.spec, frame, col, self.size.width, self._colours(), self.app.no_color
+            )
+            self._readout = (key, strip)
+        return self._readout[1]
+
+    def readout(self) -> str:
+        """The values line as it shows now (the cursor's values, or each curve's last)."""
+        frame = self.frame
+        if frame is None or frame.values_row is None or self._picture is None:
+            return ""
+        return self.render_line(frame.values_row).text
+
+    def set_cursor(self, col: int | None, *, by_mouse: bool = False) -> None:
+        """Put the cursor at column ``col`` of the chart (kept inside the plot; None: hide it)."""
+        frame = self.frame
+        if col is not None and frame is not None:
+            col = min(max(col, frame.plot_left), frame.plot_left + frame.plot_cols - 1)
+        if col is not None and frame is None:
+            col = None
+        self._cursor_by_mouse = by_mouse and col is not None
+        if col != self.cursor_col:
+            self.cursor_col = col
+            self.refresh()
+
+    def action_cursor(self, cols: int) -> None:
+        """Move the cursor ``cols`` columns (it appears at the last x first)."""
+        frame = self.frame
+        if frame is None:
+            return
+        if self.cursor_col is None:
+            self.set_cursor(frame.plot_left + frame.plot_cols - 1)
+        else:
+            self.set_cursor(self.cursor_col + cols)
+
+    def action_cursor_end(self, last: int) -> None:
+        """Put the cursor at the first (0) or last (1) column of the plot."""
+        frame = self.frame
+        if frame is not None:
+            self.set_cursor(frame.plot_left + (frame.plot_cols - 1 if last else 0))
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        frame = self.frame
+        if frame is None:
+            return
+        inside = frame.plot_left <= event.x < frame.plot_left + frame.plot_cols
+        if inside and frame.plot_top <= event.y < frame.plot_top + frame.plot_rows:
+            self.set_cursor(event.x, by_mouse=True)
+        elif self._cursor_by_mouse:
+            self.set_cursor(None)
+
+    def on_leave(self, event: events.Leave) -> None:
+        if self._cursor_by_mouse:
+            self.set_cursor(None)
+
+    def on_blur(self) -> None:
+        if not self._cursor_by_mouse:
+            self.set_cursor(None)
 
     def on_resize(self) -> None:
+        self.set_cursor(None)
         self.refresh()
-
-
-def chart_title(metric: str, width: int, *, log: bool = False, exponent: int = 0) -> str:
-    """A chart's title: the metric, ``(log)`` on a log axis, the unit of huge or tiny values."""
-    notes = (" (log)" if log else "") + (f" (×1e{exponent:+d})" if exponent else "")
-    room = max(1, width - 4 - len(notes))
-    return shorten(clean(metric), room) + notes
-
-
-def matrix_strips(
-    matrix: Any, width: int, height: int, styles: dict[tuple[object, ...], Style]
-) -> list[Strip]:
-    """plotext's character and colour matrices as one ``Strip`` per line.
-
-    ``styles`` caches the rich style of each (foreground, style, background)
-    that plotext uses (a chart has a dozen): the ANSI code plotext would
-    print for it, decoded once.
-    """
-    from plotext._utility import colors_to_ansi
-
-    def style_of(key: tuple[object, ...]) -> Style:
-        st = styles.get(key)
-        if st is None:
-            ansi = colors_to_ansi(*key)
-            decoded = Text.from_ansi(ansi + "x")
-            st = decoded.spans[0].style if decoded.spans else Style()
-            if isinstance(st, str):
-                st = Style.parse(st)
-            styles[key] = st
-        return st
-
-    def hashable(v: object) -> object:
-        return tuple(v) if isinstance(v, list) else v
-
-    strips = []
-    for row in list(matrix.Rows)[::-1][:height]:
-        chars = matrix.marker[row]
-        # (foreground, style, background) of each cell; a segment per run of equal ones.
-        keys = zip(matrix.fullground[row], matrix.style[row], matrix.background[row], strict=True)
-        segments = []
-        a = 0
-        for key, run in itertools.groupby(keys):
-            b = a + sum(1 for _ in run)
-            try:
-                style = styles[key]
-            except (KeyError, TypeError):  # (new, or holding a list)
-                style = style_of(tuple(hashable(v) for v in key))
-            segments.append(Segment("".join(chars[a:b]), style))
-            a = b
-        strips.append(Strip(segments).adjust_cell_length(width))
-    while len(strips) < height:
-        strips.append(Strip.blank(width))
-    return strips
-
-
-def to_strips(text: Text, width: int, height: int) -> list[Strip]:
-    """A picture as one ``Strip`` per line, exactly ``width`` cells wide."""
-    console = Console(
-        width=width,
-        height=height,
-        color_system="truecolor",
-        force_terminal=True,
-        legacy_windows=False,
-        markup=False,
-        emoji=False,
-        highlight=False,
-    )
-    strips = []
-    for line in text.split("\n", allow_blank=True)[:height]:
-        segments = [s for s in line.render(console, end="") if s.text]
-        strips.append(Strip(segments).adjust_cell_length(width))
-    return strips

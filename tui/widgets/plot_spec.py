@@ -1,7 +1,7 @@
 """What a chart draws, without drawing it: the spec, its digest, colours, gaps.
 
-Kept apart from ``metric_plot`` (which brings in plotext) so that the first
-screen can be laid out before any chart library is imported.
+Kept apart from the drawing (which brings in NumPy and the dot grid) so that
+the first screen can be laid out before any of it is imported.
 """
 
 from __future__ import annotations
@@ -33,15 +33,21 @@ class PlotSpec:
     colours: tuple[RGB, ...] = ()
     """One colour per series."""
     markers: tuple[str, ...] = ()
-    """One plotext marker per series."""
+    """One marker per series: ``hd`` draws on the dot grid, a character marks every cell."""
+    kinds: tuple[str, ...] = ()
+    """How each series is drawn: ``line`` (the default), ``points`` or ``bars``."""
     log: bool = False
     show_raw: bool = True
     """Draw the raw curve faintly behind the smoothed one."""
     x_label: str = "step"
+    x_axis: str = "step"
+    """What x is: ``step``, ``relative`` (durations), ``wall`` (clock times) or a metric."""
     x_range: tuple[float, float] | None = None
     background: RGB = (0, 0, 0)
     """What faint colours fade towards."""
     loading: bool = False
+    dots: str = "braille"
+    """The resolution: ``braille``, ``quadrant`` or ``ascii`` (``tui.widgets.dots``)."""
     digest: int = field(default=0)
     """A hash of the data, so that equal specs compare equal cheaply."""
 
@@ -51,12 +57,15 @@ class PlotSpec:
             self.metric,
             self.colours,
             self.markers,
+            self.kinds,
             self.log,
             self.show_raw,
             self.x_label,
+            self.x_axis,
             self.x_range,
             self.background,
             self.loading,
+            self.dots,
             self.digest,
         )
 
@@ -83,69 +92,59 @@ def fade(colour: RGB, background: RGB, amount: float) -> RGB:
     )
 
 
+def drawable(x: np.ndarray, y: np.ndarray, *, log: bool = False) -> np.ndarray:
+    """Which points can be drawn: x and y finite, and y above zero on a log axis."""
+    import numpy as np
+
+    ok = np.isfinite(x) & np.isfinite(y)
+    if log:
+        ok &= y > 0
+    return ok
+
+
+def drawable_runs(ok: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of consecutive drawable points (``ok``), as ``(start, stop)`` index pairs."""
+    import numpy as np
+
+    idx = np.flatnonzero(ok)
+    if not len(idx):
+        return []
+    breaks = np.flatnonzero(np.diff(idx) > 1) + 1
+    starts = np.concatenate(([0], breaks))
+    ends = np.concatenate((breaks, [len(idx)]))
+    return [(int(idx[a]), int(idx[b - 1]) + 1) for a, b in zip(starts, ends, strict=True)]
+
+
 def finite_segments(
     x: np.ndarray, y: np.ndarray, *, log: bool = False
 ) -> list[tuple[list[float], list[float]]]:
     """Runs of consecutive drawable points, so that NaN and ±inf become gaps.
 
-    plotext cannot draw NaN or inf (it raises), and a log axis cannot take
-    values at or below zero; those points split the curve instead.
+    NaN and inf cannot be drawn, and a log axis cannot take values at or
+    below zero; those points split the curve instead.
     """
     import numpy as np
 
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    ok = np.isfinite(x) & np.isfinite(y)
-    if log:
-        ok &= y > 0
-    if not ok.any():
-        return []
-    idx = np.flatnonzero(ok)
-    breaks = np.flatnonzero(np.diff(idx) > 1) + 1
-    out = []
-    for chunk in np.split(idx, breaks):
-        out.append((x[chunk].tolist(), y[chunk].tolist()))
-    return out
+    runs = drawable_runs(drawable(x, y, log=log))
+    return [(x[a:b].tolist(), y[a:b].tolist()) for a, b in runs]
 
 
-def finite_points(
-    x: np.ndarray, ys: Sequence[np.ndarray], *, log: bool = False
-) -> tuple[list[float], list[float]]:
-    """The drawable points of several y arrays over one x, as one scatter layer.
-
-    As ``finite_segments`` but without the splitting (points are not joined).
-    """
-    import numpy as np
-
-    x = np.asarray(x, dtype=np.float64)
-    out_x: list[float] = []
-    out_y: list[float] = []
-    for y in ys:
-        y = np.asarray(y, dtype=np.float64)
-        ok = np.isfinite(x) & np.isfinite(y)
-        if log:
-            ok &= y > 0
-        out_x += x[ok].tolist()
-        out_y += y[ok].tolist()
-    return out_x, out_y
-
-
-LINEAR_ABS_MAX = 1e8
-"""Beyond this, a linear axis's tick labels run long (``100000000000000000000.0``),
+LINEAR_ABS_MAX = 1e18
+"""Beyond this, a linear axis's labels run past the SI suffixes (``P`` is ``1e15``),
 and near ``1e308`` its range arithmetic (``hi - lo``) overflows to inf."""
-LINEAR_ABS_MIN = 1e-4
-"""Below this (and above zero), its tick labels lose the digits that differ,
-and near ``1e-308`` its spans underflow to nothing."""
-LOG_TICK_MAX = 1e6
-"""On a log axis, decades are labelled ``1e+N`` beyond this (and below ``LINEAR_ABS_MIN``)."""
+LINEAR_ABS_MIN = 1e-9
+"""Below this (and above zero), tick labels grow long exponents, and near
+``1e-308`` spans underflow to nothing."""
 
 
 def y_exponent(series: Sequence[Series], *, log: bool = False) -> int:
     """The power of ten the y values of ``series`` are divided by for a linear axis (0: none).
 
     A curve spanning ``-1e308..1e308`` has a range of inf, one of ``1e-320``
-    a range plotext divides by zero, and a curve of ``1e12`` tick labels
-    wider than the chart: such values are drawn in units of ``1e±N`` (the
+    a range that divides to nothing, and a curve of ``1e20`` tick labels
+    beyond the SI suffixes: such values are drawn in units of ``1e±N`` (the
     chart's title says so), the rest as they are. A log axis works on
     exponents already and needs none.
     """
@@ -165,27 +164,6 @@ def y_exponent(series: Sequence[Series], *, log: bool = False) -> int:
     if top == 0.0 or LINEAR_ABS_MIN <= top < LINEAR_ABS_MAX:
         return 0
     return math.floor(math.log10(top))
-
-
-def log_ticks(lo: float, hi: float, height: int) -> tuple[list[float], list[str]] | None:
-    """Decade ticks labelled ``1e+N`` for a log axis from ``lo`` to ``hi`` (both above zero).
-
-    None where plotext's own labels read well (values between ``1e-4`` and
-    ``1e6``); plotext writes ``1e308`` out in full, wider than any chart.
-    """
-    import math
-
-    if not (0 < lo <= hi) or (lo >= LINEAR_ABS_MIN and hi <= LOG_TICK_MAX):
-        return None
-    first = max(-323, math.ceil(math.log10(lo)))
-    last = min(308, math.floor(math.log10(hi)))
-    if first > last:  # no decade inside: the ends
-        ends = sorted({lo, hi})
-        return ends, [f"{v:.3g}" for v in ends]
-    room = max(2, (height - 4) // 2)
-    step = max(1, math.ceil((last - first + 1) / room))
-    exps = list(range(first, last + 1, step))
-    return [10.0**k for k in exps], [f"1e{k:+d}" for k in exps]
 
 
 def scaled(a: np.ndarray, exponent: int) -> np.ndarray:
