@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import orjson
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,6 +22,8 @@ from textual.widgets.option_list import Option
 from trackui.store.rich import RichKey, media_path, read_table, rich_keys, rich_values
 from trackui.store.text import fmt_value
 from trackui.tui.fmt import literal
+from trackui.tui.widgets.media_charts import Chart, NotDrawn, plot_chart, plotly_chart
+from trackui.tui.widgets.media_plots import chart_widgets
 from trackui.tui.widgets.media_views import heatmap_text, histogram_bars, meta_text
 
 IMAGE_RENDERER_ENV = "TRACKUI_IMAGES"
@@ -171,9 +174,19 @@ class MediaPanel(Widget):
             payload = [(r, _open_image(media_path(self.run_dir, r))) for r in items]
         elif kind in ("table", "plot"):
             try:
-                payload = read_table(self.run_dir, ref)
+                columns, rows = read_table(self.run_dir, ref)
             except (OSError, ValueError, KeyError, TypeError):
                 payload = None
+            else:
+                chart = plot_chart(ref, columns, rows) if kind == "plot" else None
+                payload = (columns, rows, chart)
+        elif kind == "plotly":
+            path = media_path(self.run_dir, ref)
+            try:
+                chart = plotly_chart(orjson.loads(path.read_bytes())) if path else None
+            except (OSError, ValueError):
+                chart = NotDrawn("the figure's file cannot be read")
+            payload = (path, chart)
         else:
             payload = media_path(self.run_dir, ref)
         self.post_message(MediaStepLoaded(key, values, i, payload))
@@ -207,7 +220,18 @@ class MediaPanel(Widget):
                 Static(histogram_bars(ref, width), id="media-bars"),
             )
         elif kind in ("table", "plot") and event.payload is not None:
-            await self._show_table(body, *event.payload)
+            columns, rows, chart = event.payload
+            if chart is not None:
+                await body.mount_all(self._chart(chart, event.key, width))
+            await self._show_table(body, columns, rows)
+        elif kind == "plotly" and event.payload is not None:
+            path, chart = event.payload
+            if chart is not None and not isinstance(chart, NotDrawn):
+                await body.mount_all(self._chart(chart, event.key, width))
+            else:
+                await body.mount(Static(meta_text(ref, path), id="media-meta"))
+                if chart is not None:
+                    await body.mount_all(self._chart(chart, event.key, width))
         else:
             await body.mount(Static(meta_text(ref, event.payload), id="media-meta"))
 
@@ -228,6 +252,13 @@ class MediaPanel(Widget):
                 await w.mount(image_widget(img, "media-image"))
                 if not one and ref.get("caption"):
                     await w.mount(Static(literal(ref["caption"], style="italic")))
+
+    def _chart(self, chart: Chart, key: str, width: int) -> list[Widget]:
+        from trackui.tui.widgets.curves import plot_background
+
+        return chart_widgets(
+            chart, key, width, no_color=self.app.no_color, background=plot_background(self.app)
+        )
 
     async def _show_table(self, body: VerticalScroll, columns: list[str], rows: list) -> None:
         table: DataTable[Any] = DataTable(id="media-table", zebra_stripes=True)
