@@ -1,4 +1,4 @@
-"""The ``trackui`` command: the UI, and ``ls``/``show``/``diff``/``export``/``train``.
+"""The ``trackui`` command: the UI, and ``ls``/``show``/``diff``/``export``/``train``/``serve``.
 
 The contract (docs/cli.md, DESIGN section 5): exit 0 on success, 1 when
 ``diff`` finds differences, 2 for a usage or I/O error with one line on
@@ -298,13 +298,24 @@ NEEDS_TERMINAL = (
 )
 
 
+def cmd_serve(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from trackui.serve import serve
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"trackui serve: --port {args.port}: not a port (1 to 65535)")
+    return serve(args.root, args.host, args.port, out, err, poll=args.poll)
+
+
 def _ui(argv: list[str], out: IO[str], err: IO[str]) -> int:
     args = ui_parser().parse_args(argv)
     root = run_root(args)
     # Without a terminal (cron, CI, a pipe) the UI would draw escape sequences
     # into the pipe and wait for keys that never come. (Textual draws on
     # stderr: `trackui DIR 2>log` would draw into the log.)
-    if not all(is_terminal(s) for s in (sys.stdin, out, err)):
+    # (A browser's session, started by `trackui serve`, talks through pipes.)
+    from trackui.serve import under_web_driver
+
+    if not under_web_driver() and not all(is_terminal(s) for s in (sys.stdin, out, err)):
         err.write(NEEDS_TERMINAL + "\n")
         return 2
     from trackui.tui.app import run_app
@@ -338,7 +349,13 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         refs = getattr(args, "runs", None) or ([args.run] if getattr(args, "run", None) else [])
         args.root = run_root(args, refs)
-        cmd = {"ls": cmd_ls, "show": cmd_show, "diff": cmd_diff, "export": cmd_export}[args.cmd]
+        cmd = {
+            "ls": cmd_ls,
+            "show": cmd_show,
+            "diff": cmd_diff,
+            "export": cmd_export,
+            "serve": cmd_serve,
+        }[args.cmd]
         return cmd(args, out, err)
     except UsageError as e:
         err.write(f"{clean(str(e))}\n")
