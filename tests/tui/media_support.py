@@ -63,12 +63,15 @@ PLOT_KEYS = [
     "figures/lines",
     "figures/bars",
     "figures/contour",
+    "gallery",
+    "row",
 ]
 
 
 def build_plots_root(root: Path) -> Path:
-    """A run that logs every ``trackui.plot`` chart and three plotly figures (lines,
-    bars, a contour that is not drawn), one key each, at step 0."""
+    """A run that logs every ``trackui.plot`` chart, three plotly figures (lines, bars,
+    a contour that is not drawn), a table with image cells and a row of six images,
+    one key each, at step 0."""
     import plotly.graph_objs as go
 
     import trackui
@@ -114,6 +117,14 @@ def build_plots_root(root: Path) -> Path:
             ),
             "figures/bars": go.Figure(data=go.Bar(x=["a", "b", "c"], y=np.array([3.0, 1.0, 2.0]))),
             "figures/contour": go.Figure(data=go.Contour(z=[[1, 2], [3, 4]])),
+            "gallery": trackui.Table(
+                columns=["id", "picture"],
+                data=[
+                    [0, trackui.Image(gradient(0), caption="first picture")],
+                    [1, trackui.Image(gradient(5))],
+                ],
+            ),
+            "row": [trackui.Image(gradient(i, 8), caption=f"row image {i}") for i in range(6)],
         },
         step=0,
     )

@@ -10,6 +10,7 @@ import pytest
 from media_support import PLOT_KEYS, build_plots_root
 from test_media_tab import open_media, pick
 from textual.widgets import DataTable, Static
+from tui_support import settle
 
 from trackui.tui.widgets.media import IMAGE_RENDERER_ENV
 from trackui.tui.widgets.media_charts import Lines, plotly_chart
@@ -114,3 +115,58 @@ def test_plotly_typed_arrays_and_lone_x_are_read() -> None:
     chart = plotly_chart(doc)
     assert isinstance(chart, Lines) and chart.title == "T"
     assert chart.ys == ((1.5, 2.0), (0.0, 1.0, 2.0)) and chart.names == ("trace 0", "lone")
+
+
+async def test_an_image_cell_opens_and_escape_returns(plots_root: Path, app_factory) -> None:
+    from textual_image.widget import HalfcellImage
+
+    from trackui.tui.widgets.media_image import ImageModal
+
+    app = app_factory(plots_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = await open_media(pilot)
+        await pick(pilot, panel, "gallery")
+        table = panel.query_one("#media-table", DataTable)
+        assert "▣ first picture" in str(table.get_cell_at((0, 1)))
+        table.focus()
+        table.move_cursor(row=0, column=0)
+        await pilot.press("enter")  # a number cell: nothing opens
+        await settle(pilot)
+        assert not isinstance(app.screen, ImageModal)
+        await pilot.press("right", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ImageModal)
+        assert len(app.screen.query(HalfcellImage)) == 1
+        assert "first picture" in str(app.screen.query_one("#media-open-caption", Static).render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, ImageModal)
+        assert app.screen.query_one("#media-table", DataTable) is table
+        # A click on an image cell opens it too.
+        first = table.ordered_columns[0].get_render_width(table)
+        await pilot.click(table, offset=(first + 2, 2))
+        await settle(pilot)
+        assert table.cursor_coordinate == (1, 1)
+        await settle(pilot)
+        assert isinstance(app.screen, ImageModal)
+        await pilot.press("escape")
+        await settle(pilot)
+
+
+@pytest.mark.parametrize(("size", "columns"), [((120, 36), 5), ((80, 24), 2)])
+async def test_a_row_of_images_wraps_to_the_width(
+    plots_root: Path, app_factory, size: tuple[int, int], columns: int
+) -> None:
+    from textual_image.widget import HalfcellImage
+
+    app = app_factory(plots_root)
+    async with app.run_test(size=size) as pilot:
+        panel = await open_media(pilot)
+        await pick(pilot, panel, "row")
+        images = list(panel.query(HalfcellImage))
+        assert len(images) == 6
+        body = panel.query_one("#media-body")
+        lefts = sorted({i.region.x for i in images})
+        assert len(lefts) == columns
+        assert all(i.region.right <= body.region.right for i in images)
+        assert all(i.size.width >= 16 and i.size.height >= 8 for i in images)

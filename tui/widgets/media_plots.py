@@ -58,7 +58,8 @@ def legend(chart: Lines, *, no_color: bool) -> Text:
         if i:
             out.append("   ")
         if no_color:
-            out.append(f"{MONO_MARKERS[i % len(MONO_MARKERS)]} ")
+            mark = MONO_MARKERS[i % len(MONO_MARKERS)]
+            out.append("━━ " if mark == "hd" else f"{mark} ")  # (hd: plotext's block dots)
         else:
             r, g, b = PALETTE[i % len(PALETTE)]
             out.append("━━ ", style=f"rgb({r},{g},{b})")
