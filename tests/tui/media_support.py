@@ -65,12 +65,13 @@ PLOT_KEYS = [
     "figures/contour",
     "gallery",
     "row",
+    "clip",
 ]
 
 
 def build_plots_root(root: Path) -> Path:
     """A run that logs every ``trackui.plot`` chart, three plotly figures (lines, bars,
-    a contour that is not drawn), a table with image cells and a row of six images,
+    a contour that is not drawn), a table with image cells, a row of six images and a video,
     one key each, at step 0."""
     import plotly.graph_objs as go
 
@@ -125,6 +126,7 @@ def build_plots_root(root: Path) -> Path:
                 ],
             ),
             "row": [trackui.Image(gradient(i, 8), caption=f"row image {i}") for i in range(6)],
+            "clip": trackui.Video(np.stack([gradient(i) for i in range(3)]), fps=2),
         },
         step=0,
     )

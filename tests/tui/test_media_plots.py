@@ -170,3 +170,16 @@ async def test_a_row_of_images_wraps_to_the_width(
         assert len(lefts) == columns
         assert all(i.region.right <= body.region.right for i in images)
         assert all(i.size.width >= 16 and i.size.height >= 8 for i in images)
+
+
+async def test_a_video_shows_its_first_frame_and_frame_count(plots_root: Path, app_factory) -> None:
+    from textual_image.widget import HalfcellImage
+
+    app = app_factory(plots_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = await open_media(pilot)
+        await pick(pilot, panel, "clip")
+        assert "first frame of 3 (at 2 fps)" in static_text(panel, "#media-frames")
+        assert ".gif" in static_text(panel, "#media-meta")
+        (image,) = panel.query(HalfcellImage)
+        assert image.size.width >= 16

@@ -166,6 +166,10 @@ class MediaPanel(Widget):
             else:
                 chart = plot_chart(ref, columns, rows) if kind == "plot" else None
                 payload = (columns, rows, chart)
+        elif kind == "video":
+            path = media_path(self.run_dir, ref)
+            first = open_image(path) if path is not None and path.suffix == ".gif" else None
+            payload = (path, first)
         elif kind == "plotly":
             path = media_path(self.run_dir, ref)
             try:
@@ -209,6 +213,14 @@ class MediaPanel(Widget):
             if chart is not None:
                 await body.mount_all(self._chart(chart, event.key, width))
             await self._show_table(body, columns, rows)
+        elif kind == "video" and event.payload is not None:
+            path, first = event.payload
+            await body.mount(Static(meta_text(ref, path), id="media-meta"))
+            if first is not None:
+                frames = ref.get("frames") or getattr(first, "n_frames", 1)
+                note = Text(f"first frame of {frames} (at {ref.get('fps', '?')} fps)", style="dim")
+                await body.mount(Static(note, id="media-frames"))
+                await self._show_images(body, [({}, first)])
         elif kind == "plotly" and event.payload is not None:
             path, chart = event.payload
             if chart is not None and not isinstance(chart, NotDrawn):
