@@ -115,6 +115,7 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         obj["text"] = texts
         obj.update(show_events.events_json(row.path))
         obj["rich"] = rich.summary(row.path)
+        obj["rich_summary"] = rich.last_references(row.path)
         out.write(dumps_json(obj) + "\n")
         return 0
     from trackui.store.models import flatten
@@ -152,7 +153,8 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     lines = [f"{k:<9} {clean(v, 200)}" for k, v in overview]
     sections = [
         ("config", flatten(row.config)),
-        ("summary", row.summary),
+        # A rich key's last value is shown by its type and file, never as a number.
+        ("summary", {**row.summary, **_rich_summary(row.path)}),
         ("metrics (steps)", metrics),
         ("text", texts),
     ]
@@ -172,6 +174,12 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         lines += [f"  {clean(w, 200)}" for w in row.warnings]
     out.write("\n".join(lines) + "\n")
     return 0
+
+
+def _rich_summary(run_dir: Path) -> dict[str, str]:
+    from trackui.store import rich
+
+    return {k: f"<{rich.describe(ref)}>" for k, ref in rich.last_references(run_dir).items()}
 
 
 def cmd_diff(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
