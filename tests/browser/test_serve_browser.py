@@ -47,5 +47,9 @@ def test_the_browser_shows_the_runs_and_takes_keys(tmp_path: Path) -> None:
         before = received(page)
         press(page, "?")
         wait_for_text(page, ["trackui keys", "Everywhere"], since=before)
+        before = received(page)
+        press(page, "\ue00c")  # Escape closes the help, back to the run
+        after = wait_for_text(page, ["Overview"], since=before)
+        assert "trackui keys" not in after
         png = tmp_path / "page.png"
         assert page.save_screenshot(str(png)) and png.stat().st_size > 1000
