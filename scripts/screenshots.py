@@ -6,12 +6,14 @@ Usage::
 
 The runs are a small learning-rate / width sweep, each logged by its own
 training-script process through ``trackui.init`` / ``log`` / ``finish`` (with
-console output, a saved file, system metrics, a weight histogram and a sample
-image), from
+console output, a saved file, system metrics, a weight histogram, a sample
+image and a precision-recall curve), from
 ``/tmp/trackui-demo/mnist`` into its ``trackui-runs`` (emptied first), unless
 ``--root`` is given.
 Each screenshot drives the app with ``run_test`` and key presses, waits for
-every worker and chart, then calls ``save_screenshot``.
+every worker and chart, then calls ``save_screenshot``. ``serve-browser.png``
+is the same app served by ``trackui serve`` in a headless Chromium (skipped,
+with the reason, where there is none).
 """
 
 from __future__ import annotations
@@ -127,6 +129,13 @@ def train(argv: Sequence[str]) -> int:
             step=step - 1,
         )
         print(f"epoch {epoch + 1}/{a.epochs}  val_accuracy {acc:.4f}")
+    # Scores that rank the true class first more often as the model is better.
+    truth = [rng.randrange(3) for _ in range(60)]
+    edge = 0.1 + (0.25 if a.arch == "cnn" else 0.0) + (0.1 if a.lr <= 3e-3 else 0.0)
+    scores = [[rng.random() + (edge if c == t else 0.0) for c in range(3)] for t in truth]
+    probs = [[v / sum(row) for v in row] for row in scores]
+    labels = ["zero", "one", "two"]
+    run.log({"val/pr": trackui.plot.pr_curve(truth, probs, labels=labels, title="Validation PR")})
     model = Path(f"{a.name}.pt")
     model.write_bytes(os.urandom(4096))
     run.save(str(model))
@@ -176,6 +185,7 @@ SHOTS: tuple[tuple[str, tuple[int, int], Sequence[str]], ...] = (
     ("run-output", (120, 36), ("down", "enter", "7")),
     ("run-media", (120, 36), ("down", "enter", "8")),
     ("run-media-image", (120, 36), ("down", "enter", "8", "down")),
+    ("run-media-plot", (120, 36), ("down", "enter", "8", "down", "down")),
     ("compare", (120, 36), ("space", "space", "space", "space", "c")),
     ("help", (120, 36), ("question_mark",)),
 )
@@ -223,7 +233,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         make_runs(root)
     for name, size, keys in SHOTS:
         asyncio.run(shoot(root, args.out, name, size, keys))
+    browser_shot(root, args.out)
     return 0
+
+
+def browser_shot(root: Path, out: Path) -> None:
+    """``serve-browser.png``: the runs table as a browser shows ``trackui serve``."""
+    sys.path.insert(0, str(REPO / "tests" / "browser"))
+    from browser_support import browser, free_port, missing, served, wait_for_text
+
+    why = missing()
+    if why is not None:
+        print(f"skipped serve-browser.png: {why}")
+        return
+    port = free_port()
+    with served(root, port), browser() as page:
+        page.get(f"http://localhost:{port}")
+        wait_for_text(page, [spec["name"] for spec in SWEEP])
+        time.sleep(4.0)  # the page fades the terminal in; the charts are drawn
+        page.save_screenshot(str(out / "serve-browser.png"))
+    print(f"wrote {out / 'serve-browser.png'}")
 
 
 if __name__ == "__main__":

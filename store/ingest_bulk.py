@@ -47,7 +47,7 @@ class BulkFile:
     colons: int = 0
     """Number of ``:`` bytes in the whole file (what the parsed rows must account for)."""
     with_x: bool = True
-    """Whether the samples showed text values (``x``)."""
+    """Whether the samples showed text values (``x``) or rich values (``r``)."""
 
 
 def _sql_str(s: str) -> str:
@@ -79,14 +79,14 @@ def stage_bulk(
 
     ``table`` is in the staging database (``store.db.STAGE_DB``): the index stages
     the next batch in a thread while the previous one is written.
-    ``with_x=False`` does not read text values (``x``): a file that has some
-    then fails :func:`load_bulk`'s check.
+    ``with_x=False`` reads neither text values (``x``) nor rich values' references
+    (``r``): a file that has some then fails :func:`load_bulk`'s check.
     """
     import duckdb
 
     struct = "STRUCT(" + ", ".join(f"{_ident(k)} DOUBLE" for k in keys) + ")"
     columns = "{'s': 'DOUBLE', 't': 'DOUBLE', 'm': " + _sql_str(struct)
-    columns += ", 'x': 'JSON'}" if with_x else "}"
+    columns += ", 'x': 'JSON', 'r': 'JSON'}" if with_x else "}"
     paths = [str(f.path) for f in files]
     try:
         # The run id comes from the position of the file in the list (a
@@ -96,7 +96,7 @@ def stage_bulk(
         cur.execute(
             f"CREATE OR REPLACE TABLE {table} AS SELECT "
             "(?::INTEGER[])[r.file_index::BIGINT + 1] AS rid, r.s, r.t, r.m"
-            f"{', r.x' if with_x else ''} "
+            f"{', r.x, r.r' if with_x else ''} "
             f"FROM read_json(?, format='newline_delimited', columns={columns}, "
             "maximum_object_size=16777216) r",
             [[f.rid for f in files], paths],
@@ -132,9 +132,9 @@ class _Parsed(NamedTuple):
     timed: int
     """Records with a time (``"t":``)."""
     texted: int
-    """Records with text values (``"x":``)."""
+    """Records with text values (``"x":``), plus those with rich values (``"r":``)."""
     text_colons: int
-    """``:`` inside the text values."""
+    """``:`` inside the text values and the rich values' references."""
     bad: int
     """Records with no usable step or no ``m``."""
     first_t: float | None
@@ -189,11 +189,11 @@ def load_bulk(
         per_key.append(
             f"count({c}), min({when} s END), max({when} s END), arg_max({c}, {when} rowid END)"
         )
-    xcols = (
-        "count(x), coalesce(sum(length(x::VARCHAR) - length(replace(x::VARCHAR, ':', ''))), 0)"
-        if with_x
-        else "0, 0"
-    )
+
+    def colons_in(c: str) -> str:
+        return f"coalesce(sum(length({c}::VARCHAR) - length(replace({c}::VARCHAR, ':', ''))), 0)"
+
+    xcols = f"count(x) + count(r), {colons_in('x')} + {colons_in('r')}" if with_x else "0, 0"
     q = (
         f"SELECT rid, count(*), count(t), {xcols}, "
         "count(*) FILTER (WHERE s IS NULL OR s < 0 OR s != trunc(s) OR m IS NULL), "
@@ -293,6 +293,12 @@ def load_bulk(
                 trows.append((rid, key, s, t, val))
                 texts.setdefault(rid, {})[key] = (s, val)
                 text_steps.setdefault(rid, set()).add(s)
+    if with_x:  # a step with only rich values is a step too (their references: store.rich)
+        for rid, s in cur.execute(
+            f"SELECT DISTINCT rid, s::BIGINT FROM {stage} WHERE r IS NOT NULL"
+            + (f" AND NOT list_contains({_int_list(failed)}, rid)" if failed else "")
+        ).fetchall():
+            text_steps.setdefault(rid, set()).add(s)
     if text_steps:
         _count_text_steps(text_steps, r_h, s_h, step_count, last_idx)
     if trows:

@@ -22,13 +22,13 @@ _GLOB_CHARS = set("*?[]{}")
 
 
 def bulk_sample(path: Path, size: int) -> tuple[tuple[str, ...], bool] | None:
-    """The metric names a whole file seems to use and whether it has text values.
+    """The metric names a whole file seems to use and whether it has text or rich values.
 
     Reads its head, its tail and a few slices in between (metrics logged now
     and then, such as validation ones, show up in some). A name the samples
     miss is caught by the check after loading, which sends the file the
-    exact way; so is an ``x`` (text values) that no sample showed, since the
-    bulk query then does not read ``x`` at all. None when the file does not
+    exact way; so is an ``x`` (text values) or ``r`` (rich values) that no
+    sample showed, since the bulk query then reads neither. None when the file does not
     end with a newline (a record is being written or was torn), when its path
     would be read as a glob pattern, or when the samples do not parse.
     """
@@ -84,9 +84,8 @@ def bulk_sample(path: Path, size: int) -> tuple[tuple[str, ...], bool] | None:
         ms = [m for o in dicts if type(m := o.get("m")) is dict]
         ok += len(ms)
         keys.update(dict.fromkeys(itertools.chain.from_iterable(ms)))
-        has_x = has_x or any("x" in o for o in dicts)
-        if any("r" in o for o in dicts):  # rich values (store.rich): the exact way reads them
-            return None
+        # Text values (``x``) or rich values' references (``r``, store.rich).
+        has_x = has_x or any("x" in o or "r" in o for o in dicts)
     if ok == 0:
         return None
     return tuple(keys), has_x

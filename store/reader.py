@@ -78,6 +78,11 @@ def encode_value(v: Any) -> Any:
     return v
 
 
+def is_rich_reference(v: Any) -> bool:
+    """Whether a value is a rich value's typed reference (an object with ``_type``)."""
+    return isinstance(v, dict) and isinstance(v.get("_type"), str)
+
+
 def decode_value(v: Any) -> Any:
     """A value from a JSON file with the non-finite spellings turned into floats."""
     if isinstance(v, str) and v in layout.NONFINITE:
@@ -169,7 +174,8 @@ def read_run(run_dir: Path, *, now: float | None = None) -> RunInfo | None:
         full["tags"] = []
     config = read_json_object(base + layout.CONFIG, warnings) or {}
     summary_raw = read_json_object(base + layout.SUMMARY, warnings) or {}
-    summary = {str(k): decode_value(v) for k, v in summary_raw.items()}
+    # A rich value's last reference (docs/format.md) is no metric: store/rich.py reads it.
+    summary = {str(k): decode_value(v) for k, v in summary_raw.items() if not is_rich_reference(v)}
     state = derive_state(full, run_dir, now=now)
     return RunInfo(
         id=run_id,

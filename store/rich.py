@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from trackui.store import layout
-from trackui.store.reader import read_records
+from trackui.store.reader import is_rich_reference, read_json_object, read_records
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,31 @@ def table_csv(run_dir: Path, ref: dict[str, Any]) -> str:
     for r in rows:
         w.writerow([run_dir / c.get("path", "") if isinstance(c, dict) else c for c in r])
     return buf.getvalue()
+
+
+def last_references(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """The last reference of each rich key, as the run's ``summary.json`` keeps it (the
+    writer puts it there, as wandb's summary holds the last image's reference)."""
+    got = read_json_object(run_dir / layout.SUMMARY, []) or {}
+    return {str(k): v for k, v in got.items() if is_rich_reference(v)}
+
+
+def describe(ref: dict[str, Any]) -> str:
+    """A reference in words: its type and file (``image 28x28 media/image/ab….png``)."""
+    kind = str(ref.get("_type"))
+    parts = [kind]
+    shape = ref.get("shape")
+    if kind == "image" and isinstance(shape, list) and len(shape) >= 2:
+        parts.append(f"{shape[1]}x{shape[0]}")
+    elif kind == "images" and isinstance(ref.get("items"), list):
+        parts.append(f"of {len(ref['items'])}")
+    elif kind == "histogram" and isinstance(ref.get("values"), list):
+        parts.append(f"of {len(ref['values'])} bins")
+    elif kind in ("table", "plot") and isinstance(shape, list) and len(shape) == 2:
+        parts.append(f"{shape[0]} rows")
+    if isinstance(ref.get("path"), str):
+        parts.append(ref["path"])
+    return " ".join(str(p) for p in parts)
 
 
 def summary(run_dir: Path) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The ``trackui`` command: the UI, and ``ls``/``show``/``diff``/``export``/``watch``/``train``.
+"""The ``trackui`` command: the UI, and ``ls``/``show``/``diff``/``export``/``watch``/``train``/``serve``.
 
 The contract (docs/cli.md, DESIGN section 5): exit 0 on success, 1 when
 ``diff`` finds differences, 2 for a usage or I/O error with one line on
@@ -133,6 +133,7 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         obj["text"] = texts
         obj.update(show_events.events_json(row.path))
         obj["rich"] = rich.summary(row.path)
+        obj["rich_summary"] = rich.last_references(row.path)
         out.write(dumps_json(obj) + "\n")
         return 0
     from trackui.store.models import flatten
@@ -170,7 +171,8 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     lines = [f"{k:<9} {clean(v, 200)}" for k, v in overview]
     sections = [
         ("config", flatten(row.config)),
-        ("summary", row.summary),
+        # A rich key's last value is shown by its type and file, never as a number.
+        ("summary", {**row.summary, **_rich_summary(row.path)}),
         ("metrics (steps)", metrics),
         ("text", texts),
     ]
@@ -190,6 +192,12 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         lines += [f"  {clean(w, 200)}" for w in row.warnings]
     out.write("\n".join(lines) + "\n")
     return 0
+
+
+def _rich_summary(run_dir: Path) -> dict[str, str]:
+    from trackui.store import rich
+
+    return {k: f"<{rich.describe(ref)}>" for k, ref in rich.last_references(run_dir).items()}
 
 
 def cmd_diff(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -316,6 +324,14 @@ NEEDS_TERMINAL = (
 )
 
 
+def cmd_serve(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from trackui.serve import serve
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"trackui serve: --port {args.port}: not a port (1 to 65535)")
+    return serve(args.root, args.host, args.port, out, err, poll=args.poll)
+
+
 def _ui(argv: list[str], out: IO[str], err: IO[str]) -> int:
     args = ui_parser().parse_args(argv)
     root = run_root(args)
@@ -327,7 +343,10 @@ def _ui(argv: list[str], out: IO[str], err: IO[str]) -> int:
     # Without a terminal (cron, CI, a pipe) the UI would draw escape sequences
     # into the pipe and wait for keys that never come. (Textual draws on
     # stderr: `trackui DIR 2>log` would draw into the log.)
-    if not all(is_terminal(s) for s in (sys.stdin, out, err)):
+    # (A browser's session, started by `trackui serve`, talks through pipes.)
+    from trackui.serve import under_web_driver
+
+    if not under_web_driver() and not all(is_terminal(s) for s in (sys.stdin, out, err)):
         err.write(NEEDS_TERMINAL + "\n")
         return 2
     from trackui.tui.app import run_app
@@ -365,7 +384,13 @@ def main(argv: list[str] | None = None) -> int:
             from trackui.cli_watch import cmd_watch
 
             return cmd_watch(args, out, err)
-        cmd = {"ls": cmd_ls, "show": cmd_show, "diff": cmd_diff, "export": cmd_export}[args.cmd]
+        cmd = {
+            "ls": cmd_ls,
+            "show": cmd_show,
+            "diff": cmd_diff,
+            "export": cmd_export,
+            "serve": cmd_serve,
+        }[args.cmd]
         return cmd(args, out, err)
     except UsageError as e:
         err.write(f"{clean(str(e))}\n")

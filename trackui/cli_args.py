@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-SUBCOMMANDS = ("ls", "show", "diff", "export", "watch", "train")
+SUBCOMMANDS = ("ls", "show", "diff", "export", "watch", "train", "serve")
 
 
 class UsageError(Exception):
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The subcommand parser (the UI form ``trackui [DIR]`` is handled before it)."""
     p = Parser(
         prog="trackui",
-        usage="trackui [DIR] [--poll] [--watch RULE]  |  trackui {ls,show,diff,export,watch,train} ...",
+        usage="trackui [DIR] [--poll] [--watch RULE]  |  trackui {ls,show,diff,export,watch,train,serve} ...",
         description="Experiment tracking in the terminal. `trackui [DIR]` opens the UI on a "
         "run root (default: $TRACKUI_DIR, else ./trackui-runs); the subcommands answer the "
         "same questions without it.",
@@ -83,6 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("-o", "--output", metavar="FILE", default=None, help="file (default stdout)")
     add_dir(ex, False)
     add_watch_parser(sub)
+    serve = sub.add_parser(
+        "serve",
+        prog="trackui serve",
+        help="the same UI in a browser (textual-serve; localhost unless --host says otherwise)",
+    )
+    add_dir(serve, True)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, metavar="N", help="port (default 8000)")
+    serve.add_argument("--poll", action="store_true", help="poll for changes (network filesystems)")
     sub.add_parser(
         "train",
         prog="trackui train",

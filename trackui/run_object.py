@@ -127,7 +127,10 @@ class Run(RunCompat):
         run._resumed = True
         run._starting_step = run._step
         if info:
+            from trackui.store.rich import last_references  # (no metrics: read apart)
+
             run.summary.restore(info.summary)
+            run.summary.restore(last_references(run_dir))
         run._write_meta()
         run._write_config()
         return run
@@ -291,6 +294,9 @@ class Run(RunCompat):
                 summary._last.update(m)  # observe()'s whole work when nothing is aggregated
         if x:
             self.summary.observe(x)  # a text value is a metric's last value too
+        r = rec.get("r")
+        if r:  # the last reference of each rich key, as wandb's summary keeps it
+            self.summary._last.update(r)
         self._step = s + 1 if commit else s
 
     def define_metric(

@@ -15,6 +15,7 @@ widgets from the answers on the event loop. No thread touches a widget.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -351,6 +352,9 @@ def run_app(root: Path, *, poll: bool = False, rules: Iterable[str] = ()) -> int
         print(f"trackui: cannot open {root}: {clean(e)}", file=sys.stderr)
         return 2
     app.store.open_soon()  # the index opens while the terminal is asked about images
-    prepare_images()
+    from trackui.tui.widgets.media import IMAGE_RENDERER_ENV
+
+    if os.environ.get(IMAGE_RENDERER_ENV) != "halfcell":  # (half blocks need no answer)
+        prepare_images()
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -150,6 +150,28 @@ def _load_both_ways(root: Path, run_id: str, monkeypatch: pytest.MonkeyPatch) ->
     return got
 
 
+@pytest.mark.parametrize("where", [0, 2500])  # in the samples, or only in the check
+def test_bulk_path_loads_runs_with_rich_values(
+    root: Path, monkeypatch: pytest.MonkeyPatch, where: int
+) -> None:
+    # Rich values' references (``r``) are no metrics, but their records count as steps;
+    # the bulk path reads them as the exact one does, rather than handing the run over.
+    run = trackui.init(dir=root, id="richbulk")
+    for i in range(3000):
+        if i in (where, where + 1):
+            trackui.log({"img": trackui.Image(np.zeros((2, 2), np.uint8), caption="a: b")})
+            trackui.log({"h": trackui.Histogram([1.0, 2.0, 3.0], num_bins=2), "phase": "x:y"})
+        trackui.log({"loss": float(i), "acc": i / 3000})
+    run.finish()
+    got = _load_both_ways(root, "richbulk", monkeypatch)
+    assert got["bulk"][:5] == got["exact"][:5]
+    if where == 0:  # (values no sample saw send the file the exact way, as text values do)
+        assert got["bulk"][5] == 0, "the bulk path fell back to the exact one"
+    (steps, last, warns), _pts, counts, texts, _summary = got["bulk"][:5]
+    assert (steps, last, warns) == (3004, 3003, ())
+    assert counts == {"loss": 3000, "acc": 3000} and texts == {"phase": "x:y"}
+
+
 @pytest.mark.parametrize("layout", ["wide", "points"])
 def test_bulk_path_keeps_file_order_across_metrics(
     root: Path, write_run, monkeypatch, layout: str

@@ -112,3 +112,49 @@ def test_a_long_history_with_rich_values_counts_their_steps(
     shown = json.loads(capsys.readouterr().out)
     assert shown["steps"] == 6001 and set(shown["metrics"]) == {"loss", "acc"}
     assert shown["metrics"]["loss"] == 6000
+
+
+def test_the_summary_keeps_the_last_rich_value_and_never_as_a_metric(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = _mixed_run(root)
+    stored = json.loads((run.run_dir / "summary.json").read_text())
+    # As wandb's summary holds the last image's reference: the last one logged.
+    last = rich.rich_values(run.run_dir, "digit")[-1][1]
+    assert stored["digit"] == last and "caption" not in stored["digit"]
+    assert stored["preds"]["_type"] == "table" and stored["h"]["_type"] == "histogram"
+    assert stored["loss"] == 0.01
+    assert rich.last_references(run.run_dir) == {
+        "digit": last,
+        "preds": stored["preds"],
+        "h": stored["h"],
+    }
+    # Read back, the summary's metrics hold no reference (nothing to chart, sort or filter).
+    assert main(["ls", "--json", "--dir", str(root)]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["summary"] == {"loss": 0.01}
+    assert main(["ls", "--dir", str(root), "--filter", "digit>0"]) == 0
+    assert run.id not in capsys.readouterr().out
+    assert main(["show", run.id, "--json", "--dir", str(root)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["summary"] == {"loss": 0.01}
+    assert shown["rich_summary"]["digit"] == last
+    # `show` says what each rich key's last value is: its type and file, not a number.
+    assert main(["show", run.id, "--dir", str(root)]) == 0
+    text = capsys.readouterr().out
+    section = text.split("\nsummary\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    rows = {line.split()[0]: line.split(None, 1)[1] for line in section}
+    assert rows["digit"] == f"<image 4x4 {last['path']}>"
+    assert rows["h"].startswith("<histogram of ") and rows["preds"].startswith("<table 2 rows ")
+    assert rows["loss"] == "0.01"
+
+
+def test_a_resumed_run_keeps_the_last_rich_value_in_its_summary(root: Path) -> None:
+    run = trackui.init(dir=root, id="resumed1")
+    trackui.log({"digit": trackui.Image(np.zeros((4, 4), np.uint8))})
+    run.finish()
+    first = rich.last_references(run.run_dir)["digit"]
+    run = trackui.init(dir=root, id="resumed1", resume="must")
+    trackui.log({"loss": 1.0})
+    run.finish()
+    assert rich.last_references(run.run_dir) == {"digit": first}

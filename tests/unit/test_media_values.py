@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import wave
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
+from PIL import Image as PILImage
 
 import trackui
 from trackui.store import rich
@@ -185,8 +185,11 @@ def test_file_values_keep_their_bytes_and_metadata(root: Path, tmp_path: Path) -
     assert rich.media_path(run.run_dir, r["html"]).read_text() == "<b>hi</b>"
     assert orjson.loads(rich.media_path(run.run_dir, r["cloud"]).read_bytes()) == [[0.0] * 3] * 5
     assert rich.media_path(run.run_dir, r["mol"]).read_text() == "ATOM\n"
-    video = np.load(io.BytesIO(rich.media_path(run.run_dir, r["video"]).read_bytes()))
-    assert video.shape == (2, 3, 4, 4) and r["video"]["fps"] == 2
+    # A video from an array is an animated GIF (wandb's default), its shape and fps kept.
+    video = rich.media_path(run.run_dir, r["video"])
+    assert video.suffix == ".gif" and PILImage.open(video).size == (4, 4)
+    assert r["video"]["shape"] == [2, 3, 4, 4] and r["video"]["fps"] == 2
+    assert r["video"]["frames"] == 2
 
 
 def test_what_is_not_a_value_still_fails_and_writes_nothing(root: Path) -> None:
@@ -233,3 +236,34 @@ def test_a_media_file_that_cannot_be_written_is_said_and_log_goes_on(
     run.finish()
     assert "trackui: a media file could not be written" in capsys.readouterr().err
     assert [r["m"]["loss"] for r in _records(run.run_dir)] == [1.0, 0.5]
+
+
+@pytest.mark.parametrize("layout", ["TCHW", "THWC"])
+def test_a_video_array_is_an_animated_gif_of_its_frames(root: Path, layout: str) -> None:
+    t, h, w = 3, 6, 8
+    frames = np.zeros((t, h, w, 3), np.uint8)
+    for i in range(t):
+        frames[i, ..., i] = 200  # red, then green, then blue
+    data = frames.transpose(0, 3, 1, 2) if layout == "TCHW" else frames
+    run = trackui.init(dir=root)
+    trackui.log({"clip": trackui.Video(data, fps=5, caption="rgb")})
+    run.finish()
+    (rec,) = _records(run.run_dir)
+    ref = rec["r"]["clip"]
+    assert ref["frames"] == 3 and ref["fps"] == 5 and ref["caption"] == "rgb"
+    gif = PILImage.open(rich.media_path(run.run_dir, ref))
+    assert gif.format == "GIF" and gif.n_frames == 3 and gif.size == (w, h)
+    assert gif.info["duration"] == 200
+    for i in range(3):
+        gif.seek(i)
+        pixel = gif.convert("RGB").getpixel((0, 0))
+        assert max(range(3), key=lambda c: pixel[c]) == i
+
+
+def test_a_video_of_floats_reads_them_as_zero_to_one() -> None:
+    from trackui.media.files import video_frames
+
+    out = video_frames(np.full((2, 1, 2, 2), 0.5))
+    assert out.shape == (2, 2, 2, 1) and out.dtype == np.uint8 and int(out.max()) == 127
+    with pytest.raises(ValueError, match="shape"):
+        video_frames(np.zeros((2, 2)))

@@ -78,7 +78,10 @@ class Audio(FileValue):
 
 class Video(FileValue):
     """``wandb.Video(data_or_path, caption=None, fps=4, format=None)``: a file path is
-    copied; a NumPy array (time, channels, height, width) is kept as ``.npy`` with its fps."""
+    copied; a NumPy array or tensor of frames is encoded as an animated GIF (wandb's
+    default for arrays) with Pillow. Frames are time x channels x height x width (wandb's
+    order) or time x height x width x channels, 1, 3 or 4 channels; a leading batch axis
+    is laid side by side. Floats up to 1 are read as [0, 1], others as 0 to 255."""
 
     kind = "video"
 
@@ -94,10 +97,62 @@ class Video(FileValue):
             return
         import numpy as np
 
-        a = np.array(_numpy(data_or_path))
-        buf = io.BytesIO()
-        np.save(buf, a, allow_pickle=False)
-        super().__init__(buf.getvalue(), "npy", caption, fps=fps, shape=list(a.shape))
+        a = np.asarray(_numpy(data_or_path))
+        frames = video_frames(a)
+        super().__init__(
+            gif_bytes(frames, fps),
+            "gif",
+            caption,
+            fps=fps,
+            shape=list(a.shape),
+            frames=int(frames.shape[0]),
+        )
+
+
+def video_frames(a: Any) -> Any:
+    """Frames as uint8, time x height x width x channels (see :class:`Video`)."""
+    import numpy as np
+
+    if a.ndim == 5:  # batch x time x ...: the batch side by side
+        a = np.concatenate(list(a), axis=-1 if a.shape[2] in (1, 3, 4) else -2)
+    if a.ndim == 3:
+        a = a[..., None]
+    if a.ndim != 4:
+        raise ValueError(
+            f"trackui.Video: frames must be time x channels x height x width, got shape {a.shape}"
+        )
+    if a.shape[1] in (1, 3, 4) and (a.shape[-1] not in (1, 3, 4) or a.shape[1] < a.shape[-1]):
+        a = a.transpose(0, 2, 3, 1)
+    elif a.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"trackui.Video: frames need 1, 3 or 4 channels, got shape {a.shape}")
+    if a.dtype != np.uint8:
+        f = np.nan_to_num(a.astype(np.float64))
+        if a.dtype.kind == "f" and f.size and f.max() <= 1.0:
+            f = f * 255.0
+        a = np.clip(f, 0, 255).astype(np.uint8)
+    return a
+
+
+def gif_bytes(frames: Any, fps: int) -> bytes:
+    """An animated GIF of uint8 frames (time x height x width x channels), looping."""
+    from trackui.media.image import pil
+
+    pil_image = pil()
+    mode = {1: "L", 3: "RGB", 4: "RGBA"}[frames.shape[-1]]
+    images = [
+        pil_image.fromarray(f[..., 0] if mode == "L" else f, mode=mode).convert("RGB")
+        for f in frames
+    ]
+    buf = io.BytesIO()
+    images[0].save(
+        buf,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=max(1, round(1000 / max(fps, 1))),
+        loop=0,
+    )
+    return buf.getvalue()
 
 
 class Html(FileValue):

@@ -4,15 +4,15 @@ kinds as their metadata and file). Files are read on a worker thread, never the 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
+import orjson
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, OptionList, Static
@@ -21,33 +21,20 @@ from textual.widgets.option_list import Option
 from trackui.store.rich import RichKey, media_path, read_table, rich_keys, rich_values
 from trackui.store.text import fmt_value
 from trackui.tui.fmt import literal
+from trackui.tui.widgets.media_charts import Chart, NotDrawn, plot_chart, plotly_chart
+from trackui.tui.widgets.media_image import (
+    IMAGE_RENDERER_ENV,
+    ImageModal,
+    grid_columns,
+    image_widget,
+    open_image,
+)
+from trackui.tui.widgets.media_plots import chart_widgets
 from trackui.tui.widgets.media_views import heatmap_text, histogram_bars, meta_text
 
-IMAGE_RENDERER_ENV = "TRACKUI_IMAGES"
-"""Set to ``halfcell`` to draw images with half blocks whatever the terminal supports
-(tests and screenshots, where the output must be the same everywhere)."""
 MAX_GRID_IMAGES = 16
 
-
-def image_widget(image: Any, classes: str) -> Widget:
-    """An image widget: Kitty/Sixel where the terminal has them, half blocks elsewhere."""
-    from textual_image import widget as ti
-
-    cls = ti.HalfcellImage if os.environ.get(IMAGE_RENDERER_ENV) == "halfcell" else ti.Image
-    return cls(image, classes=classes)
-
-
-def _open_image(path: Path | None) -> Any:
-    if path is None:
-        return None
-    from PIL import Image as PILImage
-
-    try:
-        img = PILImage.open(path)
-        img.load()
-    except (OSError, ValueError):
-        return None
-    return img
+__all__ = ["IMAGE_RENDERER_ENV", "MediaPanel"]
 
 
 class MediaKeysLoaded(Message):
@@ -88,6 +75,8 @@ class MediaPanel(Widget):
         self.values: list[tuple[int, dict[str, Any]]] = []
         self.index = 0
         self._sort_col = -1
+        self._table_rows: list[list[Any]] = []
+        """The rows of the table shown (image cells as references), by row key."""
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -165,15 +154,29 @@ class MediaPanel(Widget):
         kind = ref.get("_type")
         payload: Any = None
         if kind == "image":
-            payload = [(ref, _open_image(media_path(self.run_dir, ref)))]
+            payload = [(ref, open_image(media_path(self.run_dir, ref)))]
         elif kind == "images":
             items = [r for r in ref.get("items") or [] if isinstance(r, dict)]
-            payload = [(r, _open_image(media_path(self.run_dir, r))) for r in items]
+            payload = [(r, open_image(media_path(self.run_dir, r))) for r in items]
         elif kind in ("table", "plot"):
             try:
-                payload = read_table(self.run_dir, ref)
+                columns, rows = read_table(self.run_dir, ref)
             except (OSError, ValueError, KeyError, TypeError):
                 payload = None
+            else:
+                chart = plot_chart(ref, columns, rows) if kind == "plot" else None
+                payload = (columns, rows, chart)
+        elif kind == "video":
+            path = media_path(self.run_dir, ref)
+            first = open_image(path) if path is not None and path.suffix == ".gif" else None
+            payload = (path, first)
+        elif kind == "plotly":
+            path = media_path(self.run_dir, ref)
+            try:
+                chart = plotly_chart(orjson.loads(path.read_bytes())) if path else None
+            except (OSError, ValueError):
+                chart = NotDrawn("the figure's file cannot be read")
+            payload = (path, chart)
         else:
             payload = media_path(self.run_dir, ref)
         self.post_message(MediaStepLoaded(key, values, i, payload))
@@ -197,8 +200,7 @@ class MediaPanel(Widget):
         self._head(head)
         body = self.query_one("#media-body", VerticalScroll)
         await body.remove_children()
-        # The tab may not have been laid out yet (its key read while hidden).
-        width = max(20, (body.size.width or self.app.size.width - 36) - 2)
+        width = self._body_width()
         if kind in ("image", "images"):
             await self._show_images(body, event.payload)
         elif kind == "histogram":
@@ -207,40 +209,123 @@ class MediaPanel(Widget):
                 Static(histogram_bars(ref, width), id="media-bars"),
             )
         elif kind in ("table", "plot") and event.payload is not None:
-            await self._show_table(body, *event.payload)
+            columns, rows, chart = event.payload
+            if chart is not None:
+                await body.mount_all(self._chart(chart, event.key, width))
+            await self._show_table(body, columns, rows)
+        elif kind == "video" and event.payload is not None:
+            path, first = event.payload
+            await body.mount(Static(meta_text(ref, path), id="media-meta"))
+            if first is not None:
+                frames = ref.get("frames") or getattr(first, "n_frames", 1)
+                note = Text(f"first frame of {frames} (at {ref.get('fps', '?')} fps)", style="dim")
+                await body.mount(Static(note, id="media-frames"))
+                await self._show_images(body, [({}, first)])
+        elif kind == "plotly" and event.payload is not None:
+            path, chart = event.payload
+            if chart is not None and not isinstance(chart, NotDrawn):
+                await body.mount_all(self._chart(chart, event.key, width))
+            else:
+                await body.mount(Static(meta_text(ref, path), id="media-meta"))
+                if chart is not None:
+                    await body.mount_all(self._chart(chart, event.key, width))
         else:
             await body.mount(Static(meta_text(ref, event.payload), id="media-meta"))
 
     async def _show_images(self, body: VerticalScroll, items: list[tuple[dict, Any]]) -> None:
+        """One image large; several in a grid of as many columns as fit the width."""
         one = len(items) == 1
-        widgets: list[Widget] = []
-        for _ref, img in items[:MAX_GRID_IMAGES]:
-            if img is None:
-                widgets.append(Static(Text("(image file missing)", style="dim")))
-                continue
-            cell = Vertical(classes="media-cell" + (" single" if one else ""))
-            widgets.append(cell)
-        grid = Horizontal(id="media-grid")
+        grid = Container(id="media-grid", classes="single" if one else "")
+        if not one:
+            grid.styles.grid_size_columns = grid_columns(self._body_width())
         await body.mount(grid)
-        for (ref, img), w in zip(items[:MAX_GRID_IMAGES], widgets, strict=False):
-            await grid.mount(w)
-            if img is not None:
-                await w.mount(image_widget(img, "media-image"))
-                if not one and ref.get("caption"):
-                    await w.mount(Static(literal(ref["caption"], style="italic")))
+        for ref, img in items[:MAX_GRID_IMAGES]:
+            if img is None:
+                await grid.mount(Static(Text("(image file missing)", style="dim")))
+                continue
+            cell = Vertical(classes="media-cell")
+            await grid.mount(cell)
+            await cell.mount(image_widget(img, "media-image"))
+            if not one and ref.get("caption"):
+                await cell.mount(Static(literal(ref["caption"], style="italic"), shrink=True))
+        if len(items) > MAX_GRID_IMAGES:
+            more = f"… {len(items) - MAX_GRID_IMAGES} more images at this step"
+            await body.mount(Static(Text(more, style="dim")))
+
+    def _body_width(self) -> int:
+        body = self.query_one("#media-body", VerticalScroll)
+        # The tab may not have been laid out yet (its key read while hidden).
+        return max(20, (body.size.width or self.app.size.width - 36) - 2)
+
+    def on_resize(self) -> None:
+        for grid in self.query("#media-grid").results(Container):
+            if not grid.has_class("single"):
+                grid.styles.grid_size_columns = grid_columns(self._body_width())
+
+    def _chart(self, chart: Chart, key: str, width: int) -> list[Widget]:
+        from trackui.tui.widgets.curves import plot_background
+
+        return chart_widgets(
+            chart, key, width, no_color=self.app.no_color, background=plot_background(self.app)
+        )
 
     async def _show_table(self, body: VerticalScroll, columns: list[str], rows: list) -> None:
-        table: DataTable[Any] = DataTable(id="media-table", zebra_stripes=True)
+        table = MediaTable(id="media-table", zebra_stripes=True)
+        self._table_rows = rows
         await body.mount(table)
         for c in columns:
             table.add_column(literal(c, style="bold"))
-        for row in rows:
-            table.add_row(*(_cell(v) for v in row))
+        for i, row in enumerate(rows):
+            table.add_row(*(_cell(v) for v in row), key=str(i))
+
+    @on(DataTable.CellSelected, "#media-table")
+    def _on_cell(self, event: DataTable.CellSelected) -> None:
+        """Enter (or a click) on an image cell opens the image over the tab."""
+        event.stop()
+        try:
+            row = self._table_rows[int(str(event.cell_key.row_key.value))]
+            value = row[event.coordinate.column]
+        except (ValueError, IndexError, TypeError):
+            return
+        if isinstance(value, dict) and value.get("_type") == "image":
+            self._open_cell(value)
+
+    @work(thread=True, exclusive=True, group="media-open", exit_on_error=False)
+    def _open_cell(self, ref: dict[str, Any]) -> None:
+        img = open_image(media_path(self.run_dir, ref))
+        self.app.call_from_thread(self._show_cell, ref, img)
+
+    def _show_cell(self, ref: dict[str, Any], img: Any) -> None:
+        caption = ref.get("caption")
+        self.app.push_screen(
+            ImageModal(img, f"{self.key or ''} image", caption if caption else None)
+        )
+
+
+class MediaTable(DataTable[Any]):
+    """A logged table: a click on a cell selects it at once (as Enter does), so that one
+    click opens an image cell; a DataTable selects only a cell already highlighted."""
+
+    async def _on_click(self, event: events.Click) -> None:
+        before = self.cursor_coordinate
+        await super()._on_click(event)
+        meta = event.style.meta
+        coord = self.cursor_coordinate
+        if coord != before and meta.get("row", -1) >= 0 and meta.get("column", -1) >= 0:
+            self.post_message(
+                DataTable.CellSelected(
+                    self, self.get_cell_at(coord), coord, self.coordinate_to_cell_key(coord)
+                )
+            )
 
 
 def _cell(value: Any) -> Text:
     if isinstance(value, dict) and value.get("_type") == "image":
-        return Text("▣ image", style="magenta")
+        # A marker that opens the image (Enter or a click), with its caption.
+        out = Text("▣ ", style="magenta")
+        caption = value.get("caption")
+        out.append_text(literal(caption) if caption else Text("image", style="magenta"))
+        return out
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return Text(fmt_value(value), justify="right")
     return literal(value)

@@ -120,3 +120,61 @@ def meta_text(ref: dict[str, Any], path: Path | None) -> Text:
     out.append(f"{'file':<12}", style="bold")
     out.append(clean(path) if path is not None else "(none inside media/)")
     return out
+
+
+def labelled_bars(labels: list[str], values: list[float], width: int) -> Text:
+    """A bar per label, as long as its value's size against the largest (negative values
+    in red); at most ``MAX_BAR_ROWS * 2`` bars, the rest counted below."""
+    if not values:
+        return Text("(no bars)", style="dim")
+    shown = list(zip(labels, values, strict=False))[: MAX_BAR_ROWS * 2]
+    top = max(abs(v) for _, v in shown) or 1.0
+    label_w = min(24, max(len(clean(a)) for a, _ in shown))
+    value_w = max(len(_num(v)) for _, v in shown)
+    bar_w = max(4, width - label_w - value_w - 3)
+    out = Text(no_wrap=True)
+    for i, (label, v) in enumerate(shown):
+        name = clean(label)
+        name = name if len(name) <= label_w else name[: label_w - 1] + "…"
+        out.append(f"{name:>{label_w}} ", style="dim")
+        out.append("█" * max(0, round(abs(v) / top * bar_w)), style="green" if v >= 0 else "red")
+        out.append(f" {_num(v)}")
+        if i < len(shown) - 1:
+            out.append("\n")
+    if len(values) > len(shown):
+        out.append(f"\n… {len(values) - len(shown)} more bars in the table", style="dim")
+    return out
+
+
+def count_grid(
+    row_label: str, col_label: str, rows: list[str], cols: list[str], counts: list[list[float]]
+) -> Text:
+    """A grid of counts (a confusion matrix): a row per ``rows`` entry, a column per
+    ``cols`` entry, each cell its count on a shade of how large it is."""
+    if not rows or not cols:
+        return Text("(empty grid)", style="dim")
+    top = max((c for line in counts for c in line), default=0.0) or 1.0
+    cell_w = max(5, *(len(_num(c)) + 2 for line in counts for c in line))
+    cell_w = max(cell_w, min(10, max(len(clean(c)) + 1 for c in cols)))
+    label_w = min(16, max(len(clean(row_label)), *(len(clean(r)) for r in rows)))
+
+    def cut(s: str, n: int) -> str:
+        s = clean(s)
+        return s if len(s) <= n else s[: n - 1] + "…"
+
+    out = Text(no_wrap=True)
+    out.append(f"{cut(row_label, label_w):>{label_w}} ", style="bold")
+    out.append(f"{col_label} →\n", style="dim")
+    out.append(" " * (label_w + 1))
+    for c in cols:
+        out.append(f"{cut(c, cell_w - 1):>{cell_w}}", style="bold")
+    for r, line in zip(rows, counts, strict=False):
+        out.append("\n")
+        out.append(f"{cut(r, label_w):>{label_w}} ", style="bold")
+        for c in line:
+            # The count at the right of its cell, the rest of the cell shaded by its size.
+            level = 0 if c <= 0 else 1 + min(3, int(c / top * 4 - 1e-9))
+            num = _num(c)
+            out.append(" " + SHADES[level] * (cell_w - len(num) - 2), style=HEAT_STYLES[level])
+            out.append(" " + num, style="bold" if level == 4 else "")
+    return out
