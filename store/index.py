@@ -146,6 +146,10 @@ class Index:
         self._st = got.state
         self._catalogue.next_rid = max(self._catalogue.next_rid, got.next_rid)
 
+    def foreign_files(self) -> dict[str, list[str]]:
+        """``{path of another tracker's run: its files}``, for a watcher (see ``store.watch``)."""
+        return self._foreign.watched()
+
     @property
     def warnings(self) -> list[str]:
         """Root-level warnings (duplicate run ids, an unreadable root, a source that failed)."""
