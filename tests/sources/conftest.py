@@ -58,3 +58,16 @@ def h() -> object:
     import types
 
     return types.SimpleNamespace(listing=listing, f32=f32, read_back=read_back, same=same)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Coroutine tests (the UI's, under ``App.run_test``) run on their own event loop."""
+    import asyncio
+    import inspect
+
+    if inspect.iscoroutinefunction(pyfuncitem.obj):
+        args = {a: pyfuncitem.funcargs[a] for a in pyfuncitem._fixtureinfo.argnames}
+        asyncio.run(pyfuncitem.obj(**args))
+        return True
+    return None
