@@ -26,6 +26,7 @@ import os
 import shutil
 import time
 from datetime import datetime, timezone
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,16 @@ def _iso(t: float) -> str:
 
 def record_line(step: int, wall: float | None, values: dict[str, Any]) -> bytes | None:
     """One ``history.jsonl`` line for a row (None when it holds nothing to keep)."""
+    try:
+        total = sum(values.values())
+    except TypeError:  # (text among them)
+        total = None
+    if type(total) is float and total - total == 0.0:
+        # The common case: finite numbers only (a sum of floats with a NaN or
+        # an infinity among them is not finite), written as they are.
+        if wall is not None and wall - wall == 0.0:
+            return orjson.dumps({"s": step, "t": wall, "m": values}) + b"\n"
+        return orjson.dumps({"s": step, "m": values}) + b"\n"
     m: dict[str, Any] = {}
     x: dict[str, str] = {}
     for k, v in values.items():
@@ -305,11 +316,12 @@ class Mirror:
     def _history(self, d: Path, state: dict[str, Any], rows: list[Any]) -> None:
         if not rows:
             return
-        order = sorted(range(len(rows)), key=lambda i: int(rows[i][0]))
+        steps = [r[0] for r in rows]
+        if steps != sorted(steps):
+            rows = sorted(rows, key=itemgetter(0))  # (stable: repeats keep their order)
         lines: list[tuple[int, bytes]] = []
         skipped = 0
-        for i in order:
-            step, wall, values = rows[i]
+        for step, wall, values in rows:
             step = int(step)
             if step < 0:
                 skipped += 1

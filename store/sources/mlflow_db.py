@@ -16,6 +16,7 @@ import math
 import os
 import sqlite3
 import threading
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,6 @@ class MlflowDbSource:
                 vals = by_step[step] = {}
                 out.append((int(step), ts / 1000.0 if ts is not None else None, vals))
             vals[key] = math.nan if is_nan else metric_value(float(value))
-        out.sort(key=lambda r: r[0])
+        out.sort(key=itemgetter(0))
         batch.rows = out
         return batch, {"rowid": last}

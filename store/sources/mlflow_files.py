@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,69 @@ def stores_under(root: Path) -> list[Path]:
     return [f.path / STORE_DIR for f in walk_root(root) if STORE_DIR in f.dirs]
 
 
+def _lines(data: bytes, name: str, warnings: list[str]) -> tuple[list[int], list[int], list[float]]:
+    """``(steps, timestamps in ms, values)`` of the complete metric lines; damaged lines skipped."""
+    tokens = data.split()
+    if len(tokens) == 3 * data.count(b"\n"):
+        try:  # (every line has three fields: converted all at once)
+            return (
+                list(map(int, tokens[2::3])),
+                list(map(int, tokens[0::3])),
+                list(map(float, tokens[1::3])),
+            )
+        except (ValueError, OverflowError):
+            pass
+    steps: list[int] = []
+    times: list[int] = []
+    values: list[float] = []
+    for raw in data.splitlines():
+        parts = raw.split()
+        try:
+            ts_ = int(parts[0])
+            v = float(parts[1])
+            s = int(parts[2]) if len(parts) > 2 else 0
+            if len(parts) > 3:
+                raise ValueError
+        except (ValueError, IndexError):
+            warnings.append(
+                f"metrics/{name}: line {raw[:60].decode('utf-8', 'replace')!r} does not parse; skipped"
+            )
+            continue
+        steps.append(s)
+        times.append(ts_)
+        values.append(v)
+    return steps, times, values
+
+
+def _rows(
+    parsed: list[tuple[str, list[int], list[int], list[float]]],
+) -> list[tuple[int, float | None, dict[str, Any]]]:
+    """Rows in step order: several metrics logged at one step are one row; a metric
+    logged again at a step starts a row of its own, after (its value wins)."""
+    if parsed:
+        steps = parsed[0][1]
+        if all(p[1] == steps for p in parsed) and steps == sorted(set(steps)):
+            # The common case: every metric logged at the same steps, each once.
+            names = [p[0] for p in parsed]
+            walls = [t / 1000.0 for t in parsed[0][2]]
+            return [
+                (s, w, dict(zip(names, vs, strict=True)))
+                for s, w, *vs in zip(steps, walls, *(p[3] for p in parsed), strict=True)
+            ]
+    by_step: dict[int, tuple[float | None, dict[str, Any]]] = {}
+    rows: list[tuple[int, float | None, dict[str, Any]]] = []
+    for name, steps, times, values in parsed:
+        for step, ts, val in zip(steps, times, values, strict=True):
+            got = by_step.get(step)
+            if got is None or name in got[1]:
+                got = (ts / 1000.0, {})
+                by_step[step] = got
+                rows.append((step, got[0], got[1]))
+            got[1][name] = val
+    rows.sort(key=itemgetter(0))  # (stable: a repeated step stays after its first)
+    return rows
+
+
 class MlflowFilesSource:
     """Runs of MLflow's file store (``mlruns/``)."""
 
@@ -179,12 +243,11 @@ class MlflowFilesSource:
                               _int(y.get("end_time")), exp)  # fmt: skip
         params = _read_values(run.path / "params")
         batch.config = {k: parse_value(v) for k, v in sorted(params.items())}
-        by_step: dict[int, tuple[float | None, dict[str, Any]]] = {}
-        rows: list[tuple[int, float | None, dict[str, Any]]] = []
         mdir = str(run.path / "metrics")
         files = []
         for dirpath, _dirs, fnames in os.walk(mdir):
             files += [os.path.join(dirpath, f) for f in fnames]
+        parsed: list[tuple[str, list[int], list[int], list[float]]] = []
         for path in sorted(files):
             name = os.path.relpath(path, mdir).replace(os.sep, "/")
             off = offsets.get(name, 0)
@@ -196,28 +259,6 @@ class MlflowFilesSource:
                 continue
             end = data.rfind(b"\n") + 1
             offsets[name] = off + end
-            for raw in data[:end].splitlines():
-                parts = raw.split()
-                try:
-                    ts = int(parts[0])
-                    val = float(parts[1])
-                    step = int(parts[2]) if len(parts) > 2 else 0
-                    if len(parts) > 3:
-                        raise ValueError
-                except (ValueError, IndexError):
-                    batch.warnings.append(
-                        f"metrics/{name}: line {raw[:60].decode('utf-8', 'replace')!r} "
-                        "does not parse; skipped"
-                    )
-                    continue
-                got = by_step.get(step)
-                if got is None or name in got[1]:
-                    # (a metric logged again at a step: a row of its own, after)
-                    got = (ts / 1000.0, {})
-                    by_step[step] = got
-                    rows.append((step, got[0], got[1]))
-                got[1][name] = val
-        # Several metrics logged at one step are one row; rows in step order.
-        idx = sorted(range(len(rows)), key=lambda i: rows[i][0])
-        batch.rows = [rows[i] for i in idx]
+            parsed.append((name, *_lines(data[:end], name, batch.warnings)))
+        batch.rows = _rows(parsed)
         return batch, {"offsets": offsets}

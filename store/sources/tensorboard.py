@@ -18,7 +18,8 @@ import os
 from typing import Any
 
 from trackui.store.sources.base import TENSORBOARD, Batch, ForeignRun, SourceUnavailable
-from trackui.store.sources.tfrecord import read_records
+from trackui.store.sources.tb_scalars import decode
+from trackui.store.sources.tfrecord import read_chunks
 from trackui.store.sources.walk import walk_root
 
 EVENTS_PREFIX = "events.out.tfevents."
@@ -96,6 +97,8 @@ class TensorBoardSource:
         return out
 
     def read(self, run: ForeignRun, cursor: dict[str, Any]) -> tuple[Batch, dict[str, Any]]:
+        import numpy as np
+
         event_cls = _event_class()
         offsets: dict[str, int] = dict(cursor.get("offsets", {}))
         scalar_tags: set[str] = set(cursor.get("scalar_tags", []))
@@ -110,45 +113,70 @@ class TensorBoardSource:
         rows = batch.rows
         for name in names:
             path = os.path.join(run.path, name)
-            records, offsets[name], warns = read_records(path, offsets.get(name, 0))
+            chunks, offsets[name], warns = read_chunks(path, offsets.get(name, 0))
             batch.warnings.extend(w.replace(str(run.path) + os.sep, "") for w in warns)
             parse = event_cls.FromString
             cur_step: int | None = None
             cur: dict[str, Any] = {}
-            for data in records:
-                try:
-                    ev = parse(data)
-                except Exception:
-                    batch.warnings.append(f"{name}: a record is not an event; skipped")
-                    continue
-                if first_wall is None and ev.wall_time:
-                    first_wall = ev.wall_time
-                if not ev.HasField("summary"):
-                    continue
-                step = ev.step
-                for v in ev.summary.value:
-                    kind = v.WhichOneof("value")
-                    plugin = v.metadata.plugin_data.plugin_name if v.HasField("metadata") else ""
-                    if plugin == "hparams":
-                        hp = _hparams(v.metadata.plugin_data.content)
-                        if hp is not None:
-                            config = {**(config or cursor.get("config") or {}), **hp}
+            for chunk in chunks:
+                buf = chunk.buf
+                fast = decode(np.frombuffer(buf, dtype=np.uint8), chunk.at, chunk.length)
+                tags: dict[bytes, str] = {}
+                for i, (d, n) in enumerate(
+                    zip(chunk.at.tolist(), chunk.length.tolist(), strict=True)
+                ):
+                    if fast.fast[i]:
+                        # A plain scalar event (``store.sources.tb_scalars``).
+                        ta = fast.tag_at[i]
+                        tb = buf[ta : ta + fast.tag_len[i]]
+                        tag = tags.get(tb)
+                        if tag is None:
+                            tag = tags[tb] = tb.decode("utf-8", "replace")
+                        step, wall = fast.step[i], fast.wall[i]
+                        if first_wall is None and wall:
+                            first_wall = wall
+                        if cur_step != step or tag in cur:
+                            cur = {}
+                            cur_step = step
+                            rows.append((step, wall, cur))
+                        cur[tag] = fast.value[i]
                         continue
-                    if plugin == "scalars":
-                        scalar_tags.add(v.tag)
-                    if kind == "simple_value":
-                        val: float | None = v.simple_value
-                    elif kind == "tensor" and (plugin in ("scalars", "") or v.tag in scalar_tags):
-                        val = _tensor_scalar(v.tensor)
-                    else:
+                    try:
+                        ev = parse(buf[d : d + n])
+                    except Exception:
+                        batch.warnings.append(f"{name}: a record is not an event; skipped")
                         continue
-                    if val is None:
+                    if first_wall is None and ev.wall_time:
+                        first_wall = ev.wall_time
+                    values = ev.summary.value
+                    if not values:
                         continue
-                    if cur_step != step or v.tag in cur:
-                        cur = {}
-                        cur_step = step
-                        rows.append((step, ev.wall_time, cur))
-                    cur[v.tag] = val
+                    step = ev.step
+                    for v in values:
+                        if v.HasField("simple_value"):
+                            val: float | None = v.simple_value
+                        else:
+                            plugin = v.metadata.plugin_data.plugin_name
+                            if plugin == "hparams":
+                                hp = _hparams(v.metadata.plugin_data.content)
+                                if hp is not None:
+                                    config = {**(config or cursor.get("config") or {}), **hp}
+                                continue
+                            if plugin == "scalars":
+                                scalar_tags.add(v.tag)
+                            if not v.HasField("tensor") or (
+                                plugin not in ("scalars", "") and v.tag not in scalar_tags
+                            ):
+                                continue
+                            val = _tensor_scalar(v.tensor)
+                            if val is None:
+                                continue
+                        tag = v.tag
+                        if cur_step != step or tag in cur:
+                            cur = {}
+                            cur_step = step
+                            rows.append((step, ev.wall_time, cur))
+                        cur[tag] = val
         if config is not None:
             batch.config = config
         if cursor.get("start") is None and first_wall is not None:

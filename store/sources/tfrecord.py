@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 HEADER = 12
 FOOTER = 4
@@ -78,78 +80,104 @@ def masked(crc: int) -> int:
     return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF
 
 
-def _np_crcs(buf: bytes, starts: list[int], lengths: list[int]) -> list[int]:
-    """CRC32C of ``buf[s:s+n]`` for each record, computed for all records at once."""
+def _np_crcs(a: Any, st: Any, ln: Any) -> Any:
+    """CRC32C of ``a[s:s+n]`` for each record (arrays), all records at once."""
     import numpy as np
 
-    if not starts:
-        return []
-    a = np.frombuffer(buf, dtype=np.uint8)
-    st = np.asarray(starts, dtype=np.int64)
-    ln = np.asarray(lengths, dtype=np.int64)
-    order = np.argsort(-ln, kind="stable")
-    st, ln_sorted = st[order], ln[order]
-    table = np.asarray(TABLE, dtype=np.uint32)
     crc = np.full(len(st), 0xFFFFFFFF, dtype=np.uint32)
-    # Records active at byte j are a prefix (sorted by length, longest first).
-    neg = -ln_sorted
-    for j in range(int(ln_sorted[0])):
+    if not len(st):
+        return crc
+    order = np.argsort(-ln, kind="stable")
+    st_o, neg = st[order], -ln[order]
+    table = np.asarray(TABLE, dtype=np.uint32)
+    c = crc.copy()
+    # Records still going at byte j are a prefix (longest first).
+    for j in range(int(-neg[0])):
         k = int(np.searchsorted(neg, -(j + 1), side="right"))
         if k == 0:
             break
-        c = crc[:k]
-        crc[:k] = table[(c ^ a[st[:k] + j]) & 0xFF] ^ (c >> 8)
-    crc ^= np.uint32(0xFFFFFFFF)
-    out = np.empty(len(st), dtype=np.uint32)
-    out[order] = crc
-    return out.tolist()
+        cj = c[:k]
+        c[:k] = table[(cj ^ a[st_o[:k] + j]) & 0xFF] ^ (cj >> 8)
+    crc[order] = c ^ np.uint32(0xFFFFFFFF)
+    return crc
 
 
 BIG = 4096
 """Records longer than this are checked one by one (the array method costs a step per byte)."""
 
 
-def crcs(buf: bytes, starts: list[int], lengths: list[int]) -> list[int]:
-    """CRC32C of each ``buf[start:start+length]``."""
+def crc_array(a: Any, st: Any, ln: Any) -> Any:
+    """CRC32C of each ``a[start:start+length]`` (NumPy arrays in, a ``uint32`` array out)."""
+    import numpy as np
+
     if _FAST is not None:
-        mv = memoryview(buf)
-        return [_FAST(mv[s : s + n]) for s, n in zip(starts, lengths, strict=True)]
-    small = [i for i, n in enumerate(lengths) if n <= BIG]
-    out = [0] * len(starts)
-    got = _np_crcs(buf, [starts[i] for i in small], [lengths[i] for i in small])
-    for i, c in zip(small, got, strict=True):
-        out[i] = c
-    for i, n in enumerate(lengths):
-        if n > BIG:
-            out[i] = _py_crc32c(buf[starts[i] : starts[i] + n])
+        mv = memoryview(a)
+        return np.fromiter(
+            (_FAST(mv[s : s + n]) for s, n in zip(st.tolist(), ln.tolist(), strict=True)),
+            dtype=np.uint32,
+            count=len(st),
+        )
+    small = ln <= BIG
+    if small.all():
+        return _np_crcs(a, st, ln)
+    out = np.zeros(len(st), dtype=np.uint32)
+    out[small] = _np_crcs(a, st[small], ln[small])
+    for i in np.flatnonzero(~small).tolist():
+        out[i] = _py_crc32c(a[st[i] : st[i] + ln[i]].tobytes())
     return out
 
 
+def crcs(buf: bytes, starts: list[int], lengths: list[int]) -> list[int]:
+    """CRC32C of each ``buf[start:start+length]``."""
+    import numpy as np
+
+    a = np.frombuffer(buf, dtype=np.uint8)
+    st = np.asarray(starts, dtype=np.int64)
+    return crc_array(a, st, np.asarray(lengths, dtype=np.int64)).tolist()
+
+
+def masked_array(crc: Any) -> Any:
+    """:func:`masked` of each CRC of a ``uint32`` array."""
+    import numpy as np
+
+    c = crc.astype(np.uint64)
+    return ((((c >> 15) | (c << 17)) & 0xFFFFFFFF) + _MASK_DELTA & 0xFFFFFFFF).astype(np.uint32)
+
+
+def u32_at(a: Any, at: Any) -> Any:
+    """The little-endian 32-bit values at each offset of ``at``."""
+    import numpy as np
+
+    return a[at[:, None] + np.arange(4)].copy().view("<u4").ravel()
+
+
 _HEAD = struct.Struct("<QI")
-_U32 = struct.Struct("<I")
+_LEN = struct.Struct("<Q")
 
 
-def _frames(buf: bytes) -> tuple[list[tuple[int, int, int, int]], int, int | None]:
-    """Records framed in ``buf``: ``([(start, length, head crc, data crc)], end, damaged at)``.
+def _frames(buf: bytes) -> tuple[list[int], list[int], int, int | None]:
+    """Records framed in ``buf``: ``(starts, lengths, end, damaged at)``.
 
     ``end``: where the complete records end; ``damaged at``: the offset in
     ``buf`` of a header whose length is implausible (the caller checks CRCs).
     """
-    out = []
+    starts: list[int] = []
+    lengths: list[int] = []
     pos = 0
-    n = len(buf)
-    unpack = _HEAD.unpack_from
-    u32 = _U32.unpack_from
-    while pos + HEADER <= n:
-        length, hcrc = unpack(buf, pos)
+    limit = len(buf) - HEADER
+    unpack = _LEN.unpack_from
+    add_s, add_n = starts.append, lengths.append
+    while pos <= limit:
+        (length,) = unpack(buf, pos)
         if length > MAX_RECORD:
-            return out, pos, pos
+            return starts, lengths, pos, pos
         end = pos + HEADER + length + FOOTER
-        if end > n:
+        if end > limit + HEADER:
             break
-        out.append((pos, length, hcrc, u32(buf, end - FOOTER)[0]))
+        add_s(pos)
+        add_n(length)
         pos = end
-    return out, pos, None
+    return starts, lengths, pos, None
 
 
 def _resync(buf: bytes, start: int) -> int | None:
@@ -162,10 +190,22 @@ def _resync(buf: bytes, start: int) -> int | None:
     return None
 
 
-def read_records(path: str, offset: int) -> tuple[list[bytes], int, list[str]]:
-    """The complete records of ``path`` after ``offset``: ``(data, next offset, warnings)``."""
+@dataclass
+class Chunk:
+    """Records read from one stretch of a file: their data is ``buf[at[i]:at[i]+length[i]]``."""
+
+    buf: bytes
+    at: Any
+    """Offsets of the records' data in ``buf`` (an int64 array)."""
+    length: Any
+
+
+def read_chunks(path: str, offset: int) -> tuple[list[Chunk], int, list[str]]:
+    """The complete, CRC-checked records of ``path`` after ``offset``: ``(chunks, next offset, warnings)``."""
+    import numpy as np
+
     warns: list[str] = []
-    out: list[bytes] = []
+    out: list[Chunk] = []
     try:
         f = open(path, "rb")  # noqa: SIM115
     except OSError as e:
@@ -176,18 +216,27 @@ def read_records(path: str, offset: int) -> tuple[list[bytes], int, list[str]]:
             buf = f.read(READ_CHUNK)
             if len(buf) < HEADER:
                 break
-            frames, end, bad_at = _frames(buf)
-            head_crcs = crcs(buf, [s for s, *_ in frames], [8] * len(frames))
-            data_crcs = crcs(buf, [s + HEADER for s, *_ in frames], [n for _s, n, _h, _d in frames])
+            starts, lengths, end, bad_at = _frames(buf)
+            a = np.frombuffer(buf, dtype=np.uint8)
+            st = np.asarray(starts, dtype=np.int64)
+            ln = np.asarray(lengths, dtype=np.int64)
+            bad_head = np.flatnonzero(
+                masked_array(crc_array(a, st, np.full(len(st), 8, np.int64))) != u32_at(a, st + 8)
+            )
             cut = None
-            for (s, n, h, d), hc, dc in zip(frames, head_crcs, data_crcs, strict=True):
-                if masked(hc) != h:
-                    cut = s  # the framing is lost from here
-                    break
-                if masked(dc) != d:
-                    warns.append(f"{path}: record at byte {offset + s} fails its CRC; skipped")
-                    continue
-                out.append(buf[s + HEADER : s + HEADER + n])
+            if len(bad_head):
+                k = int(bad_head[0])
+                cut = starts[k]  # the framing is lost from here
+                st, ln = st[:k], ln[:k]
+            at = st + HEADER
+            good = masked_array(crc_array(a, at, ln)) == u32_at(a, at + ln)
+            if not good.all():
+                for i in np.flatnonzero(~good).tolist():
+                    warns.append(
+                        f"{path}: record at byte {offset + int(st[i])} fails its CRC; skipped"
+                    )
+                at, ln = at[good], ln[good]
+            out.append(Chunk(buf, at, ln))
             if (
                 cut is None
                 and bad_at is None
@@ -216,4 +265,15 @@ def read_records(path: str, offset: int) -> tuple[list[bytes], int, list[str]]:
             offset += end
             if len(buf) < READ_CHUNK or end == 0:
                 break
+    return out, offset, warns
+
+
+def read_records(path: str, offset: int) -> tuple[list[bytes], int, list[str]]:
+    """:func:`read_chunks` as a list of each record's bytes."""
+    chunks, offset, warns = read_chunks(path, offset)
+    out = [
+        c.buf[d : d + n]
+        for c in chunks
+        for d, n in zip(c.at.tolist(), c.length.tolist(), strict=True)
+    ]
     return out, offset, warns
