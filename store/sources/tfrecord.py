@@ -255,7 +255,12 @@ def read_chunks(path: str, offset: int) -> tuple[list[Chunk], int, list[str]]:
                     if len(buf) - cut > RESYNC_SPAN:
                         warns.append(f"{path}: damaged from byte {offset + cut}; the rest skipped")
                         return out, offset + len(buf), warns
-                    # (a header torn at the end: it waits for the rest)
+                    # A header that fails its CRC near the end: looked at again
+                    # when the file grows (a record after it resynchronises).
+                    warns.append(
+                        f"{path}: record at byte {offset + cut} is damaged; the bytes after it "
+                        "are read when the file grows past it"
+                    )
                     return out, offset + cut, warns
                 warns.append(
                     f"{path}: damaged bytes {offset + cut}-{offset + nxt} skipped (no valid record)"

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import math
 import shutil
-import warnings
 from pathlib import Path
 
 import pytest
 
 from trackui.store.index import Index
-
-warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 STEPS = [0, 1, 2, 5, 3, 4, 4]
 """Logged in this order: 5 before 3 and 4, and 4 twice (the second value wins)."""
@@ -219,3 +216,30 @@ def test_without_the_tensorboard_package_runs_are_listed_with_a_warning(
         ix.refresh()
         row = _one(ix)
         assert any("pip install 'trackui[tensorboard]'" in w for w in row.warnings)
+
+
+def test_a_damaged_length_is_skipped_to_the_next_valid_record(
+    root: Path, tmp_path: Path, h
+) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    src = tmp_path / "src"
+    w = SummaryWriter(str(src))
+    for s in range(10):
+        w.add_scalar("loss", float(s), s)
+    w.close()
+    data = bytearray(_event_file(src).read_bytes())
+    pos, n = 0, 0
+    while n < 4:
+        length = int.from_bytes(data[pos : pos + 8], "little")
+        pos += 12 + length + 4
+        n += 1
+    data[pos] ^= 0x01  # the 5th record's length: its header fails its CRC
+    (root / "bad").mkdir()
+    (root / "bad" / _event_file(src).name).write_bytes(bytes(data))
+    with Index(root) as ix:
+        ix.refresh()
+        row = _one(ix)
+        got = h.read_back(ix, row.id, "loss")
+        assert sorted(got) == [0, 1, 2, 4, 5, 6, 7, 8, 9]  # the damaged record lost, the rest read
+        assert any("damaged bytes" in w for w in row.warnings)
