@@ -243,3 +243,19 @@ def test_a_damaged_length_is_skipped_to_the_next_valid_record(
         got = h.read_back(ix, row.id, "loss")
         assert sorted(got) == [0, 1, 2, 4, 5, 6, 7, 8, 9]  # the damaged record lost, the rest read
         assert any("damaged bytes" in w for w in row.warnings)
+
+
+def test_tensorflow_s_own_writer(root: Path, h) -> None:
+    tf = pytest.importorskip(
+        "tensorflow",
+        reason="TensorFlow is not installed here (its tensor scalars are tested above)",
+    )
+    w = tf.summary.create_file_writer(str(root / "tf"))
+    with w.as_default():
+        for s in (0, 2, 1):
+            tf.summary.scalar("loss", 1.0 / (s + 1), step=s)
+    w.close()
+    with Index(root) as ix:
+        ix.refresh()
+        row = _one(ix)
+        assert h.read_back(ix, row.id, "loss") == {s: h.f32(1.0 / (s + 1)) for s in (0, 1, 2)}
