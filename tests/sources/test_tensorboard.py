@@ -259,3 +259,28 @@ def test_tensorflow_s_own_writer(root: Path, h) -> None:
         ix.refresh()
         row = _one(ix)
         assert h.read_back(ix, row.id, "loss") == {s: h.f32(1.0 / (s + 1)) for s in (0, 1, 2)}
+
+
+def test_a_step_below_the_last_one_read_later_reads_back_as_logged(root: Path, h) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    w = SummaryWriter(str(root / "again"), flush_secs=3600)
+    for s in range(6):
+        w.add_scalar("loss", float(s), s)
+    w.flush()
+    with Index(root) as ix:
+        ix.refresh()
+        row = _one(ix)
+        assert h.read_back(ix, row.id, "loss") == {s: float(s) for s in range(6)}
+        w.add_scalar("loss", 20.0, 2)  # (a restart from a checkpoint: step 2 again)
+        w.add_scalar("loss", 30.0, 3)
+        w.add_scalar("loss", 60.0, 6)
+        w.flush()
+        ix.refresh([root / "again"])
+        want = {0: 0.0, 1: 1.0, 2: 20.0, 3: 30.0, 4: 4.0, 5: 5.0, 6: 60.0}
+        assert h.read_back(ix, row.id, "loss") == want
+        # The mirror's history stays valid for the format: steps never go down.
+        steps = [int(ln.split(b'"s":')[1].split(b",")[0]) for ln in
+                 (row.path / "history.jsonl").read_bytes().splitlines()]  # fmt: skip
+        assert steps == sorted(steps)
+    w.close()
