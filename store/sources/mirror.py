@@ -171,6 +171,16 @@ def record_line(step: int, wall: float | None, values: dict[str, Any]) -> bytes 
     return orjson.dumps(rec) + b"\n"
 
 
+def _cut_back(d: Path, state: dict[str, Any]) -> None:
+    """Drop what was appended after the cursor was last saved (a viewer stopped between
+    the two): it is read again from the cursor, never twice."""
+    for name, size in state.get("sizes", {}).items():
+        path = d / name
+        with contextlib.suppress(OSError):
+            if path.stat().st_size > size:
+                os.truncate(path, size)
+
+
 class Mirror:
     """The mirror folder of one root, and the reads that keep it current.
 
@@ -215,8 +225,11 @@ class Mirror:
         if state is not None and state["sig"] == sig:
             return False
         if state is None:
+            shutil.rmtree(d, ignore_errors=True)  # (what a viewer stopped mid-way left)
             state = {"v": 1, "source": run.source, "key": run.key, "path": str(run.path),
                      "cursor": {}, "sig": {}, "last_step": None, "meta": {}, "warnings": []}  # fmt: skip
+        else:
+            _cut_back(d, state)
         d.mkdir(parents=True, exist_ok=True)
         try:
             if source is None:
@@ -231,6 +244,9 @@ class Mirror:
         self._apply(d, run, state, batch, files, now)
         state["cursor"] = cursor
         state["sig"] = sig
+        for name in (layout.HISTORY, layout.OUTPUT):
+            with contextlib.suppress(OSError):
+                state.setdefault("sizes", {})[name] = os.path.getsize(d / name)
         write_atomic(d / STATE_FILE, orjson.dumps(state), sync=False)
         return True
 

@@ -284,3 +284,25 @@ def test_a_step_below_the_last_one_read_later_reads_back_as_logged(root: Path, h
                  (row.path / "history.jsonl").read_bytes().splitlines()]  # fmt: skip
         assert steps == sorted(steps)
     w.close()
+
+
+def test_rows_appended_after_the_last_saved_cursor_are_not_kept_twice(root: Path, h) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    w = SummaryWriter(str(root / "run"), flush_secs=3600)
+    for s in range(3):
+        w.add_scalar("loss", float(s), s)
+    w.flush()
+    with Index(root) as ix:
+        ix.refresh()
+        mirror = _one(ix).path
+    # A viewer stopped between appending to the mirror and saving its cursor:
+    # the next read starts from the saved cursor again.
+    hist = mirror / "history.jsonl"
+    hist.write_bytes(hist.read_bytes() + b'{"s":3,"t":1.0,"m":{"loss":99.0}}\n')
+    w.add_scalar("loss", 3.0, 3)
+    w.close()
+    with Index(root) as ix:
+        ix.refresh()
+        assert h.read_back(ix, _one(ix).id, "loss") == {0: 0.0, 1: 1.0, 2: 2.0, 3: 3.0}
+    assert hist.read_bytes().count(b"\n") == 4
