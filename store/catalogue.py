@@ -21,16 +21,27 @@ from trackui.store.reader import META_DEFAULTS, read_json_object, read_run
 _SMALL = (layout.META, layout.CONFIG, layout.SUMMARY)
 
 
-def names_in(root: Path, dirs: Iterable[str | os.PathLike[str]] | None) -> set[str] | None:
-    """The names of the run directories among ``dirs`` that lie directly under ``root``."""
+def names_in(
+    root: Path, dirs: Iterable[str | os.PathLike[str]] | None, extra: Iterable[str] = ()
+) -> set[str] | None:
+    """The run directories among ``dirs`` the catalogue knows by name: those directly
+    under ``root`` (by their name) and those in ``extra`` (absolute paths: mirrored runs)."""
     if dirs is None:
         return None
+    extra = set(extra)
     out = set()
     for d in dirs:
         p = Path(d)
         if p.parent == root and layout.parse_run_dir_name(p.name) is not None:
             out.add(p.name)
+        elif str(p) in extra:
+            out.add(str(p))
     return out
+
+
+def run_path(root_s: str, name: str) -> str:
+    """A catalogue entry's directory: ``name`` under the root, or itself when absolute."""
+    return os.path.join(root_s, name)
 
 
 def signature(run_dir: str) -> str | None:
@@ -62,6 +73,8 @@ def _placeholder(run_dir: Path, why: str) -> RunInfo | None:
 
 def read_entry(root: Path, name: str, rid: int, sig: str, now: float) -> RunEntry | None:
     """The run in ``root/name`` read from its small files; None while it has no ``meta.json``.
+
+    ``name`` may be an absolute path (a mirrored run of another tracker).
 
     A ``meta.json`` that cannot be used gives a placeholder (``readable`` False).
     """
@@ -145,7 +158,7 @@ def scan_reported(root: Path, old: IndexState, by_dir: dict[str, RunEntry], only
     out = Scanned(dict(old.runs), by_dir)
     for name in sorted(only):
         prev = by_dir[name]
-        sig = signature(root_s + os.sep + name)
+        sig = signature(run_path(root_s, name))
         if sig is None:
             return None
         if sig == prev.sig:
@@ -177,11 +190,13 @@ def scan(
     now: float,
     alloc: Callable[[], int],
     warnings: list[str],
+    extra: list[str] | None = None,
 ) -> Scanned:
     """List run directories and read the small files of new or changed runs.
 
     ``only``: the only run directories that may have changed (None: all);
-    ``warnings``: the root-level warnings the last full scan left.
+    ``warnings``: the root-level warnings the last full scan left;
+    ``extra``: run directories elsewhere (absolute paths: mirrored runs), listed after the root's.
     """
     if only is not None:
         got = scan_reported(root, old, by_dir, only, now)
@@ -196,11 +211,13 @@ def scan(
             names = layout.list_run_names(root)
         except OSError:
             names = []
+        names += extra or []
     else:
         # The runs known already and the directories reported, in the
         # order a full listing gives; warnings stay as the last full scan left them.
         out.warnings = list(warnings)
         names = sorted(set(by_dir) | {n for n in only if (root / n).is_dir()})
+        names = [n for n in names if not os.path.isabs(n)] + [n for n in names if os.path.isabs(n)]
     for name in names:
         prev = by_dir.get(name)
         if only is not None and name not in only and prev is not None:
@@ -211,7 +228,7 @@ def scan(
                 continue
             sig: str | None = prev.sig
         else:
-            sig = signature(root_s + os.sep + name)
+            sig = signature(run_path(root_s, name))
         if sig is None:
             continue
         run, how = _look(root, name, prev, sig, now, alloc)
@@ -246,8 +263,10 @@ class Catalogue:
     Not thread-safe: the index scans one refresh at a time.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, extra: Callable[[], list[str]] | None = None) -> None:
         self.root = root
+        self.extra = extra
+        """The run directories listed besides the root's (mirrored runs), absolute paths."""
         self.warnings: list[str] = []
         """Root-level warnings (duplicate run ids, an unreadable root)."""
         self.next_rid = 1
@@ -268,8 +287,9 @@ class Catalogue:
         self, old: IndexState, dirs: Iterable[str | os.PathLike[str]] | None, now: float
     ) -> Scanned:
         """:func:`scan` of ``dirs`` (None: all); the warnings and the view by directory follow it."""
-        got = scan(self.root, old, self.by_dir(old), names_in(self.root, dirs), now, self._alloc,
-                   self.warnings)  # fmt: skip
+        extra = self.extra() if self.extra is not None else []
+        got = scan(self.root, old, self.by_dir(old), names_in(self.root, dirs, extra), now,
+                   self._alloc, self.warnings, extra)  # fmt: skip
         if got.warnings is not None:
             self.warnings = got.warnings
         self._by_dir = (got.runs, got.by_dir)

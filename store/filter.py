@@ -4,6 +4,7 @@ Examples (terms separated by spaces are ANDed)::
 
     baseline                      name contains "baseline" (or the id starts with it)
     state:running tag:mlp         field terms: state, tag, project, group, name, id, host, job_type
+    source:tensorboard            runs another tracker wrote (source:trackui: trackui's own)
     lr>=0.001 val_accuracy>0.97   comparisons on config and summary keys
     config.optimizer/name=adam    only the config; summary.loss<0.1 only the summary
     state:failed or state:crashed
@@ -46,6 +47,7 @@ _FIELDS = {
     "id": "r.id",
     "host": "r.host",
     "job_type": "r.job_type",
+    "source": "json_extract_string(r.meta, '$.source')",
 }
 _KEYWORDS = {"and", "or", "not"}
 
@@ -264,6 +266,8 @@ class _Parser:
         elif name == "id":
             self.params.append(text)
             sql = "starts_with(r.id, ?)" if o == ":" else "r.id = ?"
+        elif name == "source" and text.lower() == "trackui":
+            sql = f"{col} IS NULL"
         else:
             self.params.append(text.lower())
             sql = f"lower(coalesce({col}, '')) = ?"

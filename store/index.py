@@ -40,6 +40,7 @@ from trackui.store.loading import Loader
 from trackui.store.models import Diff, MetricInfo, RunRow, Series
 from trackui.store.rows import Rows
 from trackui.store.sorting import check_sort_column, sort_rows
+from trackui.store.sources.foreign import Foreign
 from trackui.store.writes import Writes, empty_tables
 
 __all__ = ["FilterError", "Index"]
@@ -70,7 +71,9 @@ class Index:
         self._open_lock = threading.Lock()
         self._cache = cache
         self._opened: Opened | None = None
-        self._catalogue = catalogue.Catalogue(self.root)
+        self._foreign = Foreign(self.root, cache=cache)
+        """Other trackers' runs under the root, mirrored into run directories."""
+        self._catalogue = catalogue.Catalogue(self.root, self._foreign.dirs)
         self._st = IndexState()
         self._closed = False
 
@@ -144,10 +147,14 @@ class Index:
         self._st = got.state
         self._catalogue.next_rid = max(self._catalogue.next_rid, got.next_rid)
 
+    def foreign_files(self) -> dict[str, list[str]]:
+        """``{path of another tracker's run: its files}``, for a watcher (see ``store.watch``)."""
+        return self._foreign.watched()
+
     @property
     def warnings(self) -> list[str]:
-        """Root-level warnings (duplicate run ids, an unreadable root)."""
-        return self._catalogue.warnings
+        """Root-level warnings (duplicate run ids, an unreadable root, a source that failed)."""
+        return self._catalogue.warnings + self._foreign.warnings
 
     # -------------------------------------------------------------- refresh
 
@@ -166,6 +173,8 @@ class Index:
             return self._scan(dirs)
 
     def _scan(self, dirs: Iterable[str | os.PathLike[str]] | None) -> set[str]:
+        # Other trackers' runs first: their mirrored directories are then scanned like any.
+        dirs = self._foreign.refresh(dirs)
         old = self._st
         got = self._catalogue.scan(old, dirs, self._now())
         with self._lock:
@@ -242,7 +251,7 @@ class Index:
         progress: Callable[[int, int], None] | None,
         dirs: Iterable[str | os.PathLike[str]] | None,
     ) -> set[str]:
-        only = catalogue.names_in(self.root, dirs)
+        only = catalogue.names_in(self.root, self._foreign.translate(dirs), self._foreign.dirs())
         self._writes.flush(summaries=False)
         st = self._st
         if only is None or not self._loader.validated:
@@ -302,6 +311,7 @@ class Index:
                         write_snapshot(self._db.path, self.root, self.runs())
                 finally:
                     self._closed = True
+                    self._foreign.close()
                     close_db(self._db)
 
     def __enter__(self) -> Index:

@@ -89,6 +89,28 @@ def claims_running(meta: Mapping[str, Any]) -> bool:
     return meta.get("state") == RUNNING
 
 
+def _foreign_state(meta: Mapping[str, Any], run_dir: Path, now: float | None) -> str:
+    """A run another tracker wrote (mirrored by ``store.sources``) is never ``crashed``.
+
+    Its tracker's state where it records one; else ``running`` until its
+    files (whose newest mtime the mirror gives its ``heartbeat``) are
+    ``source_quiet_s`` quiet, then ``finished``.
+    """
+    state = meta.get("state")
+    if state not in (RUNNING, "finished", "failed"):
+        return "finished"
+    if state != RUNNING or meta.get("source_state") == "tracker":
+        return str(state)
+    quiet = meta.get("source_quiet_s")
+    quiet = float(quiet) if isinstance(quiet, (int, float)) else 300.0
+    try:
+        beat = (run_dir / layout.HEARTBEAT).stat().st_mtime
+    except OSError:
+        return "finished"
+    now = time.time() if now is None else now
+    return RUNNING if now - beat <= quiet else "finished"
+
+
 def derive_state(
     meta: Mapping[str, Any],
     run_dir: Path,
@@ -98,6 +120,8 @@ def derive_state(
 ) -> str:
     """The state to report for a run whose ``meta.json`` holds ``meta``."""
     state = meta.get("state")
+    if meta.get("source"):
+        return _foreign_state(meta, run_dir, now)
     if state not in (RUNNING, "finished", "failed"):
         return "crashed" if state == "crashed" else RUNNING
     if not claims_running(meta):

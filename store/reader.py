@@ -172,6 +172,8 @@ def read_run(run_dir: Path, *, now: float | None = None) -> RunInfo | None:
     full = {**META_DEFAULTS, **meta, "id": run_id}
     if not isinstance(full["tags"], list):
         full["tags"] = []
+    if isinstance(meta.get("source_warnings"), list):  # (a run mirrored from another tracker)
+        warnings.extend(str(w) for w in meta["source_warnings"])
     config = read_json_object(base + layout.CONFIG, warnings) or {}
     summary_raw = read_json_object(base + layout.SUMMARY, warnings) or {}
     # A rich value's last reference (docs/format.md) is no metric: store/rich.py reads it.

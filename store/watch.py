@@ -114,6 +114,10 @@ class RootWatcher:
         on_error: Called with exceptions raised by ``on_change`` or by the
             observer; without it they are dropped (the watcher keeps going).
         poll: Never use inotify; rescan instead (for network filesystems).
+        foreign: ``{path of another tracker's run: its files}`` (``Index.foreign_files``):
+            those runs are stat'ed like run directories and reported by that path;
+            any other path under the root (not hidden) is reported as it is, for
+            the index to find new runs of other trackers there.
         rescan_s: Interval of the safety-net rescan.
         debounce_s: How long a burst of events is gathered before one call.
     """
@@ -125,10 +129,14 @@ class RootWatcher:
         on_error: Callable[[BaseException], None] | None = None,
         *,
         poll: bool = False,
+        foreign: Callable[[], dict[str, list[str]]] | None = None,
         rescan_s: float = 2.0,
         debounce_s: float = 0.05,
     ) -> None:
         self.root = Path(root)
+        self._foreign = foreign
+        self._ffiles: dict[str, list[str]] = {}
+        """The last answer of ``foreign``."""
         self._on_change = on_change
         self._on_error = on_error
         self._poll = poll
@@ -160,8 +168,34 @@ class RootWatcher:
             return None
         first = rel.split(os.sep, 1)[0]
         if layout.parse_run_dir_name(first) is None:
-            return None  # the root itself, the index cache, anything not a run
+            if (
+                self._foreign is None
+                or rel == "."
+                or any(c.startswith(".") for c in rel.split(os.sep))
+            ):
+                return None  # the root itself, the index cache, anything hidden
+            return Path(path)  # maybe another tracker's files (the index tells)
         return self.root / first
+
+    def _stat(self, n: str) -> tuple[int, ...]:
+        """``run_stat`` of a run directory, or the stat of another tracker's run's files."""
+        files = self._ffiles.get(n)
+        if files is None:
+            return run_stat(os.path.join(self.root, n))
+        out: list[int] = [len(files)]
+        for f in files:
+            out += _stat_key(f)
+        return tuple(out)
+
+    def _live_key(self, d: Path) -> str:
+        """The name a reported path is polled under (a run dir's name, a foreign run's path)."""
+        if d.parent == self.root:
+            return d.name
+        p = str(d)
+        for rp in self._ffiles:
+            if p == rp or p.startswith(rp + os.sep) or p.startswith(rp + "-"):
+                return rp
+        return p
 
     def _touch(self, dirs: set[Path]) -> None:
         if not dirs:
@@ -241,6 +275,9 @@ class RootWatcher:
 
     def _rescan(self) -> None:
         root_id, names = list_root(self.root)
+        if self._foreign is not None:
+            self._ffiles = self._foreign()
+            names = names + sorted(self._ffiles)
         if root_id != self._root_id:
             # Root created, deleted, or replaced (renamed and made again): the
             # old inotify watch is on the old directory.
@@ -266,12 +303,11 @@ class RootWatcher:
             start = self._cursor % len(names)
             turn = set(names[start : start + k]) | set(names[: max(0, start + k - len(names))])
             self._cursor = start + k
-        root_s = str(self.root)
         snap: _Snap = {}
         for n in names:
             prev = old.get(n)
             if prev is None or n in turn or now - self._hot.get(n, -math.inf) < HOT_S:
-                snap[n] = run_stat(os.path.join(root_s, n))
+                snap[n] = self._stat(n)
             else:
                 snap[n] = prev
         self._snap = snap
@@ -287,13 +323,12 @@ class RootWatcher:
     def _poll_live(self) -> None:
         """Stat the runs that changed lately; report those that grew."""
         now = time.monotonic()
-        root_s = str(self.root)
         changed = set()
         for n, since in list(self._live.items()):
             if now - since > LIVE_S:
                 del self._live[n]
                 continue
-            st = run_stat(os.path.join(root_s, n))
+            st = self._stat(n)
             if self._snap.get(n) != st:
                 self._snap[n] = st
                 self._live[n] = now
@@ -327,7 +362,7 @@ class RootWatcher:
             if batch:
                 now = time.monotonic()
                 for d in batch:
-                    self._live[d.name] = now  # created, moved: watch it for appends
+                    self._live[self._live_key(d)] = now  # created, moved: watch it for appends
                 self._call(batch)
             if self.mode == "inotify" and time.monotonic() >= next_live:
                 try:
@@ -361,6 +396,9 @@ class RootWatcher:
             return
         self._stop.clear()
         self._root_id, self._snap = snapshot(self.root)
+        if self._foreign is not None:
+            self._ffiles = self._foreign()
+            self._snap.update({n: self._stat(n) for n in self._ffiles})
         # Runs written to lately (live ones) are watched closely from the start.
         recent = (time.time() - HOT_S) * 1e9
         now = time.monotonic()

@@ -168,6 +168,8 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         ),
         ("path", str(row.path)),
     ]
+    if m.get("source"):  # a run another tracker wrote, mirrored (docs/sources.md)
+        overview.insert(1, ("source", f"{m['source']} ({m.get('source_path') or '-'})"))
     lines = [f"{k:<9} {clean(v, 200)}" for k, v in overview]
     sections = [
         ("config", flatten(row.config)),

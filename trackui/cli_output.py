@@ -82,6 +82,8 @@ def run_json(row: Any) -> dict[str, Any]:
         "end_time": row.end_time,
         "exit_code": row.meta.get("exit_code"),
         "path": str(row.path),
+        "source": row.meta.get("source"),
+        "source_path": row.meta.get("source_path"),
     }
 
 

@@ -167,8 +167,9 @@ class TrackApp(App[int]):
 
         try:
             self.watcher = RootWatcher(
-                self.root, on_change=changed, on_error=failed, poll=self._poll
-            )
+                self.root, on_change=changed, on_error=failed, poll=self._poll,
+                foreign=self.store.foreign_files,
+            )  # fmt: skip
             self.watcher.start()
         except Exception as e:  # the UI still works without live updates
             self.watcher = None

@@ -111,6 +111,11 @@ class StoreRefresher:
                 raise RuntimeError(f"cannot open the index: {self._index_error}")
         return self._index
 
+    def foreign_files(self) -> dict[str, list[str]]:
+        """Other trackers' runs and their files, for the watcher (none until the index is open)."""
+        index = self._index
+        return index.foreign_files() if index is not None else {}
+
     def open_soon(self) -> None:
         """Start opening the index in a thread (DuckDB's import and the cache's load
         overlap the UI's start), and read the run list the last viewer left. Once."""

@@ -25,6 +25,11 @@ HEAVY = (
     "pyarrow",
     "watchdog",
     "numpy",
+    "tensorboard",
+    "tensorboardX",
+    "wandb",
+    "mlflow",
+    "trackio",
 )
 
 
@@ -106,6 +111,25 @@ def test_store_never_imports_textual() -> None:
         "for m in pkgutil.iter_modules(s.__path__):\n"
         "    importlib.import_module('trackui.store.' + m.name)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_plotext', 'plotext', 'torch')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_other_trackers_packages_are_imported_only_to_read_their_files(tmp_path: Path) -> None:
+    # Every source module, and a root found to hold none of their runs: no
+    # tracker's package (nor protobuf) is imported until one of its files is read.
+    script = (
+        "import sys, pkgutil, importlib, trackui.store.sources as s\n"
+        "for m in pkgutil.iter_modules(s.__path__):\n"
+        "    importlib.import_module('trackui.store.sources.' + m.name)\n"
+        "from pathlib import Path\n"
+        "from trackui.store.index import Index\n"
+        f"ix = Index(Path({str(tmp_path)!r}), cache=False)\n"
+        "ix.refresh()\n"
+        "ix.close()\n"
+        "heavy = {'tensorboard', 'tensorboardX', 'wandb', 'mlflow', 'trackio', 'google', 'torch'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -40,6 +40,8 @@ OTHER_COLUMNS: tuple[tuple[str, str], ...] = (("steps", "steps"),)
 """Columns a caller may ask for that the table does not show by default."""
 
 SELECT_MARK = "✓"
+SOURCE_MARKS = {"tensorboard": "TB", "wandb": "W&B", "mlflow": "MLflow", "trackio": "trackio"}
+"""Before the name of a run another tracker wrote (``meta.json``'s ``source``)."""
 NAME_WIDTH = 36
 VALUE_WIDTH = 14
 
@@ -120,7 +122,11 @@ def cell_parts(
             )
         elif key == "name":
             mark = " ⚠" if row.warnings else ""
-            out.append((shorten(clean(row.name), NAME_WIDTH), "", "left", mark))
+            name = clean(row.name)
+            source = row.meta.get("source")
+            if source:
+                name = f"{SOURCE_MARKS.get(source, clean(str(source)))}: {name}"
+            out.append((shorten(name, NAME_WIDTH), "", "left", mark))
         elif key == "project":
             pg = clean(row.project or "")
             if row.group:
