@@ -6,13 +6,14 @@ from trackui.store.sources.base import Source
 from trackui.store.sources.mlflow_db import MlflowDbSource
 from trackui.store.sources.mlflow_files import MlflowFilesSource
 from trackui.store.sources.tensorboard import TensorBoardSource
+from trackui.store.sources.trackio_source import TrackioSource
+from trackui.store.sources.wandb_source import WandbSource
 
 SOURCES: tuple[Source, ...] = (
     TensorBoardSource(),
     MlflowFilesSource(),
     MlflowDbSource(),
-    # -- wandb and trackio: added here with their readers --
-    # WandbSource(),   (store/sources/wandb_source.py)
-    # TrackioSource(), (store/sources/trackio_source.py)
+    WandbSource(),
+    TrackioSource(),
 )
 """Every source; each ``find`` claims the runs of its kind under a root."""

@@ -42,9 +42,7 @@ from trackui.store.sources.trackio_values import (
     system_values,
     unix_time,
 )
-
-MAX_DEPTH = 6
-"""How deep under the root :meth:`TrackioSource.find` looks for ``*.db`` files."""
+from trackui.store.sources.walk import walk_root
 
 LIVE_WINDOW_S = 120.0
 """A run whose newest row is this recent is ``running``, else ``finished`` (trackio keeps no state)."""
@@ -54,7 +52,6 @@ _NEEDED = {
     "metrics": {"run_name", "step", "timestamp", "metrics"},
     "configs": {"run_name", "config"},
 }
-_SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", ".git", ".venv", "venv"})
 
 
 def default_dir() -> Path:
@@ -114,25 +111,12 @@ class TrackioSource:
         return found
 
     def _databases(self, root: Path) -> list[Path]:
-        dbs: list[Path] = []
-        stack = [(root, 0)]
-        while stack:
-            folder, depth = stack.pop()
-            try:
-                entries = list(os.scandir(folder))
-            except OSError:
-                continue
-            for e in entries:
-                if e.name.startswith(".") or e.name in _SKIP_DIRS:
-                    continue
-                try:
-                    if e.is_dir(follow_symlinks=False):
-                        if depth + 1 < MAX_DEPTH:
-                            stack.append((Path(e.path), depth + 1))
-                    elif e.name.endswith(".db") and self._is_trackio(Path(e.path)):
-                        dbs.append(Path(e.path))
-                except OSError:
-                    continue
+        dbs = [
+            folder.path / f
+            for folder in walk_root(root)
+            for f in folder.files
+            if f.endswith(".db") and self._is_trackio(folder.path / f)
+        ]
         seen = {p.resolve() for p in dbs}
         for folder in self.extra_dirs:
             try:

@@ -26,9 +26,7 @@ from typing import Any
 from trackui.store.sources import wandb_log
 from trackui.store.sources import wandb_records as rec
 from trackui.store.sources.base import WANDB, Batch, ForeignRun, SourceUnavailable
-
-MAX_DEPTH = 8
-"""How deep under the root :meth:`WandbSource.find` looks for ``wandb`` folders."""
+from trackui.store.sources.walk import walk_root
 
 LIVE_WINDOW_S = 120.0
 """A log without an exit record, written to this recently, is ``running``; older, ``crashed``."""
@@ -39,7 +37,6 @@ READ_BYTES = 8 * 1024 * 1024
 MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 """Console text read at once from ``output.log`` (the rest at the next read)."""
 
-_SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", ".git", ".venv", "venv"})
 _RUN_PREFIXES = ("run-", "offline-run-")
 _INSTALL = "reading wandb runs needs the wandb package: pip install 'trackui[wandb]'"
 
@@ -74,33 +71,17 @@ class WandbSource:
     name = WANDB
 
     def find(self, root: Path) -> list[ForeignRun]:
-        """The run folders holding a ``.wandb`` log under ``root`` (``MAX_DEPTH`` deep)."""
+        """The run folders holding a ``.wandb`` log under ``root`` (the root's shared walk)."""
         root = Path(root)
         found: list[ForeignRun] = []
         if is_run_folder(root.resolve()):
             self._add(root, root, found)
             return found
-        stack = [(root, 0)]
-        while stack:
-            folder, depth = stack.pop()
-            try:
-                entries = list(os.scandir(folder))
-            except OSError:
-                continue
-            in_wandb = folder.name == "wandb" or (folder == root and root.resolve().name == "wandb")
-            for e in entries:
-                if e.name.startswith(".") or e.name in _SKIP_DIRS:
-                    continue
-                try:
-                    if not e.is_dir(follow_symlinks=False):
-                        continue
-                except OSError:
-                    continue
-                path = Path(e.path)
-                if in_wandb and e.name.startswith(_RUN_PREFIXES):
-                    self._add(path, root, found)
-                elif depth + 1 < MAX_DEPTH:
-                    stack.append((path, depth + 1))
+        for folder in walk_root(root):
+            if folder.path.name == "wandb" or (folder.rel == "" and root.resolve().name == "wandb"):
+                for d in folder.dirs:
+                    if d.startswith(_RUN_PREFIXES):
+                        self._add(folder.path / d, root, found)
         found.sort(key=lambda r: r.key)
         return found
 
