@@ -527,3 +527,25 @@ async def test_a_query_cancels_the_read_ahead_and_it_starts_again_after(
         assert cancelled == [True]
         assert events[-2:] == ["read-ahead cancelled", "curves read"]
         assert len(calls) == 2 and calls[1] == calls[0]
+
+
+async def test_an_empty_root_says_how_to_start_a_run(tmp_path: Path, app_factory) -> None:
+    from tui_support import fixture_run
+
+    root = tmp_path / "runs"
+    root.mkdir()
+    app = app_factory(root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        legend = str(app.screen.query_one(".curves--legend").render())
+        assert f"No runs in {root} yet" in legend and "trackui train" in legend
+        assert "trackui.init()" in legend
+        fixture_run(root, "frst0001", name="first", start=time.time() - 60)
+        await pilot.press("r")  # rescan (no watcher in this test)
+        for _ in range(100):  # the run appears: the hint goes
+            await pilot.pause(0.05)
+            if app.screen.query_one(RunTable).rows_shown:
+                break
+        await settle(pilot)
+        legend = str(app.screen.query_one(".curves--legend").render())
+        assert "No runs in" not in legend

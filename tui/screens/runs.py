@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -33,6 +34,15 @@ FIXED_COLUMNS = frozenset(("created", "name", "project"))
 """Sort columns whose order a live append cannot change."""
 HIGHLIGHT_DELAY_S = 0.12
 """Wait this long after the cursor stops before charting the highlighted run."""
+
+
+def empty_root_hint(root: Path) -> str:
+    """What the charts' place says while a root holds no run at all."""
+    return (
+        f"No runs in {clean(str(root))} yet. Start one with `trackui train`, or a script that"
+        " calls trackui.init() (or `import trackui as wandb`); it shows here as it logs."
+        " TensorBoard, wandb, MLflow and trackio runs under this folder show too."
+    )
 
 
 def running_dirs(rows: Iterable[RunRow]) -> frozenset[str]:
@@ -285,6 +295,9 @@ class RunsScreen(RunsGroups, RunsActions, StoreScreen):
         error.display = False
         self.view = view
         self._from_snapshot = False
+        self.query_one(CurvesPanel).empty_hint = (
+            None if view.total else empty_root_hint(self.store.root)
+        )
         table = self.query_one(RunTable)
         columns = self._table_columns()
         table.show(self.grouped(view.rows), columns, self.store.now(), view.aggregates)

@@ -160,6 +160,8 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         """The sections, folds and charts the body was built for."""
         self._body: Vertical | None = None
         self._grids: list[Grid] = []
+        self.empty_hint: str | None = None
+        """What the legend says when no run is charted, if not "No run highlighted."."""
         self._plots: dict[str, Any] = {}
         """The body's charts by metric."""
         self._extra_lines = 0
@@ -441,7 +443,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
     def _update_legend(self) -> None:
         legend = self.query_one(".curves--legend", Static)
         if not self.runs:
-            update_if_changed(legend, Text("No run highlighted.", style="dim"))
+            update_if_changed(legend, Text(self.empty_hint or "No run highlighted.", style="dim"))
             return
         ids = tuple(r.id for r in self.runs)
         colours = with_group_colours(self.settings.colours_for(ids), ids)
