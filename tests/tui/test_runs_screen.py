@@ -549,3 +549,25 @@ async def test_an_empty_root_says_how_to_start_a_run(tmp_path: Path, app_factory
         await settle(pilot)
         legend = str(app.screen.query_one(".curves--legend").render())
         assert "No runs in" not in legend
+
+
+def test_sort_labels_read_as_the_headers() -> None:
+    from trackui.tui.screens.runs_actions import sort_label
+
+    assert sort_label("created") == "age"  # the header's word, not the key's
+    assert sort_label("summary:val_accuracy") == "val_accuracy (summary)"
+    assert sort_label("config:lr") == "lr (config)"
+    assert sort_label("best:val/acc") == "best val/acc"
+
+
+async def test_command_palette_sorts_by_the_age_header(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*"Sort by age")
+        await pilot.pause(0.6)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.query_one(RunTable).sort_column == "created"

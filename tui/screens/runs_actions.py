@@ -70,6 +70,15 @@ def metric_column_items(store: StoreRefresher, rows: Sequence[RunRow]) -> list[t
     return out
 
 
+def sort_label(key: str) -> str:
+    """A column as the sort dialog and the palette name it: its header, and where a summary or
+    config key could be read as the other, which it is (``val_acc (summary)``)."""
+    kind, sep, _ = key.partition(":")
+    if not sep or parse_aggregate_key(key) is not None:
+        return column_title(key)
+    return f"{column_title(key)} ({kind})"
+
+
 class RunsActions(_Screen):
     """The actions and palette commands of the runs screen."""
 
@@ -93,7 +102,7 @@ class RunsActions(_Screen):
     def action_sort(self) -> None:
         """Pick the column to sort by."""
         table = self.query_one(RunTable)
-        items = [(k, column_title(k) if ":" not in k else k) for k in self._sort_columns()]
+        items = [(k, sort_label(k)) for k in self._sort_columns()]
         self.app.push_screen(
             ChooseOneScreen("Sort by (again to reverse)", items, table.sort_column),
             self._sort_by,
@@ -265,7 +274,7 @@ class RunsActions(_Screen):
         yield SystemCommand("Reverse sort", "Flip the sort order", self.action_reverse)
         for key in self._sort_columns():
             yield SystemCommand(
-                f"Sort by {clean(key)}",
+                f"Sort by {sort_label(key)}",
                 "Order the table by this column",
                 lambda k=key: self._sort_by(k),
             )
