@@ -219,8 +219,9 @@ SHOTS: tuple[Shot, ...] = (
         (120, 36),
         ("down", "space", "down", "space", "down", "space", "tab", "tab", "home", *["right"] * 26),
     ),
-    # The table: the other trackers' runs (newest first) above trackui's own two.
-    Shot("sources", (120, 36), root="sources"),
+    # The other trackers' runs (newest first) above trackui's own two; the four
+    # selected, their curves drawn together.
+    Shot("sources", (120, 36), ("space",) * 4, root="sources"),
     # The TensorBoard run (fourth row) against trackui's baseline (space moves down a row).
     Shot(
         "compare-sources",
