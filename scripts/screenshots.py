@@ -2,14 +2,19 @@
 
 Usage::
 
-    python scripts/screenshots.py [--out screenshots] [--root DIR]
+    python scripts/screenshots.py [--out screenshots] [--root DIR] [--only NAME ...]
 
 The runs are a small learning-rate / width sweep, each logged by its own
 training-script process through ``trackui.init`` / ``log`` / ``finish`` (with
 console output, a saved file, system metrics, a weight histogram, a sample
 image and a precision-recall curve), from
 ``/tmp/trackui-demo/mnist`` into its ``trackui-runs`` (emptied first), unless
-``--root`` is given.
+``--root`` is given. The diverged run logs a NaN and fails, which the watches
+report (``alerts.svg``). The screenshots of other trackers' runs
+(``sources.svg``, ``compare-sources.svg``) use a second root,
+``/tmp/trackui-demo/experiments``: two of the sweep's runs beside a run written
+by each of TensorBoard, wandb, MLflow and trackio (``screenshot_sources.py``).
+The index and the other trackers' mirror go to a fresh ``XDG_CACHE_HOME``.
 Each screenshot drives the app with ``run_test`` and key presses, waits for
 every worker and chart, then calls ``save_screenshot``. ``serve-browser.png``
 is the same app served by ``trackui serve`` in a headless Chromium (skipped,
@@ -20,15 +25,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import random
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_DIR = Path("/tmp/trackui-demo")
@@ -99,7 +106,8 @@ def train(argv: Sequence[str]) -> int:
     for epoch in range(a.epochs):
         for _ in range(STEPS_PER_EPOCH):
             if a.diverge and step > 420:
-                print("error: loss is nan at step 421", file=sys.stderr)
+                run.log({"loss": float("nan")}, step=step)
+                print(f"error: loss is nan at step {step}", file=sys.stderr)
                 run.finish(exit_code=1)
                 return 1
             decay = math.exp(-step * speed / 250.0)
@@ -174,39 +182,102 @@ async def settle(app: Any, pilot: Any, timeout: float = 30.0) -> None:
         quiet = 0 if busy else quiet + 1
 
 
-SHOTS: tuple[tuple[str, tuple[int, int], Sequence[str]], ...] = (
-    ("runs", (120, 36), ("down", "space", "space", "down", "space", "up", "up", "up")),
-    ("runs-wide", (200, 60), ("space", "down", "space", "down", "space", "down", "space")),
-    ("runs-80x24", (80, 24), ()),
-    ("filter", (120, 36), ("slash", *"val_accuracy>0.97", "enter")),
-    ("run-overview", (120, 36), ("down", "enter")),
-    ("run-charts", (120, 36), ("down", "enter", "4")),
-    ("run-system", (120, 36), ("down", "enter", "5")),
-    ("run-output", (120, 36), ("down", "enter", "7")),
-    ("run-media", (120, 36), ("down", "enter", "8")),
-    ("run-media-image", (120, 36), ("down", "enter", "8", "down")),
-    ("run-media-plot", (120, 36), ("down", "enter", "8", "down", "down")),
-    ("compare", (120, 36), ("space", "space", "space", "space", "c")),
-    ("help", (120, 36), ("question_mark",)),
+class Shot(NamedTuple):
+    """One screenshot: its name, terminal size, the keys pressed, and what it starts from."""
+
+    name: str
+    size: tuple[int, int]
+    keys: Sequence[str] = ()
+    prefs: dict[str, Any] | None = None
+    """Preferences (``ui.json``) set for this shot only, as if chosen in an earlier session."""
+    root: str = "demo"
+    """``demo``: the sweep's root; ``sources``: the root with other trackers' runs too."""
+
+
+SHOTS: tuple[Shot, ...] = (
+    Shot("runs", (120, 36), ("down", "space", "space", "down", "space", "up", "up", "up")),
+    Shot("runs-wide", (200, 60), ("space", "down", "space", "down", "space", "down", "space")),
+    Shot("runs-80x24", (80, 24)),
+    Shot("filter", (120, 36), ("slash", *"val_accuracy>0.97", "enter")),
+    Shot("run-overview", (120, 36), ("down", "enter")),
+    Shot("run-charts", (120, 36), ("down", "enter", "4")),
+    Shot("run-system", (120, 36), ("down", "enter", "5")),
+    Shot("run-output", (120, 36), ("down", "enter", "7")),
+    Shot("run-media", (120, 36), ("down", "enter", "8")),
+    Shot("run-media-image", (120, 36), ("down", "enter", "8", "down")),
+    Shot("run-media-plot", (120, 36), ("down", "enter", "8", "down", "down")),
+    Shot("compare", (120, 36), ("space", "space", "space", "space", "c")),
+    Shot("help", (120, 36), ("question_mark",)),
+    # The runs grouped by learning rate: the cursor on the group of three, charted
+    # as its mean with a min-max band.
+    Shot("groups", (120, 36), ("down",), prefs={"group_by": ["lr"]}),
+    Shot("alerts", (120, 36), ("w",)),
+    # Three runs charted; Tab to the table's first chart, again to the loss chart,
+    # and its cursor moved to the middle.
+    Shot(
+        "chart-cursor",
+        (120, 36),
+        ("down", "space", "down", "space", "down", "space", "tab", "tab", "home", *["right"] * 26),
+    ),
+    # The other trackers' runs (newest first) above trackui's own two; the four
+    # selected, their curves drawn together.
+    Shot("sources", (120, 36), ("space",) * 4, root="sources"),
+    # The TensorBoard run (fourth row) against trackui's baseline (space moves down a row).
+    Shot(
+        "compare-sources",
+        (120, 36),
+        ("down", "down", "down", "space", "down", "space", "c"),
+        root="sources",
+    ),
 )
+"""Every screenshot, in the order they are taken."""
+
+SOURCES_OWN_RUNS = ("baseline", "cnn")
+"""The demo runs copied into the sources root beside the other trackers' runs."""
 
 
-async def shoot(
-    root: Path, out: Path, name: str, size: tuple[int, int], keys: Sequence[str]
-) -> None:
+async def shoot(root: Path, out: Path, shot: Shot, shown_as: str) -> None:
     from trackui.tui.app import make_app
+    from trackui.tui.prefs import prefs_path
 
-    app = make_app(root, watch=False)
-    app.animation_level = "none"
-    async with app.run_test(size=size) as pilot:
-        await settle(app, pilot)
-        for key in keys:
-            await pilot.press(key)
+    saved = prefs_path(root)
+    before = saved.read_bytes() if saved.exists() else None
+    if shot.prefs is not None:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps({**json.loads(before or b"{}"), **shot.prefs}))
+    try:
+        app = make_app(root, watch=False)
+        app.animation_level = "none"
+        async with app.run_test(size=shot.size) as pilot:
             await settle(app, pilot)
-        app.sub_title = "~/mnist/trackui-runs"
-        await settle(app, pilot)
-        app.save_screenshot(f"{name}.svg", path=str(out))
-    print(f"wrote {out / (name + '.svg')}")
+            for key in shot.keys:
+                await pilot.press(key)
+                await settle(app, pilot)
+            app.sub_title = shown_as
+            await settle(app, pilot)
+            app.save_screenshot(f"{shot.name}.svg", path=str(out))
+    finally:
+        # Later shots start from the root's preferences as they were.
+        if before is None:
+            saved.unlink(missing_ok=True)
+        else:
+            saved.write_bytes(before)
+    print(f"wrote {out / (shot.name + '.svg')}")
+
+
+def make_sources_root(demo_root: Path, root: Path) -> None:
+    """``root``: a few of the demo's runs beside a run of each other tracker."""
+    from screenshot_sources import write_foreign_runs
+
+    from trackui.store.layout import META
+
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    for run_dir in sorted(demo_root.glob("run-*")):
+        meta = json.loads((run_dir / META).read_text())
+        if meta.get("name") in SOURCES_OWN_RUNS:
+            shutil.copytree(run_dir, root / run_dir.name)
+    write_foreign_runs(root)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -216,6 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "screenshots")
     parser.add_argument("--root", type=Path, default=None, help="reuse this root (made if missing)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="take only these screenshots")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     # Images as half blocks: an SVG cannot hold Kitty or Sixel graphics.
@@ -231,9 +303,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         root = DEMO_DIR / "mnist" / "trackui-runs"
     if not root.exists() or not any(root.glob("run-*")):
         make_runs(root)
-    for name, size, keys in SHOTS:
-        asyncio.run(shoot(root, args.out, name, size, keys))
-    browser_shot(root, args.out)
+    shots = [s for s in SHOTS if not args.only or s.name in args.only]
+    # A fresh cache, so the index and the other trackers' mirror are made anew.
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="trackui-shots-cache-")
+    sources_root = DEMO_DIR / "experiments"
+    if any(s.root == "sources" for s in shots):
+        make_sources_root(root, sources_root)
+    for shot in shots:
+        if shot.root == "sources":
+            asyncio.run(shoot(sources_root, args.out, shot, "~/experiments"))
+        else:
+            asyncio.run(shoot(root, args.out, shot, "~/mnist/trackui-runs"))
+    if not args.only or "serve-browser" in args.only:
+        browser_shot(root, args.out)
     return 0
 
 
