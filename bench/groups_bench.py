@@ -90,7 +90,7 @@ def measure(root: Path, groups: int, reps: int) -> list[float]:
                 table.set_selected(())
                 await pilot.pause(0.2)
                 await _wait(pilot, lambda: not panel.busy and _drawn(app), 120, 0.05)
-                app.prefs.strength = 0.41 + rep / 100
+                app.prefs.strength = round(0.41 + rep / 100, 2)  # (queries ask it rounded)
                 t0 = time.perf_counter()
                 screen.set_group_by(["arch"])
                 table.set_selected([r.id for r in table.rows_shown])
