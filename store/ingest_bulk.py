@@ -209,13 +209,27 @@ def load_bulk(
     out.failed = failed
     if not good:
         return out
+    valued = nonnull
     if failed:
-        nonnull = f"({nonnull}) AND NOT list_contains({_int_list(failed)}, rid)"
-    # Distinct steps per run, from the records in file order (steps never
-    # decrease within a file, so a repeat is always next to its twin).
-    # Through Arrow, not fetchnumpy (which grows its arrays as it goes).
+        nonnull = f"({valued}) AND NOT list_contains({_int_list(failed)}, rid)"
+    # Distinct steps per run, from the records in file order (steps that
+    # never decrease: a repeat is next to its twin). Through Arrow, not
+    # fetchnumpy (which grows its arrays as it goes).
     got = cur.sql(f"SELECT rid::BIGINT, s::BIGINT FROM {stage} WHERE {nonnull}").to_arrow_table()
     r_h, s_h = (_int64(col.chunks) for col in got.columns)
+    back = np.flatnonzero((r_h[1:] == r_h[:-1]) & (s_h[1:] < s_h[:-1])) if len(r_h) > 1 else []
+    if len(back):
+        # A file whose steps go back (docs/format.md allows a repeat of an
+        # earlier step) goes the exact way, which counts them as a set.
+        gone = sorted(set(r_h[1:][back].tolist()))
+        keep = ~np.isin(r_h, gone)
+        r_h, s_h = r_h[keep], s_h[keep]
+        for rid in gone:
+            del good[rid]
+        failed.extend(gone)
+        nonnull = f"({valued}) AND NOT list_contains({_int_list(failed)}, rid)"
+        if not good:
+            return out
     new = np.ones(len(r_h), dtype=bool)
     if len(r_h) > 1:
         new[1:] = (r_h[1:] != r_h[:-1]) | (s_h[1:] != s_h[:-1])
