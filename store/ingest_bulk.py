@@ -85,7 +85,9 @@ def stage_bulk(
     import duckdb
 
     struct = "STRUCT(" + ", ".join(f"{_ident(k)} DOUBLE" for k in keys) + ")"
-    columns = "{'s': 'DOUBLE', 't': 'DOUBLE', 'm': " + _sql_str(struct)
+    # The step as JSON: DuckDB would cast true, 2.0 or "3" to a number, and a
+    # step is a JSON integer only (a NULL here fails load_bulk's check).
+    columns = "{'s': 'JSON', 't': 'DOUBLE', 'm': " + _sql_str(struct)
     columns += ", 'x': 'JSON'}" if with_x else "}"
     paths = [str(f.path) for f in files]
     try:
@@ -95,7 +97,8 @@ def stage_bulk(
         # The file name would cost a string per line and a search.
         cur.execute(
             f"CREATE OR REPLACE TABLE {table} AS SELECT "
-            "(?::INTEGER[])[r.file_index::BIGINT + 1] AS rid, r.s, r.t, r.m"
+            "(?::INTEGER[])[r.file_index::BIGINT + 1] AS rid, "
+            "CASE WHEN json_type(r.s) IN ('UBIGINT', 'BIGINT') THEN r.s::DOUBLE END AS s, r.t, r.m"
             f"{', r.x' if with_x else ''} "
             f"FROM read_json(?, format='newline_delimited', columns={columns}, "
             "maximum_object_size=16777216) r",
