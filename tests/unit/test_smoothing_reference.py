@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trackui.store.index import Index
-from trackui.store.smoothing import smooth, smooth_bucket
+from trackui.store.smoothing import smooth, smooth_at, smooth_bucket
 
 START = 1_700_000_000.0
 
@@ -216,3 +216,58 @@ class _Got:
 
     def __init__(self, b) -> None:
         self.x, self.y, self.raw, self.lo, self.hi = b.x, b.y, b.raw, b.lo, b.hi
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    gaps=st.lists(st.integers(0, 3), min_size=1, max_size=80),
+    floats=st.booleans(),
+    ys=st.lists(st.floats(-1e3, 1e3), min_size=81, max_size=81),
+    kind=st.sampled_from(["twema", "ema"]),
+    strength=st.sampled_from([0.3, 0.6, 0.9, 0.999]),
+    picks=st.lists(st.integers(0, 80), min_size=1, max_size=20),
+)
+def test_smooth_at_on_any_nondecreasing_x(gaps, floats, ys, kind, strength, picks) -> None:
+    # Repeated x (several records at one time), and spans that look even
+    # from their ends alone ([0, 1, 1, 3]): smooth_at must not take them as even.
+    x = np.cumsum([0, *gaps]).astype(np.float64 if floats else np.int64)
+    y = np.asarray(ys[: len(x)], dtype=np.float64)
+    idx = np.asarray(sorted({p % len(x) for p in picks}), dtype=np.int64)
+    want = np.asarray(reference(x.astype(float).tolist(), y.tolist(), kind, strength))[idx]
+    got = smooth_at(x, y, kind, strength, idx)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9 * (1 + np.abs(want).max()))
+
+
+@pytest.mark.parametrize("uneven", [False, True])
+@pytest.mark.parametrize("dtype", [np.int64, np.float64])
+def test_long_evenly_spaced_and_nearly_even_x(uneven: bool, dtype) -> None:
+    # Over 65,536 points: the spacing is checked block by block.
+    n = 70_000
+    x = (np.arange(n) * 2).astype(dtype)
+    if uneven:  # one gap of 1 and one of 3 in the second block: the ends still look even
+        x[66_001:] -= 1
+        x[66_002:] += 1
+    y = np.sin(np.arange(n) / 300.0) + np.arange(n) % 7 / 10
+    idx = np.asarray([0, 1, 65_535, 65_536, 66_001, 66_002, 66_003, 69_000, n - 1])
+    for kind in ("twema", "ema"):
+        want = np.asarray(reference(x.astype(float).tolist(), y.tolist(), kind, 0.9))
+        np.testing.assert_allclose(smooth_at(x, y, kind, 0.9, idx), want[idx], rtol=1e-9, atol=1e-9)
+        b = smooth_bucket(x, y, kind, 0.9, 50)
+        check(x.astype(float).tolist(), y.tolist(), kind, 0.9, _Got(b))
+
+
+def test_a_range_beyond_the_points_is_empty(ix) -> None:
+    index, _ = ix
+    for kind in ("twema", "ema", "none"):
+        (got,) = index.series(["gap"], ["y"], smoothing=kind, x_range=(5000.0, 9000.0))
+        assert (len(got.x), len(got.y), len(got.raw), got.points) == (0, 0, 0, 0)
+
+
+def test_an_unknown_smoothing_names_the_known_ones() -> None:
+    x = np.arange(3)
+    with pytest.raises(ValueError) as e:
+        smooth(x, x * 1.0, "gauss", 0.5)
+    assert str(e.value) == "smoothing: unknown kind 'gauss' (one of twema, ema, none)"
+    with pytest.raises(ValueError) as e:
+        smooth_at(x, x * 1.0, "gauss", 0.5, np.asarray([1]))
+    assert str(e.value) == "smoothing: unknown kind 'gauss' (one of twema, ema, none)"
