@@ -63,6 +63,10 @@ MODULES: dict[str, list[str]] = {
         "tests/unit/test_series_cache.py",
     ],
     "store/sorting.py": ["tests/unit/test_index.py"],
+    "trackui/metrics_spec.py": [
+        "tests/unit/test_wandb_metrics.py",
+        "tests/unit/test_metric_decl.py",
+    ],
     "trackui/values.py": [
         "tests/adversarial/test_log_values.py",
         "tests/adversarial/test_log_properties.py",
@@ -150,7 +154,7 @@ def run_module(module: str, tree: Path, sample: int, seed: int, show: bool) -> d
         todo = sorted(random.Random(f"{seed}:{module}").sample(todo, sample),
                       key=lambda m: (m.line_number, m.index))  # fmt: skip
     counts = {"killed": 0, "timeout": 0, "survived": 0}
-    survivors = []
+    survivors, outcomes = [], []
     start = time.monotonic()
     try:
         for mid in todo:
@@ -160,6 +164,7 @@ def run_module(module: str, tree: Path, sample: int, seed: int, show: bool) -> d
             path.write_text(original)
             key = {"failed": "killed", "timeout": "timeout", "passed": "survived"}[outcome]
             counts[key] += 1
+            outcomes.append([mid.line_number + 1, mid.index, key])
             if key == "survived":
                 diff = "".join(difflib.unified_diff(
                     original.splitlines(keepends=True), src.splitlines(keepends=True),
@@ -176,6 +181,7 @@ def run_module(module: str, tree: Path, sample: int, seed: int, show: bool) -> d
         "module": module, "mutants": total, "tested": tested, **counts,
         "score": round(100 * killed / tested, 1) if tested else None,
         "seconds": round(time.monotonic() - start), "tests": tests, "survivors": survivors,
+        "outcomes": outcomes,
     }  # fmt: skip
 
 
