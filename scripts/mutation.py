@@ -51,8 +51,16 @@ MODULES: dict[str, list[str]] = {
         "tests/unit/test_reader_corpus.py",
         "tests/adversarial/test_log_reader_bounds.py",
     ],
-    "store/ingest.py": ["tests/unit/test_step_counts.py", "tests/unit/test_ingest.py"],
-    "store/ingest_exact.py": ["tests/unit/test_step_counts.py", "tests/unit/test_ingest.py"],
+    "store/ingest.py": [
+        "tests/unit/test_history_warnings.py",
+        "tests/unit/test_step_counts.py",
+        "tests/unit/test_ingest.py",
+    ],
+    "store/ingest_exact.py": [
+        "tests/unit/test_step_counts.py",
+        "tests/unit/test_history_warnings.py",
+        "tests/unit/test_ingest.py",
+    ],
     "store/ingest_sampling.py": ["tests/unit/test_ingest.py", "tests/unit/test_step_counts.py"],
     "store/points.py": [
         "tests/unit/test_series_cache.py",

@@ -126,7 +126,7 @@ def test_reader_returns_the_valid_records_and_a_warning_per_damaged_line(
     tmp_path_factory, specs, tail, crlf
 ) -> None:
     run = tmp_path_factory.mktemp("run")
-    data, want, damaged, offsets = b"", [], 0, []
+    data, want, damaged, offsets = b"", [], [], []
     for kind, rec, how, which in specs:
         offsets.append(len(data))
         if kind == "ok":
@@ -134,7 +134,7 @@ def test_reader_returns_the_valid_records_and_a_warning_per_damaged_line(
             want.append(expected(rec))
         elif kind == "bad":
             line = damage(rec, how, which)
-            damaged += 1
+            damaged.append((len(data), len(line) + crlf))  # (where, how long)
         else:
             line = rec
         data += line + (b"\r\n" if crlf else b"\n")
@@ -146,8 +146,10 @@ def test_reader_returns_the_valid_records_and_a_warning_per_damaged_line(
     records, off, warnings = read_records(run)
     assert [got_key(r) for r in records] == want
     assert off == complete
-    assert len(warnings) == damaged
-    assert all(w.startswith("history.jsonl: damaged record at byte ") for w in warnings)
+    # One warning per damaged line, naming where it starts and its length.
+    assert warnings == [
+        f"history.jsonl: damaged record at byte {at} ({n} bytes), skipped" for at, n in damaged
+    ]
     # Read again from where it stopped: nothing new until the tail's newline.
     assert read_records(run, off) == ([], off, [])
     # From any line's start: the records of that line on.
