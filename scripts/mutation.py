@@ -49,6 +49,7 @@ MODULES: dict[str, list[str]] = {
     "store/reader.py": [
         "tests/unit/test_reader_files.py",
         "tests/unit/test_reader_corpus.py",
+        "tests/unit/test_reader_run.py",
         "tests/adversarial/test_log_reader_bounds.py",
     ],
     "store/ingest.py": [
