@@ -90,3 +90,16 @@ def test_merge_steps_lets_a_later_value_win() -> None:
     ]
     assert merge_steps(recs) == {0: {"a": 1.0}, 1: {"a": 3.0, "b": 5.0}}
     assert merge_steps([]) == {}
+
+
+def test_integers_beyond_64_bits_are_read_exactly(tmp_path: Path) -> None:
+    # Config and summary integers are kept exact (trackui.values.MAX_INT_BITS).
+    d = tmp_path / "run-20231114_221320-big"
+    d.mkdir()
+    (d / layout.META).write_text(json.dumps({"format": 1, "id": "big"}))
+    (d / layout.CONFIG).write_text(json.dumps({"seed": 2**70 + 1, "neg": -(10**30) - 7}))
+    (d / layout.SUMMARY).write_text(json.dumps({"count": 2**64}))
+    info = read_run(d)
+    assert info is not None
+    assert info.config == {"seed": 2**70 + 1, "neg": -(10**30) - 7}
+    assert info.summary == {"count": 2**64}
