@@ -15,6 +15,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -144,6 +145,16 @@ def _live_then_fresh(root: Path, rid: str, chunks: list[list[Record]]) -> None:
         with Index(root, cache=False) as fresh:
             fresh.refresh()
             assert from_index(fresh, rid) == from_index(live, rid)
+            same_curves(live, fresh, rid)
+
+
+def same_curves(a: Index, b: Index, rid: str) -> None:
+    """The smoothed, bucketed curves of every metric of ``rid`` in two indexes."""
+    names = [m.name for m in b.metrics([rid])]
+    for sa, sb in zip(a.series([rid], names), b.series([rid], names), strict=True):
+        for field in ("x", "y", "raw", "lo", "hi"):
+            np.testing.assert_array_equal(getattr(sa, field), getattr(sb, field), field)
+        assert sa.points == sb.points
 
 
 def test_live_appends_of_repeated_and_earlier_steps(root: Path, write_run) -> None:
@@ -157,8 +168,31 @@ def test_live_appends_of_repeated_and_earlier_steps(root: Path, write_run) -> No
             [(19, {"acc": 1.0}, {}), (20, {"loss": 20.0}, {})],  # the last step continued
             [(21, {}, {"phase": "eval"}), (5, {}, {"phase": "redo"})],  # text only, earlier
             [(22, {"loss": 22.0}, {}), (3, {"acc": 0.5}, {}), (23, {"loss": 23.0}, {})],
+            # Back within new lines, none below the last step loaded before:
+            # counted without a reload, 23 shared with the lines before.
+            [(23, {"loss": 9.0}, {}), (25, {"loss": 25.0}, {}), (24, {"loss": 24.0}, {})],
         ],
     )
+
+
+def test_a_run_that_reloads_leaves_the_others_of_its_refresh_loaded(root: Path, write_run):
+    for rid in ("r1", "r2", "r3"):
+        write_run(root, rid, history=b"".join(line(s, {"a": float(s)}) for s in range(5)),
+                  state="running")  # fmt: skip
+    with Index(root, cache=False) as live:
+        live.refresh()
+        for rid, step in (("r1", 7), ("r2", 2), ("r3", 9)):  # r2 goes back: reloaded
+            hist = next(root.glob(f"run-*-{rid}")) / "history.jsonl"
+            with open(hist, "ab") as f:
+                f.write(line(step, {"a": -1.0}))
+        live.refresh()
+        got = {rid: from_index(live, rid) for rid in ("r1", "r2", "r3")}
+        with Index(root, cache=False) as fresh:
+            fresh.refresh()
+            for rid in ("r1", "r2", "r3"):
+                assert got[rid] == from_index(fresh, rid), rid
+                same_curves(live, fresh, rid)
+    assert (got["r1"]["steps"], got["r2"]["steps"], got["r3"]["steps"]) == (6, 5, 6)
 
 
 records_st = st.lists(
