@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trackui.store.index import Index
-from trackui.store.smoothing import smooth, smooth_at, smooth_bucket
+from trackui.store.smoothing import bucket, smooth, smooth_at, smooth_bucket
 
 START = 1_700_000_000.0
 
@@ -271,3 +271,29 @@ def test_an_unknown_smoothing_names_the_known_ones() -> None:
     with pytest.raises(ValueError) as e:
         smooth_at(x, x * 1.0, "gauss", 0.5, np.asarray([1]))
     assert str(e.value) == "smoothing: unknown kind 'gauss' (one of twema, ema, none)"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    gaps=st.lists(st.integers(0, 2), max_size=50),
+    ys=st.lists(finite_or_not, min_size=51, max_size=51),
+    kind=st.sampled_from(["twema", "ema"]),
+    n=st.integers(1, 60),
+    zoom=st.booleans(),
+)
+def test_bucket_of_the_smoothed_curve_is_smooth_bucket(gaps, ys, kind, n, zoom) -> None:
+    # bucket(x, smooth(...), raw, n) is what smooth_bucket promises to equal,
+    # on x with repeats (one x value only: every point in one bucket) and one point.
+    x = np.cumsum([0, *gaps]).astype(np.float64)
+    y = np.asarray(ys[: len(x)], dtype=np.float64)
+    rng = (float(x[len(x) // 3]), float(x[-1])) if zoom else None
+    want = bucket(x, smooth(x, y, kind, 0.8), y, n, rng)
+    got = smooth_bucket(x, y, kind, 0.8, n, rng)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(
+            a, b, rtol=1e-9, atol=1e-9 * (1 + np.nanmax(np.abs(y[np.isfinite(y)]), initial=0))
+        )
+    if len(x) == 1 and math.isfinite(y[0]):
+        assert want.x.tolist() == [0.0] and want.raw.tolist() == [y[0]]
+    if len(set(x.tolist())) == 1 and len(x) > n and np.isfinite(y).any():
+        assert len(want.x) == 1  # one x value: one bucket
