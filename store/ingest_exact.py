@@ -86,6 +86,11 @@ def load_exact(
                 texts[key] = (rec.step, val)
         if back:  # steps went back within these lines: count each metric's anew
             _recount(stats, prev_stats.get(rid, {}), cols["mid"][first:], cols["step"][first:])
+            # Stored in step order (a stable sort: a repeated step's later value
+            # still comes later), as readers of a metric's points assume.
+            order = sorted(range(first, len(cols["step"])), key=cols["step"].__getitem__)
+            for col in cols.values():
+                col[first:] = [col[i] for i in order]
         h.steps += len(steps_seen) - (1 if prev_last is not None and prev_last in steps_seen else 0)
         out.hist[rid] = h
         out.mstats[rid] = stats

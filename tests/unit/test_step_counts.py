@@ -216,3 +216,17 @@ def test_any_order_of_steps_in_live_appends(tmp_path_factory, write_run, chunks)
     root = tmp_path_factory.mktemp("runs")
     write_run(root, "gen", history=b"", state="running")
     _live_then_fresh(root, "gen", chunks)
+
+
+def test_curves_of_steps_that_go_back_put_each_value_at_its_step(root: Path, write_run, path):
+    # Distinct steps out of order (0, 2, 1, 4, 3): the chart's points must be
+    # each step's own value, as export has them.
+    steps = [0, 2, 1, 4, 3, 5]
+    records: list[Record] = [(s, {"a": 10.0 * s}, {}) for s in steps]
+    write_run(root, "ooo", history=b"".join(line(s, m, x) for s, m, x in records))
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        (got,) = ix.series(["ooo"], ["a"], smoothing="none", buckets=100)
+        assert got.x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+        assert got.raw.tolist() == [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]
+        assert from_index(ix, "ooo") == reference(records)
