@@ -297,3 +297,31 @@ def test_bucket_of_the_smoothed_curve_is_smooth_bucket(gaps, ys, kind, n, zoom) 
         assert want.x.tolist() == [0.0] and want.raw.tolist() == [y[0]]
     if len(set(x.tolist())) == 1 and len(x) > n and np.isfinite(y).any():
         assert len(want.x) == 1  # one x value: one bucket
+
+
+def test_a_metric_as_the_x_axis_takes_its_latest_value_at_each_step(tmp_path) -> None:
+    # As-of join from the definition: a point's x is the x metric's value at
+    # the latest step at or before the point's (none yet: the point has no x).
+    import json
+
+    root = tmp_path / "runs"
+    d = root / "run-20231114_221320-xm"
+    d.mkdir(parents=True)
+    epoch = {2: 0.0, 5: 1.0, 9: 2.0}  # logged from step 2 on
+    lines = []
+    for s in range(12):
+        m = {"loss": 100.0 - s}
+        if s in epoch:
+            m["epoch"] = epoch[s]
+        lines.append(json.dumps({"s": s, "t": START + s, "m": m}))
+    (d / "history.jsonl").write_text("\n".join(lines) + "\n")
+    (d / "meta.json").write_text(json.dumps({"format": 1, "id": "xm", "start_time": START}))
+    want = []
+    for s in range(12):
+        known = [e for k, e in epoch.items() if k <= s]
+        if known:
+            want.append((known[-1], 100.0 - s))
+    with Index(root, cache=False) as index:
+        index.refresh()
+        (got,) = index.series(["xm"], ["loss"], x="epoch", smoothing="none", buckets=100)
+    assert list(zip(got.x.tolist(), got.raw.tolist(), strict=True)) == want
