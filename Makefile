@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test check format bench screenshots
+.PHONY: setup test check format bench screenshots mutation
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -26,3 +26,8 @@ bench: $(PY)
 
 screenshots: $(PY) scripts/screenshots.py
 	$(PY) scripts/screenshots.py
+
+# Mutation testing of the store's pure modules (not in CI; scores in bench/MUTATION.md).
+mutation: $(PY)
+	$(VENV)/bin/pip install -q -e '.[mutation]'
+	$(PY) scripts/mutation.py

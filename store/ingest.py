@@ -72,6 +72,9 @@ class Loaded:
     texts: dict[int, dict[str, tuple[int, str]]] = field(default_factory=dict)
     failed: list[int] = field(default_factory=list)
     """Runs the bulk path gave up on (to be loaded exactly)."""
+    reload: list[int] = field(default_factory=list)
+    """Runs whose new lines hold a step below those loaded before: the exact
+    path left them out, to be forgotten and loaded again from byte 0."""
     points: Any = None
     """The exact path's new points as an Arrow table (rid, mid, step, t, v), in file order."""
     text_rows: Any = None

@@ -85,7 +85,9 @@ def stage_bulk(
     import duckdb
 
     struct = "STRUCT(" + ", ".join(f"{_ident(k)} DOUBLE" for k in keys) + ")"
-    columns = "{'s': 'DOUBLE', 't': 'DOUBLE', 'm': " + _sql_str(struct)
+    # The step as JSON: DuckDB would cast true, 2.0 or "3" to a number, and a
+    # step is a JSON integer only (a NULL here fails load_bulk's check).
+    columns = "{'s': 'JSON', 't': 'DOUBLE', 'm': " + _sql_str(struct)
     columns += ", 'x': 'JSON', 'r': 'JSON'}" if with_x else "}"
     paths = [str(f.path) for f in files]
     try:
@@ -95,7 +97,8 @@ def stage_bulk(
         # The file name would cost a string per line and a search.
         cur.execute(
             f"CREATE OR REPLACE TABLE {table} AS SELECT "
-            "(?::INTEGER[])[r.file_index::BIGINT + 1] AS rid, r.s, r.t, r.m"
+            "(?::INTEGER[])[r.file_index::BIGINT + 1] AS rid, "
+            "CASE WHEN json_type(r.s) IN ('UBIGINT', 'BIGINT') THEN r.s::DOUBLE END AS s, r.t, r.m"
             f"{', r.x, r.r' if with_x else ''} "
             f"FROM read_json(?, format='newline_delimited', columns={columns}, "
             "maximum_object_size=16777216) r",
@@ -209,13 +212,27 @@ def load_bulk(
     out.failed = failed
     if not good:
         return out
+    valued = nonnull
     if failed:
-        nonnull = f"({nonnull}) AND NOT list_contains({_int_list(failed)}, rid)"
-    # Distinct steps per run, from the records in file order (steps never
-    # decrease within a file, so a repeat is always next to its twin).
-    # Through Arrow, not fetchnumpy (which grows its arrays as it goes).
+        nonnull = f"({valued}) AND NOT list_contains({_int_list(failed)}, rid)"
+    # Distinct steps per run, from the records in file order (steps that
+    # never decrease: a repeat is next to its twin). Through Arrow, not
+    # fetchnumpy (which grows its arrays as it goes).
     got = cur.sql(f"SELECT rid::BIGINT, s::BIGINT FROM {stage} WHERE {nonnull}").to_arrow_table()
     r_h, s_h = (_int64(col.chunks) for col in got.columns)
+    back = np.flatnonzero((r_h[1:] == r_h[:-1]) & (s_h[1:] < s_h[:-1])) if len(r_h) > 1 else []
+    if len(back):
+        # A file whose steps go back (docs/format.md allows a repeat of an
+        # earlier step) goes the exact way, which counts them as a set.
+        gone = sorted(set(r_h[1:][back].tolist()))
+        keep = ~np.isin(r_h, gone)
+        r_h, s_h = r_h[keep], s_h[keep]
+        for rid in gone:
+            del good[rid]
+        failed.extend(gone)
+        nonnull = f"({valued}) AND NOT list_contains({_int_list(failed)}, rid)"
+        if not good:
+            return out
     new = np.ones(len(r_h), dtype=bool)
     if len(r_h) > 1:
         new[1:] = (r_h[1:] != r_h[:-1]) | (s_h[1:] != s_h[:-1])

@@ -34,6 +34,13 @@ def load_exact(
     tcols: dict[str, list[Any]] = {"rid": [], "key": [], "step": [], "t": [], "val": []}
     for rid, run_dir, st, _size in items:
         records, new_off, warns = read_records(run_dir, st.off)
+        if st.last_step is not None and any(
+            r.step < st.last_step for r in records if r.metrics or r.text or r.rich
+        ):
+            # A step below those loaded before (a repeat, or one that goes
+            # back): only the whole file says whether it is new.
+            out.reload.append(rid)
+            continue
         h = HistState(**{**st.__dict__, "warnings": list(st.warnings)})
         add_warnings(h, warns)
         h.off = new_off
@@ -42,9 +49,12 @@ def load_exact(
         texts: dict[str, tuple[int, str]] = {}
         prev_last = h.last_step
         steps_seen: set[int] = set()
+        first = len(cols["rid"])
+        back = False
         for rec in records:
             if rec.metrics or rec.text or rec.rich:  # a step with any value is a step
                 steps_seen.add(rec.step)
+                back = back or (h.last_step is not None and rec.step < h.last_step)
                 if h.last_step is None or rec.step > h.last_step:
                     h.last_step = rec.step
             if rec.time == rec.time:  # not NaN
@@ -74,6 +84,13 @@ def load_exact(
                 tcols["t"].append(rec.time)
                 tcols["val"].append(val)
                 texts[key] = (rec.step, val)
+        if back:  # steps went back within these lines: count each metric's anew
+            _recount(stats, prev_stats.get(rid, {}), cols["mid"][first:], cols["step"][first:])
+            # Stored in step order (a stable sort: a repeated step's later value
+            # still comes later), as readers of a metric's points assume.
+            order = sorted(range(first, len(cols["step"])), key=cols["step"].__getitem__)
+            for col in cols.values():
+                col[first:] = [col[i] for i in order]
         h.steps += len(steps_seen) - (1 if prev_last is not None and prev_last in steps_seen else 0)
         out.hist[rid] = h
         out.mstats[rid] = stats
@@ -89,6 +106,22 @@ def load_exact(
             insert_texts(cur, ttbl)
         out.text_rows = ttbl
     return out
+
+
+def _recount(
+    stats: dict[int, MStat], prev: dict[int, MStat], mids: Sequence[int], steps: Sequence[int]
+) -> None:
+    """Set each metric's count of distinct steps from the new lines' ``(mid, step)``.
+
+    The lines loaded before held steps up to ``prev``'s last step of each metric,
+    and the new lines none below it: the two share that step at most.
+    """
+    new: dict[int, set[int]] = {}
+    for mid, step in zip(mids, steps, strict=True):
+        new.setdefault(mid, set()).add(step)
+    for mid, got in new.items():
+        p = prev.get(mid)
+        stats[mid].n = len(got) + (0 if p is None else p.n - (p.last_step in got))
 
 
 def insert_points(cur: Any, tbl: Any) -> None:

@@ -190,6 +190,8 @@ class Loader:
             got = load_exact(cur, items, lambda n: w.mid(n, cur), self._state().mstats,
                              insert=not defer)  # fmt: skip
             for rid, _, h, size in items:
+                if rid in got.reload:
+                    continue
                 got.hist[rid].size = size
                 got.hist[rid].mtime_ns = h.mtime_ns
                 got.hist[rid].ino = h.ino
@@ -206,7 +208,22 @@ class Loader:
         with self._lock:
             epoch, new_gens = curves.epoch, {rid: curves.gen.get(rid, 0) for rid in got.hist}
         curves.extend_points(got, before, epoch, old_gens, new_gens)
-        return set(got.hist)
+        changed = set(got.hist)
+        if got.reload:
+            changed |= self._reload(items, got.reload)
+        return changed
+
+    def _reload(self, items: list[ExactItem], rids: list[int]) -> set[int]:
+        """Forget what ``rids`` loaded and load their whole files again, exactly."""
+        self._writes.write_behind()  # (their rows held for later go before they are forgotten)
+        self._apply(Loaded(), rids)
+        again = [
+            (rid, run_dir, HistState(mtime_ns=h.mtime_ns, ino=h.ino,
+                                     head=read_head(run_dir / layout.HISTORY)), size)
+            for rid, run_dir, h, size in items
+            if rid in rids
+        ]  # fmt: skip
+        return self.load_exact(again)
 
     def _load_bulk(
         self,
