@@ -203,3 +203,15 @@ async def test_an_index_that_cannot_open_is_a_notification(tmp_path: Path) -> No
         assert note.markup is False
         await pilot.press("q")
     assert app.return_code in (None, 0)
+
+
+def test_overview_labels_never_run_into_their_values(fixture_root: Path) -> None:
+    from trackui.store.index import Index
+    from trackui.tui.screens.run_detail import overview_text
+
+    with Index(fixture_root) as ix:
+        ix.refresh()
+        row = ix.runs()[0]
+    text = overview_text(row, [("a-rather-long-text-key", "v")]).plain
+    assert f"steps logged {row.steps}" in text  # as long as the label column
+    assert "text: a-rather-long-text-key v" in text  # a label past the column: one space

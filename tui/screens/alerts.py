@@ -110,7 +110,8 @@ class AlertsScreen(ReportsWorkerErrors, Screen[None]):
         t.append("on" if settings.bell else "off")
         firing = sum(1 for b in self.watches.badges.values() if b)
         t.append("   ")  # (outside the dim span: SVG renderers drop a styled run's leading blanks)
-        t.append(f"{len(self.watches.firings)} fired · {firing} runs badged now", style="dim")
+        runs = "run" if firing == 1 else "runs"
+        t.append(f"{len(self.watches.firings)} fired · {firing} {runs} badged now", style="dim")
         self.query_one("#watch-rules", Static).update(t)
         ol = self.query_one(OptionList)
         firings = list(self.watches.firings)

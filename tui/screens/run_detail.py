@@ -49,7 +49,8 @@ def overview_text(row: RunRow, text_values: Iterable[tuple[str, str]]) -> Text:
     width = 12
 
     def add(label: str, value: Any, style: str = "") -> None:
-        out.append(f"{label:<{width}}", style=style or "bold")
+        # (a label as long as the column still gets a space before its value)
+        out.append(label.ljust(width) if len(label) < width else label + " ", style=style or "bold")
         if isinstance(value, Text):
             out.append_text(value)
         else:
