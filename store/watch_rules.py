@@ -28,7 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trackui.store.filter import _FIELDS, FilterError, _Tok, _tokenize, compile_filter
+from trackui.store.filter import (
+    _FIELDS,
+    FilterError,
+    _number,
+    _Tok,
+    _tokenize,
+    compile_filter,
+)
 from trackui.store.layout import CACHE_DIR
 from trackui.store.text import quoted
 from trackui.store.writer import write_atomic
@@ -85,14 +92,6 @@ def _num_of(v: Any) -> float | None:
     if isinstance(v, (int, float)):
         return float(v)
     return None
-
-
-def _number(text: str) -> float | None:
-    try:
-        v = float(text)
-    except ValueError:
-        return None
-    return None if math.isnan(v) else v
 
 
 class _Compiler:
