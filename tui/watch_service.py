@@ -37,6 +37,9 @@ from trackui.tui.widgets.watch_badges import badge_text
 
 TICK_S = 1.0
 """How often stalls and crashes are looked for."""
+MIN_PASS_S = 0.25
+"""At most one pass of the watches this often: live writers change files many times a second
+(the live budget is 1 s)."""
 NOTIFY_TIMEOUT_S = 8.0
 MAX_KEPT = 2000
 """Firings kept in the list (the oldest go first)."""
@@ -103,6 +106,9 @@ class WatchService:
         self._lock = threading.Lock()
         self._started = False
         self._busy = False
+        self._last_pass = 0.0
+        self._waiting = False
+        """A pass is due once ``MIN_PASS_S`` has passed since the last one began."""
         self._dirs: set[str] = set()
         self._tick = False
         self._rules_dirty = False
@@ -138,8 +144,18 @@ class WatchService:
             self._kick()
 
     def _kick(self) -> None:
-        if not self._busy and not self._store.closing:
+        if self._busy or self._waiting or self._store.closing:
+            return
+        wait = self._last_pass + MIN_PASS_S - time.monotonic()
+        if wait > 0:
+            self._waiting = True
+            self._app.set_timer(wait, self._due)
+        else:
             self._go(initial=False)
+
+    def _due(self) -> None:
+        self._waiting = False
+        self._kick()
 
     def _go(self, *, initial: bool) -> None:
         dirs, self._dirs = self._dirs, set()
@@ -149,6 +165,7 @@ class WatchService:
             self._rules_dirty = False
             rules = [parse_rule(r) for r in self.settings.rules]
         self._busy = True
+        self._last_pass = time.monotonic()
         self._app.run_worker(
             lambda: self._pass(initial, dirs, tick, rules),
             thread=True,

@@ -225,3 +225,28 @@ def test_a_group_row_gets_its_members_badges() -> None:
     assert badges["b"] == "NaN !"
     assert group_badge(badges, ["a", "b", "c"]) == "NaN stall !"
     assert group_badge(badges, ["c", "d"]) == ""
+
+
+async def test_a_burst_of_file_changes_makes_few_passes(fixture_root: Path, app_factory) -> None:
+    from trackui.tui.watch_service import MIN_PASS_S
+
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        w = app.watches
+        for _ in range(100):  # the first pass waits for the first load
+            if w._started and not w._busy:
+                break
+            await pilot.pause(0.05)
+        passes = []
+        go = w._go
+        w._go = lambda *, initial: (passes.append(time.monotonic()), go(initial=initial))
+        run_dir = str(next(fixture_root.glob("run-*")))
+        start = time.monotonic()
+        while time.monotonic() - start < 1.0:  # a writer's changes, 50 a second
+            w.files_changed([run_dir])
+            await pilot.pause(0.02)
+        await pilot.pause(MIN_PASS_S * 2)
+        assert 2 <= len(passes) <= 1.0 / MIN_PASS_S + 2  # not one per change
+        gaps = [b - a for a, b in zip(passes, passes[1:], strict=False)]
+        assert min(gaps) >= MIN_PASS_S * 0.9
