@@ -108,8 +108,16 @@ def _skipped(e: os.DirEntry[str], depth: int) -> bool:
         return True
     # trackui's own run directories (directly under the root, with a meta.json)
     # are read as they are; wandb names its run folders the same way.
+    # (Only where the root may itself be a wandb folder is the name not enough: a
+    # stat per run of a large root at every rescan cost more than the rest of the walk.)
     return (
         depth == 0
         and layout.parse_run_dir_name(name) is not None
-        and os.path.exists(os.path.join(e.path, layout.META))
+        and (not _maybe_wandb(e.path) or os.path.exists(os.path.join(e.path, layout.META)))
     )
+
+
+def _maybe_wandb(run_dir: str) -> bool:
+    """Whether a folder directly under the root could be a wandb run folder (the root is
+    wandb's own ``wandb/`` folder)."""
+    return os.path.basename(os.path.dirname(run_dir)) == "wandb"
