@@ -115,6 +115,11 @@ class WatchService:
         self._live = False
         """Whether the last pass saw a run that says it is running."""
 
+    @property
+    def settled(self) -> bool:
+        """Whether the first pass over the root is done and no pass is running."""
+        return self._started and not self._busy and self._watches is not None
+
     # -- feeding the worker ------------------------------------------------------
 
     def start(self) -> None:
