@@ -73,6 +73,7 @@ def _walk(root: Path) -> list[Folder]:
     out: list[Folder] = []
     stack: list[tuple[str, int]] = [("", 0)]
     root_s = str(root)
+    in_wandb = os.path.basename(os.path.realpath(root_s)) == "wandb"  # (see _skipped)
     while stack and len(out) < MAX_DIRS:
         rel, depth = stack.pop()
         full = os.path.join(root_s, rel) if rel else root_s
@@ -83,7 +84,7 @@ def _walk(root: Path) -> list[Folder]:
                 for e in it:
                     try:
                         if e.is_dir(follow_symlinks=False):
-                            if not _skipped(e, depth):
+                            if not _skipped(e, depth, in_wandb):
                                 dirs.append(e.name)
                         elif e.is_file():
                             files.append(e.name)
@@ -102,22 +103,16 @@ def _walk(root: Path) -> list[Folder]:
     return out
 
 
-def _skipped(e: os.DirEntry[str], depth: int) -> bool:
+def _skipped(e: os.DirEntry[str], depth: int, in_wandb: bool) -> bool:
     name = e.name
     if name.startswith(".") or name in PRUNED:
         return True
-    # trackui's own run directories (directly under the root, with a meta.json)
-    # are read as they are; wandb names its run folders the same way.
-    # (Only where the root may itself be a wandb folder is the name not enough: a
-    # stat per run of a large root at every rescan cost more than the rest of the walk.)
+    # trackui's own run directories (directly under the root) are read as they
+    # are. wandb names its run folders the same way: only where the root is a
+    # wandb folder is a run directory told by its meta.json (a stat per run of
+    # a large root at every rescan cost more than the rest of the walk).
     return (
         depth == 0
         and layout.parse_run_dir_name(name) is not None
-        and (not _maybe_wandb(e.path) or os.path.exists(os.path.join(e.path, layout.META)))
+        and (not in_wandb or os.path.exists(os.path.join(e.path, layout.META)))
     )
-
-
-def _maybe_wandb(run_dir: str) -> bool:
-    """Whether a folder directly under the root could be a wandb run folder (the root is
-    wandb's own ``wandb/`` folder)."""
-    return os.path.basename(os.path.dirname(run_dir)) == "wandb"
