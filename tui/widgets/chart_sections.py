@@ -65,11 +65,16 @@ class FoldLine(Static, can_focus=True):
         Binding("enter,space", "fold", "Fold or unfold", show=False),
     ]
 
-    def fold_message(self) -> FoldRequested:
-        raise NotImplementedError
+    def __init__(
+        self, *, section: str | None = None, charts: Sequence[str] = (), classes: str = ""
+    ) -> None:
+        super().__init__(classes=classes)
+        self._asks = (section, tuple(charts))
+        """What a press asks for: ``FoldRequested``'s section and charts."""
 
     def action_fold(self) -> None:
-        self.post_message(self.fold_message())
+        section, charts = self._asks
+        self.post_message(FoldRequested(section=section, charts=charts))
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
@@ -89,7 +94,7 @@ class SectionHeader(FoldLine):
     """
 
     def __init__(self, section: str, charts: int, folded: bool) -> None:
-        super().__init__(classes="-folded" if folded else "")
+        super().__init__(section=section, classes="-folded" if folded else "")
         self.section = section
         self.folded = folded
         # (Spaces inside a styled run: SVG screenshots drop those that start one.)
@@ -100,15 +105,12 @@ class SectionHeader(FoldLine):
             t.append(" folded: enter shows it", style="dim italic")
         self.update(t)
 
-    def fold_message(self) -> FoldRequested:
-        return FoldRequested(section=self.section)
-
 
 class FoldedCharts(FoldLine):
     """``▸ folded: val_f1, val_loss``: a section's folded charts, by name."""
 
     def __init__(self, section: str, charts: Sequence[str]) -> None:
-        super().__init__()
+        super().__init__(charts=charts)
         self.section = section
         self.charts = tuple(charts)
         t = Text(no_wrap=True, overflow="ellipsis")
@@ -116,9 +118,6 @@ class FoldedCharts(FoldLine):
         t.append(", ".join(shorten(clean(c), 40) for c in charts) + " ", style="italic")
         t.append("(enter shows them)", style="dim")
         self.update(t)
-
-    def fold_message(self) -> FoldRequested:
-        return FoldRequested(charts=self.charts)
 
 
 @dataclass(frozen=True)
