@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,10 +22,11 @@ from trackui import console
 from trackui.metrics_spec import declaration, parse_goal, parse_summary
 from trackui.run_compat import RunCompat
 from trackui.run_config import Config, Summary
+from trackui.run_identity import RunIdentity
 from trackui.save_paths import files_to_save
 from trackui.store import layout, reader
 from trackui.store.writer import RunWriter
-from trackui.values import as_step, clean_record, clean_text, convert
+from trackui.values import as_step, clean_record, convert
 
 # Bound once: log() is on the training loop's hot path.
 _now = time.time
@@ -38,7 +39,7 @@ refused with a ValueError. The reader skips lines over ``reader.MAX_LINE_BYTES``
 (16 MiB), so every record ``log()`` accepts is read back."""
 
 
-class Run(RunCompat):
+class Run(RunIdentity, RunCompat):
     """One run: its config, summary, history and files.
 
     Made by ``trackui.init()``; use as a context manager to finish it on exit
@@ -139,74 +140,6 @@ class Run(RunCompat):
         """Copy what the process prints to ``output.log`` until ``finish()``."""
         if self.run_dir is not None and self._tee is None and not self._disabled:
             self._tee = console.Tee.start(self.run_dir / layout.OUTPUT)
-
-    # -- identity ----------------------------------------------------------
-
-    @property
-    def id(self) -> str:
-        return str(self._meta["id"])
-
-    @property
-    def name(self) -> str:
-        return str(self._meta.get("name") or self.id)
-
-    @name.setter
-    def name(self, value: str) -> None:
-        self._meta["name"] = clean_text(str(value))
-        self._write_meta()
-
-    @property
-    def project(self) -> str | None:
-        return self._meta.get("project")
-
-    @property
-    def group(self) -> str | None:
-        return self._meta.get("group")
-
-    @property
-    def tags(self) -> tuple[str, ...]:
-        return tuple(self._meta.get("tags") or ())
-
-    @tags.setter
-    def tags(self, value: Sequence[str]) -> None:
-        self._meta["tags"] = [clean_text(str(t)) for t in value]
-        self._write_meta()
-
-    @property
-    def notes(self) -> str | None:
-        return self._meta.get("notes")
-
-    @notes.setter
-    def notes(self, value: str) -> None:
-        self._meta["notes"] = clean_text(str(value))
-        self._write_meta()
-
-    @property
-    def root(self) -> Path | None:
-        """The directory that holds this run's directory."""
-        return self.run_dir.parent if self.run_dir is not None else None
-
-    @property
-    def step(self) -> int:
-        """The step the next ``log()`` without ``step=`` goes to."""
-        return self._step
-
-    @property
-    def disabled(self) -> bool:
-        return self._disabled
-
-    @property
-    def finished(self) -> bool:
-        """Whether ``finish()`` has run."""
-        return self._finished
-
-    @property
-    def owner_pid(self) -> int | None:
-        """The process that started (or resumed) this run."""
-        return self._meta.get("pid")
-
-    def __repr__(self) -> str:
-        return f"<trackui.Run {self.id} {self.name!r} dir={str(self.run_dir)!r}>"
 
     # -- logging -----------------------------------------------------------
 
@@ -463,10 +396,6 @@ class Run(RunCompat):
     def _summary_changed(self) -> None:
         if self._writer is not None:
             self._writer.mark_summary_dirty()
-
-    def _write_meta(self) -> None:
-        if self._writer is not None:
-            self._writer.write_small(layout.META, self._meta)
 
     def _write_config(self) -> None:
         if self._writer is not None:
