@@ -8,12 +8,14 @@
 
 The mutants are mutmut's (its operators, through its Python API: numbers,
 strings, operators, keywords, names, arguments, decorators), made one at a
-time in a copy of the tree (``.mutation/``, ignored by git), never in the
-checkout. The tests run from the copy, whose ``trackui/`` gets links to its
+time in copies of the tree (``.mutation/``, ignored by git), never in the
+checkout. The tests run from a copy, whose ``trackui/`` gets links to its
 ``store/``, ``tui/`` and ``trainer/``, so that the mutated code is what they
-import. A mutant runs only its module's fast tests (``MODULES``), stopping
-at the first failure, at a lower CPU priority; one slower than three times
-the unmutated run (plus 10 s) counts as killed (the tests noticed).
+import. A module's fast tests (``MODULES``) run once under coverage to learn
+which tests execute each line; a mutant then runs only those, stopping at
+the first failure, forked from one warm process at a lower CPU priority,
+one per core at a time (``scripts/mutation_fork.py``). One slower than three
+times those tests' own time (plus 5 s) counts as killed (the tests noticed).
 
 Not part of ``.ci/run``: the scores are reported like a benchmark, in
 ``bench/MUTATION.md``. ``--rev`` mutates a commit's tree instead of the
@@ -29,10 +31,16 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mutation_fork import Job, limit_for, line_map, run_jobs, warm_up, worker_trees  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -86,9 +94,12 @@ MODULES: dict[str, list[str]] = {
 PACKAGES = {"store": "store", "tui": "tui", "trainer": "trainer"}
 """Subpackages of ``trackui`` that live in other folders (pyproject's package-dir)."""
 
-PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:textual-snapshot",
-          "-p", "no:syrupy", "-o", "addopts="]  # fmt: skip
-"""Stop at the first failure; no plugins the fast tests do not use."""
+PYTEST_ALL = ["-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:textual-snapshot",
+              "-p", "no:syrupy", "-o", "addopts=", "-W", "ignore"]  # fmt: skip
+"""No plugins the fast tests do not use."""
+
+PYTEST = ["-x", *PYTEST_ALL]
+"""On a mutant: stop at the first failure."""
 
 
 def copy_tree(work: Path, rev: str | None) -> Path:
@@ -127,69 +138,70 @@ def mutants(path: Path) -> list[object]:
     """mutmut's mutations of one file (its ids: line, index on the line)."""
     from mutmut import Context, list_mutations
 
-    return list_mutations(Context(filename=str(path)))
+    return list_mutations(Context(source=path.read_text(), filename=str(path)))
 
 
-def mutated(path: Path, mid: object) -> str:
+def mutated(path: Path, source: str, mid: object) -> str:
+    """``source`` (the file at ``path``, unmutated) with mutation ``mid``."""
     from mutmut import Context, mutate
 
-    return mutate(Context(filename=str(path), mutation_id=mid))[0]
+    return mutate(Context(source=source, filename=str(path), mutation_id=mid))[0]
 
 
-def run_tests(tree: Path, tests: list[str], timeout: float) -> tuple[str, float]:
-    """'passed', 'failed' or 'timeout', and the seconds it took."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
-    start = time.monotonic()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "pytest", *PYTEST, *tests], cwd=tree, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return "timeout", time.monotonic() - start
-    return ("passed" if proc.returncode == 0 else "failed"), time.monotonic() - start
-
-
-def run_module(module: str, tree: Path, sample: int, seed: int, show: bool) -> dict[str, object]:
+def run_module(
+    module: str, trees: list[Path], sample: int, seed: int, show: bool
+) -> dict[str, object]:
+    """Every mutant of ``module`` (or a sample), judged by the tests that reach its line."""
+    tree = trees[0]
     tests = [t for t in MODULES[module] if (tree / t).exists()]
     path = tree / module
     original = path.read_text()
-    outcome, base = run_tests(tree, tests, 1800)
-    if outcome != "passed":
+    lines = line_map(tree, module, tests, PYTEST_ALL)
+    if not lines.passed:
         raise SystemExit(f"{module}: its tests fail before any mutation ({' '.join(tests)})")
+    whole = 3 * lines.seconds + 10
     todo = mutants(path)
     total = len(todo)
     if sample and sample < total:
         todo = sorted(random.Random(f"{seed}:{module}").sample(todo, sample),
                       key=lambda m: (m.line_number, m.index))  # fmt: skip
-    counts = {"killed": 0, "timeout": 0, "survived": 0}
-    survivors, outcomes = [], []
-    start = time.monotonic()
-    try:
+
+    def jobs() -> Iterator[Job]:
         for mid in todo:
-            src = mutated(path, mid)
-            path.write_text(src)
-            outcome, _ = run_tests(tree, tests, 3 * base + 10)
-            path.write_text(original)
-            key = {"failed": "killed", "timeout": "timeout", "passed": "survived"}[outcome]
-            counts[key] += 1
-            outcomes.append([mid.line_number + 1, mid.index, key])
-            if key == "survived":
-                diff = "".join(difflib.unified_diff(
-                    original.splitlines(keepends=True), src.splitlines(keepends=True),
-                    module, module, n=1,
-                ))  # fmt: skip
-                survivors.append({"line": mid.line_number + 1, "diff": diff})
-                if show:
-                    print(diff, flush=True)
-    finally:
-        path.write_text(original)
+            chosen = lines.for_line(mid.line_number + 1)
+            if chosen:  # the tests that execute the line, quickest first
+                chosen = sorted(chosen, key=lambda t: lines.durations.get(t, 1.0))
+                yield Job(
+                    mid, mutated(path, original, mid), chosen, limit_for(chosen, lines.durations)
+                )
+            else:  # no test runs the line in-process (a subprocess may): all of them
+                yield Job(mid, mutated(path, original, mid), tests, whole)
+
+    counts = {"killed": 0, "timeout": 0, "survived": 0}
+    survivors, outcomes, took = [], [], []
+    start = time.monotonic()
+    for job, key, seconds in run_jobs(trees, module, PYTEST, jobs()):
+        mid = job.key
+        counts[key] += 1
+        took.append(seconds)
+        outcomes.append([mid.line_number + 1, mid.index, key, len(job.tests)])
+        if key == "survived":
+            diff = "".join(difflib.unified_diff(
+                original.splitlines(keepends=True), job.source.splitlines(keepends=True),
+                module, module, n=1,
+            ))  # fmt: skip
+            covered = bool(lines.for_line(mid.line_number + 1))
+            survivors.append({"line": mid.line_number + 1, "diff": diff, "covered": covered})
+            if show:
+                print(diff, flush=True)
     tested = sum(counts.values())
     killed = counts["killed"] + counts["timeout"]
     return {
         "module": module, "mutants": total, "tested": tested, **counts,
         "score": round(100 * killed / tested, 1) if tested else None,
-        "seconds": round(time.monotonic() - start), "tests": tests, "survivors": survivors,
+        "seconds": round(time.monotonic() - start),
+        "median_s": round(statistics.median(took), 2) if took else None,
+        "map_s": round(lines.seconds, 1), "tests": tests, "survivors": survivors,
         "outcomes": outcomes,
     }  # fmt: skip
 
@@ -204,6 +216,7 @@ def main() -> int:
     ap.add_argument("--survivors", action="store_true", help="print each survivor's diff")
     ap.add_argument("--json", type=Path, help="append each module's result to this file")
     ap.add_argument("--list", action="store_true", help="list the modules and their tests")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants at once")
     args = ap.parse_args()
     if args.list:
         for m, tests in MODULES.items():
@@ -214,19 +227,23 @@ def main() -> int:
     if unknown:
         ap.error(f"not mapped to tests: {', '.join(unknown)}")
     os.nice(10)  # the machine is shared: the tests of others come first
-    tree = copy_tree(args.work, args.rev)
-    print("| module | mutants | tested | killed | timeout | survived | score | seconds |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
+    warm_up()
+    trees = worker_trees(copy_tree(args.work, args.rev), max(1, args.jobs))
+    print("| module | mutants | tested | killed | timeout | survived | score | seconds "
+          "| median s/mutant |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
+    begin = time.monotonic()
     for m in todo:
-        row = run_module(m, tree, args.sample, args.seed, args.survivors)
+        row = run_module(m, trees, args.sample, args.seed, args.survivors)
         print(
             f"| {m} | {row['mutants']} | {row['tested']} | {row['killed']} | {row['timeout']} "
-            f"| {row['survived']} | {row['score']}% | {row['seconds']} |",
+            f"| {row['survived']} | {row['score']}% | {row['seconds']} | {row['median_s']} |",
             flush=True,
         )
         if args.json:
             with open(args.json, "a") as f:
                 f.write(json.dumps(row) + "\n")
+    print(f"all: {time.monotonic() - begin:.0f} s with {len(trees)} at once", flush=True)
     return 0
 
 
