@@ -47,7 +47,8 @@ def test_fmt_number() -> None:
 
 async def test_hostile_names_show_literally(hostile_root: Path, app_factory) -> None:
     app = app_factory(hostile_root)
-    async with app.run_test(size=(140, 40)) as pilot:
+    # Wide enough for the names whole (a narrower table cuts them with an ellipsis).
+    async with app.run_test(size=(180, 40)) as pilot:
         await settle(pilot)
         assert app.is_running  # [@click=app.quit] did not quit
         table = app.screen.query_one(RunTable)

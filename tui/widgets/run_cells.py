@@ -46,6 +46,30 @@ NAME_WIDTH = 36
 VALUE_WIDTH = 14
 
 
+SHRINKABLE = {"project": 8, "name": 16}
+"""Columns that give up width where the table is wider than its pane, in this order, each to
+this many cells at least, so that the short ones (age, runtime, step, values) stay whole."""
+
+
+def fit_widths(
+    widths: tuple[int, ...], keys: Sequence[str], room: int, pad: int
+) -> tuple[int, ...]:
+    """``widths`` (of the texts of columns ``keys``) made to fit ``room`` cells where they can.
+
+    The project column gives up width first, then the name, each down to its
+    least (``SHRINKABLE``); a table that still does not fit scrolls.
+    """
+    out = list(widths)
+    excess = sum(w + 2 * pad for w in out) - room
+    for key, least in SHRINKABLE.items():
+        for i, k in enumerate(keys):
+            if k == key and excess > 0:
+                cut = min(excess, max(0, out[i] - least))
+                out[i] -= cut
+                excess -= cut
+    return tuple(out)
+
+
 def column_title(key: str) -> str:
     """The header of a column key (``summary:val/acc`` shows as ``val/acc``, ``best:val/acc``
     as ``best val/acc``)."""

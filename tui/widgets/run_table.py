@@ -18,7 +18,7 @@ from textual.strip import Strip
 from trackui.store.models import RunRow
 from trackui.tui.widgets.group_rows import members_of
 from trackui.tui.widgets.run_cells import BASE_COLUMNS as BASE_COLUMNS  # (re-exported)
-from trackui.tui.widgets.run_cells import cell_widths, cells, column_title
+from trackui.tui.widgets.run_cells import cell_widths, cells, column_title, fit_widths
 from trackui.tui.widgets.run_cells import column_value as column_value  # (re-exported)
 from trackui.tui.widgets.table_lines import Line, crop_line
 from trackui.tui.widgets.watch_badges import badge_width, group_badge, with_badge
@@ -327,6 +327,8 @@ class RunTable(ScrollView, can_focus=True):
         # few rows of thousands costs little.
         cols = zip(*self._row_widths, strict=True) if self._row_widths else [()] * len(titles)
         widths = tuple(max((t, *col)) for t, col in zip(titles, cols, strict=True))
+        if self.size.width:
+            widths = fit_widths(widths, self.columns_shown, self.size.width, PAD)
         if not force and widths == self._widths:
             return False
         self._widths = widths
@@ -438,6 +440,7 @@ class RunTable(ScrollView, can_focus=True):
         self.refresh()
 
     def on_resize(self) -> None:
+        self._set_widths()
         self._scroll_to_cursor()
 
     def action_cursor(self, delta: int) -> None:
