@@ -56,8 +56,9 @@ def warm_up() -> None:
     assert not any(m == "trackui" or m.startswith("trackui.") for m in sys.modules)
 
 
-def _in_child(tree: Path, body: Callable[[], int]) -> int:
-    """Fork; the child runs ``body`` in ``tree`` (output discarded) and exits with its code."""
+def _in_child(tree: Path, body: Callable[[], int], log: Path | None = None) -> int:
+    """Fork; the child runs ``body`` in ``tree`` (output to ``log``, or discarded) and exits
+    with its code."""
     pid = os.fork()
     if pid:
         return pid
@@ -66,7 +67,7 @@ def _in_child(tree: Path, body: Callable[[], int]) -> int:
         os.setpgid(0, 0)  # its own group: a timeout stops the tests' own children too
         os.chdir(tree)
         sys.path.insert(0, str(tree))
-        null = os.open(os.devnull, os.O_WRONLY)
+        null = os.open(log or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(null, 1)
         os.dup2(null, 2)
         code = body()
@@ -105,6 +106,8 @@ class LineMap:
     durations: dict[str, float]
     passed: bool
     seconds: float
+    log: str = ""
+    """The tail of the tests' output (where they failed)."""
 
     def for_line(self, line: int) -> list[str]:
         return self.tests.get(line, [])
@@ -139,17 +142,21 @@ def line_map(tree: Path, module: str, tests: list[str], pytest_args: list[str]) 
         }))  # fmt: skip
         return 0
 
+    log = out.with_suffix(".log")
     start = time.monotonic()
-    pid = _in_child(tree, body)
+    pid = _in_child(tree, body, log)
     os.waitpid(pid, 0)
     took = time.monotonic() - start
     raw = json.loads(out.read_text() or "{}")
     out.unlink()
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+    log.unlink(missing_ok=True)
     return LineMap(
         tests={int(k): v for k, v in raw.get("lines", {}).items()},
         durations=raw.get("durations", {}),
         passed=raw.get("code") == 0,
         seconds=took,
+        log=tail,
     )
 
 

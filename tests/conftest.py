@@ -6,8 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Generated cases are the same on every run (a failure reproduces, and CI does
+# not pass or fail by chance); HYPOTHESIS_PROFILE=explore draws new ones.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 MNIST_DIR = Path(
     __import__("os").environ.get("TRACKUI_TEST_MNIST", REPO.parent / "shared" / "mnist")
 )
