@@ -105,6 +105,32 @@ BAD = [
     ("or x", "filter: misplaced 'or' at 1"),
     ("lr~1", "filter: unknown operator '~' at 3"),
     ("a\x1b[31m=<b", "filter: unknown operator '=<' at 7"),
+    # Each message where its position or its part of the text is its own.
+    ("(", "filter: missing ')' for '(' at 1"),
+    (")", "filter: unmatched ')' at 1"),
+    ("x (", "filter: missing ')' for '(' at 3"),
+    ("(a) )", "filter: unmatched ')' at 5"),
+    ('name:"a b")', "filter: unmatched ')' at 11"),
+    ("(a or)", "filter: nothing after 'or' at 4"),
+    ("(a and)", "filter: nothing after 'and' at 4"),
+    ("a and or b", "filter: nothing after 'and' at 3"),
+    ("(not)", "filter: nothing after 'not' at 2"),
+    ("not or b", "filter: nothing after 'not' at 1"),
+    ("not and b", "filter: nothing after 'not' at 1"),
+    ("lr< <", "filter: missing value after '<' at 3"),
+    ("lr<)", "filter: missing value after '<' at 3"),
+    (
+        'x state:"sleeping"',
+        "filter: unknown state 'sleeping' at 9 (one of running, finished, failed, crashed)",
+    ),
+    ("lr" + "<" * 45 + "1", "filter: unknown operator '" + "<" * 37 + "...' at 3"),
+    (
+        "state:" + "z" * 45,
+        "filter: unknown state '"
+        + "z" * 37
+        + "...' at 7 (one of running, finished, failed, crashed)",
+    ),
+    ('"a\\', "filter: unclosed quote at 1"),
 ]
 
 
@@ -137,3 +163,20 @@ def test_filter_error_is_a_value_error() -> None:
 def test_compile_is_pure(tmp_path: Path) -> None:
     assert compile_filter("") == ("TRUE", [])
     assert compile_filter("   ") == ("TRUE", [])
+
+
+def test_a_condition_duckdb_cannot_evaluate_is_a_one_line_filter_error() -> None:
+    import duckdb
+
+    from trackui.store.filter import matching_ids
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE runs (id VARCHAR, x INTEGER)")
+    bad = "no_such_column_" + "y" * 150 + " = 1"
+    with pytest.raises(duckdb.Error) as direct:
+        con.execute(f"SELECT id FROM runs r WHERE {bad}").fetchall()
+    with pytest.raises(FilterError) as e:
+        matching_ids(con, bad, [])
+    words = " ".join(str(direct.value).split())
+    assert len(words) > 120  # (long enough to be cut)
+    assert str(e.value) == f"filter: cannot evaluate ({words[:120]})"

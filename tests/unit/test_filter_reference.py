@@ -37,9 +37,14 @@ RUNS: list[dict[str, Any]] = [
      "summary": {"loss": 1.5, "lr": 5}},
     {"id": "c5", "name": "empty", "state": "finished", "project": None,
      "group": None, "tags": ["Baseline"], "host": "gpu02", "job_type": None,
-     "config": {}, "summary": {}},
+     "config": {}, "summary": {}, "source": "wandb"},
+    {"id": "d6", "name": 'say "hi" \\ to Xavier', "state": "finished", "project": "tb",
+     "group": None, "tags": [], "host": None, "job_type": None, "source": "tensorboard",
+     "config": {"x": 1}, "summary": {"y": 2, "config.": 1, "summary.": 3}},
 ]  # fmt: skip
-FIELDS = ("state", "tag", "tags", "project", "group", "name", "id", "host", "job_type")
+FIELDS = (
+    "state", "tag", "tags", "project", "group", "name", "id", "host", "job_type", "source",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +59,8 @@ def ix(tmp_path_factory: pytest.TempPathFactory) -> Index:
         meta = {"format": 1, "start_time": 1.0 + i, "pid": 1,
                 **{k: r[k] for k in ("id", "name", "state", "project", "group", "tags",
                                       "host", "job_type")}}  # fmt: skip
+        if r.get("source"):
+            meta["source"] = r["source"]
         (d / "meta.json").write_text(json.dumps(meta))
     index = Index(root, cache=False)
     index.refresh()
@@ -85,9 +92,19 @@ def tokens(src: str) -> list[tuple[str, str]]:
         elif c in "()":
             out.append((c, c))
             i += 1
-        elif c == '"':
-            j = src.index('"', i + 1)
-            out.append(("str", src[i + 1 : j]))
+        elif c in "\"'":
+            # A quoted string: a backslash takes the next character as it is.
+            j, text = i + 1, ""
+            while True:
+                if j >= len(src):
+                    raise ValueError("unclosed quote")
+                if src[j] == c:
+                    break
+                if src[j] == "\\" and j + 1 < len(src):
+                    j += 1
+                text += src[j]
+                j += 1
+            out.append(("str", text))
             i = j + 1
         elif c in "<>=!:":
             j = i
@@ -97,7 +114,7 @@ def tokens(src: str) -> list[tuple[str, str]]:
             i = j
         else:
             j = i
-            while j < len(src) and not src[j].isspace() and src[j] not in '()"<>=!:':
+            while j < len(src) and not src[j].isspace() and src[j] not in "()\"'<>=!:~":
                 j += 1
             out.append(("word", src[i:j]))
             i = j
@@ -168,6 +185,10 @@ def field_matches(run: dict[str, Any], name: str, op: str, value: str) -> bool:
         hit = v in run["name"].lower() if op == ":" else run["name"].lower() == v
     elif name == "id":
         hit = run["id"].startswith(value) if op == ":" else run["id"] == value
+    elif name == "source" and v == "trackui":  # trackui's own runs: no source recorded
+        hit = run.get("source") is None
+    elif name == "source":
+        hit = (run.get("source") or "").lower() == v
     else:
         hit = (run[name] or "").lower() == v
     return not hit if op == "!=" else hit
@@ -252,6 +273,11 @@ KEY_VALUES = {
     "summary.acc": ["0.97", "0.99"],
     "config.acc": ["0.97"],
     "missing": ["1", "x"],
+    "config.x": ["1"],
+    "summary.y": ["2"],
+    "config.": ["1"],
+    "summary.": ["3"],
+    "x": ["1"],
 }
 FIELD_VALUES = {
     "state": ["finished", "FAILED", "running"],
@@ -263,6 +289,7 @@ FIELD_VALUES = {
     "id": ["a", "a1", "b"],
     "host": ["gpu01"],
     "job_type": ["train", "eval"],
+    "source": ["trackui", "TensorBoard", "wandb", "mlflow"],
 }
 COMPARISONS = [f"{k}{op}{v}" for k, vals in KEY_VALUES.items() for op in OPS for v in vals] + [
     f"{k}{op}{v}" for k, vals in FIELD_VALUES.items() for op in OPS for v in vals
@@ -285,6 +312,24 @@ COMBINED = [
     "(name:mlp or name:cnn) and (bs>=100 or amp=true)",
     "NOT lr<=0.001 OR summary.loss>1",
     "amp=true AND opt/name:adam",
+    # Terms against parentheses and quotes, with no space between.
+    "(lr<0.005)or(bs=128)",
+    "(tag:mlp)tag:baseline",
+    '(name:"wide mlp")state:failed',
+    'name:"cnn"or name:empty',
+    # Quotes of both kinds, and what a backslash keeps.
+    "name:'wide mlp'",
+    'name:"say \\"hi\\""',
+    "name:'say \"hi\" \\\\ to'",
+    'name:"\\\\"',
+    '"\\"hi"',
+    # Words holding capitals and the letters of operators' neighbours.
+    "Xavier",
+    "name:Xavier",
+    "to Xavier",
+    "source:trackui not state:failed",
+    "source!=trackui",
+    "not source:tensorboard",
 ]
 
 

@@ -194,7 +194,7 @@ finite_or_not = st.one_of(st.floats(-1e6, 1e6), st.sampled_from([math.nan, math.
     gaps=st.lists(st.integers(1, 4), min_size=1, max_size=60),
     ys=st.lists(finite_or_not, min_size=60, max_size=60),
     kind=st.sampled_from(["twema", "ema", "none"]),
-    strength=st.sampled_from([0.0, 0.3, 0.6, 0.9, 0.999]),
+    strength=st.sampled_from([0.0, 0.3, 0.6, 0.9, 0.999, 1.0, 1.5, -0.5]),  # (clamped)
     n=st.integers(1, 70),
     spacing=st.booleans(),
 )
