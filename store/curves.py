@@ -265,6 +265,7 @@ class Curves:
                 todo.append(i)
 
         tick = next(self._ticks)
+        where = self._sources_of([tasks[i] for i in todo], mids, x, lambda rid: (epoch, gens[rid]))
 
         def one(task: tuple[str, int, str, float | None]) -> Series:
             rid_s, rid, name, start_f = task
@@ -275,8 +276,9 @@ class Curves:
                 ms = spans.get(r, {}).get(m)
                 span = None if ms is None else (ms.n, ms.first_step, ms.last_step)
                 return self.points.points(
-                    cur, r, m, with_time, stamp, tick, span, before_read=self._before_read
-                )
+                    cur, r, m, with_time, stamp, tick, span, before_read=self._before_read,
+                    sources=where.get((r, m)),
+                )  # fmt: skip
 
             s = make_series(
                 cur, rid_s, rid, name, mids.get(name),
@@ -307,6 +309,25 @@ class Curves:
                 for i, s in zip(todo, pool.map(one, [tasks[i] for i in todo]), strict=True):
                     out[i] = s
         return [s for s in out if s is not None]
+
+    def _sources_of(
+        self,
+        tasks: Sequence[tuple[str, int, str, float | None]],
+        mids: dict[str, int],
+        x: str,
+        stamp: Callable[[int], Any],
+    ) -> dict[tuple[int, int], Any]:
+        """Where the points of the curves not in memory lie, asked at once (``points.sources_of``)."""
+        with_time = x in layout.X_TIME_AXES
+        pairs = []
+        for _rid_s, rid, name, _start in tasks:
+            for m, t in ((mids.get(name), with_time), (mids.get(x), False)):
+                if m is not None and not self.points.has(rid, m, t, stamp(rid)):
+                    pairs.append((rid, m))
+        if len(pairs) < 2:
+            return {}  # (one curve: its own query is as cheap)
+        self._before_read()
+        return stored.sources_of(self._cursor(), pairs)
 
     def times_at(
         self, run_id: str, metric: str, steps: np.ndarray, mids: dict[str, int]

@@ -92,19 +92,46 @@ def _increasing(parts: list[np.ndarray]) -> bool:
     return True
 
 
-def _sources(cur: Any, rid: int, mid: int) -> list[tuple[str, str]]:
-    """Where a metric's values of a run lie, in file order: ``(FROM ..., value column)``.
+Sources = list[tuple[str, str]]
+"""Where a metric's values of a run lie, in file order: ``(FROM ..., value column)``."""
 
-    Literal ids rather than parameters: DuckDB then prunes row groups by rid.
-    """
+
+def _source_list(rid: int, mid: int, wide: Sequence[tuple[int, int]]) -> Sources:
     out = []
-    for w, col in cur.execute(
-        f"SELECT w, col FROM wide_cols WHERE rid = {rid} AND mid = {mid}"
-    ).fetchall():
+    for w, col in wide:
         c = f"v{int(col)}"
         out.append((f"{wide_table(w)} WHERE rid = {rid} AND {c} IS NOT NULL", c))
     out.append((f"points WHERE rid = {rid} AND mid = {mid}", "v"))
     return out
+
+
+def _sources(cur: Any, rid: int, mid: int) -> Sources:
+    """Where a metric's values of a run lie (:data:`Sources`).
+
+    Literal ids rather than parameters: DuckDB then prunes row groups by rid.
+    """
+    wide = cur.execute(
+        f"SELECT w, col FROM wide_cols WHERE rid = {rid} AND mid = {mid} ORDER BY rowid"
+    ).fetchall()
+    return _source_list(rid, mid, wide)
+
+
+def sources_of(cur: Any, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Sources]:
+    """:data:`Sources` of many (run, metric) pairs in one query (a query each costs more
+    than reading a short curve)."""
+    want = set(pairs)
+    wide: dict[tuple[int, int], list[tuple[int, int]]] = {p: [] for p in want}
+    rids = sorted({r for r, _ in want})
+    if rids:
+        for rid, mid, w, col in cur.execute(
+            "SELECT rid, mid, w, col FROM wide_cols WHERE rid IN (SELECT unnest(?::INTEGER[]))"
+            " ORDER BY rowid",
+            [rids],
+        ).fetchall():
+            got = wide.get((rid, mid))
+            if got is not None:
+                got.append((w, col))
+    return {(r, m): _source_list(r, m, wide[(r, m)]) for r, m in want}
 
 
 def _read(cur: Any, sources: list[tuple[str, str]], *cols: str) -> list[list[np.ndarray]]:
@@ -124,8 +151,11 @@ def fetch_points(
     *,
     with_time: bool = True,
     span: tuple[int, int, int] | None = None,
+    sources: Sources | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(step, t, v)`` of one metric of one run, one entry per step (the last logged wins).
+
+    ``sources``: where they lie, when the caller asked already (:func:`sources_of`).
 
     With ``with_time=False`` the time column is not read and ``t`` is empty.
     ``span`` is what the index knows of the metric: ``(distinct steps, first,
@@ -137,7 +167,8 @@ def fetch_points(
     """
     import numpy as np
 
-    sources = _sources(cur, int(rid), int(mid))
+    if sources is None:
+        sources = _sources(cur, int(rid), int(mid))
     if span is not None and span[0] > 1 and span[2] - span[1] == span[0] - 1:
         got = _read(cur, sources, *(("t", "v") if with_time else ("v",)))
         v = _join(got[-1], np.float64)
@@ -266,8 +297,10 @@ class PointsCache:
         tick: int = 0,
         span: tuple[int, int, int] | None = None,
         before_read: Callable[[], None] | None = None,
+        sources: Sources | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``fetch_points(cur, rid, mid, with_time=, span=)``, from the cache when ``stamp`` matches.
+        """``fetch_points(cur, rid, mid, with_time=, span=, sources=)``, from the cache when
+        ``stamp`` matches.
 
         ``before_read`` is called before a read from DuckDB (a miss).
         """
@@ -292,7 +325,7 @@ class PointsCache:
             return step, (hit.t if with_time else np.empty(0)), hit.v
         if before_read is not None:
             before_read()
-        step, t, v = fetch_points(cur, rid, mid, with_time=with_time, span=span)
+        step, t, v = fetch_points(cur, rid, mid, with_time=with_time, span=span, sources=sources)
         n = len(v)
         # Steps are strictly increasing here: spanning n - 1 means consecutive.
         compact = n > 1 and int(step[-1]) - int(step[0]) == n - 1

@@ -256,3 +256,47 @@ def test_read_ahead_fills_the_points_cache_within_its_room(root: Path, point_rea
     assert ix.read_ahead(["a"], ["loss"], x="relative", min_points=1000) == 1
     assert ix._points.nbytes == 3000 * 16
     ix.close()
+
+
+def test_sources_asked_at_once_are_those_asked_one_by_one(root: Path, write_run) -> None:
+    import json
+
+    from trackui.store.points import _sources, fetch_points, sources_of
+
+    # A run in wide tables, loaded in three refreshes (three tables' worth of
+    # places), one with more metrics than a wide table holds (rows per value),
+    # and one that logs a metric only now and then.
+    def record(run: str, i: int) -> dict:
+        if run == "live":
+            return {"loss": float(i), "acc": i / 200}
+        if run == "many":
+            return {f"m{k}": float(i * k) for k in range(40)}
+        return {"loss": float(-i)} if i % 7 == 0 else {"lr": 0.1}
+
+    dirs = {r: write_run(root, r, state="running", records=[]) for r in ("live", "many", "sparse")}
+    ix = Index(root, cache=False)
+    parts = [(0, 8000), (8000, 8040), (8040, 8080)]  # (a big file first: the bulk path's)
+    for a, b in parts:
+        for r, d in dirs.items():
+            with open(d / "history.jsonl", "a") as f:
+                for i in range(a, b):
+                    f.write(json.dumps({"s": i, "t": 1.7e9 + i, "m": record(r, i)}) + "\n")
+        ix.refresh()
+    cur = ix._cur()
+    pairs = [
+        (ix._st.runs[r].rid, ix._mids[m])
+        for r in ("live", "many", "sparse")
+        for m in ("loss", "acc", "m3", "m39", "lr")
+        if m in ix._mids
+    ]
+    got = sources_of(cur, pairs)
+    assert set(got) == set(pairs)
+    assert max(len(v) for v in got.values()) >= 2  # (wide tables and the points table)
+    for rid, mid in pairs:
+        assert got[(rid, mid)] == _sources(cur, rid, mid)
+        one = fetch_points(cur, rid, mid)
+        assert _equal(one, fetch_points(cur, rid, mid, sources=got[(rid, mid)]))
+    # Asked through the index, curves of several runs read the same points.
+    for s in ix.series(["live", "sparse"], ["loss"], smoothing="none", buckets=500):
+        assert s.points == (8080 if s.run_id == "live" else len(range(0, 8080, 7)))
+    ix.close()
