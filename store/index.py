@@ -158,37 +158,23 @@ class Index:
 
     # -------------------------------------------------------------- refresh
 
-    def scan(
-        self,
-        dirs: Iterable[str | os.PathLike[str]] | None = None,
-        *,
-        foreign_budget_s: float | None = None,
-    ) -> set[str]:
+    def scan(self, dirs: Iterable[str | os.PathLike[str]] | None = None) -> set[str]:
         """List run directories and (re)read the small files of new or changed runs.
 
         Args:
             dirs: Only these run directories may have changed (what a watcher
                 reported): the others are not looked at, except that the
                 state of running runs is derived again. None: all of them.
-            foreign_budget_s: Read other trackers' runs newest first for this
-                long (at least one), leaving the rest in ``foreign_pending``.
 
         Returns:
             Ids of runs that are new, changed (files or derived state) or vanished.
         """
         with self._refresh_lock:
-            return self._scan(dirs, foreign_budget_s)
+            return self._scan(dirs)
 
-    @property
-    def foreign_pending(self) -> list[str]:
-        """Other trackers' runs a budgeted scan left unread: their directories, for ``refresh``."""
-        return list(self._foreign.pending)
-
-    def _scan(
-        self, dirs: Iterable[str | os.PathLike[str]] | None, budget_s: float | None = None
-    ) -> set[str]:
+    def _scan(self, dirs: Iterable[str | os.PathLike[str]] | None) -> set[str]:
         # Other trackers' runs first: their mirrored directories are then scanned like any.
-        dirs = self._foreign.refresh(dirs, budget_s)
+        dirs = self._foreign.refresh(dirs)
         old = self._st
         got = self._catalogue.scan(old, dirs, self._now())
         with self._lock:

@@ -35,9 +35,6 @@ REFRESH_MIN_INTERVAL_S = 0.75
 write: a value logged reaches the screen within about 0.8 s (the live budget is 1 s)."""
 FIRST_PAINT_WAIT_S = 3.0
 """The metric load waits this long at most for the run table to be on screen first."""
-FOREIGN_FIRST_S = 0.2
-"""The first scan reads other trackers' runs (newest first) for this long at most (one at
-least); the rest are read once the runs read so far are loaded and charted."""
 
 
 class StoreRefresher:
@@ -224,8 +221,7 @@ class StoreRefresher:
         cancel = get_current_worker().cancelled_event
         try:
             if first:
-                # Other trackers' newest runs first: the rest are read after the first load.
-                changed = self.index.scan(foreign_budget_s=FOREIGN_FIRST_S)
+                changed = self.index.scan()
                 app.post_message(StoreRefreshed(frozenset(changed), self.index.loaded, scan=True))
                 self._painted.wait(FIRST_PAINT_WAIT_S)
 
@@ -233,10 +229,6 @@ class StoreRefresher:
                     app.post_message(IngestProgress(done, total))
 
                 changed = self.index.ingest(cancel=cancel, progress=progress)
-                pending = self.index.foreign_pending
-                if pending and not cancel.is_set():
-                    app.post_message(StoreRefreshed(frozenset(changed), self.index.loaded))
-                    changed = self.index.refresh(pending, cancel=cancel)
             else:
                 changed = self.index.refresh(dirs)
             loaded = self.index.loaded

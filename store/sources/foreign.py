@@ -21,7 +21,6 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -71,8 +70,6 @@ class Foreign:
         self.warnings: list[str] = []
         """Sources that could not look for their runs (one line each)."""
         self._found = False
-        self.pending: list[str] = []
-        """Mirrored run directories whose runs a budgeted refresh left unread (newest first)."""
         self._guard = threading.Lock()
 
     # ------------------------------------------------------------ the folder
@@ -155,37 +152,21 @@ class Foreign:
 
     # ------------------------------------------------------------- refresh
 
-    def refresh(
-        self, dirs: Iterable[str | os.PathLike[str]] | None, budget_s: float | None = None
-    ) -> list[str] | None:
+    def refresh(self, dirs: Iterable[str | os.PathLike[str]] | None) -> list[str] | None:
         """Read again the foreign runs ``dirs`` may concern; the run directories to scan.
 
         ``dirs``: what a watcher reported (None: everything, the sources find again).
         Returns ``dirs`` with each foreign path replaced by the mirrored
         directories that changed (those of runs gone included); None for None.
-
-        ``budget_s`` (with ``dirs`` None): the runs are read newest first, and
-        those not read once this long has passed (at least one is) are left in
-        :attr:`pending`, for a refresh of those directories soon after: a
-        viewer shows its first runs without waiting for every one.
         """
         with self._guard:
             if dirs is None:
                 self.runs = self._find()
-                self.pending = []
                 if self._mirror is not None:
                     self._mirror.drop_except({os.path.basename(d) for d in self.runs})
-                    start = time.monotonic()
-                    order = sorted(self.runs.items(), key=lambda kv: -_mtime(kv[1].path))
-                    for i, (d, run) in enumerate(order):
-                        if budget_s is not None and i and time.monotonic() - start > budget_s:
-                            self.pending = [d for d, _ in order[i:]]
-                            break
+                    for d, run in self.runs.items():
                         self._sync(d, run)
                 return None
-            dirs = [os.fspath(d) for d in dirs]
-            asked = set(dirs)
-            self.pending = [d for d in self.pending if d not in asked]
             out, todo, again = self._split(dirs)
             if again or not self._found:
                 before = self.runs
@@ -243,14 +224,6 @@ class Foreign:
     def info(self) -> dict[str, Any]:
         """Where the mirror is and what it holds (for ``trackui`` diagnostics)."""
         return {"folder": str(self.folder) if self.folder else None, "runs": len(self.runs)}
-
-
-def _mtime(path: Path) -> float:
-    """When a foreign run's folder or file last changed (0 when it cannot be read)."""
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return 0.0
 
 
 def _related(p: str, run_path: str) -> bool:
