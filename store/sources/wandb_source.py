@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from trackui.store.sources import wandb_log, wandb_proto
+from trackui.store.sources import wandb_log
 from trackui.store.sources import wandb_records as rec
 from trackui.store.sources.base import WANDB, Batch, ForeignRun, SourceUnavailable
 from trackui.store.sources.walk import walk_root
@@ -43,9 +43,10 @@ _INSTALL = "reading wandb runs needs the wandb package: pip install 'trackui[wan
 
 def _record_class() -> Any:
     try:
-        return wandb_proto.record_class()  # (without importing wandb: see wandb_proto)
+        from wandb.proto.wandb_internal_pb2 import Record
     except ImportError as e:
         raise SourceUnavailable(_INSTALL) from e
+    return Record
 
 
 def is_run_folder(path: Path) -> bool:

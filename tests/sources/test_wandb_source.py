@@ -283,7 +283,6 @@ def test_a_file_that_is_not_a_wandb_log_is_skipped_with_a_warning(tmp_path: Path
 def test_without_wandb_runs_are_found_and_reading_names_the_extra(
     written: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "wandb", None)  # (as if not installed)
     monkeypatch.setitem(sys.modules, "wandb.proto.wandb_internal_pb2", None)
     runs = WandbSource().find(written["root"])
     assert len(runs) == 4
