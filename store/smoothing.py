@@ -109,6 +109,8 @@ _GEOMETRIC_MAX_SEGMENTS = 4096
 """Above this many segments the per-point form is faster than a dot product per segment."""
 _SHORT_SEGMENTS = 64
 """Up to this many points per segment on average, segments are summed in one pass."""
+_FEW_LENGTHS = 8
+"""Up to this many distinct segment lengths, segments of each length are summed as one matrix."""
 
 
 def _even_spacing(x: np.ndarray) -> float | None:
@@ -167,12 +169,35 @@ def _geometric_at(y: np.ndarray, g: float, idx: np.ndarray) -> np.ndarray:
             w[dist >= longest] = 0.0  # (weights that underflow)
         s = np.add.reduceat(y[:end] * w, starts).tolist()
     else:
-        ends = (idx + 1).tolist()
-        dot = np.dot
-        s = [dot(y[e - k : e], pw[longest - k :]) for e, k in zip(ends, used.tolist(), strict=True)]
+        s = _tail_sums(y, pw, idx + 1, used)
     t = tot[used - 1]
     decay = np.exp(g * np.diff(idx).astype(np.float64))
     return _chain(s, t.tolist(), decay.tolist())
+
+
+def _tail_sums(y: np.ndarray, pw: np.ndarray, ends: np.ndarray, used: np.ndarray) -> list[float]:
+    """Each segment's sum of its last ``used`` points of ``y`` before ``ends``, weighted by
+    the tail of ``pw`` (``y[e - k : e] @ pw[-k:]``).
+
+    Segments of one length are summed together, as one matrix of their points
+    times the weights (buckets of equal width over even x are all about one
+    length: two or three products in all, and few calls holding the GIL);
+    otherwise one dot product per segment.
+    """
+    longest = len(pw)
+    lengths = np.unique(used)
+    if len(lengths) > _FEW_LENGTHS:
+        dot = np.dot
+        return [
+            dot(y[e - k : e], pw[longest - k :])
+            for e, k in zip(ends.tolist(), used.tolist(), strict=True)
+        ]
+    s = np.empty(len(ends), dtype=np.float64)
+    for k in lengths.tolist():
+        sel = np.flatnonzero(used == k)
+        rows = np.lib.stride_tricks.sliding_window_view(y, k)[ends[sel] - k]
+        s[sel] = rows @ pw[longest - k :]
+    return s.tolist()
 
 
 def _chain(s: list[float], t: list[float], dk: list[float]) -> np.ndarray:
