@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from trackui.store.bucketing import Buckets, bucket, bucket_starts
 from trackui.store.layout import SMOOTH_NONE, SMOOTH_TWEMA, SMOOTHERS
@@ -193,10 +194,12 @@ def _tail_sums(y: np.ndarray, pw: np.ndarray, ends: np.ndarray, used: np.ndarray
             for e, k in zip(ends.tolist(), used.tolist(), strict=True)
         ]
     s = np.empty(len(ends), dtype=np.float64)
+    step = y.strides[0]
     for k in lengths.tolist():
         sel = np.flatnonzero(used == k)
-        rows = np.lib.stride_tricks.sliding_window_view(y, k)[ends[sel] - k]
-        s[sel] = rows @ pw[longest - k :]
+        # Row i of the view is y[i : i + k] (no copy until the rows are taken).
+        windows = as_strided(y, shape=(len(y) - k + 1, k), strides=(step, step), writeable=False)
+        s[sel] = windows[ends[sel] - k] @ pw[longest - k :]
     return s.tolist()
 
 
