@@ -188,6 +188,7 @@ def test_short_segments_sum_as_the_dot_products_do(g: float, monkeypatch) -> Non
         monkeypatch.setattr(smoothing, "_SHORT_SEGMENTS", 10**9)
         short = smoothing._geometric_at(y, g, idx)
         monkeypatch.setattr(smoothing, "_SHORT_SEGMENTS", 0)
+        monkeypatch.setattr(smoothing, "_PLAN_POINTS", 0)  # (a point's weights are kept below)
         dots = smoothing._geometric_at(y, g, idx)
         np.testing.assert_allclose(short, dots, rtol=1e-12, atol=1e-300)
 
@@ -256,3 +257,27 @@ def test_long_segments_smooth_as_the_full_curve(spread: str) -> None:
         want = smooth(x, y, kind, strength)[idx]
         got = smooth_at(x, y, kind, strength, idx)
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("matrix", [True, False])
+def test_curves_over_the_same_steps_share_one_plan_and_stay_exact(
+    matrix: bool, monkeypatch
+) -> None:
+    """A chart's runs (a group's members) log the same steps: the weights computed for the
+    first curve serve the next ones, whose values differ, and each is still its own smoothing."""
+    from trackui.store import smoothing
+
+    if not matrix:
+        monkeypatch.setattr(smoothing, "_CHAIN_MATRIX", 0)  # the segments chained one by one
+    smoothing._plan.cache_clear()
+    rng = np.random.default_rng(12)
+    x = np.arange(50_000, dtype=np.int64)
+    for kind, strength in (("twema", 0.6), ("ema", 0.95), ("twema", 0.05)):
+        for seed in range(3):
+            raw = rng.normal(seed, 1.0, size=len(x)).cumsum()
+            want = bucket(x.astype(float), smooth(x.astype(float), raw, kind, strength), raw, 216)
+            got = smooth_bucket(x, raw, kind, strength, 216, None, 1.0)
+            for a, b in zip(want, got, strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * np.abs(raw).max())
+    info = smoothing._plan.cache_info()
+    assert info.misses == 3 and info.hits == 6  # one plan per smoothing, for three curves
