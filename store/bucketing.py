@@ -94,6 +94,11 @@ def bucket_starts(x: np.ndarray, a: float, b: float, n: int) -> np.ndarray:
     if not b > a:
         return np.zeros(1, dtype=np.int64)
     k = np.arange(1, n, dtype=np.int64)
+    lo = _guessed_starts(x, a, b, n, k)
+    if lo is not None:
+        first = np.concatenate(([0], lo))
+        nxt = np.concatenate((lo, [m]))
+        return first[first < nxt]
     lo = np.zeros(n - 1, dtype=np.int64)  # the answer lies in [lo, hi]
     hi = np.full(n - 1, m, dtype=np.int64)
     while True:
@@ -110,3 +115,30 @@ def bucket_starts(x: np.ndarray, a: float, b: float, n: int) -> np.ndarray:
     first = np.concatenate(([0], lo))  # first index with bucket >= k, k = 0..n-1
     nxt = np.concatenate((lo, [m]))
     return first[first < nxt]
+
+
+def _guessed_starts(x: np.ndarray, a: float, b: float, n: int, k: np.ndarray) -> np.ndarray | None:
+    """The first index of bucket ``k`` or later, for each ``k``, when one search finds them all.
+
+    Each bucket's lower edge is looked up in ``x`` (one ``searchsorted``),
+    and the answer checked with the bucket formula on both sides of it: the
+    formula is nondecreasing along sorted ``x``, so an index whose point is in
+    bucket ``k`` or later while the point before it is not is the answer.
+    None when rounding puts any edge elsewhere (the binary search then decides).
+    """
+    m = len(x)
+    edges = a + k * ((b - a) / n)
+    if x.dtype.kind in "iu":
+        # For integers, x >= edge exactly when x >= ceil(edge): no float copy of x.
+        if not (np.isfinite(edges).all() and abs(edges).max(initial=0) < 2.0**62):
+            return None
+        edges = np.ceil(edges).astype(x.dtype)
+    c = np.searchsorted(x, edges, side="left").astype(np.int64)
+
+    def bucket_at(i: np.ndarray) -> np.ndarray:
+        return np.minimum(((x[i] - a) / (b - a) * n).astype(np.int64), n - 1)
+
+    at = np.minimum(c, m - 1)
+    before = np.maximum(c - 1, 0)
+    ok = ((c == m) | (bucket_at(at) >= k)) & ((c == 0) | (bucket_at(before) < k))
+    return c if bool(ok.all()) else None

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 CURVE_CACHE = 256
 """Curves kept for redraws (a few KB each)."""
-POINTS_CACHE_BYTES = 96 << 20
-"""Full-resolution points kept for recomputing curves: 10 runs x 1M points of one metric."""
+POINTS_CACHE_BYTES = 160 << 20
+"""Full-resolution points kept for recomputing curves: 20 runs x 1M points of one metric, or
+the 200 members of 20 groups x 100,000 points (a new smoothing or band redraws from memory)."""
 PARALLEL_POINTS = 200_000
 """Curves are computed in two threads when they hold more points than this together."""
 

@@ -8,7 +8,7 @@ places them on the group's grid and computes the mean and band per bucket
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from trackui.store import layout
@@ -43,7 +43,21 @@ def group_series(
         ids, metrics, x=x, smoothing=smoothing, strength=strength, buckets=buckets,
         x_range=x_range,
     )  # fmt: skip
-    by: dict[tuple[str, str], Series] = {(s.run_id, s.metric): s for s in got}
+    return members_stats(groups, metrics, got, buckets=buckets, x_range=x_range)
+
+
+def members_stats(
+    groups: Sequence[Group],
+    metrics: Sequence[str],
+    curves: Iterable[Series],
+    *,
+    buckets: int,
+    x_range: tuple[float, float] | None = None,
+) -> list[GroupStats]:
+    """``group_series`` from the members' curves already asked for (``curves``: as
+    ``Index.series`` answers for the members, with ``buckets`` and ``x_range``; other
+    runs' and metrics' curves among them are ignored)."""
+    by: dict[tuple[str, str], Series] = {(s.run_id, s.metric): s for s in curves}
     out: list[GroupStats] = []
     for g in groups:
         for m in metrics:

@@ -247,6 +247,9 @@ def group_stats(
     import numpy as np
 
     a, b = grid
+    vals_gx = _shared_x_values(members, a, b, n)
+    if vals_gx is not None:
+        return _stats(group_id, metric, members, *vals_gx)
     per: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (bucket, x, y) per member
     for s in members:
         if len(s.x) == 0:
@@ -278,6 +281,42 @@ def group_stats(
         j = np.searchsorted(k, grid_k, side="right") - 1
         inside = (j >= 0) & (grid_k <= k[fin][-1])
         vals[i, inside] = y[j[inside]]
+    return _stats(group_id, metric, members, vals, gx)
+
+
+def _shared_x_values(
+    members: Sequence[Series], a: float, b: float, n: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``group_stats``'s values and grid x when every member's curve has the same finite x
+    (members that logged the same steps: seeds of one setting): the grid and each member's
+    entry at it are then found once for all. None otherwise (or when no member has a point)."""
+    import numpy as np
+
+    xs = [np.asarray(s.x, dtype=np.float64) for s in members]
+    if not xs or len(xs[0]) == 0:
+        return None
+    x = xs[0]
+    if not np.isfinite(x).all() or not all(np.array_equal(o, x) for o in xs[1:]):
+        return None
+    if len(x) > 1 and not bool((x[1:] >= x[:-1]).all()):
+        return None
+    k = bucket_of(x, a, b, n)
+    grid_k, first = np.unique(k, return_index=True)
+    gx = np.maximum.reduceat(x, first)
+    # Each member's latest entry at or before each grid bucket: the last of the bucket.
+    j = np.searchsorted(k, grid_k, side="right") - 1
+    ys = np.stack([np.asarray(s.y, dtype=np.float64) for s in members])
+    vals = ys[:, j]
+    vals[~np.isfinite(vals)] = np.nan
+    return vals, gx
+
+
+def _stats(
+    group_id: str, metric: str, members: Sequence[Series], vals: np.ndarray, gx: np.ndarray
+) -> GroupStats:
+    """``group_stats`` from the members' values at each grid point (a row per member)."""
+    import numpy as np
+
     ok = np.isfinite(vals)
     count = ok.sum(axis=0)
     has = count > 0

@@ -20,8 +20,11 @@ runs over the finite points only and the others come back as NaN.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from trackui.store.bucketing import Buckets, bucket, bucket_starts
 from trackui.store.layout import SMOOTH_NONE, SMOOTH_TWEMA, SMOOTHERS
@@ -109,6 +112,8 @@ _GEOMETRIC_MAX_SEGMENTS = 4096
 """Above this many segments the per-point form is faster than a dot product per segment."""
 _SHORT_SEGMENTS = 64
 """Up to this many points per segment on average, segments are summed in one pass."""
+_FEW_LENGTHS = 8
+"""Up to this many distinct segment lengths, segments of each length are summed as one matrix."""
 
 
 def _even_spacing(x: np.ndarray) -> float | None:
@@ -138,13 +143,39 @@ def _even_spacing(x: np.ndarray) -> float | None:
     return float(d)
 
 
-def _geometric_at(y: np.ndarray, g: float, idx: np.ndarray) -> np.ndarray:
-    """:func:`smooth_at` when every point decays the average by the same ``exp(g)``.
+class _Plan(NamedTuple):
+    """What :func:`_geometric_at` needs of one decay and one set of segments, but the values."""
 
-    The weight of point ``i`` at a segment's end ``e`` is then ``exp(g * (e - i))``:
-    one table of those powers serves every segment, and each segment's sum is one
-    dot product with the table's tail, with no ``exp`` per point.
-    """
+    starts: np.ndarray
+    """Each segment's first point."""
+    weights: np.ndarray | None
+    """Each point's weight at its segment's end (None: summed with ``_tail_sums``)."""
+    pw: np.ndarray
+    used: np.ndarray
+    t: list[float]
+    """Each segment's total weight."""
+    decay: list[float]
+    """The decay from each segment's end to the next one's."""
+    chain: np.ndarray | None
+    """``_chain`` as a matrix (few segments): row ``k`` holds the decay of each earlier
+    segment's end to segment ``k``'s end, so that the chained sums are one product."""
+    total: np.ndarray
+    """The total weights chained (they do not depend on the values)."""
+
+
+_PLANS = 4
+"""Plans kept: the curves of one chart share their steps, so one serves all its runs."""
+_CHAIN_MATRIX = 640
+"""Up to this many segments (a chart's buckets), sums are chained as one matrix product."""
+_PLAN_POINTS = 4_000_000
+"""A plan's weights (8 bytes a point) are kept only up to this many points."""
+
+
+@lru_cache(maxsize=_PLANS)
+def _plan(g: float, key: bytes, per_point: bool, matrix: bool) -> _Plan:
+    """The plan of decay ``exp(g)`` per point for the segments ending at ``key``'s positions
+    (``per_point``: with every point's weight; ``matrix``: with the chain as a matrix)."""
+    idx = np.frombuffer(key, dtype=np.int64)
     starts = np.concatenate(([0], idx[:-1] + 1))
     lengths = idx + 1 - starts
     longest = int(lengths.max())
@@ -156,31 +187,86 @@ def _geometric_at(y: np.ndarray, g: float, idx: np.ndarray) -> np.ndarray:
     tot = np.cumsum(pw[::-1])  # tot[j] = sum of the j + 1 largest weights
     used = np.minimum(lengths, longest)
     end = int(idx[-1]) + 1
-    if end <= _SHORT_SEGMENTS * len(idx):
-        # Short segments (a few points per bucket): every point's weight at
-        # once, gathered from the table by its distance to its segment's end,
-        # and summed per segment; a dot product per segment would cost more
-        # in calls than in arithmetic.
+    weights = None
+    if per_point:
+        # Every point's weight, gathered from the table by its distance to its
+        # segment's end: each curve over these points is then one product and
+        # one sum per segment (short segments: cheaper than a dot product each).
         dist = np.repeat(idx, lengths) - np.arange(end)
-        w = pw[np.maximum(longest - 1 - dist, 0)]
+        weights = pw[np.maximum(longest - 1 - dist, 0)]
         if longest < int(lengths.max()):
-            w[dist >= longest] = 0.0  # (weights that underflow)
-        s = np.add.reduceat(y[:end] * w, starts).tolist()
+            weights[dist >= longest] = 0.0  # (weights that underflow)
+    t = tot[used - 1].tolist()
+    decay = np.exp(g * np.diff(idx).astype(np.float64)).tolist()
+    total = _chain([1.0] * len(t), list(t), decay)[1]
+    chain = None
+    if matrix:
+        # exp(g * (idx[k] - idx[j])) for j <= k, else 0 (its exponent would be > 0).
+        span = idx[:, None].astype(np.float64) - idx[None, :].astype(np.float64)
+        chain = np.where(span >= 0, np.exp(g * np.maximum(span, 0.0)), 0.0)
+    for a in (starts, weights, pw, used, chain, total):
+        if a is not None:
+            a.setflags(write=False)  # (shared by every curve the plan serves)
+    return _Plan(starts, weights, pw, used, t, decay, chain, total)
+
+
+def _geometric_at(y: np.ndarray, g: float, idx: np.ndarray) -> np.ndarray:
+    """:func:`smooth_at` when every point decays the average by the same ``exp(g)``.
+
+    The weight of point ``i`` at a segment's end ``e`` is then ``exp(g * (e - i))``:
+    the weights depend only on the decay and the segments, not on the values, so
+    they are computed once (``_plan``, kept for the next curves over the same
+    steps: a chart's runs, a group's members) and each segment's sum is one
+    product with them, with no ``exp`` per point.
+    """
+    end = int(idx[-1]) + 1
+    # Short segments, or few points in all: every point's weight is kept.
+    per_point = end <= _SHORT_SEGMENTS * len(idx) or end <= _PLAN_POINTS
+    key = np.ascontiguousarray(idx, dtype=np.int64).tobytes()
+    plan = _plan(float(g), key, per_point, len(idx) <= _CHAIN_MATRIX)
+    if plan.weights is not None:
+        sums = np.add.reduceat(y[:end] * plan.weights, plan.starts)
     else:
-        ends = (idx + 1).tolist()
+        sums = np.asarray(_tail_sums(y, plan.pw, idx + 1, plan.used), dtype=np.float64)
+    if plan.chain is not None:
+        return (plan.chain @ sums) / plan.total
+    return _chain(sums.tolist(), list(plan.t), plan.decay)[0] / plan.total
+
+
+def _tail_sums(y: np.ndarray, pw: np.ndarray, ends: np.ndarray, used: np.ndarray) -> list[float]:
+    """Each segment's sum of its last ``used`` points of ``y`` before ``ends``, weighted by
+    the tail of ``pw`` (``y[e - k : e] @ pw[-k:]``).
+
+    Segments of one length are summed together, as one matrix of their points
+    times the weights (buckets of equal width over even x are all about one
+    length: two or three products in all, and few calls holding the GIL);
+    otherwise one dot product per segment.
+    """
+    longest = len(pw)
+    lengths = np.unique(used)
+    if len(lengths) > _FEW_LENGTHS:
         dot = np.dot
-        s = [dot(y[e - k : e], pw[longest - k :]) for e, k in zip(ends, used.tolist(), strict=True)]
-    t = tot[used - 1]
-    decay = np.exp(g * np.diff(idx).astype(np.float64))
-    return _chain(s, t.tolist(), decay.tolist())
+        return [
+            dot(y[e - k : e], pw[longest - k :])
+            for e, k in zip(ends.tolist(), used.tolist(), strict=True)
+        ]
+    s = np.empty(len(ends), dtype=np.float64)
+    step = y.strides[0]
+    for k in lengths.tolist():
+        sel = np.flatnonzero(used == k)
+        # Row i of the view is y[i : i + k] (no copy until the rows are taken).
+        windows = as_strided(y, shape=(len(y) - k + 1, k), strides=(step, step), writeable=False)
+        s[sel] = windows[ends[sel] - k] @ pw[longest - k :]
+    return s.tolist()
 
 
-def _chain(s: list[float], t: list[float], dk: list[float]) -> np.ndarray:
-    """Chain segment sums: each segment's totals carry the previous ones, decayed by ``dk``."""
+def _chain(s: list[float], t: list[float], dk: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Chain segment sums: each segment's totals carry the previous ones, decayed by ``dk``
+    (the chained sums and the chained weights: the smoothed values are their ratio)."""
     for k in range(1, len(s)):
         s[k] += s[k - 1] * dk[k - 1]
         t[k] += t[k - 1] * dk[k - 1]
-    return np.asarray(s, dtype=np.float64) / np.asarray(t, dtype=np.float64)
+    return np.asarray(s, dtype=np.float64), np.asarray(t, dtype=np.float64)
 
 
 def smooth_at(
@@ -247,7 +333,17 @@ def smooth_at(
     np.multiply(e, y[:end], out=e)
     s = np.add.reduceat(e, starts)
     decay = np.exp(np.diff(ce))
-    return _chain(s.tolist(), t.tolist(), decay.tolist())
+    num, den = _chain(s.tolist(), t.tolist(), decay.tolist())
+    return num / den
+
+
+@lru_cache(maxsize=_PLANS)
+def _consecutive_starts(first: int, m: int, a: float, b: float, n: int) -> np.ndarray:
+    """``bucket_starts`` of the ``m`` consecutive integers from ``first`` (kept: a chart's runs
+    and a group's members mostly log the same steps)."""
+    starts = bucket_starts(np.arange(first, first + m, dtype=np.int64), a, b, n)
+    starts.setflags(write=False)
+    return starts
 
 
 def smooth_bucket(
@@ -299,6 +395,9 @@ def smooth_bucket(
             # Few points per bucket: each point's bucket, the same formula.
             bk = np.minimum(((xb - a) / (b - a) * n).astype(np.int64), n - 1)
             starts = np.concatenate(([0], np.flatnonzero(np.diff(bk)) + 1))
+        elif spacing == 1.0 and fin is None and xb.dtype.kind in "iu":
+            # Consecutive steps: their buckets follow from the first step alone.
+            starts = _consecutive_starts(int(xb[0]), m, a, b, n)
         else:
             starts = bucket_starts(xb, a, b, n)
         ends = np.concatenate((starts[1:], [m]))

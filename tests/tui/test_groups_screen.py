@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -192,3 +193,66 @@ async def test_a_group_row_shows_the_watches_marks_of_its_members(
         app.screen.set_group_by([])  # back to runs: the run's own row has it
         await settle(pilot)
         assert table.get_row("fail0004")[table.columns_shown.index("name")].plain.endswith("fail")
+
+
+def count_queries(monkeypatch, hold=None) -> list[tuple[int, int]]:
+    """Each curves query the panels make, as (groups, runs) asked: the real query, counted.
+
+    ``hold``: a query with groups waits for this event before it runs.
+    """
+    import trackui.tui.widgets.curves as curves
+
+    asked: list[tuple[int, int]] = []
+    real = curves.query_with_groups
+
+    def counted(index, req):
+        asked.append((len(req.groups), len(req.run_ids)))
+        if hold is not None and req.groups:
+            hold.wait(10)
+        return real(index, req)
+
+    monkeypatch.setattr(curves, "query_with_groups", counted)
+    return asked
+
+
+async def test_choosing_the_grouping_and_selecting_its_groups_asks_the_store_once(
+    fixture_root: Path, app_factory, monkeypatch
+) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        asked = count_queries(monkeypatch)
+        screen = app.screen
+        table = screen.query_one(RunTable)
+        screen.set_group_by(["lr"])
+        table.set_selected([r.id for r in table.rows_shown])
+        await settle(pilot)
+        assert asked == [(3, 3)]  # the grouping and the selection: one query
+        panel = screen.query_one(CurvesPanel)
+        groups = {s.run_id for s in panel.view.series if s.run_id.startswith("group:")}
+        assert groups == {"group:0.001", "group:0.1", "group:0.01"}
+
+
+async def test_ungrouping_before_the_grouped_answer_shows_the_runs_not_the_groups(
+    fixture_root: Path, app_factory, monkeypatch
+) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        panel = screen.query_one(CurvesPanel)
+        before = panel.view.request
+        hold = threading.Event()
+        asked = count_queries(monkeypatch, hold)
+        screen.set_group_by(["lr"])  # its query starts...
+        for _ in range(100):
+            if asked:
+                break
+            await pilot.pause(0.02)
+        assert asked == [(1, 1)]
+        screen.set_group_by([])  # ...and the runs are back before it answers
+        await pilot.pause(0.2)
+        hold.set()
+        await settle(pilot)
+        assert panel.view.request == before  # what is asked last is what is shown
+        assert not any(s.run_id.startswith("group:") for s in panel.view.series)

@@ -8,6 +8,7 @@ group's span, carried as-of from its first to its last entry.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -243,3 +244,79 @@ def test_an_empty_group_has_an_empty_curve(root, write_run) -> None:
     with _index(root) as ix:
         (got,) = group_series(ix, [Group(("k",), (None,), ("r0",))], ["loss"])
     assert len(got.x) == 0 and got.points == 0
+
+
+def test_a_grouped_chart_asks_the_store_once_and_draws_what_group_series_gives(
+    root, write_run, monkeypatch
+) -> None:
+    """The panel's query asks the members' curves once, and its bands are ``group_series``'."""
+    from trackui.tui.messages import CurvesRequest
+    from trackui.tui.widgets.curves_query import buckets_for
+    from trackui.tui.widgets.group_query import query_with_groups
+
+    rng = np.random.default_rng(5)
+    spec = [
+        (f"r{i}", {"arch": f"a{i % 2}", "seed": i}, [(s, float(s), float(v)) for s, v in
+                                                      enumerate(rng.normal(i % 2, 1.0, 500))])
+        for i in range(6)
+    ]  # fmt: skip
+    _members(write_run, root, spec)
+    with _index(root) as ix:
+        groups = group_runs(ix.runs(sort="created", descending=False), ["arch"])
+        req = CurvesRequest(
+            run_ids=("r0", *(g.id for g in groups)),  # a run beside the groups
+            chosen=("loss",), kind="main", limit=None, x="step", smoothing="twema",
+            strength=0.7, width=120, x_range=None,
+            groups=tuple((g.id, g.run_ids) for g in groups),
+        )  # fmt: skip
+        calls: list[tuple[str, ...]] = []
+        real = ix.series
+
+        def counted(run_ids, metrics, **kw):
+            calls.append(tuple(run_ids))
+            return real(run_ids, metrics, **kw)
+
+        monkeypatch.setattr(ix, "series", counted)
+        view = query_with_groups(ix, req)
+        assert len(calls) == 1 and sorted(calls[0]) == [f"r{i}" for i in range(6)]
+        monkeypatch.undo()
+        want = group_series(
+            ix, groups, ["loss"], smoothing="twema", strength=0.7, buckets=buckets_for(120, 1)
+        )
+    assert [s.run_id for s in view.series] == ["r0", *(g.id for g in groups)]
+    for s, w in zip(view.series[1:], want, strict=True):
+        ref = w.series()
+        for k in ("x", "y", "lo", "hi"):
+            assert np.array_equal(getattr(s, k), getattr(ref, k), equal_nan=True), k
+
+
+def test_members_logging_the_same_steps_match_the_reference(root, write_run) -> None:
+    """Seeds of one setting log the same steps: their curves share x, and the group's
+    statistics are the reference's (bucketed members: the reference on their curves)."""
+    from trackui.store.groups import group_stats
+
+    rng = np.random.default_rng(11)
+    spec = [
+        (f"s{i}", {"lr": 1, "seed": i}, [(s, float(s), float(v)) for s, v in
+                                          enumerate(rng.normal(i, 0.5, 70))])
+        for i in range(4)
+    ]  # fmt: skip
+    _members(write_run, root, spec)
+    with _index(root) as ix:
+        groups = group_runs(ix.runs(sort="created", descending=False), ["lr"])
+        (got,) = group_series(ix, groups, ["loss"], smoothing="ema", strength=0.6, buckets=80)
+        curves = ix.series(groups[0].run_ids, ["loss"], smoothing="ema", strength=0.6, buckets=20)
+    ref = ref_group([([p[0] for p in m], [p[2] for p in m]) for _, _, m in spec], 0.6, 80)
+    _check(got, ref)
+    assert ref["count"].min() == 4
+    # Bucketed to fewer entries than points: the same as the members placed one by one
+    # (an empty member beside them changes nothing but the way they are placed).
+    assert all(np.array_equal(c.x, curves[0].x) for c in curves) and len(curves[0].x) < 70
+    e = np.empty(0)
+    empty = dataclasses.replace(curves[0], run_id="none", x=e, y=e, raw=e, lo=e, hi=e, points=0)
+    span = (float(curves[0].x[0]), float(curves[0].x[-1]))
+    fast = group_stats("g", "loss", curves, span, 20)
+    each = group_stats("g", "loss", [*curves, empty], span, 20)
+    for k in ("x", "mean", "std", "min", "max", "count"):
+        assert np.array_equal(getattr(fast, k), getattr(each, k), equal_nan=True), k
+    assert fast.points == each.points

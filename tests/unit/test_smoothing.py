@@ -188,6 +188,7 @@ def test_short_segments_sum_as_the_dot_products_do(g: float, monkeypatch) -> Non
         monkeypatch.setattr(smoothing, "_SHORT_SEGMENTS", 10**9)
         short = smoothing._geometric_at(y, g, idx)
         monkeypatch.setattr(smoothing, "_SHORT_SEGMENTS", 0)
+        monkeypatch.setattr(smoothing, "_PLAN_POINTS", 0)  # (a point's weights are kept below)
         dots = smoothing._geometric_at(y, g, idx)
         np.testing.assert_allclose(short, dots, rtol=1e-12, atol=1e-300)
 
@@ -209,3 +210,74 @@ def test_buckets_of_few_points_start_where_the_search_finds_them(monkeypatch) ->
         for a, b in ((direct.lo, searched.lo), (direct.hi, searched.hi)):
             np.testing.assert_array_equal(a, b)
         np.testing.assert_allclose(direct.y, searched.y, rtol=1e-12)
+
+
+def brute_starts(x: np.ndarray, a: float, b: float, n: int) -> list[int]:
+    """Each non-empty bucket's first index, from the bucket formula at every point."""
+    k = np.minimum(((x - a) / (b - a) * n).astype(np.int64), n - 1)
+    return [0, *(np.flatnonzero(np.diff(k)) + 1).tolist()]
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 108, 600])
+def test_bucket_starts_match_the_formula_at_every_point(n: int) -> None:
+    from trackui.store.bucketing import bucket_starts
+
+    rng = np.random.default_rng(n)
+    cases = [
+        np.arange(100_000, dtype=np.int64),  # steps
+        np.arange(3, 3 + 7 * 5_000, 7, dtype=np.int64),  # every 7th step
+        np.sort(rng.integers(0, 50, 2_000)),  # repeated steps
+        np.sort(rng.random(20_000)) * 1e6 + 1.7e9,  # wall clock
+        np.linspace(0.1, 0.7, 30_001),  # edges where rounding decides
+        np.repeat([0.0, 1.0, 2.0], 100),  # ties
+    ]
+    for x in cases:
+        a, b = float(x[0]), float(x[-1])
+        assert bucket_starts(x, a, b, n).tolist() == brute_starts(x, a, b, n)
+        mid = len(x) // 3
+        a2, b2 = float(x[mid]), float(x[-1]) + 0.5  # a zoom: the points from a2 on
+        assert bucket_starts(x[mid:], a2, b2, n).tolist() == brute_starts(x[mid:], a2, b2, n)
+
+
+@pytest.mark.parametrize("spread", ["even", "uneven"])
+def test_long_segments_smooth_as_the_full_curve(spread: str) -> None:
+    """Segments of a few lengths are summed as matrices, of many lengths one by one."""
+    from trackui.store.smoothing import smooth_at
+
+    rng = np.random.default_rng(3)
+    m = 60_000
+    x = np.arange(m, dtype=np.int64)
+    y = rng.normal(size=m).cumsum()
+    if spread == "even":
+        idx = np.linspace(0, m - 1, 90).astype(np.int64)  # two lengths
+    else:
+        idx = np.unique(np.sort(rng.integers(0, m, 70)))  # as many lengths as segments
+        idx[-1] = m - 1
+    for kind, strength in (("twema", 0.6), ("ema", 0.999), ("ema", 0.9)):
+        want = smooth(x, y, kind, strength)[idx]
+        got = smooth_at(x, y, kind, strength, idx)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("matrix", [True, False])
+def test_curves_over_the_same_steps_share_one_plan_and_stay_exact(
+    matrix: bool, monkeypatch
+) -> None:
+    """A chart's runs (a group's members) log the same steps: the weights computed for the
+    first curve serve the next ones, whose values differ, and each is still its own smoothing."""
+    from trackui.store import smoothing
+
+    if not matrix:
+        monkeypatch.setattr(smoothing, "_CHAIN_MATRIX", 0)  # the segments chained one by one
+    smoothing._plan.cache_clear()
+    rng = np.random.default_rng(12)
+    x = np.arange(50_000, dtype=np.int64)
+    for kind, strength in (("twema", 0.6), ("ema", 0.95), ("twema", 0.05)):
+        for seed in range(3):
+            raw = rng.normal(seed, 1.0, size=len(x)).cumsum()
+            want = bucket(x.astype(float), smooth(x.astype(float), raw, kind, strength), raw, 216)
+            got = smooth_bucket(x, raw, kind, strength, 216, None, 1.0)
+            for a, b in zip(want, got, strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * np.abs(raw).max())
+    info = smoothing._plan.cache_info()
+    assert info.misses == 3 and info.hits == 6  # one plan per smoothing, for three curves

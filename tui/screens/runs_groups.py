@@ -78,7 +78,9 @@ class RunsGroups(_Screen):
         stale = {i for i in table.selected if is_group_id(i) and i not in ids}
         if stale:
             table.set_selected(table.selected - stale)
-        self._chart_runs()
+        # After the messages already queued (a selection made with the
+        # grouping): the charts then ask the store once for both.
+        self.call_after_refresh(self._chart_runs)
 
     def group_choices(self) -> list[tuple[str, str]]:
         """What runs can be grouped by: their group, job type, sweep, then config keys."""

@@ -229,8 +229,12 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             groups=request_groups(self.runs),
             band=settings.prefs.band,
         )
-        if not force and self.view is not None and self.view.request == req:
+        queries = self._queries
+        if not force and queries.busy and queries.wanted == req:
+            return  # asked already: its answer is on its way
+        if not force and not queries.busy and self.view is not None and self.view.request == req:
             # Same data; display settings (log scale, colours) may differ.
+            # (While another request runs, asking again makes its answer stale.)
             self._render_view()
             return
         self._queries.ask(req)  # (the newest goes when the one running returns)

@@ -1,9 +1,9 @@
 """What a curves panel asks the store for when groups are among its rows.
 
 The members' curves are asked for as runs' curves are (``query_curves``:
-the same metrics, smoothing and buckets, so that they come from the
-index's curve cache), then each group's mean and band is computed on the
-shared grid (``store.group_curves``) and drawn as one series whose
+one store call for every member, the same metrics, smoothing and buckets),
+then each group's mean and band is computed from them on the shared grid
+(``store.group_curves.members_stats``) and drawn as one series whose
 ``lo``/``hi`` are the band.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from trackui.store.group_curves import group_series
+from trackui.store.group_curves import members_stats
 from trackui.store.groups import Group, is_group_id
 from trackui.tui.messages import CurvesRequest, CurvesView
 from trackui.tui.widgets.curves_query import buckets_for, query_curves
@@ -33,31 +33,17 @@ def query_with_groups(index: Index, req: CurvesRequest) -> CurvesView:
     if view.shown:
         groups = [Group((), (), ms) for _, ms in req.groups]
         ids = [gid for gid, _ in req.groups]
-        declared = dict(view.declared_x)
-        x = _x_of(view, req.x)
-        by_x: dict[str, list[str]] = {}
-        for m in view.shown:
-            by_x.setdefault(declared.get(m, x), []).append(m)
-        for gx, metrics in by_x.items():
-            stats = group_series(
-                index,
-                groups,
-                metrics,
-                x=gx,
-                smoothing=req.smoothing,
-                strength=req.strength,
-                buckets=buckets_for(req.width, len(view.shown)),
-                x_range=req.x_range,
-            )
-            for i, st in enumerate(stats):
-                gid = ids[i // len(metrics)]
-                series.append(dataclasses.replace(st.series(req.band), run_id=gid))
+        metrics = view.shown
+        # The members' curves are those just asked for (each on its metric's
+        # x axis): the store is not asked again.
+        stats = members_stats(
+            groups,
+            metrics,
+            view.series,
+            buckets=buckets_for(req.width, len(metrics)),
+            x_range=req.x_range,
+        )
+        for i, st in enumerate(stats):
+            gid = ids[i // len(metrics)]
+            series.append(dataclasses.replace(st.series(req.band), run_id=gid))
     return dataclasses.replace(view, run_ids=req.run_ids, series=tuple(series), request=req)
-
-
-def _x_of(view: CurvesView, x: str) -> str:
-    """The x axis ``query_curves`` charted against when nothing was declared."""
-    from trackui.store.layout import X_AXES, X_STEP
-
-    names = {m.name for m in view.metrics}
-    return x if x in X_AXES or x in names else X_STEP
