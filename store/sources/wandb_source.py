@@ -120,6 +120,9 @@ class WandbSource:
                             f" skipped to the next block at byte {resume}"
                         )
                     for at, data in scan.records:
+                        if rec.record_tag(data) == rec.SUMMARY_TAG:
+                            state.summaries.append((at, data))  # (folded at the end)
+                            continue
                         r = record_class()
                         try:
                             r.ParseFromString(data)
@@ -135,6 +138,7 @@ class WandbSource:
             cur["offset"] = size
         except OSError as e:
             return Batch(warnings=[f"{path}: unreadable ({e.strerror or e})"]), dict(cursor)
+        state.fold_summaries(record_class, path)
         meta = state.meta
         meta["state"] = self._state(meta, cur, size, mtime)
         cur["size"] = size
@@ -179,6 +183,31 @@ class _Reading:
         self.meta: dict[str, Any] = dict(cur["meta"])
         self.summary: dict[str, str] = dict(cur["summary"])
         self.config_changed = False
+        self.summaries: list[tuple[int, bytes]] = []
+        """Summary records read, ``(offset, bytes)``: parsed last first by ``fold_summaries``."""
+
+    def fold_summaries(self, record_class: Any, path: Path) -> None:
+        """Apply the summary records read (a key's latest value wins; see ``rec.fold_summaries``)."""
+        if not self.summaries:
+            return
+        warnings = self.batch.warnings
+
+        layouts = rec.KeyLayouts()
+
+        def parsed() -> Any:
+            for at, data in reversed(self.summaries):
+                if layouts.seen(data):
+                    continue  # (a later record states the same keys)
+                r = record_class()
+                try:
+                    r.ParseFromString(data)
+                except Exception:
+                    warnings.append(f"{path}: unreadable record at byte {at} skipped")
+                    continue
+                yield r.summary
+
+        rec.fold_summaries(parsed(), self.summary)
+        self.summaries = []
 
     def apply(self, r: Any) -> None:
         cur, kind = self.cur, r.WhichOneof("record_type")
@@ -194,7 +223,7 @@ class _Reading:
             t = ts.seconds + ts.nanos / 1e9 if r.stats.HasField("timestamp") else None
             if values:
                 self.batch.rows.append((cur["step"], t, values))
-        elif kind == "summary":
+        elif kind == "summary":  # (a record read whole: see ``fold_summaries``)
             rec.apply_summary(r.summary, self.summary)
         elif kind == "config":
             rec.apply_config(r.config.update, r.config.remove, cur["config"])
