@@ -5,8 +5,8 @@
 :mod:`.wandb_records`) from a byte offset: the run record (name, project,
 group, job type, notes, tags, host, start time), the config, history, summary,
 system stats and the exit record, and the console text of ``files/output.log``.
-The record classes are the ones published in the wandb package, imported only
-when a log is read; without wandb a read raises :class:`SourceUnavailable`.
+The record classes are the ones published in the wandb package, loaded only
+when a log is read (:mod:`.wandb_proto`); without wandb a read raises :class:`SourceUnavailable`.
 
 The cursor is JSON: the byte offset of the next record (always a record
 boundary), the offset in ``output.log``, the last step read (system stats take
@@ -27,12 +27,16 @@ from trackui.store.sources import wandb_log
 from trackui.store.sources import wandb_records as rec
 from trackui.store.sources.base import WANDB, Batch, ForeignRun, SourceUnavailable
 from trackui.store.sources.walk import walk_root
+from trackui.store.sources.wandb_proto import record_class
 
 LIVE_WINDOW_S = 120.0
 """A log without an exit record, written to this recently, is ``running``; older, ``crashed``."""
 
 READ_BYTES = 8 * 1024 * 1024
 """Bytes read at once (whole blocks; a longer record is read whole)."""
+
+DESCRIBE_BYTES = 64 * 1024
+"""Bytes ``describe`` reads from the start of a log (the run record is among the first)."""
 
 MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 """Console text read at once from ``output.log`` (the rest at the next read)."""
@@ -43,10 +47,9 @@ _INSTALL = "reading wandb runs needs the wandb package: pip install 'trackui[wan
 
 def _record_class() -> Any:
     try:
-        from wandb.proto.wandb_internal_pb2 import Record
+        return record_class()
     except ImportError as e:
         raise SourceUnavailable(_INSTALL) from e
-    return Record
 
 
 def is_run_folder(path: Path) -> bool:
@@ -91,6 +94,25 @@ class WandbSource:
             return
         rel = folder.relative_to(root).as_posix() if folder != root else "."
         found.append(ForeignRun(WANDB, rel, folder, folder.name.rsplit("-", 1)[-1]))
+
+    def describe(self, run: ForeignRun) -> dict[str, Any]:
+        """The run record's ``meta.json`` keys, from the log's first blocks alone (wandb
+        writes it first); ``{}`` where it is not there."""
+        record_class = _record_class()
+        path = log_file(run.path)
+        if path is None:
+            return {}
+        with open(path, "rb") as f:
+            head = f.read(DESCRIBE_BYTES)
+        wandb_log.check_header(head)
+        for _at, data in wandb_log.scan(head, 0, wandb_log.HEADER_LEN).records:
+            if rec.record_tag(data) == rec.SUMMARY_TAG:
+                continue
+            r = record_class()
+            r.ParseFromString(data)
+            if r.WhichOneof("record_type") == "run":
+                return rec.run_meta(r.run)
+        return {}
 
     def read(self, run: ForeignRun, cursor: dict[str, Any]) -> tuple[Batch, dict[str, Any]]:
         """What the run's log and ``output.log`` hold after ``cursor``, and the next cursor.
