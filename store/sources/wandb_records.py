@@ -42,6 +42,10 @@ SUMMARY_TAG = 0x1A
 """The first byte of a serialized ``Record``'s ``summary`` field (field 3, length-delimited)."""
 
 
+_SUMMARY_AT_HEAD = re.compile(rb"(?:\x08[\x80-\xff]{0,9}[\x00-\x7f])?\x1a", re.DOTALL)
+"""A ``Record`` whose first field after ``num`` (a varint) is ``summary``."""
+
+
 def record_tag(data: bytes) -> int:
     """The tag byte of a serialized ``Record``'s first field after ``num`` (which kind it is)."""
     i = 0
@@ -52,6 +56,11 @@ def record_tag(data: bytes) -> int:
             i += 1
         i += 1
     return data[i] if i < len(data) else 0
+
+
+def is_summary(data: bytes) -> bool:
+    """Whether a serialized ``Record`` is a summary record (``record_tag`` is ``SUMMARY_TAG``)."""
+    return _SUMMARY_AT_HEAD.match(data) is not None
 
 
 def decode(text: str) -> Any:

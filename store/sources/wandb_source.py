@@ -141,9 +141,12 @@ class WandbSource:
                             f"{path}: damaged record at byte {at} ({problem}),"
                             f" skipped to the next block at byte {resume}"
                         )
+                    summary_at_head = rec.is_summary
+                    summaries = state.summaries
+                    history = state.history
                     for at, data in scan.records:
-                        if rec.record_tag(data) == rec.SUMMARY_TAG:
-                            state.summaries.append((at, data))  # (folded at the end)
+                        if summary_at_head(data):
+                            summaries.append((at, data))  # (folded at the end)
                             continue
                         r = record_class()
                         try:
@@ -151,7 +154,10 @@ class WandbSource:
                         except Exception:
                             batch.warnings.append(f"{path}: unreadable record at byte {at} skipped")
                             continue
-                        state.apply(r)
+                        if r.WhichOneof("record_type") == "history":
+                            history(r.history)
+                        else:
+                            state.apply(r)
                     if scan.next_offset <= cur["offset"]:
                         break  # an incomplete record: the rest waits for the writer
                     cur["offset"] = scan.next_offset
@@ -231,12 +237,18 @@ class _Reading:
         rec.fold_summaries(parsed(), self.summary)
         self.summaries = []
 
+    def history(self, h: Any) -> None:
+        """A history record: a row at its step (the last step read where it states none)."""
+        step, t, values = rec.history_row(h)
+        cur = self.cur
+        if step is not None:
+            cur["step"] = step
+        self.batch.rows.append((cur["step"], t, values))
+
     def apply(self, r: Any) -> None:
         cur, kind = self.cur, r.WhichOneof("record_type")
         if kind == "history":
-            step, t, values = rec.history_row(r.history)
-            cur["step"] = cur["step"] if step is None else step
-            self.batch.rows.append((cur["step"], t, values))
+            self.history(r.history)
         elif kind == "stats":
             values = rec.stats_values(r.stats)
             if cur["gpus"] == 1:

@@ -74,6 +74,10 @@ def test_record_tag_tells_summaries_from_the_rest() -> None:
     history = pb.Record(num=300)
     history.history.item.add(key="a", value_json="1")
     assert rec.record_tag(history.SerializeToString()) != rec.SUMMARY_TAG
+    for num in (0, 1, 127, 128, 300, 2**21, 2**40):
+        for data in (_summary(num, {"a": "1"}), pb.Record(num=num).SerializeToString()):
+            assert rec.is_summary(data) == (rec.record_tag(data) == rec.SUMMARY_TAG), (num, data)
+    assert not rec.is_summary(history.SerializeToString())
 
 
 def test_values_decoded_in_bulk_equal_one_by_one() -> None:
