@@ -158,23 +158,46 @@ class Index:
 
     # -------------------------------------------------------------- refresh
 
-    def scan(self, dirs: Iterable[str | os.PathLike[str]] | None = None) -> set[str]:
+    def scan(
+        self, dirs: Iterable[str | os.PathLike[str]] | None = None, *, defer_foreign: bool = False
+    ) -> set[str]:
         """List run directories and (re)read the small files of new or changed runs.
 
         Args:
             dirs: Only these run directories may have changed (what a watcher
                 reported): the others are not looked at, except that the
                 state of running runs is derived again. None: all of them.
+            defer_foreign: (with None) other trackers' runs not mirrored yet
+                are listed from their headers and left for ``mirror_pending``
+                (a viewer's first scan: the table comes before their reading).
 
         Returns:
             Ids of runs that are new, changed (files or derived state) or vanished.
         """
         with self._refresh_lock:
-            return self._scan(dirs)
+            return self._scan(dirs, defer_foreign)
 
-    def _scan(self, dirs: Iterable[str | os.PathLike[str]] | None) -> set[str]:
+    @property
+    def pending_mirrors(self) -> int:
+        """Other trackers' runs listed by ``scan(defer_foreign=True)`` and not read yet."""
+        return len(self._foreign.pending)
+
+    def mirror_pending(
+        self, *, first: str | None = None, budget_s: float = 0.0
+    ) -> tuple[list[str], set[str]]:
+        """Read runs that ``scan(defer_foreign=True)`` left, ``first`` (a run directory) first,
+        then more while ``budget_s`` lasts, and scan them: ``(their directories, for
+        ingest(dirs=...), ids of the runs that changed)``."""
+        with self._refresh_lock:
+            done = self._foreign.sync_pending(first, budget_s)
+            return done, (self._catalogued(done) if done else set())
+
+    def _scan(self, dirs: Iterable[str | os.PathLike[str]] | None, defer: bool = False) -> set[str]:
         # Other trackers' runs first: their mirrored directories are then scanned like any.
-        dirs = self._foreign.refresh(dirs)
+        return self._catalogued(self._foreign.refresh(dirs, defer=defer))
+
+    def _catalogued(self, dirs: list[str] | None) -> set[str]:
+        """Scan ``dirs`` (run directories, mirrored ones included; None: all)."""
         old = self._st
         got = self._catalogue.scan(old, dirs, self._now())
         with self._lock:

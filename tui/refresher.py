@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 REFRESH_MIN_INTERVAL_S = 0.75
 """A refresh starts at least this long after the last one ended, however fast runs
 write: a value logged reaches the screen within about 0.8 s (the live budget is 1 s)."""
+MIRROR_SLICE_S = 0.3
+"""Each refresh reads other trackers' runs left unread for this long (one at least)."""
 FIRST_PAINT_WAIT_S = 3.0
 """The metric load waits this long at most for the run table to be on screen first."""
 
@@ -76,6 +78,9 @@ class StoreRefresher:
         """The rows the last viewer of this root left (``store.saved_rows``), until the first scan."""
         self.live_dirs: frozenset[str] = frozenset()
         """The directories of the runs shown as running (set by the runs screen)."""
+        self.shown: str | None = None
+        """The run directory of the row the runs screen highlights: read first where the
+        first scan left other trackers' runs unread (``Index.mirror_pending``)."""
         self.read_ahead = True
         """Whether the runs screen reads long curves ahead (``CurvesPanel.read_ahead``)."""
         # Loading metrics holds the GIL in long stretches: it waits until the
@@ -220,18 +225,26 @@ class StoreRefresher:
         app = self._app
         cancel = get_current_worker().cancelled_event
         try:
+            index = self.index
             if first:
-                changed = self.index.scan()
-                app.post_message(StoreRefreshed(frozenset(changed), self.index.loaded, scan=True))
+                # Other trackers' runs are listed before they are read: the
+                # one shown first is read once the table is painted, the
+                # others by the refreshes after this one.
+                changed = index.scan(defer_foreign=True)
+                app.post_message(StoreRefreshed(frozenset(changed), index.loaded, scan=True))
                 self._painted.wait(FIRST_PAINT_WAIT_S)
+                _done, changed = index.mirror_pending(first=self.shown)
 
                 def progress(done: int, total: int) -> None:
                     app.post_message(IngestProgress(done, total))
 
-                changed = self.index.ingest(cancel=cancel, progress=progress)
+                changed |= index.ingest(cancel=cancel, progress=progress)
             else:
-                changed = self.index.refresh(dirs)
-            loaded = self.index.loaded
+                changed = index.refresh(dirs)
+                if index.pending_mirrors and not cancel.is_set():
+                    done, more = index.mirror_pending(first=self.shown, budget_s=MIRROR_SLICE_S)
+                    changed |= more | index.ingest(cancel=cancel, dirs=done)
+            loaded = index.loaded
             if not cancel.is_set():
                 app.post_message(StoreRefreshed(frozenset(changed), loaded))
         finally:
@@ -240,6 +253,9 @@ class StoreRefresher:
     def _refresh_done(self) -> None:
         self._last_refresh = time.monotonic()
         self._refreshes.finished()
+        index = self._index
+        if index is not None and index.pending_mirrors and not self.closing:
+            self.schedule_refresh()  # (the next runs of other trackers)
 
     # -- answers, on the event loop ---------------------------------------------
 

@@ -82,3 +82,12 @@ class Source(Protocol):
             SourceUnavailable: the package needed to read this kind is not installed.
         """
         ...
+
+
+class Describes(Protocol):
+    """A source that can say what a run is from its files' header, without reading its
+    history (optional: a source without it lists its runs by their key until read)."""
+
+    def describe(self, run: ForeignRun) -> dict[str, Any]:
+        """``meta.json`` keys (``name``, ``project``, ``tags``, ``start_time``...) cheaply."""
+        ...

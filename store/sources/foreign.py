@@ -3,7 +3,8 @@
 The index asks :class:`Foreign` to bring the mirror up to date before each
 scan (:meth:`Foreign.refresh`): with no report (a full scan) every source
 finds its runs again in one shared walk of the root and each run's mirror is
-brought up to date; with the paths a watcher reported, only the foreign runs
+brought up to date (or, for the viewer's first scan, only listed, to be read
+one by one after the first paint: :meth:`Foreign.sync_pending`); with the paths a watcher reported, only the foreign runs
 under them are read again (a path no known run holds makes the sources find
 again: a new folder or file). The answer names the mirrored run
 directories that changed, which the catalogue and the loader then treat
@@ -21,6 +22,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,9 @@ class Foreign:
         """Sources that could not look for their runs (one line each)."""
         self._found = False
         self._guard = threading.Lock()
+        self.pending: list[str] = []
+        """Mirrored directories listed but not read yet (``refresh(None, defer=True)``), in
+        the order they are read: ``sync_pending`` reads them."""
 
     # ------------------------------------------------------------ the folder
 
@@ -152,20 +157,32 @@ class Foreign:
 
     # ------------------------------------------------------------- refresh
 
-    def refresh(self, dirs: Iterable[str | os.PathLike[str]] | None) -> list[str] | None:
+    def refresh(
+        self, dirs: Iterable[str | os.PathLike[str]] | None, *, defer: bool = False
+    ) -> list[str] | None:
         """Read again the foreign runs ``dirs`` may concern; the run directories to scan.
 
         ``dirs``: what a watcher reported (None: everything, the sources find again).
         Returns ``dirs`` with each foreign path replaced by the mirrored
         directories that changed (those of runs gone included); None for None.
+
+        ``defer`` (with None): the runs are found, but a run whose mirror is not
+        current is only listed (a mirror never read gets its ``meta.json`` from
+        the source's ``describe``, where it has one) and left in ``pending``
+        for ``sync_pending``: the table shows every run before any is read.
         """
         with self._guard:
             if dirs is None:
                 self.runs = self._find()
+                self.pending = []
                 if self._mirror is not None:
                     self._mirror.drop_except({os.path.basename(d) for d in self.runs})
                     for d, run in self.runs.items():
-                        self._sync(d, run)
+                        if not defer:
+                            self._sync(d, run)
+                        elif not self._mirror.current(run):
+                            self._mirror.list_unread(run, self._reader.get((run.source, run.key)))
+                            self.pending.append(d)
                 return None
             out, todo, again = self._split(dirs)
             if again or not self._found:
@@ -173,6 +190,7 @@ class Foreign:
                 self.runs = self._find()
                 todo |= {d for d in self.runs if d not in before}
                 gone = [d for d in before if d not in self.runs]
+                self.pending = [d for d in self.pending if d in self.runs]
                 if gone and self._mirror is not None:
                     self._mirror.drop_except({os.path.basename(d) for d in self.runs})
                 out += gone
@@ -182,8 +200,27 @@ class Foreign:
                     out.append(d)
             return out
 
+    def sync_pending(self, first: str | None = None, budget_s: float = 0.0) -> list[str]:
+        """Read runs of ``pending``: ``first`` (a mirrored directory) before the others, then
+        more while ``budget_s`` lasts (one at least); the mirrored directories read."""
+        with self._guard:
+            if first in self.pending:
+                self.pending.remove(first)
+                self.pending.insert(0, first)
+            done: list[str] = []
+            start = time.monotonic()
+            while self.pending and (not done or time.monotonic() - start < budget_s):
+                d = self.pending.pop(0)
+                run = self.runs.get(d)
+                if run is not None:
+                    self._sync(d, run)
+                    done.append(d)
+            return done
+
     def _sync(self, d: str, run: ForeignRun) -> bool:
         """Read ``run`` into its mirror (at ``d``); True when the mirror changed."""
+        if self.pending and d in self.pending:
+            self.pending.remove(d)
         try:
             return self.mirror.sync(run, self._reader.get((run.source, run.key)))
         except OSError as e:  # (the cache folder is full or gone: the run waits)

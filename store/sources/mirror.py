@@ -250,6 +250,35 @@ class Mirror:
         write_atomic(d / STATE_FILE, orjson.dumps(state), sync=False)
         return True
 
+    def current(self, run: ForeignRun) -> bool:
+        """Whether ``run``'s mirror holds everything its files hold now (nothing to read)."""
+        state = self._state(self.dir_of(run))
+        if state is None or state.get("key") != run.key:
+            return False
+        base = str(run.path) if run.path.is_dir() else str(run.path.parent)
+        return state["sig"] == signature(watched_files(run), base)
+
+    def list_unread(self, run: ForeignRun, source: Source | None, now: float | None = None) -> None:
+        """Give a run never mirrored a ``meta.json`` alone, from ``source.describe`` (its
+        files' header) where the source has one, so that it is listed before it is read.
+
+        A mirror that was read before is left as it is (listed with what it
+        held); :meth:`sync` reads the run later, from the start.
+        """
+        d = self.dir_of(run)
+        if self._state(d) is not None:
+            return
+        describe = getattr(source, "describe", None)
+        meta: dict[str, Any] = {}
+        if describe is not None:
+            with contextlib.suppress(Exception):  # (the full read says what is wrong)
+                meta = describe(run) or {}
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True, exist_ok=True)
+        state = {"meta": {k: v for k, v in encode_value(meta).items() if k != "state"},
+                 "warnings": [], "first_t": None}  # fmt: skip
+        self._apply(d, run, state, Batch(), watched_files(run), time.time() if now is None else now)
+
     # ----------------------------------------------------------------- writing
 
     def _state(self, d: Path) -> dict[str, Any] | None:

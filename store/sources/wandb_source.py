@@ -5,8 +5,8 @@
 :mod:`.wandb_records`) from a byte offset: the run record (name, project,
 group, job type, notes, tags, host, start time), the config, history, summary,
 system stats and the exit record, and the console text of ``files/output.log``.
-The record classes are the ones published in the wandb package, imported only
-when a log is read; without wandb a read raises :class:`SourceUnavailable`.
+The record classes are the ones published in the wandb package, loaded only
+when a log is read (:mod:`.wandb_proto`); without wandb a read raises :class:`SourceUnavailable`.
 
 The cursor is JSON: the byte offset of the next record (always a record
 boundary), the offset in ``output.log``, the last step read (system stats take
@@ -27,12 +27,16 @@ from trackui.store.sources import wandb_log
 from trackui.store.sources import wandb_records as rec
 from trackui.store.sources.base import WANDB, Batch, ForeignRun, SourceUnavailable
 from trackui.store.sources.walk import walk_root
+from trackui.store.sources.wandb_proto import record_class
 
 LIVE_WINDOW_S = 120.0
 """A log without an exit record, written to this recently, is ``running``; older, ``crashed``."""
 
 READ_BYTES = 8 * 1024 * 1024
 """Bytes read at once (whole blocks; a longer record is read whole)."""
+
+DESCRIBE_BYTES = 64 * 1024
+"""Bytes ``describe`` reads from the start of a log (the run record is among the first)."""
 
 MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 """Console text read at once from ``output.log`` (the rest at the next read)."""
@@ -43,10 +47,9 @@ _INSTALL = "reading wandb runs needs the wandb package: pip install 'trackui[wan
 
 def _record_class() -> Any:
     try:
-        from wandb.proto.wandb_internal_pb2 import Record
+        return record_class()
     except ImportError as e:
         raise SourceUnavailable(_INSTALL) from e
-    return Record
 
 
 def is_run_folder(path: Path) -> bool:
@@ -92,6 +95,25 @@ class WandbSource:
         rel = folder.relative_to(root).as_posix() if folder != root else "."
         found.append(ForeignRun(WANDB, rel, folder, folder.name.rsplit("-", 1)[-1]))
 
+    def describe(self, run: ForeignRun) -> dict[str, Any]:
+        """The run record's ``meta.json`` keys, from the log's first blocks alone (wandb
+        writes it first); ``{}`` where it is not there."""
+        record_class = _record_class()
+        path = log_file(run.path)
+        if path is None:
+            return {}
+        with open(path, "rb") as f:
+            head = f.read(DESCRIBE_BYTES)
+        wandb_log.check_header(head)
+        for _at, data in wandb_log.scan(head, 0, wandb_log.HEADER_LEN).records:
+            if rec.record_tag(data) == rec.SUMMARY_TAG:
+                continue
+            r = record_class()
+            r.ParseFromString(data)
+            if r.WhichOneof("record_type") == "run":
+                return rec.run_meta(r.run)
+        return {}
+
     def read(self, run: ForeignRun, cursor: dict[str, Any]) -> tuple[Batch, dict[str, Any]]:
         """What the run's log and ``output.log`` hold after ``cursor``, and the next cursor.
 
@@ -119,14 +141,23 @@ class WandbSource:
                             f"{path}: damaged record at byte {at} ({problem}),"
                             f" skipped to the next block at byte {resume}"
                         )
+                    summary_at_head = rec.is_summary
+                    summaries = state.summaries
+                    history = state.history
                     for at, data in scan.records:
+                        if summary_at_head(data):
+                            summaries.append((at, data))  # (folded at the end)
+                            continue
                         r = record_class()
                         try:
                             r.ParseFromString(data)
                         except Exception:
                             batch.warnings.append(f"{path}: unreadable record at byte {at} skipped")
                             continue
-                        state.apply(r)
+                        if r.WhichOneof("record_type") == "history":
+                            history(r.history)
+                        else:
+                            state.apply(r)
                     if scan.next_offset <= cur["offset"]:
                         break  # an incomplete record: the rest waits for the writer
                     cur["offset"] = scan.next_offset
@@ -135,6 +166,7 @@ class WandbSource:
             cur["offset"] = size
         except OSError as e:
             return Batch(warnings=[f"{path}: unreadable ({e.strerror or e})"]), dict(cursor)
+        state.fold_summaries(record_class, path)
         meta = state.meta
         meta["state"] = self._state(meta, cur, size, mtime)
         cur["size"] = size
@@ -179,13 +211,44 @@ class _Reading:
         self.meta: dict[str, Any] = dict(cur["meta"])
         self.summary: dict[str, str] = dict(cur["summary"])
         self.config_changed = False
+        self.summaries: list[tuple[int, bytes]] = []
+        """Summary records read, ``(offset, bytes)``: parsed last first by ``fold_summaries``."""
+
+    def fold_summaries(self, record_class: Any, path: Path) -> None:
+        """Apply the summary records read (a key's latest value wins; see ``rec.fold_summaries``)."""
+        if not self.summaries:
+            return
+        warnings = self.batch.warnings
+
+        layouts = rec.KeyLayouts()
+
+        def parsed() -> Any:
+            for at, data in reversed(self.summaries):
+                if layouts.seen(data):
+                    continue  # (a later record states the same keys)
+                r = record_class()
+                try:
+                    r.ParseFromString(data)
+                except Exception:
+                    warnings.append(f"{path}: unreadable record at byte {at} skipped")
+                    continue
+                yield r.summary
+
+        rec.fold_summaries(parsed(), self.summary)
+        self.summaries = []
+
+    def history(self, h: Any) -> None:
+        """A history record: a row at its step (the last step read where it states none)."""
+        step, t, values = rec.history_row(h)
+        cur = self.cur
+        if step is not None:
+            cur["step"] = step
+        self.batch.rows.append((cur["step"], t, values))
 
     def apply(self, r: Any) -> None:
         cur, kind = self.cur, r.WhichOneof("record_type")
         if kind == "history":
-            step, t, values = rec.history_row(r.history)
-            cur["step"] = cur["step"] if step is None else step
-            self.batch.rows.append((cur["step"], t, values))
+            self.history(r.history)
         elif kind == "stats":
             values = rec.stats_values(r.stats)
             if cur["gpus"] == 1:
@@ -194,7 +257,7 @@ class _Reading:
             t = ts.seconds + ts.nanos / 1e9 if r.stats.HasField("timestamp") else None
             if values:
                 self.batch.rows.append((cur["step"], t, values))
-        elif kind == "summary":
+        elif kind == "summary":  # (a record read whole: see ``fold_summaries``)
             rec.apply_summary(r.summary, self.summary)
         elif kind == "config":
             rec.apply_config(r.config.update, r.config.remove, cur["config"])

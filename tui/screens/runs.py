@@ -302,6 +302,7 @@ class RunsScreen(RunsGroups, RunsActions, StoreScreen):
         columns = self._table_columns()
         table.show(self.grouped(view.rows), columns, self.store.now(), view.aggregates)
         self.store.live_dirs = running_dirs(view.rows)
+        self.store.shown = str(table.highlighted.path) if table.highlighted else None
         self._set_status()
         self._layout()
         # The rows go to the screen first: the curves' worker imports NumPy
