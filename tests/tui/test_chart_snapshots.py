@@ -34,9 +34,9 @@ def utc_braille(monkeypatch) -> Iterator[None]:
 
 
 def charts(
-    *keys: str, dots: str | None = None, chart_keys: tuple[str, ...] = (), runs: int = 3
+    *keys: str, dots: str | None = None, chart_keys: tuple[str, ...] = ()
 ) -> Callable[[Pilot[Any]], Awaitable[None]]:
-    """Select ``runs`` runs, then press ``keys``; ``chart_keys`` go to the loss chart."""
+    """Select three runs, then press ``keys``; ``chart_keys`` go to the loss chart."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
         app = pilot.app
@@ -44,7 +44,7 @@ def charts(
         if dots is not None:
             app.settings.set_dots(dots)
         app.screen.query_one(RunTable).cursor_to("wide0003")
-        await pilot.press(*["space"] * runs)
+        await pilot.press("space", "space", "space")
         await settle(pilot)
         for key in keys:
             await pilot.press(key)
@@ -111,12 +111,3 @@ def test_cursor_readout_no_color(
     monkeypatch.setenv("NO_COLOR", "1")
     keys = ("right", *["left"] * 12)
     assert shot(snap_compare, app_factory(fixture_root), BIG, chart_keys=keys)
-
-
-@pytest.mark.parametrize("size", [BIG, SMALL], ids=["120x36", "80x24"])
-def test_cursor_reads_the_step_and_time(
-    snap_compare, fixture_root: Path, app_factory, size
-) -> None:
-    keys = ("right", *["left"] * 12)
-    app = app_factory(fixture_root)
-    assert shot(snap_compare, app, size, keys=("x",), chart_keys=keys, runs=1)
