@@ -8,7 +8,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from trackui.store import layout
 from trackui.store import points as stored
@@ -16,9 +16,6 @@ from trackui.store.index_state import IndexState
 from trackui.store.ingest import Loaded, MStat
 from trackui.store.models import Series
 from trackui.store.points import PointsCache, PointsFn
-
-if TYPE_CHECKING:
-    import numpy as np
 
 CURVE_CACHE = 256
 """Curves kept for redraws (a few KB each)."""
@@ -83,14 +80,11 @@ def make_series(
             xs = np.where(idx >= 0, xv[np.maximum(idx, 0)], np.nan)
     # Steps are finite and already sorted by fetch_points: no checks needed.
     ok = np.isfinite(xs) if x != layout.X_STEP else None
-    pos = None  # where each of xs came from in step and t (None: the same place)
     if ok is not None and not ok.all():
         xs, v = xs[ok], v[ok]
-        pos = np.flatnonzero(ok)
     if x != layout.X_STEP and len(xs) > 1 and bool((xs[1:] < xs[:-1]).any()):
         o = np.argsort(xs, kind="stable")
         xs, v = xs[o], v[o]
-        pos = o if pos is None else pos[o]
     # Steps are strictly increasing: spanning len - 1 means consecutive.
     consecutive = x == layout.X_STEP and len(xs) > 1 and int(xs[-1]) - int(xs[0]) == len(xs) - 1
     b = smooth_bucket(
@@ -101,32 +95,7 @@ def make_series(
     else:  # xs is sorted
         lo = int(np.searchsorted(xs, x_range[0], side="left"))
         n = max(0, int(np.searchsorted(xs, x_range[1], side="right")) - lo)
-    bstep, bt = bucket_stamps(xs, pos, b.x, step, t)
-    return Series(run_id, metric, b.x, b.y, b.raw, b.lo, b.hi, n, bstep, bt)
-
-
-def bucket_stamps(
-    xs: np.ndarray, pos: np.ndarray | None, bx: np.ndarray, step: np.ndarray, t: np.ndarray
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """The step and time of each bucket's last point (``bx``, one of the sorted ``xs``).
-
-    ``pos`` maps ``xs`` back to ``step`` and ``t``; ``t`` is empty when the
-    time was not read (then no times: None). A gap (NaN x) gets NaN.
-    """
-    import numpy as np
-
-    fin = np.isfinite(bx)
-    j = np.searchsorted(xs, bx[fin], side="right") - 1
-    j = np.clip(j, 0, max(0, len(xs) - 1))
-    if pos is not None:
-        j = pos[j]
-    out_step = np.full(len(bx), np.nan)
-    out_step[fin] = step[j] if len(step) else np.nan
-    if len(t) != len(step) or not len(t):
-        return out_step, None
-    out_t = np.full(len(bx), np.nan)
-    out_t[fin] = t[j]
-    return out_step, out_t
+    return Series(run_id, metric, b.x, b.y, b.raw, b.lo, b.hi, n)
 
 
 def check_series_args(x: str, smoothing: str, buckets: int, metric_ids: Mapping[str, int]) -> None:
@@ -144,9 +113,8 @@ def check_series_args(x: str, smoothing: str, buckets: int, metric_ids: Mapping[
 def copy_series(s: Series) -> Series:
     """A Series with its own arrays (a cached one must not change under its caller)."""
     return dataclasses.replace(
-        s, x=s.x.copy(), y=s.y.copy(), raw=s.raw.copy(), lo=s.lo.copy(), hi=s.hi.copy(),
-        step=None if s.step is None else s.step.copy(), t=None if s.t is None else s.t.copy(),
-    )  # fmt: skip
+        s, x=s.x.copy(), y=s.y.copy(), raw=s.raw.copy(), lo=s.lo.copy(), hi=s.hi.copy()
+    )
 
 
 class Curves:
@@ -329,34 +297,6 @@ class Curves:
             return {}  # (one curve: its own query is as cheap)
         self._before_read()
         return stored.sources_of(self._cursor(), pairs)
-
-    def times_at(
-        self, run_id: str, metric: str, steps: np.ndarray, mids: dict[str, int]
-    ) -> np.ndarray:
-        """``Index.times_at`` (``mids``: the metric ids as the index knows them now)."""
-        import numpy as np
-
-        out = np.full(len(steps), np.nan)
-        mid = mids.get(metric)
-        run = self._state().entry(run_id)
-        if mid is None:
-            return out
-        with self._lock:
-            stamp = (self.epoch, self.gen.get(run.rid, 0))
-            ms = self._state().mstats.get(run.rid, {}).get(mid)
-        span = None if ms is None else (ms.n, ms.first_step, ms.last_step)
-        step, t, _v = self.points.points(
-            self._cursor(), run.rid, mid, True, stamp, next(self._ticks), span,
-            before_read=self._before_read,
-        )  # fmt: skip
-        want = np.asarray(steps, dtype=np.float64)
-        fin = np.isfinite(want)
-        if not len(step) or not fin.any():
-            return out
-        s = want[fin].astype(np.int64)
-        j = np.clip(np.searchsorted(step, s), 0, len(step) - 1)
-        out[fin] = np.where(step[j] == s, t[j], np.nan)
-        return out
 
     def read_ahead(
         self,

@@ -454,16 +454,6 @@ class Index:
             run_ids, metrics, dict(self._mids), x, smoothing, strength, buckets, x_range
         )
 
-    def times_at(self, run_id: str, metric: str, steps: Any) -> Any:
-        """The wall time at each of ``steps`` of ``metric`` in ``run_id`` (NaN where none).
-
-        For a chart's cursor on an axis that did not read the times (steps).
-
-        Raises:
-            LookupError: An unknown run id.
-        """
-        return self._curve_cache.times_at(run_id, metric, steps, dict(self._mids))
-
     def read_ahead(
         self,
         run_ids: Sequence[str],

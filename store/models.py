@@ -112,10 +112,6 @@ class Series:
     """Maximum raw value in each bucket."""
     points: int
     """Number of full-resolution points behind the buckets."""
-    step: np.ndarray | None = None
-    """The step of each bucket's last point (NaN for a gap; None where not known)."""
-    t: np.ndarray | None = None
-    """The wall time of each bucket's last point, where the time was read (else None)."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from tui_support import settle
 
 from trackui.tui.chart_settings import auto_dots
@@ -126,63 +125,3 @@ async def test_the_dots_key_cycles_the_resolution_and_keeps_it(
         await settle(pilot)
         text = "".join(s.text for s in plot(app, "loss")._picture)
         assert all(ord(ch) < 128 for ch in text), text
-
-
-def _time_of(root: Path, run_id: str, metric: str, step: int) -> float:
-    """The wall time of ``metric`` at ``step`` in the run's history file (the last written)."""
-    import json
-
-    (hist,) = root.glob(f"*{run_id}*/history.jsonl")
-    found = None
-    for line in hist.read_text().splitlines():
-        rec = json.loads(line)
-        if rec["s"] == step and metric in rec["m"]:
-            found = rec["t"]
-    assert found is not None
-    return found
-
-
-async def test_the_cursor_reads_the_step_and_the_time_too(
-    fixture_root: Path, app_factory, monkeypatch
-) -> None:
-    import time
-
-    from trackui.tui.widgets.ticks import clock_label
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    app = app_factory(fixture_root)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        app.screen.query_one(RunTable).cursor_to("wide0003")
-        await pilot.press("space")
-        await settle(pilot)
-        loss = plot(app, "loss")
-        (s,) = loss.spec.series
-        assert s.t is None  # the step axis reads no times to draw
-        loss.focus()
-        for key in ("right", "left", "left", "left"):
-            await pilot.press(key)
-        await settle(pilot)
-        frame = loss.frame
-        x = frame.curves[0][0]
-        step = int(x[nearest(x, frame.x_of(loss.cursor_col))])
-        t = _time_of(fixture_root, s.run_id, "loss", step)
-        span = float(np.nanmax(loss.spec.series[0].t) - np.nanmin(loss.spec.series[0].t))
-        line = loss.readout()
-        assert line.startswith(f"step {step} · {clock_label(t, span)} "), line
-        # On a time axis the x is the time, and the step is read beside it.
-        app.screen.focus_next()
-        await pilot.press("escape")
-        app.screen.query_one(RunTable).focus()
-        await pilot.press("x")  # relative time
-        await settle(pilot)
-        loss = plot(app, "loss")
-        loss.focus()
-        await pilot.press("right")
-        await settle(pilot)
-        (s,) = loss.spec.series
-        assert s.t is not None and s.step is not None
-        line = loss.readout()
-        assert f" · step {int(s.step[np.flatnonzero(np.isfinite(s.x))[-1]])} " in line, line
-    time.tzset()

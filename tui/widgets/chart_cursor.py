@@ -2,19 +2,14 @@
 
 Like W&B's tooltip, in a terminal: the values line under a chart shows, at
 the cursor's x, each run's smoothed value with its raw value beside it, and
-the x as its axis reads (a step, a duration, a clock time) with the step and
-the wall time of the point under it. Everything comes from the curves the
-picture was drawn from (``ChartFrame.curves`` and the spec's series): moving
-the cursor costs no query and no redraw, only the lines it changes. A chart
-on the step axis reads no times to draw; the first time its cursor shows,
-``with_times`` asks the index for the times of its buckets, once.
+the x as its axis reads (a step, a duration, a clock time). Everything comes
+from the curves the picture was drawn from (``ChartFrame.curves``): moving
+the cursor costs no query and no redraw, only the lines it changes.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Callable
 
 import numpy as np
 from rich.color import Color
@@ -22,9 +17,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from trackui.store.groups import is_group_id
-from trackui.store.layout import X_RELATIVE, X_STEP, X_WALL
-from trackui.store.models import Series
+from trackui.store.layout import X_RELATIVE, X_WALL
 from trackui.tui.fmt import clean, shorten
 from trackui.tui.widgets.chart_frame import ChartColours, ChartFrame, ChartStyles, rows_to_strips
 from trackui.tui.widgets.dots import ASCII, BRAILLE
@@ -33,9 +26,6 @@ from trackui.tui.widgets.ticks import clock_label, duration_label, number_label
 
 CURSOR = "│"
 """The cursor's line, in the empty cells of its column."""
-
-TimesAt = Callable[[str, str, np.ndarray], np.ndarray]
-"""``Index.times_at``: a run's wall time at each of some steps of a metric."""
 
 
 def series_glyph(marker: str, mode: str = BRAILLE) -> str:
@@ -52,25 +42,14 @@ def values_line(
     width: int,
     st: ChartStyles,
     x_text: str = "",
-    stamp: str = "",
 ) -> list[tuple[str, Style]]:
     """The values line: each curve's last value, or (``at``) its value at that x, raw beside it.
 
     The raw value reads ``(raw 0.25)``, or ``(0.25)`` where that does not
     fit, or is left out where neither does.
-    ``stamp`` (the step and time under the cursor) follows the x; where the
-    line is short, the raw values' label goes first, then the time, then the
-    step, then the raw values.
     """
-    first = stamp.split(" · ")[:2]  # (the step or the time alone: " · step 840")
-    for text, raw_form in (
-        (x_text + stamp, " (raw {})"),
-        (x_text + stamp, " ({})"),
-        (x_text + " · ".join(first), " ({})"),
-        (x_text, " ({})"),
-        (x_text, ""),
-    ):
-        out = _values_line(spec, frame, at, width, st, text, raw_form)
+    for raw_form in (" (raw {})", " ({})", ""):
+        out = _values_line(spec, frame, at, width, st, x_text, raw_form)
         if sum(len(t) for t, _ in out) <= width:
             break
     return out
@@ -152,50 +131,6 @@ def x_text(spec: PlotSpec, frame: ChartFrame, x: float) -> str:
     return number_label(x, 10.0 ** (math.floor(math.log10(abs(x) or 1.0)) - 4))
 
 
-def _has_steps(s: Series) -> bool:
-    return s.step is not None and len(s.step) > 0 and not is_group_id(s.run_id)
-
-
-def stamp_text(spec: PlotSpec, frame: ChartFrame, at: float) -> str:
-    """`` · step 840 · 14:05:30``: the step and the wall time of the first run's point at ``at``.
-
-    Each is left out where the x axis already says it (a step axis, a wall
-    time axis) or where it is not known (a group's mean, a time not read yet).
-    """
-    for i, s in enumerate(spec.series):
-        if not _has_steps(s) or i >= len(frame.curves) or not len(frame.curves[i][0]):
-            continue
-        idx = np.flatnonzero(np.isfinite(s.x))
-        if not len(idx):
-            continue
-        k = int(idx[nearest(s.x[idx], at)])
-        parts = []
-        step = float(s.step[k])  # type: ignore[index]
-        if spec.x_axis != X_STEP and math.isfinite(step):
-            parts.append(f"step {int(step)}")
-        if s.t is not None and spec.x_axis != X_WALL and math.isfinite(float(s.t[k])):
-            known = s.t[np.isfinite(s.t)]
-            parts.append(clock_label(float(s.t[k]), float(known.max() - known.min())))
-        return "".join(f" · {p}" for p in parts)
-    return ""
-
-
-def needs_times(spec: PlotSpec) -> bool:
-    """Whether the cursor's step and time need times the spec's series did not read."""
-    return spec.x_axis != X_WALL and any(_has_steps(s) and s.t is None for s in spec.series)
-
-
-def with_times(spec: PlotSpec, times_at: TimesAt) -> PlotSpec:
-    """``spec`` with each run's wall time per bucket, asked of the index (in a worker)."""
-    series = tuple(
-        dataclasses.replace(s, t=times_at(s.run_id, s.metric, s.step))  # type: ignore[arg-type]
-        if _has_steps(s) and s.t is None
-        else s
-        for s in spec.series
-    )
-    return dataclasses.replace(spec, series=series)
-
-
 def readout_strip(
     spec: PlotSpec,
     frame: ChartFrame,
@@ -207,15 +142,7 @@ def readout_strip(
     """The values line at the cursor in column ``col``."""
     st = ChartStyles(colours, no_color)
     at = cursor_x(spec, frame, col)
-    row = values_line(
-        spec,
-        frame,
-        at,
-        width,
-        st,
-        x_text=x_text(spec, frame, at),
-        stamp=stamp_text(spec, frame, at),
-    )
+    row = values_line(spec, frame, at, width, st, x_text=x_text(spec, frame, at))
     return rows_to_strips([row], width, 1, st)[0]
 
 

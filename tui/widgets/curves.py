@@ -86,8 +86,8 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
     """
 
     BINDINGS = [
-        Binding("p", "pin", "Pin", tooltip="Pin or unpin the chart (pinned charts come first)"),
-        Binding("f", "fold", "Fold", tooltip="Fold the chart (on a section header: the section)"),
+        Binding("p", "pin", "Pin or unpin the chart"),
+        Binding("f", "fold", "Fold the chart (on a header: its section)"),
     ]
 
     DEFAULT_CSS = """
@@ -337,7 +337,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         with self.app.batch_update():
             for _, _, drawn, _ in layout.sections:
                 for metric in drawn:
-                    plot = existing.get(metric) or MetricPlot(metric, times_at=self._times_at)
+                    plot = existing.get(metric) or MetricPlot(metric)
                     plots[metric] = plot
                     ss = tuple(sorted(by_metric[metric], key=lambda s: order.get(s.run_id, 0)))
                     plot.show(
@@ -365,10 +365,6 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             self._plots = plots
             self._fit_charts(plots.values())
         self._update_legend()
-
-    def _times_at(self, run_id: str, metric: str, steps: Any) -> Any:
-        """A run's wall times at some steps of a metric (for a chart's cursor; in a worker)."""
-        return self.store.index.times_at(run_id, metric, steps)
 
     def _build_body(self, layout: Layout, plots: dict[str, Widget]) -> None:
         """Mount the sections' headers, charts and folded lines anew, the focus kept in place."""

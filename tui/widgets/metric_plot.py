@@ -15,13 +15,7 @@ from textual.widget import Widget
 
 from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean
-from trackui.tui.widgets.chart_cursor import (
-    TimesAt,
-    cursor_strip,
-    needs_times,
-    readout_strip,
-    with_times,
-)
+from trackui.tui.widgets.chart_cursor import cursor_strip, readout_strip
 from trackui.tui.widgets.chart_draw import draw_chart
 from trackui.tui.widgets.chart_frame import ChartColours, ChartFrame
 from trackui.tui.widgets.plot_spec import PlotSpec
@@ -112,12 +106,8 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
         id: str | None = None,
         classes: str | None = None,
         disabled: bool = False,
-        times_at: TimesAt | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self._times_at = times_at
-        """Where the cursor asks the times a step axis did not read (None: it shows none)."""
-        self._times_asked: PlotSpec | None = None
         self.spec = PlotSpec(metric=metric, loading=True)
         """What the chart draws; replaced with ``show``."""
         self._picture: list[Strip] | None = None
@@ -355,26 +345,6 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
         self._cursor_by_mouse = by_mouse and col is not None
         if col != self.cursor_col:
             self.cursor_col = col
-            self.refresh()
-        spec, times_at = self.spec, self._times_at
-        if col is None or times_at is None or self._times_asked is spec:
-            return
-        if needs_times(spec):
-            self._times_asked = spec
-            self._fetch_times(spec, times_at)
-
-    @work(thread=True, group="cursor-times", exit_on_error=False, description="cursor times")
-    def _fetch_times(self, spec: PlotSpec, times_at: TimesAt) -> None:
-        try:
-            timed = with_times(spec, times_at)
-        except LookupError:  # a run gone meanwhile: the cursor shows no time
-            return
-        self.app.call_from_thread(self._times_arrived, spec, timed)
-
-    def _times_arrived(self, spec: PlotSpec, timed: PlotSpec) -> None:
-        if self.spec is spec:  # (the same picture: only the values line changes)
-            self.spec = self._times_asked = timed
-            self._readout = None
             self.refresh()
 
     def action_cursor(self, cols: int) -> None:
