@@ -84,6 +84,17 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
         def control(self) -> MetricPlot:
             return self.plot
 
+    class CursorWantsTime(Message):
+        """A cursor came up on a chart whose points' times were not read (a step chart)."""
+
+        def __init__(self, plot: MetricPlot) -> None:
+            super().__init__()
+            self.plot = plot
+
+        @property
+        def control(self) -> MetricPlot:
+            return self.plot
+
     class _Drawn(Message):
         """A picture built in the drawing thread (``strips`` None: the drawing failed)."""
 
@@ -344,8 +355,14 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
             col = None
         self._cursor_by_mouse = by_mouse and col is not None
         if col != self.cursor_col:
+            if col is not None and self.cursor_col is None and self._lacks_time():
+                self.post_message(self.CursorWantsTime(self))
             self.cursor_col = col
             self.refresh()
+
+    def _lacks_time(self) -> bool:
+        """Whether a curve of this chart was read without its points' times."""
+        return any(s.t is None and s.step is not None for s in self.spec.series)
 
     def action_cursor(self, cols: int) -> None:
         """Move the cursor ``cols`` columns (it appears at the last x first)."""
