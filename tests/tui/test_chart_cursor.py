@@ -153,3 +153,23 @@ async def test_the_cursor_reads_the_step_and_time_of_its_point(
         assert line.startswith(f"step {step} · {clock} (+{since})  ")
         for smoothed, _raw in expected(loss, float(loss.frame.curves[0][0][-1])):
             assert smoothed in line
+
+
+async def test_the_focused_chart_marks_its_title(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        loss = plot(app, "loss")
+        other = next(p for p in app.screen.query(MetricPlot) if p is not loss)
+
+        def marked(p: MetricPlot) -> bool:
+            return any(s.style and s.style.reverse for s in p.render_line(0) if s.text.strip())
+
+        assert not marked(loss) and not marked(other)
+        loss.focus()
+        await settle(pilot)
+        assert marked(loss) and not marked(other)
+        assert "loss" in loss.render_line(0).text
+        other.focus()
+        await settle(pilot)
+        assert marked(other) and not marked(loss)

@@ -29,6 +29,21 @@ class ChartColours:
     background: RGB = (0, 0, 0)
 
 
+FOCUS_TITLE = Style(bold=True, reverse=True)
+"""How the title of the chart with focus stands out (in colour and without)."""
+
+
+def focus_title(strip: Strip) -> Strip:
+    """A chart's title line with the title marked: the chart with focus (its keys act on it)."""
+    text = strip.text
+    start, end = len(text) - len(text.lstrip()), len(text.rstrip())
+    if end <= start:
+        return strip
+    start, end = max(0, start - 1), min(strip.cell_length, end + 1)
+    marked = strip.crop(start, end).apply_style(FOCUS_TITLE)
+    return Strip.join([strip.crop(0, start), marked, strip.crop(end)])
+
+
 @dataclass(frozen=True)
 class When:
     """When a curve's points were logged: their steps and wall times, where known."""

@@ -17,7 +17,7 @@ from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean
 from trackui.tui.widgets.chart_cursor import cursor_strip, readout_strip
 from trackui.tui.widgets.chart_draw import draw_chart
-from trackui.tui.widgets.chart_frame import ChartColours, ChartFrame
+from trackui.tui.widgets.chart_frame import ChartColours, ChartFrame, focus_title
 from trackui.tui.widgets.plot_spec import PlotSpec
 
 _DRAWING = threading.Lock()
@@ -232,6 +232,8 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
             return Strip.blank(self.size.width, self.rich_style)
         frame = self.frame
         col = self.cursor_col
+        if y == 0 and self.has_focus:
+            return focus_title(picture[0])
         if col is None or frame is None:
             return picture[y]
         if y == frame.values_row:
@@ -394,9 +396,13 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
         if self._cursor_by_mouse:
             self.set_cursor(None)
 
+    def on_focus(self) -> None:
+        self.refresh(layout=False)  # (its title shows it)
+
     def on_blur(self) -> None:
         if not self._cursor_by_mouse:
             self.set_cursor(None)
+        self.refresh(layout=False)
 
     def on_resize(self) -> None:
         self.set_cursor(None)
