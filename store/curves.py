@@ -41,11 +41,15 @@ def make_series(
     buckets: int,
     x_range: tuple[float, float] | None,
     points: PointsFn | None = None,
+    with_time: bool = False,
 ) -> Series:
     """One run's curve of one metric, smoothed on full data and bucketed.
 
     ``points`` reads the points (default: :func:`fetch_points` on ``cur``);
-    the arrays it returns are not modified.
+    the arrays it returns are not modified. Each bucket's step is given; its
+    wall time too where the time column is read: on a time axis, or with
+    ``with_time`` (a cursor's readout), so that a step chart reads no more
+    than its steps and values otherwise.
     """
     import numpy as np
 
@@ -59,7 +63,8 @@ def make_series(
         def points(r: int, m: int, with_time: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             return stored.fetch_points(cur, r, m, with_time=with_time)
 
-    step, t, v = points(rid, mid, x in layout.X_TIME_AXES)
+    read_time = with_time or x in layout.X_TIME_AXES
+    step, t, v = points(rid, mid, read_time)
     if x == layout.X_STEP:
         xs = step  # integers: smooth_bucket takes them as they are
     elif x == layout.X_WALL:
@@ -81,10 +86,12 @@ def make_series(
     # Steps are finite and already sorted by fetch_points: no checks needed.
     ok = np.isfinite(xs) if x != layout.X_STEP else None
     if ok is not None and not ok.all():
-        xs, v = xs[ok], v[ok]
+        xs, v, step = xs[ok], v[ok], step[ok]
+        t = t[ok] if read_time else t
     if x != layout.X_STEP and len(xs) > 1 and bool((xs[1:] < xs[:-1]).any()):
         o = np.argsort(xs, kind="stable")
-        xs, v = xs[o], v[o]
+        xs, v, step = xs[o], v[o], step[o]
+        t = t[o] if read_time else t
     # Steps are strictly increasing: spanning len - 1 means consecutive.
     consecutive = x == layout.X_STEP and len(xs) > 1 and int(xs[-1]) - int(xs[0]) == len(xs) - 1
     b = smooth_bucket(
@@ -95,7 +102,43 @@ def make_series(
     else:  # xs is sorted
         lo = int(np.searchsorted(xs, x_range[0], side="left"))
         n = max(0, int(np.searchsorted(xs, x_range[1], side="right")) - lo)
-    return Series(run_id, metric, b.x, b.y, b.raw, b.lo, b.hi, n)
+    at = bucket_points(xs, v, b.x)
+    return Series(
+        run_id, metric, b.x, b.y, b.raw, b.lo, b.hi, n,
+        step=take(step, at), t=take(t, at) if read_time else None, start_time=start_time,
+    )  # fmt: skip
+
+
+def bucket_points(xs: Any, v: Any, bx: Any) -> Any:
+    """For each bucket's x, the index in sorted ``xs`` of the point it stands for (-1: a gap).
+
+    A bucket reports its last point with a finite value: the last point at
+    that x, or before it where the last ones at that x hold NaN.
+    """
+    import numpy as np
+
+    if not len(xs):
+        return np.full(len(bx), -1, dtype=np.int64)
+    fin = np.isfinite(bx)
+    at = np.searchsorted(xs, np.where(fin, bx, xs[0]), side="right") - 1
+    at = np.where(fin, at, -1)
+    for k in np.flatnonzero(at >= 0)[~np.isfinite(v[at[at >= 0]])].tolist():
+        j = int(at[k])
+        while j >= 0 and not np.isfinite(v[j]):
+            j -= 1
+        at[k] = j
+    return at
+
+
+def take(values: Any, at: Any) -> Any:
+    """``values`` at the indices ``at`` as floats, NaN where ``at`` is -1 (a gap)."""
+    import numpy as np
+
+    out = np.full(len(at), np.nan)
+    ok = at >= 0
+    if len(values):
+        out[ok] = values[at[ok]]
+    return out
 
 
 def check_series_args(x: str, smoothing: str, buckets: int, metric_ids: Mapping[str, int]) -> None:
@@ -113,8 +156,9 @@ def check_series_args(x: str, smoothing: str, buckets: int, metric_ids: Mapping[
 def copy_series(s: Series) -> Series:
     """A Series with its own arrays (a cached one must not change under its caller)."""
     return dataclasses.replace(
-        s, x=s.x.copy(), y=s.y.copy(), raw=s.raw.copy(), lo=s.lo.copy(), hi=s.hi.copy()
-    )
+        s, x=s.x.copy(), y=s.y.copy(), raw=s.raw.copy(), lo=s.lo.copy(), hi=s.hi.copy(),
+        step=None if s.step is None else s.step.copy(), t=None if s.t is None else s.t.copy(),
+    )  # fmt: skip
 
 
 class Curves:
@@ -201,6 +245,7 @@ class Curves:
         strength: float,
         buckets: int,
         x_range: tuple[float, float] | None,
+        with_time: bool = False,
     ) -> list[Series]:
         """``Index.series`` (``mids``: the metric ids as the index knows them now)."""
         st = self._state()
@@ -220,7 +265,8 @@ class Curves:
             epoch, gens = self.epoch, {t[1]: self.gen.get(t[1], 0) for t in tasks}
             spans = self._state().mstats  # what the index knew at those generations
         xr_key = None if x_range is None else (float(x_range[0]), float(x_range[1]))
-        args = (x, mids.get(x), smoothing, float(strength), buckets, xr_key)
+        with_time = with_time or x in layout.X_TIME_AXES
+        args = (x, mids.get(x), smoothing, float(strength), buckets, xr_key, with_time)
         out: list[Series | None] = []
         todo: list[int] = []
         for i, (rid_s, rid, name, start_f) in enumerate(tasks):
@@ -253,6 +299,7 @@ class Curves:
                 cur, rid_s, rid, name, mids.get(name),
                 x=x, x_mid=mids.get(x), start_time=start_f, smoothing=smoothing,
                 strength=strength, buckets=buckets, x_range=x_range, points=points,
+                with_time=with_time,
             )  # fmt: skip
             key = (epoch, gens[rid], rid_s, rid, name, mids.get(name), start_f, *args)
             with self._lock:

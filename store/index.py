@@ -440,18 +440,21 @@ class Index:
         strength: float = 0.6,
         buckets: int = 200,
         x_range: tuple[float, float] | None = None,
+        with_time: bool = False,
     ) -> list[Series]:
         """Curves of ``metrics`` for ``run_ids``: smoothed on full data, then bucketed.
 
         One Series per (run, metric) in the order given; a run lacking the
-        metric gets an empty Series.
+        metric gets an empty Series. Each bucket carries its point's step, and
+        its wall time where the time column is read (a time axis, or
+        ``with_time``: a step chart then reads one more column).
 
         Raises:
             LookupError: An unknown run id.
             ValueError: Unknown x axis or smoothing, or ``buckets < 1``.
         """
         return self._curve_cache.series(
-            run_ids, metrics, dict(self._mids), x, smoothing, strength, buckets, x_range
+            run_ids, metrics, dict(self._mids), x, smoothing, strength, buckets, x_range, with_time
         )
 
     def read_ahead(

@@ -112,6 +112,12 @@ class Series:
     """Maximum raw value in each bucket."""
     points: int
     """Number of full-resolution points behind the buckets."""
+    step: np.ndarray | None = None
+    """The step of each bucket's last point (NaN in a gap); None where not known."""
+    t: np.ndarray | None = None
+    """The wall time (Unix seconds) of each bucket's last point; None where not read."""
+    start_time: float | None = None
+    """The run's start (Unix seconds), for times relative to it; None where not known."""
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,8 @@ class CurvesRequest:
     """The band drawn around each group's mean (``store.groups.BANDS``)."""
     pinned: tuple[str, ...] = ()
     """Metrics pinned first (their order)."""
+    with_time: bool = False
+    """Read each point's wall time on a step chart too (a cursor shows it)."""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tui_support import settle
@@ -10,6 +11,7 @@ from trackui.tui.chart_settings import auto_dots
 from trackui.tui.widgets.chart_cursor import nearest, value_label
 from trackui.tui.widgets.metric_plot import MetricPlot
 from trackui.tui.widgets.run_table import RunTable
+from trackui.tui.widgets.ticks import duration_label
 
 
 def plot(app, metric: str) -> MetricPlot:
@@ -125,3 +127,49 @@ async def test_the_dots_key_cycles_the_resolution_and_keeps_it(
         await settle(pilot)
         text = "".join(s.text for s in plot(app, "loss")._picture)
         assert all(ord(ch) < 128 for ch in text), text
+
+
+async def test_the_cursor_reads_the_step_and_time_of_its_point(
+    fixture_root: Path, app_factory
+) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        loss = plot(app, "loss")
+        # Without a cursor, a step chart reads no times.
+        assert all(s.t is None for s in loss.spec.series)
+        loss.focus()
+        await pilot.press("right")
+        await settle(pilot)
+        await settle(pilot)
+        # The cursor asked for them: the curves came back with each point's time.
+        assert all(s.t is not None for s in loss.spec.series)
+        w = loss.frame.when[0]
+        assert w.t is not None and w.step is not None and w.start_time is not None
+        line = loss.readout()
+        step = int(w.step[-1])
+        clock = time.strftime("%H:%M:%S", time.localtime(float(w.t[-1])))
+        since = duration_label(float(w.t[-1]) - w.start_time)
+        assert line.startswith(f"step {step} · {clock} (+{since})  ")
+        for smoothed, _raw in expected(loss, float(loss.frame.curves[0][0][-1])):
+            assert smoothed in line
+
+
+async def test_the_focused_chart_marks_its_title(fixture_root: Path, app_factory) -> None:
+    app = app_factory(fixture_root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        loss = plot(app, "loss")
+        other = next(p for p in app.screen.query(MetricPlot) if p is not loss)
+
+        def marked(p: MetricPlot) -> bool:
+            return any(s.style and s.style.reverse for s in p.render_line(0) if s.text.strip())
+
+        assert not marked(loss) and not marked(other)
+        loss.focus()
+        await settle(pilot)
+        assert marked(loss) and not marked(other)
+        assert "loss" in loss.render_line(0).text
+        other.focus()
+        await settle(pilot)
+        assert marked(other) and not marked(loss)

@@ -111,3 +111,21 @@ def test_cursor_readout_no_color(
     monkeypatch.setenv("NO_COLOR", "1")
     keys = ("right", *["left"] * 12)
     assert shot(snap_compare, app_factory(fixture_root), BIG, chart_keys=keys)
+
+
+def test_cursor_readout_no_color_80x24(
+    snap_compare, fixture_root: Path, app_factory, monkeypatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    keys = ("right", *["left"] * 12)
+    assert shot(snap_compare, app_factory(fixture_root), SMALL, chart_keys=keys)
+
+
+def test_cursor_readout_relative_time(snap_compare, fixture_root: Path, app_factory) -> None:
+    keys = ("right", *["left"] * 12)
+    assert shot(snap_compare, app_factory(fixture_root), BIG, keys=("x",), chart_keys=keys)
+
+
+def test_cursor_readout_wall_time(snap_compare, fixture_root: Path, app_factory) -> None:
+    keys = ("right", *["left"] * 12)
+    assert shot(snap_compare, app_factory(fixture_root), SMALL, keys=("x", "x"), chart_keys=keys)

@@ -50,6 +50,10 @@ def running_dirs(rows: Iterable[RunRow]) -> frozenset[str]:
     return frozenset(str(r.path) for r in rows if r.state == "running")
 
 
+CHARTS_MIN_WIDTH = 64
+"""The fewest columns the curves keep beside a wide table."""
+
+
 class RunsScreen(RunsGroups, RunsActions, StoreScreen):
     """All runs in the root, filtered and sorted, with curves beside them."""
 
@@ -109,6 +113,8 @@ class RunsScreen(RunsGroups, RunsActions, StoreScreen):
         table.sort_descending = self.settings.prefs.descending
         self._set_status()
         self._layout()
+        # Columns widen as values arrive: a wide table's share follows them.
+        self.watch(table, "virtual_size", lambda _size: self._layout(), init=False)
         if self.store.snapshot_rows and not self.store.scanned:
             self._show_snapshot(self.store.snapshot_rows)
         self.store.progress.subscribe(self, self._progressed, immediate=True)
@@ -158,6 +164,15 @@ class RunsScreen(RunsGroups, RunsActions, StoreScreen):
                 left.styles.height = height
         elif left.styles.height is None or str(left.styles.height) != "1fr":
             left.styles.height = "1fr"
+        # Beside the curves, the table takes half the width, or more where its
+        # columns need it (up to leaving the charts CHARTS_MIN_WIDTH): a cut
+        # column reads as a wrong number.
+        width = None
+        if not narrow and self.size.width:
+            need = self.query_one(RunTable).virtual_size.width + 2  # (its scrollbar)
+            width = max(self.size.width // 2, min(need, self.size.width - CHARTS_MIN_WIDTH))
+        if (left.styles.width and left.styles.width.cells) != width:
+            left.styles.width = width
 
     # -- store -> screen ------------------------------------------------------
 

@@ -34,6 +34,7 @@ from trackui.tui.widgets.chart_frame import (
     ChartPicture,
     ChartStyles,
     rows_to_strips,
+    when_of,
 )
 from trackui.tui.widgets.dots import ASCII, BRAILLE, FACTORS, DotGrid, to_dots
 from trackui.tui.widgets.plot_spec import (
@@ -117,6 +118,7 @@ def draw_chart(
         layers.append((kind, i, x, y, None))
         ok = drawable(x, y, log=False)
         frame.curves.append((x[ok], y[ok], raw[ok]))
+        frame.when.append(when_of(s, ok))
     # The ranges: the data's first to last x (or the zoom), its lowest to highest y.
     xs_all, ys_all = [], []
     for role, _i, x, y, y2 in layers:

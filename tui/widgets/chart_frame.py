@@ -14,6 +14,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from trackui.store.models import Series
 from trackui.tui.widgets.dots import BRAILLE, to_dots
 from trackui.tui.widgets.plot_spec import RGB
 
@@ -26,6 +27,40 @@ class ChartColours:
 
     text: RGB = (220, 220, 220)
     background: RGB = (0, 0, 0)
+
+
+FOCUS_TITLE = Style(bold=True, reverse=True)
+"""How the title of the chart with focus stands out (in colour and without)."""
+
+
+def focus_title(strip: Strip) -> Strip:
+    """A chart's title line with the title marked: the chart with focus (its keys act on it)."""
+    text = strip.text
+    start, end = len(text) - len(text.lstrip()), len(text.rstrip())
+    if end <= start:
+        return strip
+    start, end = max(0, start - 1), min(strip.cell_length, end + 1)
+    marked = strip.crop(start, end).apply_style(FOCUS_TITLE)
+    return Strip.join([strip.crop(0, start), marked, strip.crop(end)])
+
+
+@dataclass(frozen=True)
+class When:
+    """When a curve's points were logged: their steps and wall times, where known."""
+
+    step: np.ndarray | None = None
+    t: np.ndarray | None = None
+    start_time: float | None = None
+    """The run's start, for times relative to it."""
+
+
+def when_of(s: Series, ok: np.ndarray) -> When:
+    """The steps and times of a series' points kept by ``ok`` (its finite ones)."""
+    return When(
+        None if s.step is None or len(s.step) != len(ok) else s.step[ok],
+        None if s.t is None or len(s.t) != len(ok) else s.t[ok],
+        s.start_time,
+    )
 
 
 @dataclass
@@ -47,6 +82,8 @@ class ChartFrame:
     """The resolution it was drawn at."""
     curves: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     """Per series of the spec: its finite x, smoothed y and raw y (sorted by x)."""
+    when: list[When] = field(default_factory=list)
+    """Per series, as ``curves``: the step and wall time of each point, where known."""
 
     def col_of(self, x: float) -> int:
         """The column (of the widget) that shows ``x``."""

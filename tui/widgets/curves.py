@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Grid, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -86,8 +87,8 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
     """
 
     BINDINGS = [
-        Binding("p", "pin", "Pin or unpin the chart"),
-        Binding("f", "fold", "Fold the chart (on a header: its section)"),
+        Binding("p", "pin", "Pin", tooltip="Pin or unpin the chart (pinned charts come first)"),
+        Binding("f", "fold", "Fold", tooltip="Fold the chart (on a section's header: the section)"),
     ]
 
     DEFAULT_CSS = """
@@ -147,6 +148,8 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         self.view: CurvesView | None = None
         """The last answer from the store."""
         self._queries: LatestOnly[CurvesRequest] = LatestOnly(self._start)
+        self._with_time = False
+        """Whether the charts read their points' times: once a cursor asked for them."""
         """One query at a time: a thread cannot be stopped, so queries started on
         every keypress would pile up and compete for the CPU."""
         self._live_timer: Any = None
@@ -228,6 +231,7 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
             x_range=settings.x_range,
             groups=request_groups(self.runs),
             band=settings.prefs.band,
+            with_time=self._with_time,
         )
         queries = self._queries
         if not force and queries.busy and queries.wanted == req:
@@ -296,6 +300,13 @@ class CurvesPanel(ReportsWorkerErrors, Widget):
         )
 
     # -- answers --------------------------------------------------------
+
+    def on_metric_plot_cursor_wants_time(self, event: Message) -> None:
+        """A cursor shows its point's time: from now on the curves are read with their times."""
+        event.stop()
+        if not self._with_time:
+            self._with_time = True
+            self.request()
 
     @on(CurvesQueried)
     def _on_curves(self, event: CurvesQueried) -> None:

@@ -153,6 +153,7 @@ def query_curves(index: Index, req: CurvesRequest) -> CurvesView:
                 strength=req.strength,
                 buckets=buckets_for(req.width, len(shown)),
                 x_range=req.x_range,
+                with_time=req.with_time,
             )
     return CurvesView(
         run_ids=req.run_ids,

@@ -17,7 +17,7 @@ from trackui.tui.errors import ReportsWorkerErrors
 from trackui.tui.fmt import clean
 from trackui.tui.widgets.chart_cursor import cursor_strip, readout_strip
 from trackui.tui.widgets.chart_draw import draw_chart
-from trackui.tui.widgets.chart_frame import ChartColours, ChartFrame
+from trackui.tui.widgets.chart_frame import ChartColours, ChartFrame, focus_title
 from trackui.tui.widgets.plot_spec import PlotSpec
 
 _DRAWING = threading.Lock()
@@ -75,6 +75,17 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
 
     class DotsCycled(Message):
         """The user asked for the charts' next resolution (the screen's settings change it)."""
+
+        def __init__(self, plot: MetricPlot) -> None:
+            super().__init__()
+            self.plot = plot
+
+        @property
+        def control(self) -> MetricPlot:
+            return self.plot
+
+    class CursorWantsTime(Message):
+        """A cursor came up on a chart whose points' times were not read (a step chart)."""
 
         def __init__(self, plot: MetricPlot) -> None:
             super().__init__()
@@ -221,6 +232,8 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
             return Strip.blank(self.size.width, self.rich_style)
         frame = self.frame
         col = self.cursor_col
+        if y == 0 and self.has_focus:
+            return focus_title(picture[0])
         if col is None or frame is None:
             return picture[y]
         if y == frame.values_row:
@@ -344,8 +357,14 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
             col = None
         self._cursor_by_mouse = by_mouse and col is not None
         if col != self.cursor_col:
+            if col is not None and self.cursor_col is None and self._lacks_time():
+                self.post_message(self.CursorWantsTime(self))
             self.cursor_col = col
             self.refresh()
+
+    def _lacks_time(self) -> bool:
+        """Whether a curve of this chart was read without its points' times."""
+        return any(s.t is None and s.step is not None for s in self.spec.series)
 
     def action_cursor(self, cols: int) -> None:
         """Move the cursor ``cols`` columns (it appears at the last x first)."""
@@ -377,9 +396,13 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
         if self._cursor_by_mouse:
             self.set_cursor(None)
 
+    def on_focus(self) -> None:
+        self.refresh(layout=False)  # (its title shows it)
+
     def on_blur(self) -> None:
         if not self._cursor_by_mouse:
             self.set_cursor(None)
+        self.refresh(layout=False)
 
     def on_resize(self) -> None:
         self.set_cursor(None)

@@ -78,8 +78,9 @@ def series_digest(series: tuple[Series, ...]) -> int:
     for s in series:
         parts.append(s.run_id)
         parts.append(s.points)
-        for a in (s.x, s.y, s.raw, s.lo, s.hi):
-            parts.append(np.asarray(a, dtype=np.float64).tobytes())
+        for a in (s.x, s.y, s.raw, s.lo, s.hi, s.step, s.t):
+            parts.append(None if a is None else np.asarray(a, dtype=np.float64).tobytes())
+        parts.append(s.start_time)
     return hash(tuple(parts))
 
 
