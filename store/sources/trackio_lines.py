@@ -33,7 +33,7 @@ JSON; NULL where it has another form."""
 _DIGITS = "[0-9]" * 19
 _LINE = (
     "CASE WHEN typeof(step) = 'integer' AND step >= 0"
-    f" AND NOT (metrics GLOB '*:{_DIGITS}*' OR metrics GLOB '*:-{_DIGITS}*')"
+    f" AND NOT (CAST(metrics AS TEXT) GLOB '*:{_DIGITS}*' OR CAST(metrics AS TEXT) GLOB '*:-{_DIGITS}*')"
     f" THEN '{{\"s\":' || step || ',\"t\":' || ({_TIME}) || ',\"m\":' || metrics || '}}' || char(10)"
     " END"
 )
