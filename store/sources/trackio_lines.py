@@ -3,12 +3,13 @@
 trackio keeps one row per logged step: the step, an ISO timestamp and the
 values as compact JSON (orjson's). Where a row's values are plain (a flat
 object of numbers, no NaN or infinity, which trackio writes as strings, no
-text, no nesting, no integer too long for a 64-bit one) its line in trackui's
+text, no nesting, no integer of 19 digits or more) its line in trackui's
 format is that JSON as it stands, with the step and the time put before it:
 ``{"s":<step>,"t":<seconds>,"m":<trackio's JSON>}``. SQLite builds every line
 in C and joins them, in step order, into one string (trackio's index on
 ``(run_id, step)`` gives that order for free), so a read costs Python one
-string; the index's bulk loader parses the lines.
+string, checked as a whole (:func:`plain`); the index's bulk loader parses
+the lines, and the mirror serializes no row.
 
 The time is written as the ISO timestamp's whole seconds (``strftime('%s')``,
 the offset applied) followed by its fraction's digits as they stand: the same
@@ -19,6 +20,7 @@ row in Python (``trackio_source``).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Any, NamedTuple
 
@@ -30,15 +32,15 @@ _TIME = (
 )
 """A row's ISO timestamp (as Python's ``isoformat()`` writes an aware time) as Unix seconds in
 JSON; NULL where it has another form."""
-_DIGITS = "[0-9]" * 19
 _LINE = (
     "CASE WHEN typeof(step) = 'integer' AND step >= 0"
-    f" AND NOT (CAST(metrics AS TEXT) GLOB '*:{_DIGITS}*' OR CAST(metrics AS TEXT) GLOB '*:-{_DIGITS}*')"
     f" THEN '{{\"s\":' || step || ',\"t\":' || ({_TIME}) || ',\"m\":' || metrics || '}}' || char(10)"
     " END"
 )
 """A row as a history line; NULL (left out of the join) where its step is not a JSON integer
-of the format, its time not read, or a value an integer too long for a 64-bit one."""
+of the format or its time is not read."""
+_LONG_INT = re.compile(r":\s?-?[0-9]{19}")
+"""An integer of 19 digits or more (it may not fit 64 bits: such a batch goes row by row)."""
 
 
 def plain(text: str, rows: int) -> bool:
@@ -47,6 +49,7 @@ def plain(text: str, rows: int) -> bool:
     trackio writes compact JSON: a text value (NaN and the infinities among
     them) is ``:"``, a nested object one more ``{``, a list a ``[``; booleans
     and null are spelled out. A damaged row breaks the braces' count.
+    (The time's digits never follow a ``:`` directly in 19 digits: it has a point.)
     """
     return (
         text.count("\n") == rows
@@ -59,6 +62,7 @@ def plain(text: str, rows: int) -> bool:
         and "true" not in text
         and "false" not in text
         and "null" not in text
+        and _LONG_INT.search(text) is None
     )
 
 
