@@ -13,7 +13,9 @@ file is opened only when it starts with SQLite's header, and only to read its
 table list), plus the folders given to it (:func:`default_dir`, where trackio
 writes by default, when the caller asks for it). Each run is one
 :class:`ForeignRun` keyed ``<db path>#<run name>``. A read fetches the rows
-after the last row id read (the cursor), so polling a database is cheap.
+after the last row id read (the cursor), so polling a database is cheap;
+rows of plain numbers come as history lines (``trackio_lines``), others as
+decoded rows.
 
 Nothing is written: a database with no ``-wal`` file beside it (no writer)
 is opened ``immutable`` (SQLite then creates no ``-wal``/``-shm`` file), one
@@ -47,8 +49,9 @@ from trackui.store.sources.walk import walk_root
 
 QUIET_S = 30.0
 """trackio records no run's end (its schema has no state, ``finish()`` writes nothing): a run
-is ``running`` while its newest row, and then its database's files, are this recent, else
-``finished`` (trackio writes its queued logs every second or so while a run lives)."""
+is ``running`` while its own newest row is this recent, else ``finished`` (trackio writes its
+queued logs every second or so while a run lives). The mirror and the index apply it later
+too, from ``source_heartbeat`` (that row's time) and ``source_quiet_s``."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _NEEDED = {
