@@ -48,6 +48,11 @@ class Batch:
     rows: list[tuple[int, float | None, dict[str, Any]]] = field(default_factory=list)
     """``(step, wall time in Unix seconds or None, {flat metric name: value})`` in the
     order read; values are numbers (NaN and infinities as floats) or strings."""
+    lines: bytes = b""
+    """Rows already as ``history.jsonl`` lines, in step order (a source that builds them
+    itself), beside or instead of :attr:`rows`."""
+    line_steps: tuple[int, int] | None = None
+    """The first and the last step of :attr:`lines`."""
     meta: dict[str, Any] | None = None
     """``meta.json`` keys known so far (``name``, ``project``, ``group``, ``job_type``,
     ``notes``, ``tags``, ``state``, ``host``, ``start_time``, ...); None when unchanged."""

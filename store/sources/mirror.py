@@ -293,6 +293,8 @@ class Mirror:
     def _apply(self, d: Path, run: ForeignRun, state: dict[str, Any], batch: Batch,
                files: list[str], now: float) -> None:  # fmt: skip
         self._history(d, state, batch.rows)
+        if batch.lines and batch.line_steps:
+            self._write_lines(d, state, batch.lines, batch.line_steps)
         if batch.output:
             with open(d / layout.OUTPUT, "ab") as f:
                 f.write(batch.output.encode("utf-8", "replace"))
@@ -315,6 +317,7 @@ class Mirror:
         for f in files:
             with contextlib.suppress(OSError):
                 newest = max(newest, os.stat(f).st_mtime)
+        newest = state["meta"].get("source_heartbeat") or newest  # (a source's own, per run)
         self._meta(d, run, state, newest or now)
         hb = d / layout.HEARTBEAT
         with contextlib.suppress(OSError):
@@ -335,7 +338,9 @@ class Mirror:
             start = state.get("first_t")
         if not isinstance(start, (int, float)):
             start = newest
-        by_tracker = sm.get("state") in ("running", "finished", "failed")
+        by_tracker = (
+            sm.get("state") in ("running", "finished", "failed") and "source_quiet_s" not in sm
+        )
         meta: dict[str, Any] = {
             "format": layout.FORMAT_VERSION,
             "id": run_id_of(run),
@@ -351,7 +356,7 @@ class Mirror:
             "source_path": str(run.path),
             "source_key": run.key,
             "source_state": "tracker" if by_tracker else "files",
-            "source_quiet_s": QUIET_S,
+            "source_quiet_s": sm.get("source_quiet_s", QUIET_S),
             "source_warnings": list(state["warnings"]),
         }  # fmt: skip
         if run.run_id is not None:
@@ -379,20 +384,30 @@ class Mirror:
             del state["warnings"][MAX_WARNINGS:]
         if not lines:
             return
+        self._write_lines(
+            d, state, b"".join(line for _s, line in lines), (lines[0][0], lines[-1][0])
+        )
+
+    def _write_lines(
+        self, d: Path, state: dict[str, Any], data: bytes, steps: tuple[int, int]
+    ) -> None:
+        """Lines in step order appended, or merged in when they start before the last step."""
         path = d / layout.HISTORY
         last = state.get("last_step")
-        if last is not None and lines[0][0] < last:
+        if last is not None and steps[0] < last:
             # Rows logged before the last step written: the history is
             # rewritten in step order (the format's steps never go down).
-            old: list[tuple[int, bytes]] = []
-            with contextlib.suppress(OSError), open(path, "rb") as f:
-                for raw in f:
-                    if raw.endswith(b"\n"):
-                        with contextlib.suppress(orjson.JSONDecodeError, KeyError, TypeError):
-                            old.append((int(orjson.loads(raw)["s"]), raw))
-            merged = sorted(old + lines, key=lambda sl: sl[0])
+            before = b""
+            with contextlib.suppress(OSError):
+                before = path.read_bytes()
+            keyed: list[tuple[int, bytes]] = []
+            for raw in [*before.splitlines(True), *data.splitlines(True)]:
+                if raw.endswith(b"\n"):
+                    with contextlib.suppress(orjson.JSONDecodeError, KeyError, TypeError):
+                        keyed.append((int(orjson.loads(raw)["s"]), raw))
+            merged = sorted(keyed, key=lambda sl: sl[0])
             write_atomic(path, b"".join(line for _s, line in merged), sync=False)
         else:
             with open(path, "ab") as f:
-                f.write(b"".join(line for _s, line in lines))
-        state["last_step"] = max(lines[-1][0], last if last is not None else lines[-1][0])
+                f.write(data)
+        state["last_step"] = max(steps[1], last if last is not None else steps[1])

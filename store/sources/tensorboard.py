@@ -24,6 +24,10 @@ from trackui.store.sources.walk import walk_root
 
 EVENTS_PREFIX = "events.out.tfevents."
 INSTALL_HINT = "pip install 'trackui[tensorboard]'"
+QUIET_S = 60.0
+"""An event file records no run's end (a writer closed cleanly leaves nothing to tell): a run
+is ``running`` until its files are this long quiet, then ``finished`` (writers flush what
+they queued every 120 s at most by default, and whenever ten events are queued)."""
 
 # TensorFlow's DataType numbers for the numeric scalars a tensor summary may hold.
 _DTYPES = {1: "<f4", 2: "<f8", 3: "<i4", 9: "<i8", 19: "<f2", 4: "<u1", 5: "<i2", 6: "<i1"}
@@ -179,8 +183,10 @@ class TensorBoardSource:
                         cur[tag] = val
         if config is not None:
             batch.config = config
+        if not cursor:
+            batch.meta = {"source_quiet_s": QUIET_S}
         if cursor.get("start") is None and first_wall is not None:
-            batch.meta = {"start_time": first_wall}
+            batch.meta = {**(batch.meta or {}), "start_time": first_wall}
         if run.key == ".":
             batch.meta = {**(batch.meta or {}), "name": os.path.basename(os.path.abspath(run.path))}
         new = {"offsets": offsets, "scalar_tags": sorted(scalar_tags), "start": first_wall}

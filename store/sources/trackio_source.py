@@ -13,7 +13,9 @@ file is opened only when it starts with SQLite's header, and only to read its
 table list), plus the folders given to it (:func:`default_dir`, where trackio
 writes by default, when the caller asks for it). Each run is one
 :class:`ForeignRun` keyed ``<db path>#<run name>``. A read fetches the rows
-after the last row id read (the cursor), so polling a database is cheap.
+after the last row id read (the cursor), so polling a database is cheap;
+rows of plain numbers come as history lines (``trackio_lines``), others as
+decoded rows.
 
 Nothing is written: a database with no ``-wal`` file beside it (no writer)
 is opened ``immutable`` (SQLite then creates no ``-wal``/``-shm`` file), one
@@ -33,6 +35,7 @@ from typing import Any
 import orjson
 
 from trackui.store.sources.base import TRACKIO, Batch, ForeignRun
+from trackui.store.sources.trackio_lines import history_lines, time_steps
 from trackui.store.sources.trackio_values import (
     Stamps,
     json_object,
@@ -44,8 +47,11 @@ from trackui.store.sources.trackio_values import (
 )
 from trackui.store.sources.walk import walk_root
 
-LIVE_WINDOW_S = 120.0
-"""A run whose newest row is this recent is ``running``, else ``finished`` (trackio keeps no state)."""
+QUIET_S = 30.0
+"""trackio records no run's end (its schema has no state, ``finish()`` writes nothing): a run
+is ``running`` while its own newest row is this recent, else ``finished`` (trackio writes its
+queued logs every second or so while a run lives). The mirror and the index apply it later
+too, from ``source_heartbeat`` (that row's time) and ``source_quiet_s``."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _NEEDED = {
@@ -230,36 +236,68 @@ class TrackioSource:
         where, args = "run_name = ?", [name]
         if run.run_id and "run_id" in _columns(conn, "metrics"):
             where, args = "run_id = ?", [run.run_id]  # indexed in trackio's schema
+        after = cur["metrics_id"]
+        lines = history_lines(conn, where, args, after)
+        if lines is not None:
+            b.lines, b.line_steps = lines.text, (lines.first_step, lines.last_step)
+            cur["metrics_id"], cur["step"] = lines.last_id, lines.step
+            newest = unix_time(lines.last_time)
+            cur["last_t"] = cur["last_t"] if newest is None else newest
+            first_t = unix_time(lines.first_time)
+            if first_t is not None:
+                meta.setdefault("start_time", first_t)
+            pairs: list[tuple[float | None, int]] | None = None
+        else:
+            pairs = self._read_rows(conn, name, run, cur, b, where, args)
+        if "system_metrics" in _tables(conn):
+            self._read_system(conn, name, cur, b, pairs, (where, args, after))
+        meta.update({"id": run.run_id or name, "name": name, "project": run.path.stem})
+        meta["state"] = "running" if self._recent(cur) else "finished"
+        meta["source_quiet_s"] = QUIET_S  # (no state of trackio's: see QUIET_S)
+        meta["source_heartbeat"] = cur["last_t"]
+        if meta != cur["meta"]:
+            b.meta = cur["meta"] = meta
+
+    @staticmethod
+    def _recent(cur: dict[str, Any]) -> bool:
+        return cur["last_t"] is not None and time.time() - cur["last_t"] < QUIET_S
+
+    @staticmethod
+    def _read_rows(
+        conn: sqlite3.Connection,
+        name: str,
+        run: ForeignRun,
+        cur: dict[str, Any],
+        b: Batch,
+        where: str,
+        args: list[Any],
+    ) -> list[tuple[float | None, int]]:
+        """Rows one by one in Python (NaN, text, nested or damaged values among them)."""
         pairs: list[tuple[float | None, int]] = []
         after = cur["metrics_id"]
         got = _metric_rows(conn, where, args, after)
-        if got is not None:
-            last_id, steps, stamps, text, count = got
-            cur["metrics_id"] = last_id
-            try:
-                values = orjson.loads(text)
-                if not only_numbers(text, count):
-                    values = [metric_values(v) for v in values]
-            except (TypeError, ValueError):  # a damaged row: each read alone, and skipped
-                texts = _row_texts(conn, where, args, after, last_id)
-                values = [metric_values(json_object(t)) if json_object(t) else None for t in texts]
-                bad = values.count(None)
-                b.warnings.append(f"{run.path}: {bad} unreadable row(s) of run {name!r} skipped")
-            stamp = Stamps()
-            pairs = [(stamp(ts), step) for ts, step in zip(stamps, steps, strict=True)]
-            b.rows.extend(
-                (step, t, v) for (t, step), v in zip(pairs, values, strict=True) if v is not None
-            )
-            cur["step"] = steps[-1]
-            known = [t for t, _ in pairs if t is not None]
-            cur["last_t"] = max(known) if known else cur["last_t"]
-        if "system_metrics" in _tables(conn):
-            self._read_system(conn, name, cur, b, pairs)
-        meta.update({"id": run.run_id or name, "name": name, "project": run.path.stem})
-        recent = cur["last_t"] is not None and time.time() - cur["last_t"] < LIVE_WINDOW_S
-        meta["state"] = "running" if recent else "finished"
-        if meta != cur["meta"]:
-            b.meta = cur["meta"] = meta
+        if got is None:
+            return pairs
+        last_id, steps, stamps, text, count = got
+        cur["metrics_id"] = last_id
+        try:
+            values = orjson.loads(text)
+            if not only_numbers(text, count):
+                values = [metric_values(v) for v in values]
+        except (TypeError, ValueError):  # a damaged row: each read alone, and skipped
+            texts = _row_texts(conn, where, args, after, last_id)
+            values = [metric_values(json_object(t)) if json_object(t) else None for t in texts]
+            bad = values.count(None)
+            b.warnings.append(f"{run.path}: {bad} unreadable row(s) of run {name!r} skipped")
+        stamp = Stamps()
+        pairs = [(stamp(ts), step) for ts, step in zip(stamps, steps, strict=True)]
+        b.rows.extend(
+            (step, t, v) for (t, step), v in zip(pairs, values, strict=True) if v is not None
+        )
+        cur["step"] = steps[-1]
+        known = [t for t, _ in pairs if t is not None]
+        cur["last_t"] = max(known) if known else cur["last_t"]
+        return pairs
 
     @staticmethod
     def _read_system(
@@ -267,9 +305,15 @@ class TrackioSource:
         name: str,
         cur: dict[str, Any],
         b: Batch,
-        pairs: list[tuple[float | None, int]],
+        pairs: list[tuple[float | None, int]] | None,
+        rows_read: tuple[str, list[Any], int],
     ) -> None:
-        """System rows after the cursor, each at the step logged last before it."""
+        """System rows after the cursor, each at the step logged last before it.
+
+        ``pairs``: the (time, step) of the metric rows just read, None where
+        they were read as lines (then fetched from ``rows_read``, the query
+        and cursor of that read, only when there are system rows).
+        """
         rows = conn.execute(
             "SELECT id, timestamp, metrics FROM system_metrics"
             " WHERE run_name = ? AND id > ? ORDER BY id",
@@ -278,6 +322,11 @@ class TrackioSource:
         if not rows:
             return
         cur["system_id"] = rows[-1][0]
+        if pairs is None:
+            where, args, after = rows_read
+            stamp = Stamps()
+            got = time_steps(conn, where, args, after, cur["metrics_id"])
+            pairs = [(stamp(ts), step) for ts, step in got]
         times: list[float] = []
         steps: list[int] = []
         for t, step in pairs:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from trackui.store.sources.base import ForeignRun, Source
 
 
@@ -75,6 +77,15 @@ def wait_for(check: Any, timeout: float = 60.0, what: str = "") -> None:
         time.sleep(0.05)
 
 
+def rows_of(batch: Any) -> list[tuple[int, float | None, dict[str, Any]]]:
+    """A batch's rows, with those it gave as history lines read back."""
+    rows = list(batch.rows)
+    for line in batch.lines.splitlines():
+        rec = orjson.loads(line)
+        rows.append((rec["s"], rec.get("t"), rec["m"]))
+    return rows
+
+
 @dataclass
 class Applied:
     """What a store would hold after applying every batch of a run, in order."""
@@ -90,7 +101,7 @@ class Applied:
     def add(self, source: Source, run: ForeignRun) -> Any:
         """Read ``run`` from this cursor and apply the batch; the batch is returned."""
         batch, self.cursor = source.read(run, self.cursor)
-        self.rows += batch.rows
+        self.rows += rows_of(batch)
         if batch.meta is not None:
             self.meta = dict(batch.meta)
         if batch.config is not None:

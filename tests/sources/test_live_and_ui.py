@@ -139,3 +139,46 @@ async def test_the_run_table_lists_a_mixed_root(root: Path, write_run) -> None:
 
         text = cell_parts(names["tb/baseline"], ["name"], False, time.time())[0][0]
         assert text.startswith("TB: ")
+
+
+async def test_the_compare_header_marks_a_foreign_run_s_source(root: Path, write_run) -> None:
+    """Comparing a TensorBoard run with trackui's own: its column and the baseline say ``TB:``."""
+    from rich.text import Text
+    from textual.widgets import Static
+
+    from trackui.tui.app import make_app
+    from trackui.tui.screens.compare import CompareScreen
+    from trackui.tui.widgets.config_diff import ConfigDiff
+    from trackui.tui.widgets.run_table import RunTable
+
+    _tb_and_own(root, write_run)
+    app = make_app(root, watch=False)
+    app.animation_level = "none"
+    async with app.run_test(size=(140, 40)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.05)
+            tables = list(app.screen.query(RunTable))
+            if tables and len(tables[0].rows_shown) == 2:
+                break
+        await pilot.press("a", "c")
+        diff = None
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, CompareScreen):
+                diff = app.screen.query_one(ConfigDiff)
+                if diff.diff is not None:
+                    break
+        assert diff is not None and diff.diff is not None
+        heads = [c.label.plain for c in diff.columns.values()][2:]
+        assert sorted(h.replace(" (base)", "")[2:] for h in heads) == ["TB: tb/baseline", "mine"]
+        status = app.screen.query_one("#compare-status", Static).render()
+        plain = status.plain if isinstance(status, Text) else str(status)
+        base = {r.id: r for r in app.screen.runs}[app.screen.baseline]
+        want = "TB: tb/baseline" if base.meta.get("source") else "mine"
+        assert f"baseline: {want}" in plain
+        app.screen.set_baseline(next(r.id for r in app.screen.runs if r.meta.get("source")))
+        await pilot.pause(0.2)
+        plain = app.screen.query_one("#compare-status", Static).render()
+        assert "baseline: TB: tb/baseline" in (
+            plain.plain if isinstance(plain, Text) else str(plain)
+        )

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest_wandb import Applied, read_all, run_writer, same
+from conftest_wandb import Applied, read_all, rows_of, run_writer, same
 
 from trackui.store.sources.base import TRACKIO
 from trackui.store.sources.trackio_source import TrackioSource, default_dir
@@ -102,7 +102,7 @@ def test_second_read_gives_only_the_new_rows(written: Path, tmp_path: Path) -> N
     got.add(TrackioSource(), run)
     assert same(got.metric_rows(), [(0, {"loss": 3.0})])
     again = got.add(TrackioSource(), run)
-    assert (again.rows, again.config) == ([], None)
+    assert (rows_of(again), again.config) == ([], None)
     run_writer(
         root,
         """
@@ -118,7 +118,7 @@ def test_second_read_gives_only_the_new_rows(written: Path, tmp_path: Path) -> N
     )
     assert [r.key for r in source.find(root)][-1] == "trackio/proj.db#third"  # listed again
     new = got.add(TrackioSource(), run)
-    assert same([(s, v) for s, _t, v in new.rows], [(1, {"loss": 2.0}), (2, {"loss": 1.0})])
+    assert same([(s, v) for s, _t, v in rows_of(new)], [(1, {"loss": 2.0}), (2, {"loss": 1.0})])
     assert got.warnings == []
 
 

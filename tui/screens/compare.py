@@ -22,6 +22,7 @@ from trackui.tui.widgets.config_diff import ConfigDiff
 from trackui.tui.widgets.curves import CurvesPanel
 from trackui.tui.widgets.group_rows import charted_ids, current_rows
 from trackui.tui.widgets.keys_footer import KeysFooter
+from trackui.tui.widgets.run_cells import marked_name
 
 
 class CompareScreen(StoreScreen):
@@ -66,7 +67,7 @@ class CompareScreen(StoreScreen):
         self.mark_ready()
 
     def _set_status(self, shown: int | None) -> None:
-        names = {r.id: r.name for r in self.runs}
+        names = {r.id: marked_name(r) for r in self.runs}
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(f"{len(self.runs)} runs", style="bold")
         t.append(" · baseline: ")
@@ -120,7 +121,7 @@ class CompareScreen(StoreScreen):
 
     def action_baseline(self) -> None:
         """Choose the baseline run."""
-        items = [(r.id, r.name) for r in self.runs]
+        items = [(r.id, marked_name(r)) for r in self.runs]
 
         def done(rid: str | None) -> None:
             if rid:
@@ -138,7 +139,7 @@ class CompareScreen(StoreScreen):
         yield SystemCommand("Toggle all keys", "Differing keys only, or all", self.action_all_keys)
         for r in self.runs:
             yield SystemCommand(
-                f"Baseline: {clean(r.name)}",
+                f"Baseline: {marked_name(r)}",
                 "Diff against this run",
                 lambda i=r.id: self.set_baseline(i),
             )

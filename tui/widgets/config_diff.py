@@ -11,6 +11,7 @@ from trackui.store.metric_decl import MAXIMIZE, MINIMIZE, goal_of
 from trackui.store.models import Diff, RunRow, flatten
 from trackui.store.text import delta_text, fit_value, shorten_middle
 from trackui.tui.fmt import clean, shorten
+from trackui.tui.widgets.run_cells import marked_name
 
 CELL_WIDTH = 22
 
@@ -85,7 +86,7 @@ class ConfigDiff(DataTable[Text]):
     ) -> int:
         """Show ``diff`` for ``runs`` (in the diff's run order); returns the number of rows shown."""
         self.diff = diff
-        names = {r.id: r.name for r in runs}
+        names = {r.id: marked_name(r) for r in runs}
         # Which keys each run has (a value of None is not a missing key).
         keys = {
             r.id: {"config": flatten(r.config).keys(), "summary": r.summary.keys()} for r in runs

@@ -70,6 +70,15 @@ def fit_widths(
     return tuple(out)
 
 
+def marked_name(row: RunRow) -> str:
+    """A run's name, cleaned, after its tracker's mark (``TB: ``) where another tracker wrote it."""
+    name = clean(row.name)
+    source = row.meta.get("source")
+    if source:
+        name = f"{SOURCE_MARKS.get(source, clean(str(source)))}: {name}"
+    return name
+
+
 def column_title(key: str) -> str:
     """The header of a column key (``summary:val/acc`` shows as ``val/acc``, ``best:val/acc``
     as ``best val/acc``)."""
@@ -146,11 +155,7 @@ def cell_parts(
             )
         elif key == "name":
             mark = " ⚠" if row.warnings else ""
-            name = clean(row.name)
-            source = row.meta.get("source")
-            if source:
-                name = f"{SOURCE_MARKS.get(source, clean(str(source)))}: {name}"
-            out.append((shorten(name, NAME_WIDTH), "", "left", mark))
+            out.append((shorten(marked_name(row), NAME_WIDTH), "", "left", mark))
         elif key == "project":
             pg = clean(row.project or "")
             if row.group:
