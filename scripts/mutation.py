@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import hashlib
 import json
 import os
 import random
@@ -47,7 +48,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 MODULES: dict[str, list[str]] = {
-    "store/filter.py": ["tests/unit/test_filter.py", "tests/unit/test_filter_reference.py"],
+    "store/filter.py": [
+        "tests/unit/test_filter.py",
+        "tests/unit/test_filter_reference.py",
+        "tests/unit/test_filter_edges.py",
+    ],
     "store/smoothing.py": [
         "tests/unit/test_smoothing.py",
         "tests/unit/test_smoothing_reference.py",
@@ -273,8 +278,24 @@ def baseline(module: str, tree: Path, tests: list[str], work: Path) -> dict[str,
             "overhead": max(0.0, total - sum(seconds.values()))}  # fmt: skip
 
 
+def earlier(path: Path | None, module: str, source: str) -> dict[tuple[int, int], str]:
+    """(line, index) -> outcome of ``module``'s mutants in an earlier ``--json`` file (its
+    last row for the module, if made from the same source); empty without one."""
+    if path is None or not path.exists():
+        return {}
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r["module"] == module]
+    if not rows:
+        return {}
+    row = rows[-1]
+    sha = hashlib.sha256(source.encode()).hexdigest()
+    if row.get("sha", sha) != sha or row["mutants"] != len(row["outcomes"]):
+        raise SystemExit(f"{module}: --again needs a full pass of this very source")
+    return {(line, index): key for line, index, key in row["outcomes"]}
+
+
 def run_module(module: str, trees: list[Path], work: Path, sample: int, seed: int,
-               show: bool) -> dict[str, object]:  # fmt: skip
+               show: bool, again: Path | None = None) -> dict[str, object]:  # fmt: skip
     tests = [t for t in MODULES[module] if (trees[0] / t).exists()]
     original = (trees[0] / module).read_text()
     start = time.monotonic()
@@ -286,6 +307,7 @@ def run_module(module: str, trees: list[Path], work: Path, sample: int, seed: in
                       key=lambda m: (m.line_number, m.index))  # fmt: skip
     counts = {"killed": 0, "timeout": 0, "survived": 0}
     survivors, outcomes, spent = [], [], []
+    before = earlier(again, module, original)
 
     def record(mid: object, src: str, key: str, why: str = "") -> None:
         counts[key] += 1
@@ -301,6 +323,12 @@ def run_module(module: str, trees: list[Path], work: Path, sample: int, seed: in
 
     queue = []
     for mid in todo:
+        if before.get((mid.line_number + 1, mid.index), "survived") != "survived":
+            counts[before[(mid.line_number + 1, mid.index)]] += 1  # killed then: kept
+            outcomes.append(
+                [mid.line_number + 1, mid.index, before[(mid.line_number + 1, mid.index)]]
+            )
+            continue
         src = mutated(trees[0] / module, mid)
         ctxs = base["lines"].get(base["first"](mid.line_number + 1), set())
         if not ctxs:
@@ -355,6 +383,7 @@ def run_module(module: str, trees: list[Path], work: Path, sample: int, seed: in
     killed = counts["killed"] + counts["timeout"]
     return {
         "module": module, "mutants": total, "tested": tested, **counts,
+        "sha": hashlib.sha256(original.encode()).hexdigest(), "again": bool(before),
         "not_covered": sum(1 for s in survivors if s["why"] == "not covered"),
         "score": round(100 * killed / tested, 1) if tested else None,
         "seconds": round(time.monotonic() - start),
@@ -392,6 +421,8 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2, help="mutants tested at once")
     ap.add_argument("--survivors", action="store_true", help="print each survivor's diff")
     ap.add_argument("--json", type=Path, help="append each module's result to this file")
+    ap.add_argument("--again", type=Path, metavar="JSON",
+                    help="run only the survivors of an earlier full pass (its --json file)")  # fmt: skip
     ap.add_argument("--list", action="store_true", help="list the modules and their tests")
     args = ap.parse_args()
     if args.list:
@@ -413,7 +444,7 @@ def main() -> int:
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
     start, spent = time.monotonic(), []
     for m in todo:
-        row = run_module(m, trees, work, args.sample, args.seed, args.survivors)
+        row = run_module(m, trees, work, args.sample, args.seed, args.survivors, args.again)
         print(
             f"| {m} | {row['mutants']} | {row['tested']} | {row['killed']} | {row['timeout']} "
             f"| {row['survived']} | {row['not_covered']} | {row['score']}% | {row['seconds']} "
