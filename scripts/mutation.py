@@ -56,6 +56,7 @@ MODULES: dict[str, list[str]] = {
     "store/smoothing.py": [
         "tests/unit/test_smoothing.py",
         "tests/unit/test_smoothing_reference.py",
+        "tests/unit/test_smoothing_extremes.py",
     ],
     "store/bucketing.py": [
         "tests/unit/test_smoothing.py",
