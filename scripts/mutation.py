@@ -22,6 +22,8 @@ with a context per test; a mutant on line L runs only the tests that ran L
 mutant on a line no test runs survives at once ("not covered"). A mutant
 slower than three times its tests' unmutated run (plus 10 s) counts as
 killed (the tests noticed). Hypothesis runs with seed 0 and no database.
+``--again JSON`` reruns only the survivors of an earlier full pass of the same
+source (its killed mutants kept): a module's score once new tests are in.
 
 Not part of ``.ci/run``: the scores are reported like a benchmark, in
 ``bench/MUTATION.md``. ``--rev`` mutates a commit's tree instead of the
