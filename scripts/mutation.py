@@ -63,6 +63,7 @@ MODULES: dict[str, list[str]] = {
     "store/bucketing.py": [
         "tests/unit/test_smoothing.py",
         "tests/unit/test_smoothing_reference.py",
+        "tests/unit/test_smoothing_extremes.py",
     ],
     "store/reader.py": [
         "tests/unit/test_reader_files.py",

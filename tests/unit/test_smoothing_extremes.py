@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from test_smoothing_reference import ref_ema, ref_twema
 
-from trackui.store.smoothing import smooth, smooth_at
+from trackui.store.smoothing import bucket, smooth, smooth_at
 
 CURVES = {
     "gap-after-first": ([0, 1000, 1001, 1002], [1.0, 2.0, 3.0, 4.0]),
@@ -53,3 +53,20 @@ def test_ema_with_a_tiny_weight_matches_the_reference(name: str, strength: float
     assert close(smooth(x, y, "ema", strength).tolist(), want)
     every = np.arange(len(ys))
     assert close(smooth_at(x, y, "ema", strength, every).tolist(), want)
+
+
+@pytest.mark.parametrize("x_range", [None, (5.0, 6.0)])
+def test_no_points_make_no_buckets(x_range: tuple[float, float] | None) -> None:
+    x = np.asarray([] if x_range is None else [0.0, 1.0, 2.0])
+    b = bucket(x, x.copy(), x.copy(), 4, x_range)
+    assert [len(a) for a in (b.x, b.y, b.raw, b.lo, b.hi)] == [0, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("n", [3, 4])
+def test_no_more_points_than_buckets_keeps_every_point(n: int) -> None:
+    """Reference: with at most ``n`` points, each point is a bucket of its own."""
+    x = np.asarray([0.0, 0.1, 0.2, 10.0][:n])
+    raw = np.asarray([4.0, 3.0, 2.0, 1.0][:n])
+    b = bucket(x, raw * 2, raw, n)
+    assert b.x.tolist() == x.tolist() and b.raw.tolist() == raw.tolist()
+    assert b.y.tolist() == (raw * 2).tolist()
