@@ -225,6 +225,16 @@ def fork(tree: Path, tests: list[str], basetemp: Path, plugins: list, cov: objec
     return pid
 
 
+def statement_start(path: Path):  # noqa: ANN201
+    """line -> the first line of the statement it belongs to (coverage's parser): a
+    multi-line statement is traced on some of its lines, mutated on any."""
+    from coverage.python import PythonParser
+
+    parser = PythonParser(filename=str(path))
+    parser.parse_source()
+    return parser.first_line
+
+
 def baseline(module: str, tree: Path, tests: list[str], work: Path) -> dict[str, object]:
     """The unmutated tests once, under coverage with a context per test: for each line of
     ``module``, the tests that run it ("" among them: it runs on import), and each test's
@@ -250,15 +260,16 @@ def baseline(module: str, tree: Path, tests: list[str], work: Path) -> dict[str,
     data = coverage.CoverageData(basename=str(data_file))
     data.read()
     target = os.path.realpath(tree / module)
+    first = statement_start(tree / module)
     lines: dict[int, set[str]] = {}
     for measured in data.measured_files():
         if os.path.realpath(measured) == target:
             for line, ctxs in data.contexts_by_lineno(measured).items():
-                lines.setdefault(line, set()).update(ctxs)
+                lines.setdefault(first(line), set()).update(ctxs)
     if not lines:
         raise SystemExit(f"{module}: the tests never ran the copy's {module}")
     seconds = json.loads(seconds_file.read_text())
-    return {"lines": lines, "seconds": seconds, "total": total,
+    return {"lines": lines, "first": first, "seconds": seconds, "total": total,
             "overhead": max(0.0, total - sum(seconds.values()))}  # fmt: skip
 
 
@@ -291,7 +302,7 @@ def run_module(module: str, trees: list[Path], work: Path, sample: int, seed: in
     queue = []
     for mid in todo:
         src = mutated(trees[0] / module, mid)
-        ctxs = base["lines"].get(mid.line_number + 1, set())
+        ctxs = base["lines"].get(base["first"](mid.line_number + 1), set())
         if not ctxs:
             record(mid, src, "survived", "not covered")
             continue
