@@ -81,7 +81,7 @@ MODULES: dict[str, list[str]] = {
         "tests/unit/test_smoothing_reference.py",
         "tests/unit/test_series_cache.py",
     ],
-    "store/sorting.py": ["tests/unit/test_index.py"],
+    "store/sorting.py": ["tests/unit/test_sorting.py"],
     "trackui/metrics_spec.py": [
         "tests/unit/test_wandb_metrics.py",
         "tests/unit/test_metric_decl.py",
