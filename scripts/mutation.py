@@ -83,6 +83,7 @@ MODULES: dict[str, list[str]] = {
     ],
     "store/sorting.py": ["tests/unit/test_sorting.py"],
     "trackui/metrics_spec.py": [
+        "tests/unit/test_summary_aggregates.py",
         "tests/unit/test_wandb_metrics.py",
         "tests/unit/test_metric_decl.py",
     ],
