@@ -217,3 +217,73 @@ def test_declaration_adds_up() -> None:
     assert first == {"summary": "min"}
     assert declaration(second, step_metric=None, kinds=(), goal=None, hidden=None,
                        step_sync=None) == second  # fmt: skip
+
+
+@pytest.mark.parametrize("order", ["glob-exact", "exact-glob", "glob-log-exact"])
+def test_an_exact_declaration_applies_before_a_glob(order: str) -> None:
+    # docs/format.md: an exact name's entry applies before a glob's, whichever
+    # came first, and whether the name was logged under the glob already.
+    glob = ("val/*", ("max",), None)
+    exact = [("val/acc", ("min",), None), ("val/X", ("first",), None)]
+    first = {"val/acc": 2.0, "val/X": 2.0, "val/loss": 2.0}
+    last = {"val/acc": 1.0, "val/X": 1.0, "val/loss": 3.0}
+    agg = Aggregates()
+    if order == "exact-glob":
+        for d in [*exact, glob]:
+            agg.define(*d)
+        agg.observe(first)
+    else:
+        agg.define(*glob)
+        if order == "glob-log-exact":
+            agg.observe(first)
+        for d in exact:
+            agg.define(*d)
+        if order == "glob-exact":
+            agg.observe(first)
+    agg.observe(last)
+    out = dict(last)
+    agg.apply(out)
+    assert out == {"val/acc": 1.0, "val/X": 2.0, "val/loss": 3.0}
+
+
+def test_a_glob_declared_again_changes_only_itself() -> None:
+    decls = [("l*", ("max",), None), ("val/*", ("min",), None), ("val/*", ("mean",), None)]
+    agg = Aggregates()
+    for d in decls:
+        agg.define(*d)
+    for v in (1.0, 3.0):
+        agg.observe({"lr": v, "val/a": v})
+    out = {"lr": 3.0, "val/a": 3.0}
+    agg.apply(out)
+    assert out == {"lr": 3.0, "val/a.min": 1.0, "val/a.mean": 2.0, "val/a": 3.0}
+
+
+def test_an_exact_goal_applies_before_a_globs() -> None:
+    agg = Aggregates()
+    agg.define("val/*", (), "maximize")
+    agg.define("val/loss", ("best",), "minimize")
+    agg.define("val/acc", ("best",), None)
+    for v in (2.0, 1.0, 3.0):
+        agg.observe({"val/loss": v, "val/acc": v})
+    out = {"val/loss": 3.0, "val/acc": 3.0}
+    agg.apply(out)
+    assert out == {"val/loss": 1.0, "val/acc": 3.0}
+
+
+def test_none_on_one_metric_leaves_the_others_aggregated() -> None:
+    agg = Aggregates()
+    agg.define("a", ("none",), None)
+    agg.define("b", ("min",), None)
+    agg.observe({"a": 1.0, "b": 2.0})
+    agg.observe({"a": 1.0, "b": 5.0})
+    out = {"a": 1.0, "b": 5.0}
+    agg.apply(out)
+    assert out == {"b": 2.0}
+
+
+def test_declarations_that_add_up_keep_each_aggregate_once() -> None:
+    entry = declaration(
+        {"summary": "min,max"}, step_metric=None, kinds=("max", "first"), goal=None,
+        hidden=None, step_sync=None,
+    )  # fmt: skip
+    assert entry == {"summary": "min,max,first"}
