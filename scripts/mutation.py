@@ -88,6 +88,7 @@ MODULES: dict[str, list[str]] = {
         "tests/unit/test_metric_decl.py",
     ],
     "trackui/values.py": [
+        "tests/unit/test_value_conversion.py",
         "tests/adversarial/test_log_values.py",
         "tests/adversarial/test_log_properties.py",
     ],
