@@ -72,7 +72,16 @@ MODULES: dict[str, list[str]] = {
         "tests/unit/test_history_warnings.py",
         "tests/unit/test_ingest.py",
     ],
-    "store/ingest_sampling.py": ["tests/unit/test_ingest.py", "tests/unit/test_step_counts.py"],
+    "store/ingest_bulk.py": [
+        "tests/unit/test_step_counts.py",
+        "tests/unit/test_history_warnings.py",
+        "tests/unit/test_ingest.py",
+    ],
+    "store/ingest_sampling.py": [
+        "tests/unit/test_ingest.py",
+        "tests/unit/test_step_counts.py",
+        "tests/unit/test_history_warnings.py",
+    ],
     "store/points.py": [
         "tests/unit/test_series_cache.py",
         "tests/unit/test_smoothing_reference.py",

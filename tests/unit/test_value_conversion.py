@@ -287,3 +287,65 @@ def test_config_values_read_back(root: Path) -> None:
         assert got[k] == expected_config(v), k
     assert got["surrogate"] == "a\ufffd"
     assert got["huge"] == "inf" and got["big"] == 2**200
+
+
+def test_ints_within_64_bits_stay_exact_ints(root: Path) -> None:
+    ints = {"a": -(2**40) - 1, "b": -(2**63), "c": 2**53 + 1, "d": -127, "e": -126}
+    m, _ = values_mod.convert(ints)
+    assert m == ints and all(type(v) is int for v in m.values())
+    nested, _ = values_mod.convert({"g": ints})
+    assert nested == {f"g/{k}": v for k, v in ints.items()}
+    assert all(type(v) is int for v in nested.values())
+    _, summary = log_and_read(root, ints)
+    for k, v in ints.items():
+        assert summary[k] == v and type(summary[k]) is int
+
+
+@pytest.mark.parametrize(("bits", "kept"), [(9_999, True), (10_000, True), (10_001, False)])
+def test_config_ints_are_exact_up_to_the_bound(bits: int, kept: bool) -> None:
+    for sign in (1, -1):
+        v = sign * (2 ** (bits - 1))  # exactly ``bits`` bits
+        assert v.bit_length() == bits
+        want = v if kept else ("inf" if sign > 0 else "-inf")
+        assert values_mod.jsonable({"k": v}) == {"k": want}
+
+
+class BrokenScalar:
+    ndim = 0
+
+    def item(self) -> Any:
+        raise RuntimeError("device lost")
+
+
+def test_a_scalar_that_cannot_be_read_names_its_key() -> None:
+    with pytest.raises(TypeError) as e:
+        values_mod.convert({"t": {"x": BrokenScalar()}})
+    assert str(e.value) == "trackui.log: cannot read the value of 't/x': device lost"
+
+
+@pytest.mark.parametrize("length", [1, 79, 80, 81, 200])
+def test_too_deep_names_its_key_cut_at_80(length: int) -> None:
+    key = "k" * length
+    d: Any = 1.0
+    for _ in range(values_mod.MAX_DEPTH + 1):
+        d = {"": d}  # empty names: the key shown is the outer one alone
+    shown = key if length <= 80 else key[:77] + "..."
+    with pytest.raises(ValueError) as e:
+        values_mod.convert({key: d})
+    assert str(e.value) == (
+        f"trackui: {shown!r} nests more than 100 levels deep (or holds itself); "
+        "it is refused and nothing was written"
+    )
+
+
+def test_rich_values_go_to_rich_and_others_are_still_refused() -> None:
+    from trackui.media import Histogram
+
+    rich: dict[str, Any] = {}
+    m, x = values_mod.convert(
+        {"h": np.arange(5.0), "v": 1.0, "n": {"g": np.ones((2, 2))}}, rich=rich
+    )
+    assert (m, x) == ({"v": 1.0}, {})
+    assert set(rich) == {"h", "n/g"} and isinstance(rich["h"], Histogram)
+    with pytest.raises(TypeError, match="'o' is a object"):
+        values_mod.convert({"o": object()}, rich={})
