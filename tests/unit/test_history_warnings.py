@@ -158,3 +158,23 @@ def test_text_values_that_spell_a_non_finite_value_keep_the_bulk_path_right(
         ix.refresh()
         assert ix.points("t", "a")[0].tolist() == [0, 2]
         assert ix.run("t").steps == 2
+
+
+def test_live_appends_one_at_a_time_fill_every_place(root: Path, write_run) -> None:
+    # The last place of the kept warnings filled by a refresh that brings one.
+    write_run(root, "one", history=good(0), state="running")
+    hist = next(root.glob("run-*-one")) / "history.jsonl"
+    damaged = step = 0
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        for batch in (MAX_WARNINGS - 1, 1, 1):
+            with open(hist, "ab") as f:
+                for _ in range(batch):
+                    step += 1
+                    f.write(b"[1, 2]\n" + good(step))
+            damaged += batch
+            ix.refresh()
+            got = history_lines(list(ix.run("one").warnings))
+            shown, rest = expect(damaged)
+            assert len([w for w in got if "damaged record at byte" in w]) == shown, batch
+            assert (got[-1] if rest else None) == rest
