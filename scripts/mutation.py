@@ -81,7 +81,16 @@ MODULES: dict[str, list[str]] = {
         "tests/unit/test_history_warnings.py",
         "tests/unit/test_ingest.py",
     ],
-    "store/ingest_sampling.py": ["tests/unit/test_ingest.py", "tests/unit/test_step_counts.py"],
+    "store/ingest_bulk.py": [
+        "tests/unit/test_step_counts.py",
+        "tests/unit/test_history_warnings.py",
+        "tests/unit/test_ingest.py",
+    ],
+    "store/ingest_sampling.py": [
+        "tests/unit/test_ingest.py",
+        "tests/unit/test_step_counts.py",
+        "tests/unit/test_history_warnings.py",
+    ],
     "store/points.py": [
         "tests/unit/test_series_cache.py",
         "tests/unit/test_smoothing_reference.py",
@@ -90,12 +99,14 @@ MODULES: dict[str, list[str]] = {
         "tests/unit/test_smoothing_reference.py",
         "tests/unit/test_series_cache.py",
     ],
-    "store/sorting.py": ["tests/unit/test_index.py"],
+    "store/sorting.py": ["tests/unit/test_sorting.py"],
     "trackui/metrics_spec.py": [
+        "tests/unit/test_summary_aggregates.py",
         "tests/unit/test_wandb_metrics.py",
         "tests/unit/test_metric_decl.py",
     ],
     "trackui/values.py": [
+        "tests/unit/test_value_conversion.py",
         "tests/adversarial/test_log_values.py",
         "tests/adversarial/test_log_properties.py",
     ],

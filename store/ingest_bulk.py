@@ -2,8 +2,11 @@
 
 ``m`` is read as a STRUCT of the metric names sampled from each file's head
 and tail. A STRUCT silently drops names it does not list, so every file is
-checked afterwards: the number of ``:`` in its bytes (counted with NumPy over
-a memory map) must equal what the parsed rows account for. A file that fails
+checked afterwards: the numbers of ``:`` and ``"`` in its bytes (counted with
+NumPy over a memory map) must equal what the parsed rows account for (a
+DOUBLE also takes any string DuckDB reads as a number, ``"5"`` or ``"NaN"``,
+which docs/format.md makes a damaged record: the quotes tell those, and the
+non-finite values must be spelled as the format spells them). A file that fails
 the check, or that DuckDB refuses (damaged lines, invalid UTF-8), or whose
 last line is incomplete, goes the exact way instead. Rows go to ``wide<W>``
 (a row per record) where the records hold most of their batch's metrics, and
@@ -22,6 +25,7 @@ import orjson
 from trackui.store.db_schema import ensure_wide_table
 from trackui.store.ingest import HistState, Loaded, MStat, read_before
 from trackui.store.ingest_exact import insert_texts, texts_table
+from trackui.store.ingest_sampling import NONFINITE_SPELLINGS, count_spellings
 
 BATCH_BYTES = 48 * 1024 * 1024
 """Bytes of JSON handed to one ``read_json`` query (bounds memory, paces progress)."""
@@ -46,6 +50,9 @@ class BulkFile:
     """Metric names sampled from the file's head and tail."""
     colons: int = 0
     """Number of ``:`` bytes in the whole file (what the parsed rows must account for)."""
+    quotes: int = 0
+    """Number of ``"`` bytes in the whole file (likewise: a string value in ``m`` that
+    DuckDB cast to a number brings two that the rows do not account for)."""
     with_x: bool = True
     """Whether the samples showed text values (``x``) or rich values (``r``)."""
 
@@ -125,6 +132,8 @@ class _MetricParsed(NamedTuple):
     """Largest step with a value."""
     last_v: Any
     """The value last in file order."""
+    nonfinite: int
+    """Values that are NaN or infinite (spelled as strings in the file)."""
 
 
 class _Parsed(NamedTuple):
@@ -138,6 +147,10 @@ class _Parsed(NamedTuple):
     """Records with text values (``"x":``), plus those with rich values (``"r":``)."""
     text_colons: int
     """``:`` inside the text values and the rich values' references."""
+    text_quotes: int
+    """``"`` inside the text values and the rich values' references."""
+    text_spellings: int
+    """``"nan"``, ``"inf"`` and ``"-inf"`` there (a text value may be ``"nan"``)."""
     bad: int
     """Records with no usable step or no ``m``."""
     first_t: float | None
@@ -148,9 +161,9 @@ class _Parsed(NamedTuple):
     @classmethod
     def of(cls, row: tuple[Any, ...]) -> _Parsed:
         """From a row of :func:`load_bulk`'s per-file query (its columns in this order)."""
-        per = row[8:]
-        ms = tuple(_MetricParsed(*per[i : i + 4]) for i in range(0, len(per), 4))
-        return cls(*row[:8], ms)
+        per = row[10:]
+        ms = tuple(_MetricParsed(*per[i : i + 5]) for i in range(0, len(per), 5))
+        return cls(*row[:10], ms)
 
     def colons(self, keys: Sequence[str]) -> int:
         """The ``:`` bytes these rows account for: ``"s":`` and ``"m":`` per record,
@@ -160,6 +173,24 @@ class _Parsed(NamedTuple):
         for k, m in zip(keys, self.metrics, strict=True):
             n += m.count * (1 + k.count(":"))
         return n
+
+    def quotes(self, keys: Sequence[str]) -> int:
+        """The ``"`` bytes these rows account for: ``"s"`` and ``"m"`` per record,
+        ``"t"``, ``"x"`` and ``"r"`` where present, the text values' own, per value its
+        key's (with the quotes in the key's name), and two per non-finite value (the
+        only strings ``m`` may hold: ``"nan"``, ``"inf"``, ``"-inf"``)."""
+        n = 2 * (2 * self.records + self.timed + self.texted) + self.text_quotes
+        for k, m in zip(keys, self.metrics, strict=True):
+            n += m.count * (2 + k.count('"')) + 2 * m.nonfinite
+        return n
+
+    def spelled_right(self, f: BulkFile) -> bool:
+        """Whether every non-finite value is one of the format's spellings (DuckDB
+        casts ``"NaN"`` or ``"Infinity"`` too, which the exact path rejects)."""
+        nonfinite = sum(m.nonfinite for m in self.metrics)
+        if nonfinite == 0:
+            return True
+        return count_spellings(f.path, f.size) == nonfinite + self.text_spellings
 
 
 def load_bulk(
@@ -190,13 +221,22 @@ def load_bulk(
         # NULLs), for less CPU.
         when = f"CASE WHEN {c} IS NOT NULL THEN"
         per_key.append(
-            f"count({c}), min({when} s END), max({when} s END), arg_max({c}, {when} rowid END)"
+            f"count({c}), min({when} s END), max({when} s END), arg_max({c}, {when} rowid END), "
+            f"count(CASE WHEN NOT isfinite({c}) THEN 1 END)"
         )
 
-    def colons_in(c: str) -> str:
-        return f"coalesce(sum(length({c}::VARCHAR) - length(replace({c}::VARCHAR, ':', ''))), 0)"
+    def marks_in(c: str, mark: str) -> str:
+        return (
+            f"coalesce(sum(length({c}::VARCHAR) - length(replace({c}::VARCHAR, '{mark}', ''))), 0)"
+        )
 
-    xcols = f"count(x) + count(r), {colons_in('x')} + {colons_in('r')}" if with_x else "0, 0"
+    xcols = "count(x) + count(r), "
+    xcols += ", ".join(f"{marks_in('x', k)} + {marks_in('r', k)}" for k in ':"')
+    xcols += ", " + " + ".join(
+        f"({marks_in('x', w)} + {marks_in('r', w)}) // {len(w)}"
+        for w in (s.decode() for s in NONFINITE_SPELLINGS)
+    )
+    xcols = xcols if with_x else "0, 0, 0, 0"
     q = (
         f"SELECT rid, count(*), count(t), {xcols}, "
         "count(*) FILTER (WHERE s IS NULL OR s < 0 OR s != trunc(s) OR m IS NULL), "
@@ -206,7 +246,9 @@ def load_bulk(
     good: dict[int, _Parsed] = {}
     for row in cur.execute(q).fetchall():
         got = _Parsed.of(row)
-        if got.bad == 0 and got.colons(keys) == by_rid[got.rid].colons:
+        f = by_rid[got.rid]
+        counted = got.colons(keys) == f.colons and got.quotes(keys) == f.quotes
+        if got.bad == 0 and counted and got.spelled_right(f):
             good[got.rid] = got
     failed = [f.rid for f in files if f.rid not in good]
     out.failed = failed

@@ -1,8 +1,8 @@
-"""The bulk path's look at a whole file before loading it: its metric names, and its ``:`` count.
+"""The bulk path's look at a whole file before loading it: its metric names, and its ``:`` and ``"`` counts.
 
 The names (sampled from the head, the tail and slices between) make the
-STRUCT that ``read_json`` parses ``m`` into; the count of ``:`` bytes is what
-the parsed rows must account for (see ``store.ingest_bulk``).
+STRUCT that ``read_json`` parses ``m`` into; the counts of ``:`` and ``"`` bytes are
+what the parsed rows must account for (see ``store.ingest_bulk``).
 """
 
 from __future__ import annotations
@@ -91,8 +91,8 @@ def bulk_sample(path: Path, size: int) -> tuple[tuple[str, ...], bool] | None:
     return tuple(keys), has_x
 
 
-def count_colons(path: Path, size: int) -> int | None:
-    """Number of ``:`` bytes in the first ``size`` bytes of a file (None if unreadable)."""
+def count_marks(path: Path, size: int) -> tuple[int, int] | None:
+    """Numbers of ``:`` and ``"`` bytes in the first ``size`` bytes of a file (None if unreadable)."""
     import numpy as np  # here: opening a cached index needs none of it
 
     try:
@@ -102,13 +102,46 @@ def count_colons(path: Path, size: int) -> int | None:
     try:
         with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as mm:
             a = np.frombuffer(mm, dtype=np.uint8)
-            n = 0
+            colons = quotes = 0
             # In slices that stay in the CPU cache.
             for i in range(0, size, 1 << 18):
-                n += int(np.count_nonzero(a[i : i + (1 << 18)] == 58))
-            del a
-            return n
+                part = a[i : i + (1 << 18)]
+                colons += int(np.count_nonzero(part == 58))
+                quotes += int(np.count_nonzero(part == 34))
+            del a, part
+            return colons, quotes
     except (OSError, ValueError):
         return None
     finally:
         os.close(fd)
+
+
+NONFINITE_SPELLINGS = (b'"nan"', b'"inf"', b'"-inf"')
+"""The non-finite values as ``m`` spells them (docs/format.md), quotes included."""
+
+
+def count_spellings(path: Path, size: int) -> int | None:
+    """Occurrences of :data:`NONFINITE_SPELLINGS` in the first ``size`` bytes (None if unreadable).
+
+    DuckDB casts any string it reads as a number (``"NaN"``, ``"Infinity"``,
+    ``"5"``) to a DOUBLE; the bulk path keeps a file whose non-finite values
+    are all spelled as the format spells them (the others are damaged records).
+    """
+    try:
+        with open(path, "rb") as f:
+            n = 0
+            prev = b""
+            done = 0
+            while done < size:
+                chunk = f.read(min(1 << 22, size - done))
+                if not chunk:
+                    break
+                done += len(chunk)
+                for w in NONFINITE_SPELLINGS:
+                    # With the previous chunk's last len(w) - 1 bytes: the
+                    # occurrences that span the two, none counted twice.
+                    n += (prev[len(prev) - len(w) + 1 :] + chunk).count(w)
+                prev = chunk
+            return n
+    except OSError:
+        return None

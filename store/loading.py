@@ -33,7 +33,7 @@ from trackui.store.ingest_bulk import (
     stage_bulk,
 )
 from trackui.store.ingest_exact import load_exact
-from trackui.store.ingest_sampling import bulk_sample, count_colons
+from trackui.store.ingest_sampling import bulk_sample, count_marks
 from trackui.store.writes import Writes, transaction
 
 HEAD_HEX = 128
@@ -236,7 +236,7 @@ class Loader:
     ) -> set[int]:
         """Load whole files in batches of the same metric names, three threads at work.
 
-        A thread samples the files and counts their colons; another stages
+        A thread samples the files and counts their colons and quotes; another stages
         (parses) the next batch while this one writes the last, so that the
         two halves overlap (DuckDB releases the GIL).
         """
@@ -246,10 +246,10 @@ class Loader:
         def prep(item: tuple[int, Path, int]) -> BulkFile | None:
             rid, path, size = item
             sample = bulk_sample(path, size)
-            colons = count_colons(path, size) if sample is not None else None
-            if sample is None or colons is None:
+            marks = count_marks(path, size) if sample is not None else None
+            if sample is None or marks is None:
                 return None
-            return BulkFile(rid, path, size, sample[0], colons, sample[1])
+            return BulkFile(rid, path, size, sample[0], *marks, with_x=sample[1])
 
         changed: set[int] = set()
         stage_cur = self._cursor()  # the stager thread's own

@@ -91,6 +91,8 @@ class Aggregates:
         self._kinds: dict[str, tuple[str, ...]] = {}
         """Exact metric name to its aggregates (globs are resolved on first sight)."""
         self._globs: list[tuple[str, tuple[str, ...]]] = []
+        self._exact: set[str] = set()
+        """Names declared by themselves: their own declarations apply, no glob's."""
         self._goal: dict[str, str] = {}
         self._acc: dict[str, list[float]] = {}
         """Per metric: [min, max, sum, count, running mean, first]. The running mean
@@ -114,10 +116,14 @@ class Aggregates:
                 self._globs.append((pattern, kinds))
             # names already resolved by an earlier glob see the new one too
             for name in list(self._kinds):
-                if fnmatch.fnmatchcase(name, pattern):
+                if name not in self._exact and fnmatch.fnmatchcase(name, pattern):
                     self._kinds[name] = _union(self._kinds[name], kinds)
         else:
-            self._kinds[pattern] = _union(self._kinds.get(pattern, ()), kinds)
+            # An exact name's declaration applies before a glob's (docs/format.md),
+            # whether the glob came first or the name was logged under it already.
+            have = self._kinds.get(pattern, ()) if pattern in self._exact else ()
+            self._exact.add(pattern)
+            self._kinds[pattern] = _union(have, kinds)
 
     def kinds(self, name: str) -> tuple[str, ...] | None:
         kinds = self._kinds.get(name)

@@ -63,3 +63,32 @@ def test_files_the_bulk_path_must_not_take(tmp_path: Path) -> None:
     size = _write(none, [b"[1]", b'{"s": 0, "t": 0.0}'])
     assert bulk_sample(none, size) is None
     assert bulk_sample(tmp_path / "missing.jsonl", 100) is None
+
+
+def test_marks_and_spellings_counted_as_bytes_count_them(tmp_path: Path) -> None:
+    # Spellings and marks placed across every read's boundary (256 KiB slices,
+    # 4 MiB chunks), counted against bytes.count over the whole file.
+    size = (1 << 22) * 2 + 12345
+    data = bytearray(b"." * size)
+    words = [b'"nan"', b'"inf"', b'"-inf"', b":", b'"']
+    placed = 0
+    for boundary in range(1 << 18, size - 8, 1 << 18):
+        for back in range(1, 6):
+            w = words[(boundary // (1 << 18) + back) % len(words)]
+            at = boundary - back
+            if all(c == ord(".") for c in data[at - 1 : at + len(w) + 1]):
+                data[at : at + len(w)] = w
+                placed += 1
+    data[-6:] = b'"-inf"'  # one at the very end
+    path = tmp_path / "h.jsonl"
+    path.write_bytes(bytes(data))
+    want_spellings = sum(bytes(data).count(w) for w in words[:3])
+    assert placed > 50 and want_spellings > 10
+    assert ingest.count_spellings(path, size) == want_spellings
+    assert ingest.count_marks(path, size) == (data.count(b":"), data.count(b'"'))
+    # the first bytes only
+    part = (1 << 22) + 3
+    assert ingest.count_spellings(path, part) == sum(bytes(data[:part]).count(w) for w in words[:3])
+    assert ingest.count_marks(path, part) == (data[:part].count(b":"), data[:part].count(b'"'))
+    assert ingest.count_marks(tmp_path / "missing", 10) is None
+    assert ingest.count_spellings(tmp_path / "missing", 10) is None

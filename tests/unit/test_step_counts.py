@@ -131,11 +131,19 @@ def test_steps_that_go_back_and_text_only_steps(capsys, root: Path, write_run, p
     assert from_cli(capsys, root, "back") == want
 
 
-def _live_then_fresh(root: Path, rid: str, chunks: list[list[Record]]) -> None:
-    """Append ``chunks`` one by one to a watched index, then compare it with a fresh one."""
+def _live_then_fresh(
+    root: Path, rid: str, chunks: list[list[Record]], before: list[Record] | None = None
+) -> None:
+    """Append ``chunks`` one by one to a watched index, then compare it with a fresh one.
+
+    ``before``: the records already in the file, loaded by the index's first refresh.
+    """
     hist = root / f"run-20231114_221320-{rid}" / "history.jsonl"
-    seen: list[Record] = []
+    seen: list[Record] = list(before or [])
     with Index(root, cache=False) as live:
+        if before:
+            live.refresh()
+            assert from_index(live, rid) == reference(seen)
         for chunk in chunks:
             with open(hist, "ab") as f:
                 f.write(b"".join(line(s, m, x) for s, m, x in chunk))
@@ -230,3 +238,35 @@ def test_curves_of_steps_that_go_back_put_each_value_at_its_step(root: Path, wri
         assert got.x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
         assert got.raw.tolist() == [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]
         assert from_index(ix, "ooo") == reference(records)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(records=records_st)
+def test_any_records_on_every_load_path(tmp_path_factory, write_run, path, records) -> None:
+    root = tmp_path_factory.mktemp("runs")
+    write_run(root, "any", history=b"".join(line(s, m, x) for s, m, x in records))
+    with Index(root, cache=False) as ix:
+        ix.refresh()
+        assert from_index(ix, "any") == reference(records)
+
+
+def test_live_appends_after_a_whole_file_load(root: Path, write_run, path: str) -> None:
+    # The first load takes the whole file (bulk or exact); the appends after it
+    # repeat a step, go below the last and continue.
+    before: list[Record] = [(s, {"loss": float(s), "acc": s / 10}, {}) for s in range(30)]
+    before.append((12, {"loss": -12.0}, {}))
+    write_run(root, "bl", history=b"".join(line(s, m, x) for s, m, x in before), state="running")
+    _live_then_fresh(
+        root,
+        "bl",
+        [
+            [(29, {"loss": 0.5}, {}), (30, {"acc": 3.0}, {})],
+            [(7, {"acc": -7.0}, {}), (31, {}, {"note": "text only"})],
+            [(40, {"loss": 40.0}, {}), (35, {"loss": 35.0}, {}), (40, {"acc": 4.0}, {})],
+        ],
+        before=before,
+    )
