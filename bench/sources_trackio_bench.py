@@ -79,19 +79,7 @@ def time_source(root: Path, reps: int) -> tuple[float, int]:
     return statistics.median(times[1:]), points
 
 
-INDEX_TIMER = """
-import json, sys, time
-t0 = time.perf_counter()
-from pathlib import Path
-from trackui.store.index import Index
-ix = Index(Path(sys.argv[1]), cache=False)
-ix.refresh()
-ids = [r.id for r in ix.runs(sort=None)]
-points = sum(sum(m.steps.values()) for m in ix.metrics(ids))
-took = time.perf_counter() - t0
-ix.close()
-print(json.dumps({"seconds": took, "points": points, "runs": len(ids)}))
-"""
+from sources_bench import OURS as INDEX_TIMER  # noqa: E402  (bench/: the same index timer)
 
 
 def time_index(root: Path, reps: int) -> tuple[float, int]:

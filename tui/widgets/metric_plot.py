@@ -60,40 +60,30 @@ class MetricPlot(ReportsWorkerErrors, Widget, can_focus=True):
     }
     """
 
-    class LogToggled(Message):
+    class _PlotMessage(Message):
+        """A message from one chart (``control`` is the chart)."""
+
+        def __init__(self, plot: MetricPlot) -> None:
+            super().__init__()
+            self.plot = plot
+
+        @property
+        def control(self) -> MetricPlot:
+            return self.plot
+
+    class LogToggled(_PlotMessage):
         """The user switched the chart's y axis between linear and log."""
 
         def __init__(self, plot: MetricPlot, metric: str, log: bool) -> None:
-            super().__init__()
-            self.plot = plot
+            super().__init__(plot)
             self.metric = metric
             self.log = log
 
-        @property
-        def control(self) -> MetricPlot:
-            return self.plot
-
-    class DotsCycled(Message):
+    class DotsCycled(_PlotMessage):
         """The user asked for the charts' next resolution (the screen's settings change it)."""
 
-        def __init__(self, plot: MetricPlot) -> None:
-            super().__init__()
-            self.plot = plot
-
-        @property
-        def control(self) -> MetricPlot:
-            return self.plot
-
-    class CursorWantsTime(Message):
+    class CursorWantsTime(_PlotMessage):
         """A cursor came up on a chart whose points' times were not read (a step chart)."""
-
-        def __init__(self, plot: MetricPlot) -> None:
-            super().__init__()
-            self.plot = plot
-
-        @property
-        def control(self) -> MetricPlot:
-            return self.plot
 
     class _Drawn(Message):
         """A picture built in the drawing thread (``strips`` None: the drawing failed)."""
